@@ -1,0 +1,8 @@
+//! One module per subcommand: its flags (`Args`) and its `run`.
+
+pub mod compare;
+pub mod generate;
+pub mod init;
+pub mod plan;
+pub mod schema;
+pub mod validate;

@@ -1,0 +1,63 @@
+/*!
+`m110`: the Minsheng 110 replication kit.
+
+Each subcommand lives in its own module under `cmd/` with its clap `Args` and a `run` that
+returns the process exit code; `main` only parses flags, sets up logging and maps errors to exit
+codes (0 ok, 1 invalid input reported to the user, 2 usage or internal error).
+*/
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+/// m110: turn a region profile into a running Minsheng 110 service center.
+#[derive(Parser)]
+#[command(name = "m110", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write a starter profile for a county or district from embedded division codes.
+    Init(cmd::init::Args),
+    /// Check profiles and list every error as FILE:LINE:COL: field: problem (hint: fix).
+    Validate(cmd::validate::Args),
+    /// Print the JSON Schema (draft-07) of the region profile format.
+    Schema(cmd::schema::Args),
+    /// Show what a provision would create, with Erlang C staffing of the center.
+    Plan(cmd::plan::Args),
+    /// Render the kit artifacts (config, schema, routing, directories, handbook) into a directory.
+    Generate(cmd::generate::Args),
+    /// Compare regions side by side, with a readiness check against the model's key factors.
+    Compare(cmd::compare::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("M110_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command {
+        Command::Init(args) => cmd::init::run(args),
+        Command::Validate(args) => cmd::validate::run(args),
+        Command::Schema(args) => cmd::schema::run(args),
+        Command::Plan(args) => cmd::plan::run(args),
+        Command::Generate(args) => cmd::generate::run(args),
+        Command::Compare(args) => cmd::compare::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,560 @@
+/*!
+The region model: what a region profile compiles into and what provisioning writes to the store.
+
+This module is the contract between `m110` (which parses and validates a profile and compiles it
+into a [`Region`]) and the runtime (which provisions a `Region` into the database and serves it).
+It knows nothing about YAML, SQL or HTTP: plain data, serialisable with serde so it can be
+snapshotted, diffed and hashed.
+
+Invariant: a `Region` handed to the runtime has already been validated by the kit — codes are
+unique, parents exist one tier up, routing names existing categories, units and grid scopes.
+The runtime still defends its own storage constraints, but it does not re-explain profile errors.
+*/
+
+use serde::{Deserialize, Serialize};
+
+/// The version of the region model format; bumped when the model changes incompatibly.
+pub const MODEL_VERSION: u32 = 1;
+
+/// A fully resolved region: everything a service center needs to be provisioned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Region {
+    pub info: RegionInfo,
+    pub service_center: ServiceCenter,
+    /// Ordered from the top (level 1, e.g. 乡镇/街道) to the lowest tier (the grid cell).
+    pub tiers: Vec<Tier>,
+    /// All grid units of all tiers, parents before children.
+    pub grid_units: Vec<GridUnit>,
+    /// Handling units (承办单位), including the service center itself (kind `center`).
+    pub units: Vec<HandlingUnit>,
+    pub categories: Vec<Category>,
+    pub routing: Routing,
+    pub platforms: Vec<Platform>,
+    /// Entries of the directory data systems (government services, social organisations and
+    /// volunteers, market providers, welfare facilities) loaded from the profile's CSV files.
+    pub directory: Vec<DirectoryEntry>,
+    /// Seed rows of the vulnerable-household registry (困难群体), loaded from CSV when given.
+    pub households: Vec<Household>,
+    pub appraisal: Appraisal,
+    pub early_warning: EarlyWarning,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegionInfo {
+    /// 6-digit GB/T 2260 code of the county, district or city.
+    pub code: String,
+    pub name: String,
+    /// Names of the parent divisions, top first (e.g. ["福建省", "南平市"]).
+    pub parents: Vec<String>,
+    pub population: u64,
+    pub area_km2: f64,
+    pub archetype: Archetype,
+    /// Which edition of the division codes the profile's codes come from.
+    pub division_edition: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Archetype {
+    /// A county or county-level city: callers name places, few dispatch teams.
+    County,
+    /// An urban district: geolocation, dense grid, often an existing 12345 platform.
+    CityDistrict,
+    /// A whole prefecture-level city: scale-out, nearest-team dispatch.
+    City,
+}
+
+impl Archetype {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Archetype::County => "county",
+            Archetype::CityDistrict => "city_district",
+            Archetype::City => "city",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceCenter {
+    /// The one number citizens call (default "110").
+    pub number: String,
+    /// Opening hours as written by the profile, e.g. "24/7" or "08:00-22:00".
+    pub hours: String,
+    /// BCP 47 tags, first is the console default (e.g. ["zh-CN", "en"]).
+    pub languages: Vec<String>,
+    pub staffing: StaffingInputs,
+}
+
+/// Inputs to the Erlang C staffing model of the call center.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StaffingInputs {
+    /// Expected calls per 1,000 residents per year (default 150).
+    pub calls_per_1000_per_year: f64,
+    /// Share of a day's calls that arrive in the busiest hour (e.g. 0.12).
+    pub peak_hour_share: f64,
+    /// Average handling time of one call in seconds (talk + wrap-up).
+    pub aht_seconds: f64,
+    /// Service-level target: share of calls answered within `service_level_seconds` (e.g. 0.8).
+    pub service_level_target: f64,
+    pub service_level_seconds: f64,
+    /// Share of paid time agents are not available (breaks, training, leave), e.g. 0.3.
+    pub shrinkage: f64,
+    /// Maximum occupancy an agent should run at, e.g. 0.85.
+    pub max_occupancy: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tier {
+    /// 1-based level; level 1 sits directly under the region.
+    pub level: u8,
+    /// Stable key, e.g. "township", "village", "cell".
+    pub key: String,
+    /// Display name, e.g. "乡镇/街道".
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GridUnit {
+    /// Statistical code (9 digits for townships, 12 for villages) or a generated cell code.
+    pub code: String,
+    pub name: String,
+    /// Parent grid unit code; `None` for tier-1 units (their parent is the region).
+    pub parent: Option<String>,
+    /// Tier level (1-based).
+    pub tier: u8,
+    pub population: Option<u64>,
+    pub households: Option<u64>,
+    pub centroid: Option<LatLon>,
+    /// True when the unit was generated by the profile's grid rule rather than listed.
+    pub generated: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LatLon {
+    pub lat: f64,
+    pub lon: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitKind {
+    /// The service center itself; the routing fallback.
+    Center,
+    /// Government department (政府部门) with a hotline and functions.
+    Department,
+    /// Township/street office (乡镇/街道办).
+    Township,
+    /// Community service center (社区服务中心).
+    CommunityCenter,
+    /// Social organisation (社会组织).
+    SocialOrganization,
+    /// Volunteer team (志愿者队伍).
+    VolunteerTeam,
+    /// Vetted market service provider (市场化服务队伍).
+    MarketProvider,
+    /// Police dispatch (警务110) — receives police transfers.
+    Police,
+}
+
+impl UnitKind {
+    pub const ALL: [UnitKind; 8] = [
+        UnitKind::Center,
+        UnitKind::Department,
+        UnitKind::Township,
+        UnitKind::CommunityCenter,
+        UnitKind::SocialOrganization,
+        UnitKind::VolunteerTeam,
+        UnitKind::MarketProvider,
+        UnitKind::Police,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnitKind::Center => "center",
+            UnitKind::Department => "department",
+            UnitKind::Township => "township",
+            UnitKind::CommunityCenter => "community_center",
+            UnitKind::SocialOrganization => "social_organization",
+            UnitKind::VolunteerTeam => "volunteer_team",
+            UnitKind::MarketProvider => "market_provider",
+            UnitKind::Police => "police",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<UnitKind> {
+        UnitKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            UnitKind::Center => "服务中心",
+            UnitKind::Department => "政府部门",
+            UnitKind::Township => "乡镇/街道",
+            UnitKind::CommunityCenter => "社区服务中心",
+            UnitKind::SocialOrganization => "社会组织",
+            UnitKind::VolunteerTeam => "志愿者队伍",
+            UnitKind::MarketProvider => "市场化服务队伍",
+            UnitKind::Police => "公安110",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HandlingUnit {
+    /// Stable id, lowercase ASCII (e.g. "housing-bureau").
+    pub id: String,
+    pub kind: UnitKind,
+    pub name: String,
+    /// Public hotline, if any.
+    pub hotline: Option<String>,
+    pub contacts: Vec<Contact>,
+    /// What the unit does (for departments: its functions, 职能).
+    pub functions: Vec<String>,
+    /// Market providers: the service categories they are vetted for.
+    pub service_categories: Vec<String>,
+    /// Market providers: qualification / licence text.
+    pub qualification: Option<String>,
+    /// Grid unit codes the unit serves; empty means the whole region.
+    pub scope: Vec<String>,
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Contact {
+    pub name: String,
+    pub role: Option<String>,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    Urgent,
+    High,
+    Normal,
+    Low,
+}
+
+impl Priority {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Urgent => "urgent",
+            Priority::High => "high",
+            Priority::Normal => "normal",
+            Priority::Low => "low",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Priority> {
+        [
+            Priority::Urgent,
+            Priority::High,
+            Priority::Normal,
+            Priority::Low,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Category {
+    /// Stable code, e.g. "roads" or "roads.streetlight".
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    /// Parent category code for sub-categories.
+    pub parent: Option<String>,
+    pub priority: Priority,
+    /// True for police-emergency categories: cases are transferred to police dispatch (转警).
+    pub police: bool,
+    /// 签收 deadline in minutes after dispatch.
+    pub sign_minutes: u32,
+    /// 办结 deadline in hours after dispatch.
+    pub close_hours: u32,
+    /// Words that suggest this category to the classifier.
+    pub keywords: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Routing {
+    pub rules: Vec<RoutingRule>,
+    /// Unit id that takes anything no rule covers (normally the center).
+    pub fallback_unit: String,
+    pub escalation: Vec<EscalationChain>,
+}
+
+/// category × grid scope → unit. The most specific scope wins: a rule for a village beats a
+/// rule for its township, which beats a region-wide rule (`scope: None`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoutingRule {
+    pub category: String,
+    /// Grid unit code; `None` means the whole region.
+    pub scope: Option<String>,
+    pub unit: String,
+}
+
+/// Who is pressed, in order, when a case overdue for a category is not signed or closed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EscalationChain {
+    /// Category code the chain applies to; `None` is the default chain.
+    pub category: Option<String>,
+    pub steps: Vec<EscalationStep>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EscalationStep {
+    /// Unit id to notify / supervise at this step.
+    pub unit: String,
+    /// Minutes past the missed deadline before this step fires.
+    pub after_minutes: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Platform {
+    pub id: String,
+    pub kind: PlatformKind,
+    pub name: String,
+    pub integration: Integration,
+    /// Camera networks: how many cameras.
+    pub cameras: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlatformKind {
+    PoliceDispatch,
+    Hotline12345,
+    GridApp,
+    CameraNetwork,
+    GovPortal,
+    WelfareDb,
+    Other,
+}
+
+impl PlatformKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlatformKind::PoliceDispatch => "police_dispatch",
+            PlatformKind::Hotline12345 => "hotline_12345",
+            PlatformKind::GridApp => "grid_app",
+            PlatformKind::CameraNetwork => "camera_network",
+            PlatformKind::GovPortal => "gov_portal",
+            PlatformKind::WelfareDb => "welfare_db",
+            PlatformKind::Other => "other",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Integration {
+    None,
+    CsvImport { path: String },
+    Webhook { url: String },
+    Open311 { endpoint: String },
+}
+
+impl Integration {
+    pub fn kind_str(&self) -> &'static str {
+        match self {
+            Integration::None => "none",
+            Integration::CsvImport { .. } => "csv_import",
+            Integration::Webhook { .. } => "webhook",
+            Integration::Open311 { .. } => "open311",
+        }
+    }
+}
+
+/// The directory data systems (the citizen-request system is the cases themselves).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DirectorySystem {
+    /// 政务服务: department hotlines and functions, community service centers.
+    GovernmentServices,
+    /// Relief and welfare facilities (救助/福利机构) — part of the government directory.
+    WelfareFacilities,
+    /// 社会组织 / 志愿者.
+    SocialOrganizations,
+    /// 市场化服务队伍.
+    MarketProviders,
+}
+
+impl DirectorySystem {
+    pub const ALL: [DirectorySystem; 4] = [
+        DirectorySystem::GovernmentServices,
+        DirectorySystem::WelfareFacilities,
+        DirectorySystem::SocialOrganizations,
+        DirectorySystem::MarketProviders,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DirectorySystem::GovernmentServices => "government_services",
+            DirectorySystem::WelfareFacilities => "welfare_facilities",
+            DirectorySystem::SocialOrganizations => "social_organizations",
+            DirectorySystem::MarketProviders => "market_providers",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DirectorySystem> {
+        DirectorySystem::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DirectoryEntry {
+    pub system: DirectorySystem,
+    pub name: String,
+    /// Free category within the system (e.g. "housekeeping", "elderly care").
+    pub category: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    /// Grid unit code the entry sits in or serves.
+    pub grid: Option<String>,
+    pub description: Option<String>,
+    /// Market providers: qualification / licence.
+    pub qualification: Option<String>,
+    /// Handling unit id when the entry is also a dispatch target.
+    pub unit: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HouseholdKind {
+    /// 低保户
+    Dibao,
+    /// 特困人员
+    ExtremePoverty,
+    /// 优抚对象
+    Entitled,
+    /// 残疾人
+    Disabled,
+    /// 空巢/独居老人
+    ElderlyAlone,
+    /// 留守儿童
+    LeftBehindChild,
+    Other,
+}
+
+impl HouseholdKind {
+    pub const ALL: [HouseholdKind; 7] = [
+        HouseholdKind::Dibao,
+        HouseholdKind::ExtremePoverty,
+        HouseholdKind::Entitled,
+        HouseholdKind::Disabled,
+        HouseholdKind::ElderlyAlone,
+        HouseholdKind::LeftBehindChild,
+        HouseholdKind::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HouseholdKind::Dibao => "dibao",
+            HouseholdKind::ExtremePoverty => "extreme_poverty",
+            HouseholdKind::Entitled => "entitled",
+            HouseholdKind::Disabled => "disabled",
+            HouseholdKind::ElderlyAlone => "elderly_alone",
+            HouseholdKind::LeftBehindChild => "left_behind_child",
+            HouseholdKind::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<HouseholdKind> {
+        HouseholdKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// One row of the vulnerable-household registry. Personal data: stored, shown masked unless the
+/// role needs it, and every read is audited.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Household {
+    pub head_name: String,
+    pub kind: HouseholdKind,
+    pub grid: Option<String>,
+    pub phone: Option<String>,
+    pub id_number: Option<String>,
+    pub members: Option<u32>,
+    pub address: Option<String>,
+    pub notes: Option<String>,
+}
+
+/// Weights of the unit scorecard (绩效考评); they sum to 1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Appraisal {
+    pub on_time_sign: f64,
+    pub on_time_close: f64,
+    pub satisfaction: f64,
+    pub follow_up: f64,
+    pub return_rate: f64,
+    pub repeat_rate: f64,
+}
+
+impl Default for Appraisal {
+    fn default() -> Self {
+        Appraisal {
+            on_time_sign: 0.15,
+            on_time_close: 0.30,
+            satisfaction: 0.30,
+            follow_up: 0.05,
+            return_rate: 0.10,
+            repeat_rate: 0.10,
+        }
+    }
+}
+
+/// Early-warning (预警) thresholds for hotspot detection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EarlyWarning {
+    /// Length of the recent window, in hours.
+    pub window_hours: u32,
+    /// Length of the baseline the window is compared with, in days.
+    pub baseline_days: u32,
+    /// A category × area is a hotspot when the window count exceeds baseline × this factor…
+    pub ratio: f64,
+    /// …and at least this many cases.
+    pub min_cases: u32,
+}
+
+impl Default for EarlyWarning {
+    fn default() -> Self {
+        EarlyWarning {
+            window_hours: 24,
+            baseline_days: 28,
+            ratio: 3.0,
+            min_cases: 5,
+        }
+    }
+}
+
+impl Region {
+    /// Tier-1 grid units (townships / street offices).
+    pub fn top_units(&self) -> impl Iterator<Item = &GridUnit> {
+        self.grid_units.iter().filter(|u| u.tier == 1)
+    }
+
+    pub fn grid_unit(&self, code: &str) -> Option<&GridUnit> {
+        self.grid_units.iter().find(|u| u.code == code)
+    }
+
+    pub fn unit(&self, id: &str) -> Option<&HandlingUnit> {
+        self.units.iter().find(|u| u.id == id)
+    }
+
+    pub fn category(&self, code: &str) -> Option<&Category> {
+        self.categories.iter().find(|c| c.code == code)
+    }
+
+    /// Number of grid units per tier, in tier order.
+    pub fn units_per_tier(&self) -> Vec<(&Tier, usize)> {
+        self.tiers
+            .iter()
+            .map(|t| {
+                (
+                    t,
+                    self.grid_units.iter().filter(|u| u.tier == t.level).count(),
+                )
+            })
+            .collect()
+    }
+}
