@@ -6,6 +6,7 @@ subcommands and by other tools (provisioning calls [`generate::render`] / [`gene
 - [`plan`]: what a provision would create, with routing gaps and staffing.
 */
 
+pub mod compare;
 pub mod generate;
 pub mod plan;
 pub mod staffing;
