@@ -512,7 +512,8 @@ pub fn decide(
                     message: "closing without a follow-up needs a reason (e.g. citizen declined)",
                 })?;
             }
-            (Status::Closed, vec![Effect::ClearDeadlines])
+            // Deadlines stay: the scorecard compares closed_at with close_due.
+            (Status::Closed, vec![])
         }
         Action::TransferPolice => (
             Status::TransferredPolice,

@@ -18,7 +18,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
+use axum::body::Bytes;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -58,8 +58,8 @@ pub enum ApiError {
         detail: Option<Value>,
     },
     /// 413.
-    #[error("request body larger than {limit} bytes")]
-    TooLarge { limit: usize },
+    #[error("request body exceeds the size limit")]
+    TooLarge,
     /// 415.
     #[error("expected Content-Type: application/json")]
     UnsupportedMediaType,
@@ -122,7 +122,7 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
-            ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -137,7 +137,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict { code, .. } => code,
-            ApiError::TooLarge { .. } => "body_too_large",
+            ApiError::TooLarge => "body_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
@@ -254,9 +254,7 @@ where
 /// Maps a failure to read the body (size limit, broken connection) to an API error.
 fn body_rejection(rej: BytesRejection) -> ApiError {
     if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::TooLarge {
-            limit: crate::config::DEFAULT_BODY_LIMIT,
-        }
+        ApiError::TooLarge
     } else {
         ApiError::bad_request("unreadable_body", rej.body_text())
     }

@@ -11,7 +11,6 @@ Prometheus metrics at `/metrics` (text exposition format 0.0.4), without a metri
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use axum::Router;
@@ -43,7 +42,6 @@ pub struct Metrics {
     http: Mutex<BTreeMap<(String, String), BTreeMap<u16, Series>>>,
     jobs: Mutex<BTreeMap<String, u64>>,
     job_events: Mutex<BTreeMap<(String, String), u64>>,
-    pub started: AtomicU64,
 }
 
 impl Metrics {

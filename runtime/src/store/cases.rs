@@ -443,6 +443,7 @@ pub async fn claim_overdue(
     engine: Engine,
     now: i64,
     max_steps: i64,
+    after_id: i64,
     limit: i64,
 ) -> Result<Vec<CaseRow>, StoreError> {
     let base = format!(
@@ -450,7 +451,7 @@ pub async fn claim_overdue(
          WHERE c.status IN ('dispatched', 'signed', 'in_progress') AND ( \
            (c.status = 'dispatched' AND c.sign_due < $1 AND (c.overdue_sign = 0 OR c.escalation_step < $2)) \
            OR (c.close_due < $1 AND (c.overdue_close = 0 OR c.escalation_step < $2))) \
-         ORDER BY c.id LIMIT $3"
+         AND c.id > $3 ORDER BY c.id LIMIT $4"
     );
     let sql = match engine {
         Engine::Postgres => format!("{base} FOR UPDATE OF c SKIP LOCKED"),
@@ -459,6 +460,7 @@ pub async fn claim_overdue(
     let rows = sqlx::query_as::<_, CaseRow>(&sql)
         .bind(now)
         .bind(max_steps)
+        .bind(after_id)
         .bind(limit)
         .fetch_all(&mut *conn)
         .await?;
