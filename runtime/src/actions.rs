@@ -76,7 +76,9 @@ pub async fn perform(
     input: ActionInput,
 ) -> Result<CaseRow, ApiError> {
     for (field, v) in [("note", &input.note), ("reason", &input.reason)] {
-        if v.as_deref().is_some_and(|s| s.chars().count() > MAX_NOTE_CHARS) {
+        if v.as_deref()
+            .is_some_and(|s| s.chars().count() > MAX_NOTE_CHARS)
+        {
             return Err(ApiError::invalid(
                 field,
                 format!("longer than {MAX_NOTE_CHARS} characters"),
@@ -163,7 +165,10 @@ pub async fn perform(
                 if matches!(info.kind, UnitKind::Police | UnitKind::Center) {
                     return Err(ApiError::invalid(
                         "unit",
-                        format!("{unit} is the {}; dispatch goes to a handling unit", info.kind.name_zh()),
+                        format!(
+                            "{unit} is the {}; dispatch goes to a handling unit",
+                            info.kind.name_zh()
+                        ),
                     ));
                 }
                 next.unit_id = Some(unit.clone());

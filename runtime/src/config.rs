@@ -162,7 +162,11 @@ impl Config {
             region: file.region,
             listen,
             database,
-            log_format: flags.log_format.or(env_log).or(file.log_format).unwrap_or_default(),
+            log_format: flags
+                .log_format
+                .or(env_log)
+                .or(file.log_format)
+                .unwrap_or_default(),
             deadline_scan: Duration::from_secs(scan),
             pool_size: file.pool_size,
             body_limit: file.body_limit_bytes.unwrap_or(DEFAULT_BODY_LIMIT),

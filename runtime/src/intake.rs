@@ -29,7 +29,7 @@ use crate::auth::{Principal, Role};
 use crate::http::error::ApiError;
 use crate::lifecycle::Status;
 use crate::model::{
-    Category, EscalationChain, EscalationStep, GridUnit, LatLon, Priority, RoutingRule, UnitKind,
+    Category, EscalationChain, GridUnit, LatLon, Priority, Region, RoutingRule, UnitKind,
 };
 use crate::routing::{RouteVia, RoutingTable};
 use crate::store::cases::{
@@ -150,118 +150,30 @@ impl RegionIndex {
 
     /// Reads the provisioned region from the store and builds the index.
     pub async fn load(store: &Store) -> Result<RegionIndex, StoreError> {
-        let pool = store.pool();
-        let (code, name, fallback): (String, String, String) =
-            sqlx::query_as("SELECT code, name, fallback_unit_id FROM region")
-                .fetch_optional(pool)
-                .await?
-                .ok_or_else(|| {
-                    StoreError::Invalid("the database holds no region (not provisioned?)".into())
-                })?;
-        type CatRow = (String, String, String, Option<String>, String, i64, i64, i64, String);
-        let cats: Vec<CatRow> = sqlx::query_as(
-            "SELECT code, name_zh, name_en, parent_code, priority, police, sign_minutes, \
-             close_hours, keywords FROM categories ORDER BY position",
-        )
-        .fetch_all(pool)
-        .await?;
-        let categories = cats
-            .into_iter()
-            .map(|(code, name_zh, name_en, parent, priority, police, sign, close, kws)| {
-                Category {
-                    code,
-                    name_zh,
-                    name_en,
-                    parent,
-                    priority: Priority::parse(&priority).unwrap_or(Priority::Normal),
-                    police: police != 0,
-                    sign_minutes: sign.max(0) as u32,
-                    close_hours: close.max(0) as u32,
-                    keywords: serde_json::from_str(&kws).unwrap_or_default(),
-                }
-            })
-            .collect();
-        type GridRow = (String, String, Option<String>, i64, Option<i64>, Option<i64>, Option<f64>, Option<f64>, i64);
-        let grids: Vec<GridRow> = sqlx::query_as(
-            "SELECT code, name, parent_code, tier, population, households, lat, lon, generated \
-             FROM grid_units ORDER BY tier, position",
-        )
-        .fetch_all(pool)
-        .await?;
-        let grid_units = grids
-            .into_iter()
-            .map(|(code, name, parent, tier, pop, hh, lat, lon, generated)| GridUnit {
-                code,
-                name,
-                parent,
-                tier: tier.clamp(0, 255) as u8,
-                population: pop.map(|p| p.max(0) as u64),
-                households: hh.map(|p| p.max(0) as u64),
-                centroid: match (lat, lon) {
-                    (Some(lat), Some(lon)) => Some(LatLon { lat, lon }),
-                    _ => None,
-                },
-                generated: generated != 0,
-            })
-            .collect();
-        let unit_rows: Vec<(String, String, String)> =
-            sqlx::query_as("SELECT id, name, kind FROM units ORDER BY position")
-                .fetch_all(pool)
-                .await?;
-        let units = unit_rows
-            .into_iter()
-            .map(|(id, name, kind)| UnitInfo {
-                id,
-                name,
-                kind: UnitKind::parse(&kind).unwrap_or(UnitKind::Department),
-            })
-            .collect();
-        let rule_rows: Vec<(String, Option<String>, String)> = sqlx::query_as(
-            "SELECT category_code, scope_code, unit_id FROM routing_rules ORDER BY position",
-        )
-        .fetch_all(pool)
-        .await?;
-        let rules = rule_rows
-            .into_iter()
-            .map(|(category, scope, unit)| RoutingRule {
-                category,
-                scope,
-                unit,
-            })
-            .collect();
-        let steps: Vec<(i64, Option<String>, String, i64)> = sqlx::query_as(
-            "SELECT chain, category_code, unit_id, after_minutes FROM escalation_steps \
-             ORDER BY chain, step",
-        )
-        .fetch_all(pool)
-        .await?;
-        let mut escalation: Vec<(i64, EscalationChain)> = Vec::new();
-        for (chain, category, unit, after) in steps {
-            let step = EscalationStep {
-                unit,
-                after_minutes: after.max(0) as u32,
-            };
-            match escalation.iter_mut().find(|(c, _)| *c == chain) {
-                Some((_, ch)) => ch.steps.push(step),
-                None => escalation.push((
-                    chain,
-                    EscalationChain {
-                        category,
-                        steps: vec![step],
-                    },
-                )),
-            }
-        }
-        Ok(RegionIndex::new(RegionData {
-            code,
-            name,
-            categories,
-            grid_units,
-            units,
-            rules,
-            fallback,
-            escalation: escalation.into_iter().map(|(_, c)| c).collect(),
-        }))
+        let region = store.load_region().await?;
+        Ok(RegionIndex::from_region(&region))
+    }
+
+    /// Builds the index from a region model.
+    pub fn from_region(region: &Region) -> RegionIndex {
+        RegionIndex::new(RegionData {
+            code: region.info.code.clone(),
+            name: region.info.name.clone(),
+            categories: region.categories.clone(),
+            grid_units: region.grid_units.clone(),
+            units: region
+                .units
+                .iter()
+                .map(|u| UnitInfo {
+                    id: u.id.clone(),
+                    name: u.name.clone(),
+                    kind: u.kind,
+                })
+                .collect(),
+            rules: region.routing.rules.clone(),
+            fallback: region.routing.fallback_unit.clone(),
+            escalation: region.routing.escalation.clone(),
+        })
     }
 
     pub fn category(&self, code: &str) -> Option<&Category> {
@@ -485,7 +397,10 @@ pub async fn create_case(
     let caller_in = input.caller.unwrap_or_default();
     let phone = match clean(&caller_in.phone) {
         Some(p) => Some(normalize_phone(&p).ok_or_else(|| {
-            ApiError::invalid("caller.phone", "not a phone number (3–20 digits, optional +)")
+            ApiError::invalid(
+                "caller.phone",
+                "not a phone number (3–20 digits, optional +)",
+            )
         })?),
         None => None,
     };
@@ -493,7 +408,10 @@ pub async fn create_case(
     if let Some(g) = &gender
         && !GENDERS.contains(&g.as_str())
     {
-        return Err(ApiError::invalid("caller.gender", "one of male, female, other"));
+        return Err(ApiError::invalid(
+            "caller.gender",
+            "one of male, female, other",
+        ));
     }
     for (field, v) in [
         ("caller.name", &caller_in.name),
@@ -522,36 +440,51 @@ pub async fn create_case(
             format!("{code} is not a grid unit of region {}", region.code),
         ));
     }
-    if loc_in.address.as_deref().is_some_and(|a| a.chars().count() > 500) {
-        return Err(ApiError::invalid("location.address", "longer than 500 characters"));
+    if loc_in
+        .address
+        .as_deref()
+        .is_some_and(|a| a.chars().count() > 500)
+    {
+        return Err(ApiError::invalid(
+            "location.address",
+            "longer than 500 characters",
+        ));
     }
     match (loc_in.lat, loc_in.lon) {
         (Some(lat), Some(lon)) => {
             if !(-90.0..=90.0).contains(&lat) || !lat.is_finite() {
-                return Err(ApiError::invalid("location.lat", "latitude must be -90..90"));
+                return Err(ApiError::invalid(
+                    "location.lat",
+                    "latitude must be -90..90",
+                ));
             }
             if !(-180.0..=180.0).contains(&lon) || !lon.is_finite() {
-                return Err(ApiError::invalid("location.lon", "longitude must be -180..180"));
+                return Err(ApiError::invalid(
+                    "location.lon",
+                    "longitude must be -180..180",
+                ));
             }
         }
         (Some(_), None) => return Err(ApiError::invalid("location.lon", "lat given without lon")),
         (None, Some(_)) => return Err(ApiError::invalid("location.lat", "lon given without lat")),
         (None, None) => {}
     }
-    let chosen = match clean(&input.category) {
-        Some(code) => Some(
-            region
-                .category(&code)
-                .ok_or_else(|| ApiError::invalid("category", format!("unknown category {code}")))?,
-        ),
-        None => None,
-    };
+    let chosen =
+        match clean(&input.category) {
+            Some(code) => Some(region.category(&code).ok_or_else(|| {
+                ApiError::invalid("category", format!("unknown category {code}"))
+            })?),
+            None => None,
+        };
     if input
         .external_id
         .as_deref()
         .is_some_and(|s| s.chars().count() > 200)
     {
-        return Err(ApiError::invalid("external_id", "longer than 200 characters"));
+        return Err(ApiError::invalid(
+            "external_id",
+            "longer than 200 characters",
+        ));
     }
     // Grid workers report on the grid channel, inside their own grid units.
     if principal.role == Role::GridWorker {
@@ -754,8 +687,14 @@ mod tests {
 
     #[test]
     fn phones_are_checked() {
-        assert_eq!(normalize_phone("138-0013-8000").as_deref(), Some("13800138000"));
-        assert_eq!(normalize_phone("+86 138 0013 8000").as_deref(), Some("+8613800138000"));
+        assert_eq!(
+            normalize_phone("138-0013-8000").as_deref(),
+            Some("13800138000")
+        );
+        assert_eq!(
+            normalize_phone("+86 138 0013 8000").as_deref(),
+            Some("+8613800138000")
+        );
         assert_eq!(normalize_phone("110").as_deref(), Some("110"));
         assert_eq!(normalize_phone("12"), None);
         assert_eq!(normalize_phone("abc12345"), None);
@@ -763,7 +702,12 @@ mod tests {
 
     #[test]
     fn times_render_in_shanghai() {
-        // 2026-11-29T01:30:00Z
-        assert_eq!(render_time(1_795_829_400_000), "2026-11-29T09:30:00+08:00");
+        use chrono::Utc;
+        let ms = Utc
+            .with_ymd_and_hms(2026, 11, 29, 1, 30, 0)
+            .unwrap()
+            .timestamp_millis();
+        assert_eq!(render_time(ms), "2026-11-29T09:30:00+08:00");
+        assert_eq!(shanghai(ms).format("%Y%m%d").to_string(), "20261129");
     }
 }

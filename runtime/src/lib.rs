@@ -13,6 +13,7 @@
 - [`actions`]: the lifecycle service (apply an action with its event in one transaction).
 - [`jobs`]: background jobs (deadlines and escalation) that run safely on several servers.
 - [`http`]: the axum application; [`server`]: `serve(config, listener, shutdown)`.
+- [`provision`]: load a region model into an empty database in one transaction.
 */
 
 pub mod actions;
@@ -24,6 +25,7 @@ pub mod jobs;
 pub mod lifecycle;
 pub mod model;
 pub mod privacy;
+pub mod provision;
 pub mod routing;
 pub mod server;
 pub mod store;

@@ -619,7 +619,12 @@ mod tests {
 
     #[test]
     fn illegal_transition_says_why_and_what_is_allowed() {
-        let err = decide(snap(Status::Received), Role::UnitHandler, Action::Sign, &req());
+        let err = decide(
+            snap(Status::Received),
+            Role::UnitHandler,
+            Action::Sign,
+            &req(),
+        );
         match err {
             Err(LifecycleError::Illegal { why, allowed, .. }) => {
                 assert!(why.contains("dispatched"), "{why}");
@@ -627,12 +632,22 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let err = decide(snap(Status::Closed), Role::Dispatcher, Action::Dispatch, &req())
-            .unwrap_err()
-            .to_string();
+        let err = decide(
+            snap(Status::Closed),
+            Role::Dispatcher,
+            Action::Dispatch,
+            &req(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("closed"), "{err}");
-        let err = decide(snap(Status::Received), Role::Dispatcher, Action::Reply, &req())
-            .unwrap_err();
+        let err = decide(
+            snap(Status::Received),
+            Role::Dispatcher,
+            Action::Reply,
+            &req(),
+        )
+        .unwrap_err();
         assert!(matches!(err, LifecycleError::Forbidden { .. }));
         let allowed = allowed_actions(snap(Status::Received), Role::Dispatcher);
         assert_eq!(allowed, vec![Action::Dispatch, Action::TransferPolice]);
@@ -640,7 +655,12 @@ mod tests {
 
     #[test]
     fn return_needs_a_reason_and_goes_back_to_the_center() {
-        let e = decide(snap(Status::Signed), Role::UnitHandler, Action::Return, &req());
+        let e = decide(
+            snap(Status::Signed),
+            Role::UnitHandler,
+            Action::Return,
+            &req(),
+        );
         assert!(matches!(
             e,
             Err(LifecycleError::Missing {
@@ -720,7 +740,11 @@ mod tests {
             .is_err()
         );
         let g = decide(pending, Role::Supervisor, Action::GrantExtension, &req()).unwrap();
-        assert!(g.effects.iter().any(|e| matches!(e, Effect::ExtendCloseDue(_))));
+        assert!(
+            g.effects
+                .iter()
+                .any(|e| matches!(e, Effect::ExtendCloseDue(_)))
+        );
         assert!(
             decide(
                 snap(Status::InProgress),

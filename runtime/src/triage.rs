@@ -231,14 +231,12 @@ impl Triage {
             .iter()
             .find(|(p, _)| text.contains(p.as_str()))
         {
-            let category = cat
-                .map(|i| self.categories[i].code.clone())
-                .or_else(|| {
-                    self.categories
-                        .iter()
-                        .find(|c| c.police)
-                        .map(|c| c.code.clone())
-                });
+            let category = cat.map(|i| self.categories[i].code.clone()).or_else(|| {
+                self.categories
+                    .iter()
+                    .find(|c| c.police)
+                    .map(|c| c.code.clone())
+            });
             return Classification {
                 category,
                 confidence: 1.0,
@@ -249,7 +247,7 @@ impl Triage {
             };
         }
         let mut scores = vec![0.0f64; self.categories.len()];
-        let mut matched = Vec::new();
+        let mut matched: Vec<String> = Vec::new();
         for token in self.jieba.cut(text, true) {
             if let Some(hits) = self.keywords.get(token) {
                 for (cat, w) in hits {
@@ -258,6 +256,16 @@ impl Triage {
                 if !matched.iter().any(|m| m == token) {
                     matched.push(token.to_string());
                 }
+            }
+        }
+        // A keyword the segmenter split differently (e.g. glued to a place name) still counts,
+        // at half weight: segmentation decides ties, not whether a keyword is seen at all.
+        for (kw, hits) in &self.keywords {
+            if !matched.iter().any(|m| m == kw) && text.contains(kw.as_str()) {
+                for (cat, w) in hits {
+                    scores[*cat] += w * 0.5;
+                }
+                matched.push(kw.clone());
             }
         }
         let total: f64 = scores.iter().sum();
@@ -475,7 +483,13 @@ mod tests {
         }
     }
 
-    fn unit(code: &str, name: &str, parent: Option<&str>, tier: u8, c: Option<(f64, f64)>) -> GridUnit {
+    fn unit(
+        code: &str,
+        name: &str,
+        parent: Option<&str>,
+        tier: u8,
+        c: Option<(f64, f64)>,
+    ) -> GridUnit {
         GridUnit {
             code: code.into(),
             name: name.into(),
@@ -491,17 +505,40 @@ mod tests {
     fn triage() -> Triage {
         Triage::new(
             &[
-                cat("roads", "道路交通", false, &["路灯", "道路", "坑洼", "红绿灯"]),
+                cat(
+                    "roads",
+                    "道路交通",
+                    false,
+                    &["路灯", "道路", "坑洼", "红绿灯"],
+                ),
                 cat("water", "供水", false, &["停水", "水管", "自来水"]),
                 cat("dispute", "矛盾纠纷", false, &["纠纷", "邻里"]),
                 cat("police", "治安警情", true, &["报警", "小偷"]),
             ],
             &[
                 unit("350781001", "昭阳街道", None, 1, Some((27.34, 117.48))),
-                unit("350781001001", "公太社区居委会", Some("350781001"), 2, Some((27.341, 117.481))),
+                unit(
+                    "350781001001",
+                    "公太社区居委会",
+                    Some("350781001"),
+                    2,
+                    Some((27.341, 117.481)),
+                ),
                 unit("350781002", "通泰街道", None, 1, Some((27.36, 117.50))),
-                unit("350781002201", "新建村委会", Some("350781002"), 2, Some((27.40, 117.55))),
-                unit("350781001202", "新建村委会", Some("350781001"), 2, Some((27.30, 117.45))),
+                unit(
+                    "350781002201",
+                    "新建村委会",
+                    Some("350781002"),
+                    2,
+                    Some((27.40, 117.55)),
+                ),
+                unit(
+                    "350781001202",
+                    "新建村委会",
+                    Some("350781001"),
+                    2,
+                    Some((27.30, 117.45)),
+                ),
             ],
         )
     }
@@ -522,7 +559,12 @@ mod tests {
             .iter()
             .map(|a| a.category.as_str())
             .collect();
-        assert!(alts.contains(&"dispute") && alts.contains(&"roads"), "{alts:?}");
+        assert!(
+            alts.contains(&"dispute") && alts.contains(&"roads"),
+            "{alts:?}"
+        );
+        let glued = t.classify("公太社区路灯不亮");
+        assert_eq!(glued.category.as_deref(), Some("roads"), "{glued:?}");
         let none = t.classify("你好，我想咨询一下");
         assert_eq!(none.category, None);
         assert_eq!(none.confidence, 0.0);
@@ -566,10 +608,24 @@ mod tests {
             t.locate(None, &["昭阳新建村"], None).grid(),
             Some("350781001202")
         );
-        let near = t.locate(None, &["不知道哪里"], Some(LatLon { lat: 27.401, lon: 117.551 }));
+        let near = t.locate(
+            None,
+            &["不知道哪里"],
+            Some(LatLon {
+                lat: 27.401,
+                lon: 117.551,
+            }),
+        );
         assert_eq!(near.grid(), Some("350781002201"));
         assert_eq!(near.via(), "nearest");
-        let far = t.locate(None, &[], Some(LatLon { lat: 39.9, lon: 116.4 }));
+        let far = t.locate(
+            None,
+            &[],
+            Some(LatLon {
+                lat: 39.9,
+                lon: 116.4,
+            }),
+        );
         assert_eq!(far, Location::Unlocated);
         assert!(t.grid_within("350781001001", "350781001"));
         assert!(!t.grid_within("350781001001", "350781002"));
@@ -581,7 +637,10 @@ mod tests {
             place_aliases("公太社区居委会"),
             vec!["公太社区居委会", "公太社区", "公太"]
         );
-        assert_eq!(place_aliases("新建村委会"), vec!["新建村委会", "新建村", "新建"]);
+        assert_eq!(
+            place_aliases("新建村委会"),
+            vec!["新建村委会", "新建村", "新建"]
+        );
         assert_eq!(place_aliases("昭阳街道"), vec!["昭阳街道", "昭阳"]);
         assert_eq!(place_aliases("和平镇"), vec!["和平镇", "和平"]);
     }

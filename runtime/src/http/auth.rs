@@ -467,7 +467,10 @@ mod tests {
     #[test]
     fn cookies_are_found_among_others() {
         let mut h = HeaderMap::new();
-        h.append(header::COOKIE, HeaderValue::from_static("lang=en; m110_session=abc"));
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("lang=en; m110_session=abc"),
+        );
         assert_eq!(cookie_value(&h, SESSION_COOKIE).as_deref(), Some("abc"));
         assert_eq!(cookie_value(&h, "lang").as_deref(), Some("en"));
         assert_eq!(cookie_value(&h, "none"), None);
@@ -477,7 +480,12 @@ mod tests {
     fn route_table_has_no_duplicates_and_every_api_route_is_guarded() {
         let mut seen = std::collections::HashSet::new();
         for r in ROUTES {
-            assert!(seen.insert((r.method, r.path)), "duplicate {} {}", r.method, r.path);
+            assert!(
+                seen.insert((r.method, r.path)),
+                "duplicate {} {}",
+                r.method,
+                r.path
+            );
             if r.path.starts_with("/api/v1/") && r.path != "/api/v1/login" {
                 assert_ne!(r.access, Access::Public, "{} is public", r.path);
             }

@@ -38,10 +38,15 @@ async fn call(
     principal: Principal,
     ApiJson(req): ApiJson<CallRequest>,
 ) -> ApiResult<Json<Value>> {
-    let phone = normalize_phone(&req.phone)
-        .ok_or_else(|| ApiError::invalid("phone", "not a phone number (3–20 digits, optional +)"))?;
+    let phone = normalize_phone(&req.phone).ok_or_else(|| {
+        ApiError::invalid("phone", "not a phone number (3–20 digits, optional +)")
+    })?;
     let reveal = sees_caller_phone(principal.role);
-    let shown_phone = if reveal { phone.clone() } else { mask_phone(&phone) };
+    let shown_phone = if reveal {
+        phone.clone()
+    } else {
+        mask_phone(&phone)
+    };
     let Some(caller) = state.store.caller_by_phone(&phone).await? else {
         return Ok(Json(json!({
             "known": false,

@@ -50,10 +50,13 @@ pub fn mask_name(name: &str) -> String {
 
 /// A case as JSON; the caller's phone and name in full only when `reveal`.
 pub fn case_json(row: &CaseRow, region: &RegionIndex, reveal: bool) -> Value {
-    let category = row.category_code.as_deref().map(|c| match region.category(c) {
-        Some(cat) => json!({"code": cat.code, "name_zh": cat.name_zh, "name_en": cat.name_en}),
-        None => json!({"code": c}),
-    });
+    let category = row
+        .category_code
+        .as_deref()
+        .map(|c| match region.category(c) {
+            Some(cat) => json!({"code": cat.code, "name_zh": cat.name_zh, "name_en": cat.name_en}),
+            None => json!({"code": c}),
+        });
     let grid = row.grid_code.as_deref().map(|g| match region.grid(g) {
         Some(u) => json!({"code": u.code, "name": u.name, "tier": u.tier}),
         None => json!({"code": g}),
@@ -209,7 +212,10 @@ async fn list(
     if let Some(s) = q.status.filter(|s| !s.is_empty()) {
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             if Status::parse(part).is_none() {
-                return Err(ApiError::invalid("status", format!("unknown status {part}")));
+                return Err(ApiError::invalid(
+                    "status",
+                    format!("unknown status {part}"),
+                ));
             }
             filter.statuses.push(part.to_string());
         }
@@ -224,7 +230,9 @@ async fn list(
                 .clone()
                 .ok_or_else(|| ApiError::forbidden("your account is not bound to a unit"))?;
             if filter.unit.as_ref().is_some_and(|u| *u != own) {
-                return Err(ApiError::forbidden("unit handlers list their own unit's cases"));
+                return Err(ApiError::forbidden(
+                    "unit handlers list their own unit's cases",
+                ));
             }
             filter.unit = Some(own);
         }
@@ -232,7 +240,9 @@ async fn list(
             filter.channel = Some("grid".into());
             filter.grid_codes = state.region.grid_reach(&principal.grid_codes);
             if filter.grid_codes.is_empty() {
-                return Ok(Json(json!({"items": [], "total": 0, "page": page, "page_size": page_size})));
+                return Ok(Json(
+                    json!({"items": [], "total": 0, "page": page, "page_size": page_size}),
+                ));
             }
         }
         _ => {}
@@ -257,7 +267,9 @@ async fn load_visible(state: &AppState, principal: &Principal, id: &str) -> ApiR
         Err(e) => return Err(e.into()),
     };
     if !can_see(principal, &state.region, &row) {
-        return Err(ApiError::forbidden(format!("case {id} is outside your scope")));
+        return Err(ApiError::forbidden(format!(
+            "case {id} is outside your scope"
+        )));
     }
     Ok(row)
 }
@@ -278,7 +290,12 @@ async fn detail(
     }
     let events = state.store.case_events(row.id).await?;
     let mut body = case_json(&row, &state.region, reveal);
-    body["events"] = Value::Array(events.iter().map(|e| event_json(e, &state.region)).collect());
+    body["events"] = Value::Array(
+        events
+            .iter()
+            .map(|e| event_json(e, &state.region))
+            .collect(),
+    );
     body["allowed_actions"] = json!(allowed_for(&principal, &row));
     Ok(Json(body))
 }

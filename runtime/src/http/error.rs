@@ -13,12 +13,12 @@ column, and a wrong type, a missing field or an unknown field (`deny_unknown_fie
 naming the field by its path (`caller.phone`), via `serde_path_to_error`.
 */
 
+use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::body::Bytes;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -294,6 +294,8 @@ fn json_error(path: &str, err: &serde_json::Error) -> ApiError {
                 .filter(|_| msg.starts_with("unknown field") || msg.starts_with("missing field"));
             let field = match (named, path) {
                 (Some(f), "." | "") => f.to_string(),
+                // Unknown fields already end the path; missing ones are reported at the parent.
+                (Some(f), p) if p == f || p.ends_with(&format!(".{f}")) => p.to_string(),
                 (Some(f), p) => format!("{p}.{f}"),
                 (None, "." | "") => "body".to_string(),
                 (None, p) => p.to_string(),
@@ -415,7 +417,10 @@ mod tests {
 
     #[test]
     fn store_and_lifecycle_errors_map_once() {
-        assert_eq!(ApiError::from(StoreError::NotFound).status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            ApiError::from(StoreError::NotFound).status(),
+            StatusCode::NOT_FOUND
+        );
         assert_eq!(
             ApiError::from(StoreError::Conflict("dup".into())).status(),
             StatusCode::CONFLICT

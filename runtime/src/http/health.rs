@@ -1,12 +1,12 @@
 //! Liveness (`/healthz`: the process answers) and readiness (`/readyz`: the database answers and
 //! every embedded migration is applied), for load balancers and `m110 up`.
 
+use axum::Json;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Json;
 use serde_json::json;
 
 use super::AppState;

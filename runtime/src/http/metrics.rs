@@ -84,7 +84,9 @@ impl Metrics {
     /// Renders everything except the database gauges.
     pub fn render(&self, out: &mut String) {
         let http = self.http.lock().unwrap_or_else(|e| e.into_inner());
-        out.push_str("# HELP m110_http_requests_total HTTP requests by method, matched route and status.\n");
+        out.push_str(
+            "# HELP m110_http_requests_total HTTP requests by method, matched route and status.\n",
+        );
         out.push_str("# TYPE m110_http_requests_total counter\n");
         for ((method, route), by_status) in http.iter() {
             for (status, s) in by_status {
@@ -120,8 +122,14 @@ impl Metrics {
                 out,
                 "m110_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {count}"
             );
-            let _ = writeln!(out, "m110_http_request_duration_seconds_sum{{{labels}}} {sum}");
-            let _ = writeln!(out, "m110_http_request_duration_seconds_count{{{labels}}} {count}");
+            let _ = writeln!(
+                out,
+                "m110_http_request_duration_seconds_sum{{{labels}}} {sum}"
+            );
+            let _ = writeln!(
+                out,
+                "m110_http_request_duration_seconds_count{{{labels}}} {count}"
+            );
         }
         drop(http);
         out.push_str("# HELP m110_job_runs_total Background job runs.\n");
@@ -137,13 +145,18 @@ impl Metrics {
             .unwrap_or_else(|e| e.into_inner())
             .iter()
         {
-            let _ = writeln!(out, "m110_job_events_total{{job=\"{job}\",kind=\"{kind}\"}} {n}");
+            let _ = writeln!(
+                out,
+                "m110_job_events_total{{job=\"{job}\",kind=\"{kind}\"}} {n}"
+            );
         }
     }
 }
 
 fn escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 /// Middleware: counts and times every request by matched route.
@@ -184,7 +197,10 @@ async fn metrics(State(state): State<AppState>) -> ApiResult<Response> {
         let _ = writeln!(out, "m110_cases{{status=\"{}\"}} {n}", status.as_str());
     }
     Ok((
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         out,
     )
         .into_response())

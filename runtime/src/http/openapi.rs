@@ -4,10 +4,10 @@ route table that authorizes requests ([`super::auth::ROUTES`]), so a route canno
 its documentation and access rule. The component schemas are hand-written next to it.
 */
 
+use axum::Json;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
-use axum::Json;
 use serde_json::{Map, Value, json};
 
 use super::AppState;
@@ -106,14 +106,23 @@ pub fn build() -> Value {
             json!({"description": "Success", "content": content}),
         );
         if r.request.is_some() {
-            responses.insert("400".into(), error_response("Malformed body (JSON syntax, UTF-8)"));
+            responses.insert(
+                "400".into(),
+                error_response("Malformed body (JSON syntax, UTF-8)"),
+            );
             responses.insert("413".into(), error_response("Body over the size limit"));
             responses.insert("415".into(), error_response("Not application/json"));
-            responses.insert("422".into(), error_response("A field is wrong; `field` names it"));
+            responses.insert(
+                "422".into(),
+                error_response("A field is wrong; `field` names it"),
+            );
         }
         if r.access != Access::Public {
             responses.insert("401".into(), error_response("Not authenticated"));
-            responses.insert("403".into(), error_response("Role or scope does not allow it"));
+            responses.insert(
+                "403".into(),
+                error_response("Role or scope does not allow it"),
+            );
         }
         if r.path.contains("{id}") {
             responses.insert("404".into(), error_response("No such case"));

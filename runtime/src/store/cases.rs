@@ -279,12 +279,11 @@ pub async fn append_events(
     let mut seq = match first_seq {
         Some(s) => s - 1,
         None => {
-            let (last,): (i64,) = sqlx::query_as(
-                "SELECT COALESCE(MAX(seq), 0) FROM case_events WHERE case_id = $1",
-            )
-            .bind(case_id)
-            .fetch_one(&mut *conn)
-            .await?;
+            let (last,): (i64,) =
+                sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM case_events WHERE case_id = $1")
+                    .bind(case_id)
+                    .fetch_one(&mut *conn)
+                    .await?;
             last
         }
     };
@@ -375,7 +374,11 @@ pub async fn lock_case(
 
 /// Writes every mutable column of `row` if the stored version is still `row.version`; bumps the
 /// version. `Conflict` when someone else changed the case first.
-pub async fn update_case(conn: &mut AnyConnection, row: &CaseRow, now: i64) -> Result<i64, StoreError> {
+pub async fn update_case(
+    conn: &mut AnyConnection,
+    row: &CaseRow,
+    now: i64,
+) -> Result<i64, StoreError> {
     let done = sqlx::query(
         "UPDATE cases SET status = $1, category_code = $2, grid_code = $3, priority = $4, \
          operator_id = $5, unit_id = $6, sign_due = $7, close_due = $8, dispatched_at = $9, \
@@ -510,7 +513,10 @@ impl Store {
             clauses.push(format!("c.unit_id = {}", param(Param::Text(u.clone()))));
         }
         if let Some(c) = &filter.category {
-            clauses.push(format!("c.category_code = {}", param(Param::Text(c.clone()))));
+            clauses.push(format!(
+                "c.category_code = {}",
+                param(Param::Text(c.clone()))
+            ));
         }
         if let Some(c) = &filter.channel {
             clauses.push(format!("c.channel = {}", param(Param::Text(c.clone()))));
