@@ -224,8 +224,8 @@ pub fn starter(code: &str, villages: Option<&Villages>) -> Result<String, Starte
     let _ = writeln!(
         w,
         "# yaml-language-server: $schema=profile.schema.json\n\
-         # Region profile for {name} ({code}), written by `m110 init` from the embedded division\n\
-         # codes ({EDITION}).\n\
+         # Region profile for {name} ({code}), written by `m110 init` from the embedded\n\
+         # division codes: {EDITION}.\n\
          # Replace every {FILL_IN} with the real value; `m110 validate` lists the ones left.\n\
          # Write the schema next to this file for editor completion: m110 schema > profile.schema.json\n\
          # Field reference: docs/profile.md."
