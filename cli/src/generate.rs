@@ -28,6 +28,7 @@ use m110_runtime::model::{
     Region, UnitKind,
 };
 use m110_runtime::routing::{RouteVia, RoutingTable};
+use m110_runtime::store::{Engine, schema_sql};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -133,6 +134,16 @@ pub fn render_region(region: &Region, profile_sha256: &str) -> Result<Files, Gen
         files.insert(PathBuf::from(out), text.into_bytes());
     }
     files.insert("routing.csv".into(), routing_csv(&ctx.routes)?);
+    // The schema for review is exactly what m110d's migrations create.
+    for (name, engine) in [
+        ("sqlite.sql", Engine::Sqlite),
+        ("postgres.sql", Engine::Postgres),
+    ] {
+        files.insert(
+            PathBuf::from("schema").join(name),
+            schema_sql(engine).into_bytes(),
+        );
+    }
     for (name, bytes) in directory_csvs(region)? {
         files.insert(PathBuf::from("directories").join(name), bytes);
     }
