@@ -109,8 +109,8 @@ def main():
         ("housing", "福建省住房和城乡建设厅", "0591-87866611", ["housing", "public_facilities"]),
         ("environment", "福建省生态环境厅", "0591-87860270", ["environment"]),
         ("transport", "福建省交通运输厅", "0591-87077000", ["roads"]),
-        ("market", "福建省市场监督管理局", "0591-12315", ["housekeeping", "repairs"]),
-        ("gov-service", "福建省人民政府办公厅", "0591-12345", ["consultation", "gov_complaint"]),
+        ("market", "福建省市场监督管理局", "12315", ["housekeeping", "repairs"]),
+        ("gov-service", "福建省人民政府办公厅", "12345", ["consultation", "gov_complaint"]),
     ]
     for uid, name, phone, _ in departments:
         w(f"  - {{id: {uid}, kind: department, name: {name}, hotline: {q(phone)}}}")

@@ -110,7 +110,12 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// Renders every artifact of a loaded profile.
+/// Renders every artifact of a loaded profile (what `m110 generate` and provisioning write).
+pub fn render(loaded: &crate::profile::Loaded) -> Result<Files, GenerateError> {
+    render_region(&loaded.region, &loaded.sha256)
+}
+
+/// Renders every artifact of a region whose profile hashed to `profile_sha256`.
 pub fn render_region(region: &Region, profile_sha256: &str) -> Result<Files, GenerateError> {
     let ctx = Context::build(region, profile_sha256)?;
     let env = environment()?;

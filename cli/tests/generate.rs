@@ -242,3 +242,67 @@ fn schema_files_are_the_runtime_migrations() {
         assert!(sql.contains("CREATE TABLE"), "{name} has no tables");
     }
 }
+
+#[test]
+fn cli_generate_writes_and_regenerates_identically() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("kit");
+    let profile = common::small_profile();
+    let out = common::m110(args!["generate", profile, "-o", out_dir]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let files = common::list_files(&out_dir);
+    let first: Vec<Vec<u8>> = files
+        .iter()
+        .map(|f| std::fs::read(out_dir.join(f)).unwrap())
+        .collect();
+    let lock = KitLock::read(&out_dir).unwrap();
+    let profile_bytes = std::fs::read(&profile).unwrap();
+    assert_eq!(lock.profile_sha256, generate::sha256_hex(&profile_bytes));
+    // Again into the same directory (it has kit.lock now): same bytes.
+    let out = common::m110(args!["generate", profile, "-o", out_dir]);
+    assert!(out.status.success());
+    assert_eq!(common::list_files(&out_dir), files);
+    for (f, bytes) in files.iter().zip(&first) {
+        assert_eq!(
+            &std::fs::read(out_dir.join(f)).unwrap(),
+            bytes,
+            "{}",
+            f.display()
+        );
+    }
+}
+
+#[test]
+fn cli_generate_refuses_foreign_directory_unless_forced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("kit");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("data.txt"), "keep").unwrap();
+    let profile = common::small_profile();
+    let out = common::m110(args!["generate", profile, "-o", dir]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
+    assert_eq!(common::list_files(&dir), [PathBuf::from("data.txt")]);
+    let out = common::m110(args!["generate", profile, "-o", dir, "--force"]);
+    assert!(out.status.success());
+    assert!(dir.join("handbook.md").is_file());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("data.txt")).unwrap(),
+        "keep"
+    );
+}
+
+#[test]
+fn cli_generate_of_an_invalid_profile_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let broken = common::broken_profile(tmp.path());
+    let dir = tmp.path().join("kit");
+    let out = common::m110(args!["generate", broken, "-o", dir]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!dir.exists());
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+}
