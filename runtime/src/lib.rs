@@ -6,11 +6,13 @@
 - [`store`]: the database (SQLite or PostgreSQL) behind one repository API, with migrations.
 - [`auth`]: roles, principals, password hashing, tokens.
 - [`privacy`]: masking of phone and ID numbers.
+- [`provision`]: load a region model into an empty database in one transaction.
 */
 
 pub mod auth;
 pub mod model;
 pub mod privacy;
+pub mod provision;
 pub mod routing;
 pub mod store;
 
