@@ -6,6 +6,7 @@
 */
 
 pub mod model;
+pub mod open311;
 pub mod routing;
 
 /// The kit and runtime version, stamped into `kit.lock` and `m110d --version`.
