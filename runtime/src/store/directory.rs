@@ -215,7 +215,9 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if result.rows_affected() != 1 {
-            return Err(StoreError::Conflict(format!("entry {id} changed concurrently")));
+            return Err(StoreError::Conflict(format!(
+                "entry {id} changed concurrently"
+            )));
         }
         audit_write(&mut tx, actor, "directory.update", id, system).await?;
         let rec = fetch(&mut tx, id).await?;
@@ -305,10 +307,7 @@ impl Store {
     }
 }
 
-async fn fetch(
-    conn: &mut sqlx::AnyConnection,
-    id: i64,
-) -> Result<DirectoryRecord, StoreError> {
+async fn fetch(conn: &mut sqlx::AnyConnection, id: i64) -> Result<DirectoryRecord, StoreError> {
     let row: Row = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM directory_entries WHERE id = $1"
     ))

@@ -400,3 +400,314 @@ async fn audit(
     .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Role;
+    use crate::model::DirectorySystem;
+    use crate::store::audit::AuditFilter;
+    use crate::store::directory::{DirectoryInput, DirectoryQuery};
+    use crate::store::testdb::{TestDb, test_engines};
+    use crate::store::users::NewUser;
+
+    /// Two townships, two villages under the first; an admin and a grid worker of village 1.
+    async fn seed(store: &Store) -> (Principal, Principal) {
+        let pool = store.pool();
+        for (level, key, name) in [(1_i64, "township", "乡镇"), (2, "village", "村")] {
+            sqlx::query("INSERT INTO grid_tiers (level, key, name) VALUES ($1, $2, $3)")
+                .bind(level)
+                .bind(key)
+                .bind(name)
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+        for (i, (code, parent, tier)) in [
+            ("350781001", None, 1_i64),
+            ("350781002", None, 1),
+            ("350781001001", Some("350781001"), 2),
+            ("350781001002", Some("350781001"), 2),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            sqlx::query(
+                "INSERT INTO grid_units (code, name, parent_code, tier, generated, position) \
+                 VALUES ($1, $2, $3, $4, 0, $5)",
+            )
+            .bind(code)
+            .bind(format!("网格{code}"))
+            .bind(parent)
+            .bind(tier)
+            .bind(i as i64)
+            .execute(pool)
+            .await
+            .unwrap();
+        }
+        let mut principals = Vec::new();
+        for (name, role, grids) in [
+            ("admin", Role::Admin, vec![]),
+            ("gw", Role::GridWorker, vec!["350781001001".to_string()]),
+        ] {
+            let id = store
+                .create_user(
+                    &NewUser {
+                        name: name.into(),
+                        role,
+                        unit_id: None,
+                        grid_codes: grids,
+                        password_hash: None,
+                    },
+                    &NewAudit::system("test", "user.create", None),
+                )
+                .await
+                .unwrap();
+            principals.push(store.principal(id).await.unwrap());
+        }
+        let gw = principals.pop().unwrap();
+        (principals.pop().unwrap(), gw)
+    }
+
+    fn household(name: &str, kind: HouseholdKind, grid: &str) -> HouseholdInput {
+        HouseholdInput {
+            head_name: name.into(),
+            kind,
+            grid_code: Some(grid.into()),
+            phone: Some("13812345678".into()),
+            id_number: Some("11010519491231002X".into()),
+            members: Some(2),
+            address: Some("水北街".into()),
+            notes: None,
+        }
+    }
+
+    async fn audit_count(store: &Store, action: &str) -> usize {
+        store
+            .audit_entries(&AuditFilter {
+                action: Some(action.into()),
+                ..AuditFilter::default()
+            })
+            .await
+            .unwrap()
+            .len()
+    }
+
+    #[tokio::test]
+    async fn household_reads_are_scoped_and_audited() {
+        for engine in test_engines() {
+            let db = TestDb::new(engine).await;
+            let store = &db.store;
+            let (admin, gw) = seed(store).await;
+            let a = store
+                .household_create(
+                    &household("张三", HouseholdKind::Dibao, "350781001001"),
+                    &admin,
+                )
+                .await
+                .unwrap();
+            let b = store
+                .household_create(
+                    &household("李四", HouseholdKind::Entitled, "350781002"),
+                    &admin,
+                )
+                .await
+                .unwrap();
+            assert_eq!(audit_count(store, "household.create").await, 2);
+
+            let q = HouseholdQuery {
+                limit: 50,
+                ..HouseholdQuery::default()
+            };
+            let (all, total) = store
+                .household_list(&q, &GridScope::All, "full", &admin)
+                .await
+                .unwrap();
+            assert_eq!((all.len(), total), (2, 2), "{engine:?}");
+            // The grid worker of village 350781001001 sees only that village.
+            let scope = GridScope::Within(gw.grid_codes.clone());
+            let (mine, total) = store.household_list(&q, &scope, "full", &gw).await.unwrap();
+            assert_eq!(total, 1);
+            assert_eq!(mine[0].id, a.id);
+            // A township filter finds the villages below it.
+            let (t, _) = store
+                .household_list(
+                    &HouseholdQuery {
+                        grid: Some("350781001".into()),
+                        q: Some("张".into()),
+                        kind: Some(HouseholdKind::Dibao),
+                        ..q.clone()
+                    },
+                    &GridScope::All,
+                    "masked",
+                    &admin,
+                )
+                .await
+                .unwrap();
+            assert_eq!(t.len(), 1);
+            assert_eq!(audit_count(store, "household.list").await, 3);
+
+            assert_eq!(
+                store
+                    .household_read(a.id, &scope, "full", &gw)
+                    .await
+                    .unwrap()
+                    .head_name,
+                "张三"
+            );
+            assert!(matches!(
+                store.household_read(b.id, &scope, "full", &gw).await,
+                Err(StoreError::NotFound)
+            ));
+            let denied = store
+                .audit_entries(&AuditFilter {
+                    action: Some("household.read_denied".into()),
+                    ..AuditFilter::default()
+                })
+                .await
+                .unwrap();
+            assert_eq!(denied.len(), 1);
+            assert_eq!(denied[0].actor_id, Some(gw.user_id));
+            assert_eq!(
+                denied[0].target.as_deref(),
+                Some(format!("household:{}", b.id).as_str())
+            );
+
+            // A stale version is a conflict and changes nothing.
+            let mut changed = household("张三丰", HouseholdKind::Dibao, "350781001001");
+            changed.members = Some(3);
+            let updated = store
+                .household_update(a.id, &changed, Some(1), &scope, &gw)
+                .await
+                .unwrap();
+            assert_eq!((updated.version, updated.members), (2, Some(3)));
+            assert!(matches!(
+                store
+                    .household_update(a.id, &changed, Some(1), &scope, &gw)
+                    .await,
+                Err(StoreError::Conflict(_))
+            ));
+            let counts = store.household_counts(&admin).await.unwrap();
+            assert_eq!(counts.iter().map(|c| c.households).sum::<i64>(), 2);
+            assert_eq!(counts.iter().map(|c| c.members).sum::<i64>(), 5);
+            assert_eq!(audit_count(store, "household.counts").await, 1);
+        }
+    }
+
+    #[tokio::test]
+    async fn directory_crud_and_search() {
+        for engine in test_engines() {
+            let db = TestDb::new(engine).await;
+            let store = &db.store;
+            let (admin, _) = seed(store).await;
+            let input = |name: &str, category: &str, grid: Option<&str>| DirectoryInput {
+                name: name.into(),
+                category: Some(category.into()),
+                phone: Some("0599-6321234".into()),
+                grid_code: grid.map(Into::into),
+                qualification: Some("营业执照".into()),
+                status: "active".into(),
+                ..DirectoryInput::default()
+            };
+            let mp = DirectorySystem::MarketProviders;
+            let a = store
+                .directory_create(
+                    mp,
+                    &input("好帮手家政_50%", "housekeeping", Some("350781001001")),
+                    &admin,
+                )
+                .await
+                .unwrap();
+            store
+                .directory_create(mp, &input("快修水电", "repairs", Some("350781002")), &admin)
+                .await
+                .unwrap();
+            store
+                .directory_create(
+                    DirectorySystem::GovernmentServices,
+                    &input("民政局", "welfare", None),
+                    &admin,
+                )
+                .await
+                .unwrap();
+            let q = DirectoryQuery {
+                limit: 50,
+                ..DirectoryQuery::default()
+            };
+            let (all, total) = store.directory_search(&q).await.unwrap();
+            assert_eq!((all.len(), total), (3, 3), "{engine:?}");
+            let (mps, _) = store
+                .directory_search(&DirectoryQuery {
+                    system: Some(mp),
+                    ..q.clone()
+                })
+                .await
+                .unwrap();
+            assert_eq!(mps.len(), 2);
+            // LIKE metacharacters in q match literally.
+            let (lit, _) = store
+                .directory_search(&DirectoryQuery {
+                    q: Some("_50%".into()),
+                    ..q.clone()
+                })
+                .await
+                .unwrap();
+            assert_eq!(lit.len(), 1);
+            let (none, _) = store
+                .directory_search(&DirectoryQuery {
+                    q: Some("_5_%".into()),
+                    ..q.clone()
+                })
+                .await
+                .unwrap();
+            assert!(none.is_empty());
+            let (in_township, _) = store
+                .directory_search(&DirectoryQuery {
+                    grid: Some("350781001".into()),
+                    ..q.clone()
+                })
+                .await
+                .unwrap();
+            assert_eq!(in_township.len(), 1);
+            assert_eq!(in_township[0].id, a.id);
+            // Paging: total stays the full count.
+            let (page, total) = store
+                .directory_search(&DirectoryQuery {
+                    limit: 1,
+                    offset: 1,
+                    ..q.clone()
+                })
+                .await
+                .unwrap();
+            assert_eq!((page.len(), total), (1, 3));
+
+            let mut suspended = input("好帮手家政_50%", "housekeeping", Some("350781001001"));
+            suspended.status = "suspended".into();
+            let u = store
+                .directory_update(mp, a.id, &suspended, Some(1), &admin)
+                .await
+                .unwrap();
+            assert_eq!((u.status.as_str(), u.version), ("suspended", 2));
+            assert!(matches!(
+                store
+                    .directory_update(mp, a.id, &suspended, Some(1), &admin)
+                    .await,
+                Err(StoreError::Conflict(_))
+            ));
+            assert!(matches!(
+                store
+                    .directory_get(DirectorySystem::WelfareFacilities, a.id)
+                    .await,
+                Err(StoreError::NotFound)
+            ));
+            store.directory_delete(mp, a.id, &admin).await.unwrap();
+            assert!(matches!(
+                store.directory_get(mp, a.id).await,
+                Err(StoreError::NotFound)
+            ));
+            for action in ["directory.create", "directory.update", "directory.delete"] {
+                assert!(audit_count(store, action).await >= 1, "{action}");
+            }
+        }
+    }
+}

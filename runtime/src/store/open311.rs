@@ -200,7 +200,8 @@ impl Store {
 
     /// Cases requested in the filter's window, newest first.
     pub async fn open311_cases(&self, f: &CaseFilter) -> Result<Vec<Open311Case>, StoreError> {
-        let closed_expr = "CASE WHEN c.status IN ('closed', 'transferred_police') THEN 1 ELSE 0 END";
+        let closed_expr =
+            "CASE WHEN c.status IN ('closed', 'transferred_police') THEN 1 ELSE 0 END";
         let mut sql = format!(
             "{CASE_SELECT}WHERE c.created_at >= $1 AND c.created_at <= $2 \
              AND ($3 IS NULL OR {closed_expr} = $3)"
@@ -223,7 +224,11 @@ impl Store {
         for code in &f.service_codes {
             q = q.bind(code);
         }
-        let rows = q.bind(f.limit).bind(f.offset).fetch_all(self.pool()).await?;
+        let rows = q
+            .bind(f.limit)
+            .bind(f.offset)
+            .fetch_all(self.pool())
+            .await?;
         rows.iter().map(case_from_row).collect()
     }
 
