@@ -3,8 +3,10 @@
 
 - [`model`]: the region model a profile compiles into (no I/O).
 - [`routing`]: category × grid scope → handling unit.
+- [`console`]: the operator web console (pages, charts, i18n).
 */
 
+pub mod console;
 pub mod model;
 pub mod routing;
 
