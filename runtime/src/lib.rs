@@ -3,12 +3,18 @@
 
 - [`model`]: the region model a profile compiles into (no I/O).
 - [`routing`]: category × grid scope → handling unit.
+- [`store`]: the database (SQLite or PostgreSQL) behind one repository API, with migrations.
+- [`auth`]: roles, principals, password hashing, tokens.
+- [`privacy`]: masking of phone and ID numbers.
 - [`console`]: the operator web console (pages, charts, i18n).
 */
 
+pub mod auth;
 pub mod console;
 pub mod model;
+pub mod privacy;
 pub mod routing;
+pub mod store;
 
 /// The kit and runtime version, stamped into `kit.lock` and `m110d --version`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

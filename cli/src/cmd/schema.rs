@@ -1,10 +1,12 @@
-//! Placeholder until the subcommand lands (being built on a branch).
+//! `m110 schema`: print the JSON Schema (draft-07) of the region profile format.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 #[derive(clap::Args)]
 pub struct Args {}
 
 pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("this subcommand is being built")
+    std::io::stdout().write_all(m110::profile::schema::schema_json().as_bytes())?;
+    Ok(ExitCode::SUCCESS)
 }

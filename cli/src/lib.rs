@@ -1,0 +1,21 @@
+/*!
+`m110` as a library: the region profile format, the embedded division data and the kit's stages
+over the region model, used by the `m110` binary's subcommands, by tests and by other tools
+(provisioning calls [`generate::render`] / [`generate::write`]).
+
+- [`profile`]: read, validate and compile a region profile ([`profile::load`]).
+- [`divisions`]: the division codes embedded for `m110 init`.
+- [`staffing`]: Erlang C staffing of the service center.
+- [`plan`]: what a provision would create, with routing gaps and staffing.
+*/
+
+pub mod compare;
+pub mod divisions;
+pub mod generate;
+pub mod plan;
+pub mod profile;
+pub mod staffing;
+
+#[cfg(test)]
+#[path = "../tests/common/fixture.rs"]
+pub(crate) mod fixture;

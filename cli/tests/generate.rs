@@ -1,0 +1,210 @@
+//! `generate`: golden artifacts for the fixture region, determinism, refusal to overwrite foreign
+//! directories, atomic writes and the household privacy rule.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::fixture;
+use m110::generate::{self, GenerateError, KitLock, LOCK_FILE};
+
+const PROFILE_SHA: &str = "0000000000000000000000000000000000000000000000000000000000000110";
+
+fn render() -> generate::Files {
+    generate::render_region(&fixture::region(), PROFILE_SHA).unwrap()
+}
+
+#[test]
+fn artifacts_match_goldens() {
+    let files = render();
+    let dir = common::golden_dir("generate");
+    for (rel, bytes) in &files {
+        common::check_golden(&dir, rel, bytes);
+    }
+    if !common::updating() {
+        let expected: Vec<PathBuf> = files.keys().cloned().collect();
+        assert_eq!(common::list_files(&dir), expected, "golden set differs");
+    }
+}
+
+#[test]
+fn expected_artifact_set() {
+    let files = render();
+    for p in [
+        "m110d.yaml",
+        "m110d.service",
+        "routing.csv",
+        "routing.md",
+        "handbook.md",
+        "kit.lock",
+        "directories/government_services.csv",
+        "directories/welfare_facilities.csv",
+        "directories/social_organizations.csv",
+        "directories/market_providers.csv",
+        "directories/vulnerable_households_summary.csv",
+    ] {
+        assert!(files.contains_key(Path::new(p)), "{p} missing");
+    }
+}
+
+#[test]
+fn rendering_twice_is_byte_identical() {
+    assert_eq!(render(), render());
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    generate::write(&a.path().join("kit"), &render(), false).unwrap();
+    generate::write(&b.path().join("kit"), &render(), false).unwrap();
+    let fa = common::list_files(&a.path().join("kit"));
+    assert_eq!(fa, common::list_files(&b.path().join("kit")));
+    for rel in &fa {
+        assert_eq!(
+            std::fs::read(a.path().join("kit").join(rel)).unwrap(),
+            std::fs::read(b.path().join("kit").join(rel)).unwrap(),
+            "{}",
+            rel.display()
+        );
+    }
+}
+
+#[test]
+fn kit_lock_lists_every_artifact_hash() {
+    let files = render();
+    let lock: KitLock = serde_json::from_slice(&files[Path::new(LOCK_FILE)]).unwrap();
+    assert_eq!(lock.profile_sha256, PROFILE_SHA);
+    assert_eq!(lock.kit_version, m110_runtime::VERSION);
+    assert_eq!(lock.artifacts.len(), files.len() - 1);
+    for (path, sha) in &lock.artifacts {
+        assert_eq!(
+            &generate::sha256_hex(&files[Path::new(path)]),
+            sha,
+            "{path}"
+        );
+    }
+    let keys: Vec<&String> = lock.artifacts.keys().collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+}
+
+#[test]
+fn households_are_exported_as_counts_only() {
+    let files = render();
+    let all: String = files
+        .values()
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .collect();
+    for secret in [
+        "张三",
+        "李四",
+        "13700000003",
+        "350781195001010011",
+        "公太路5号",
+    ] {
+        assert!(!all.contains(secret), "{secret} leaked into an artifact");
+    }
+    let summary = String::from_utf8(
+        files[Path::new("directories/vulnerable_households_summary.csv")].clone(),
+    )
+    .unwrap();
+    assert!(summary.contains("350781001001-01,公太社区第1网格,dibao,低保户,2,3"));
+}
+
+#[test]
+fn routing_csv_marks_the_gap() {
+    let files = render();
+    let csv = String::from_utf8(files[Path::new("routing.csv")].clone()).unwrap();
+    // 2 tier-1 units × 4 categories + header.
+    assert_eq!(csv.lines().count(), 9);
+    let gaps: Vec<&str> = csv.lines().filter(|l| l.ends_with(",yes")).collect();
+    assert_eq!(gaps.len(), 1);
+    assert!(gaps[0].starts_with("350781002,通泰街道,dispute,"));
+}
+
+#[test]
+fn refuses_a_foreign_non_empty_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("install");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("notes.txt"), "mine").unwrap();
+    let err = generate::write(&dir, &render(), false).unwrap_err();
+    assert!(matches!(err, GenerateError::NotEmpty(_)), "{err}");
+    // Nothing written, nothing staged left behind.
+    assert_eq!(common::list_files(&dir), [PathBuf::from("notes.txt")]);
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+    // --force writes the artifacts and keeps the foreign file.
+    generate::write(&dir, &render(), true).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.join("notes.txt")).unwrap(),
+        "mine"
+    );
+    assert!(dir.join(LOCK_FILE).is_file());
+}
+
+#[test]
+fn regenerates_over_its_own_output_and_keeps_other_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("install");
+    generate::write(&dir, &render(), false).unwrap();
+    // The install also holds the database and a stale artifact from an older kit.
+    std::fs::write(dir.join("m110.db"), "db").unwrap();
+    let mut lock = KitLock::read(&dir).unwrap();
+    lock.artifacts.insert("old-artifact.txt".into(), "x".into());
+    std::fs::write(dir.join("old-artifact.txt"), "stale").unwrap();
+    std::fs::write(dir.join(LOCK_FILE), serde_json::to_string(&lock).unwrap()).unwrap();
+    std::fs::write(dir.join("handbook.md"), "edited by hand").unwrap();
+
+    generate::write(&dir, &render(), false).unwrap();
+    assert_eq!(std::fs::read_to_string(dir.join("m110.db")).unwrap(), "db");
+    assert!(!dir.join("old-artifact.txt").exists());
+    let files = render();
+    assert_eq!(
+        std::fs::read(dir.join("handbook.md")).unwrap(),
+        files[Path::new("handbook.md")]
+    );
+    assert_eq!(
+        std::fs::read(dir.join(LOCK_FILE)).unwrap(),
+        files[Path::new(LOCK_FILE)]
+    );
+}
+
+#[test]
+fn target_that_is_a_file_is_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("x");
+    std::fs::write(&file, "x").unwrap();
+    let err = generate::write(&file, &render(), true).unwrap_err();
+    assert!(matches!(err, GenerateError::NotADirectory(_)), "{err}");
+}
+
+#[test]
+fn failure_while_staging_leaves_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("install");
+    let mut files = render();
+    // A file and a directory of the same name cannot both be staged.
+    files.insert(PathBuf::from("routing.csv/inner"), b"x".to_vec());
+    assert!(generate::write(&dir, &files, false).is_err());
+    assert!(!dir.exists());
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn unsafe_paths_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut files = generate::Files::new();
+    files.insert(PathBuf::from("../escape"), b"x".to_vec());
+    let err = generate::write(&tmp.path().join("k"), &files, false).unwrap_err();
+    assert!(matches!(err, GenerateError::UnsafePath(_)), "{err}");
+}
+
+#[test]
+fn yaml_config_quotes_region_names() {
+    let mut r = fixture::region();
+    r.info.name = "a: \"b\" # c".into();
+    let files = generate::render_region(&r, PROFILE_SHA).unwrap();
+    let yaml = String::from_utf8(files[Path::new("m110d.yaml")].clone()).unwrap();
+    assert!(yaml.contains("region: \"350781\""));
+    assert!(yaml.contains("listen: \"127.0.0.1:8110\""));
+    assert!(yaml.contains("database: \"sqlite://m110.db\""));
+    assert!(yaml.contains("log_format: text"));
+}

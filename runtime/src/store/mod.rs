@@ -1,0 +1,478 @@
+/*!
+The store: one repository layer over SQLite and PostgreSQL.
+
+# How storage works (read before adding a repository module)
+
+- **One code path for both engines** through [`sqlx::AnyPool`]. SQL is written once with `$1…$n`
+  placeholders (sqlx-sqlite accepts `$N`). Where the engines really differ (e.g. `FOR UPDATE SKIP
+  LOCKED`), branch on [`Store::engine`].
+- **Types.** Integers are `INTEGER` (SQLite) / `BIGINT` (PostgreSQL), always decoded as `i64`.
+  Floats `REAL` / `DOUBLE PRECISION` as `f64`. Booleans are `0/1` integers (`i64`), never SQL
+  `BOOLEAN`. Text as `String`. Times are `i64` Unix epoch **milliseconds** UTC ([`now_ms`]); render
+  them in Asia/Shanghai at the edges. Lists and small structures are JSON text.
+- **Aggregates on PostgreSQL**: `SUM(bigint)` yields `NUMERIC` and `AVG` yields `NUMERIC`/`double`,
+  which the `Any` driver cannot decode: write `CAST(SUM(x) AS BIGINT)` and
+  `CAST(AVG(x) AS DOUBLE PRECISION)` (both engines accept these casts). `COUNT(*)` is fine.
+- **Writes**: use [`Store::begin`] for a read-then-write transaction. On SQLite it issues
+  `BEGIN IMMEDIATE`, taking the write lock up front, so two writers queue on `busy_timeout`
+  instead of failing with `SQLITE_BUSY` when a deferred read lock cannot be upgraded.
+- **Errors**: every repository method returns [`StoreError`]; `?` on a `sqlx::Error` maps
+  `RowNotFound` → [`StoreError::NotFound`], unique violations → [`StoreError::Conflict`],
+  foreign-key / check violations → [`StoreError::Invalid`]. Optimistic concurrency (the `version`
+  column of `cases`, `directory_entries`, `households`) reports a stale version as `Conflict`.
+- **Migrations** live in `runtime/migrations/{sqlite,postgres}/` with matching file names and are
+  embedded with `sqlx::migrate!`. [`Store::connect`] applies them. A merged migration is never
+  edited: add a new one to both folders. [`schema_sql`] returns the concatenated DDL for review.
+- **SQLite settings** on every connection: WAL, `foreign_keys=ON`, `busy_timeout`,
+  `synchronous=NORMAL`.
+- **Layout**: one file per area, each an `impl Store { … }` block owned by one helper:
+  `region` (read the provisioned region), [`users`] (users, sessions, API tokens),
+  [`audit`] (audit log); cases, directories etc. live in their own files.
+*/
+
+pub mod audit;
+pub mod testdb;
+pub mod users;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{Any, AnyPool, Executor, Transaction};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// The database engine behind a [`Store`], chosen from the URL scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    /// `sqlite:` → SQLite, `postgres:` / `postgresql:` → PostgreSQL.
+    pub fn from_url(url: &str) -> Result<Engine, StoreError> {
+        let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or("");
+        match scheme {
+            "sqlite" => Ok(Engine::Sqlite),
+            "postgres" | "postgresql" => Ok(Engine::Postgres),
+            _ => Err(StoreError::Invalid(format!(
+                "database URL must start with sqlite:// or postgres:// (got {:?})",
+                redact_url(url)
+            ))),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "sqlite",
+            Engine::Postgres => "postgres",
+        }
+    }
+
+    fn migrator(self) -> &'static Migrator {
+        match self {
+            Engine::Sqlite => &SQLITE_MIGRATIONS,
+            Engine::Postgres => &POSTGRES_MIGRATIONS,
+        }
+    }
+}
+
+/// Errors of the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A unique key is taken, or an optimistic-concurrency version is stale.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The data breaks a constraint (foreign key, check) or the request makes no sense.
+    #[error("invalid: {0}")]
+    Invalid(String),
+    #[error("database error: {0}")]
+    Other(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        use sqlx::error::ErrorKind;
+        match err {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(db) => match db.kind() {
+                ErrorKind::UniqueViolation => StoreError::Conflict(db.message().to_string()),
+                ErrorKind::ForeignKeyViolation
+                | ErrorKind::CheckViolation
+                | ErrorKind::NotNullViolation => StoreError::Invalid(db.message().to_string()),
+                _ => StoreError::Other(Box::new(sqlx::Error::Database(db))),
+            },
+            other => StoreError::Other(Box::new(other)),
+        }
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(err: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Other(Box::new(err))
+    }
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(err: serde_json::Error) -> Self {
+        StoreError::Other(Box::new(err))
+    }
+}
+
+/// How to open a store.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// Pool size; `None` picks 8 for SQLite and 16 for PostgreSQL.
+    pub max_connections: Option<u32>,
+    /// Create the SQLite file when it does not exist (provisioning); otherwise a missing file is
+    /// an error, so a typo in a path cannot silently serve an empty database.
+    pub create_if_missing: bool,
+    /// Apply pending migrations (on by default).
+    pub migrate: bool,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            max_connections: None,
+            create_if_missing: false,
+            migrate: true,
+        }
+    }
+}
+
+/// A connection pool plus the engine it talks to. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    engine: Engine,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("engine", &self.engine)
+            .finish()
+    }
+}
+
+/// SQLite connection settings, applied to every new connection.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+     PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;";
+
+impl Store {
+    /// Opens the database at `url` (creating a SQLite file if missing) and applies migrations.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        Store::connect_with(
+            url,
+            &ConnectOptions {
+                create_if_missing: true,
+                ..ConnectOptions::default()
+            },
+        )
+        .await
+    }
+
+    /// Opens the database at `url` with explicit options.
+    pub async fn connect_with(url: &str, opts: &ConnectOptions) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let engine = Engine::from_url(url)?;
+        let mut url = url.to_string();
+        if engine == Engine::Sqlite {
+            let memory = url.contains(":memory:") || url.contains("mode=memory");
+            if !memory {
+                let path = sqlite_path(&url).ok_or_else(|| {
+                    StoreError::Invalid(format!("no file path in database URL {url:?}"))
+                })?;
+                if !opts.create_if_missing && !Path::new(&path).exists() {
+                    return Err(StoreError::Invalid(format!(
+                        "database file {path} does not exist (not provisioned?)"
+                    )));
+                }
+                if !url.contains("mode=") {
+                    url.push(if url.contains('?') { '&' } else { '?' });
+                    url.push_str(if opts.create_if_missing {
+                        "mode=rwc"
+                    } else {
+                        "mode=rw"
+                    });
+                }
+            }
+        }
+        let options = AnyConnectOptions::from_str(&url)?;
+        let max = opts.max_connections.unwrap_or(match engine {
+            Engine::Sqlite => 8,
+            Engine::Postgres => 16,
+        });
+        let max = if engine == Engine::Sqlite && url.contains(":memory:") {
+            // Each connection to :memory: is its own database; keep exactly one.
+            1
+        } else {
+            max
+        };
+        let mut pool_opts = AnyPoolOptions::new()
+            .max_connections(max)
+            .acquire_timeout(Duration::from_secs(30));
+        if engine == Engine::Sqlite {
+            pool_opts = pool_opts.after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    conn.execute(SQLITE_PRAGMAS).await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = pool_opts.connect_with(options).await?;
+        let store = Store { pool, engine };
+        if opts.migrate {
+            store.migrate().await?;
+        }
+        Ok(store)
+    }
+
+    /// Applies pending migrations of this engine.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        self.engine.migrator().run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// True when every embedded migration has been applied (for `/readyz`).
+    pub async fn migrations_current(&self) -> Result<bool, StoreError> {
+        let applied: Vec<(i64,)> =
+            sqlx::query_as("SELECT version FROM _sqlx_migrations WHERE success = $1")
+                .bind(true)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(self
+            .engine
+            .migrator()
+            .iter()
+            .filter(|m| m.migration_type.is_up_migration())
+            .all(|m| applied.iter().any(|(v,)| *v == m.version)))
+    }
+
+    /// Round-trips a trivial query (for `/readyz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// The underlying pool, for repository modules.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Starts a write transaction (`BEGIN IMMEDIATE` on SQLite, see the module docs).
+    pub async fn begin(&self) -> Result<Transaction<'static, Any>, StoreError> {
+        let tx = match self.engine {
+            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Engine::Postgres => self.pool.begin().await?,
+        };
+        Ok(tx)
+    }
+
+    /// Closes every connection (SQLite checkpoints its WAL into the main file).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Reads a setting.
+    pub async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|(v,)| v))
+    }
+
+    /// Inserts or replaces a setting.
+    pub async fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        set_setting_in(&mut conn, key, value).await
+    }
+}
+
+/// Inserts or replaces a setting inside an open connection or transaction.
+pub async fn set_setting_in(
+    conn: &mut sqlx::AnyConnection,
+    key: &str,
+    value: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+    )
+    .bind(key)
+    .bind(value)
+    .bind(now_ms())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Now as Unix epoch milliseconds (UTC), the storage time format.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// The DDL of every migration of `engine`, concatenated in order (for review artifacts).
+pub fn schema_sql(engine: Engine) -> String {
+    let mut out = String::new();
+    for m in engine.migrator().iter() {
+        if !m.migration_type.is_up_migration() {
+            continue;
+        }
+        out.push_str(&format!("-- migration {} {}\n", m.version, m.description));
+        out.push_str(m.sql.trim_end());
+        out.push_str("\n\n");
+    }
+    out
+}
+
+/// The file path of a `sqlite:` URL (`sqlite://m110.db`, `sqlite:///abs/m110.db`,
+/// `sqlite:m110.db`), without query string; `None` for in-memory URLs.
+pub fn sqlite_path(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let path = rest.split('?').next().unwrap_or("");
+    if path.is_empty() || path == ":memory:" {
+        None
+    } else {
+        Some(path.to_string())
+    }
+}
+
+/// Resolves a relative SQLite path against the install directory; other URLs pass through.
+/// `sqlite://m110.db` with `dir=/srv/m110` → `sqlite:///srv/m110/m110.db`.
+pub fn resolve_database_url(url: &str, dir: &Path) -> String {
+    if Engine::from_url(url) != Ok(Engine::Sqlite) {
+        return url.to_string();
+    }
+    let Some(path) = sqlite_path(url) else {
+        return url.to_string();
+    };
+    if Path::new(&path).is_absolute() {
+        return url.to_string();
+    }
+    let query = url.split_once('?').map(|(_, q)| q);
+    let abs = dir.join(&path);
+    let mut out = format!("sqlite://{}", abs.display());
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+/// The URL with any password replaced by `***`, safe to print or log.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end + 3..];
+    let auth_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let authority = &rest[..auth_end];
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!(
+                "{}{user}:***@{host}{}",
+                &url[..scheme_end + 3],
+                &rest[auth_end..]
+            ),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+impl PartialEq for StoreError {
+    /// Compares by variant and message (for tests); `Other` never equals anything.
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (StoreError::NotFound, StoreError::NotFound) => true,
+            (StoreError::Conflict(a), StoreError::Conflict(b)) => a == b,
+            (StoreError::Invalid(a), StoreError::Invalid(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_from_url() {
+        assert_eq!(Engine::from_url("sqlite://m110.db"), Ok(Engine::Sqlite));
+        assert_eq!(Engine::from_url("sqlite::memory:"), Ok(Engine::Sqlite));
+        assert_eq!(Engine::from_url("postgres://u@h/db"), Ok(Engine::Postgres));
+        assert_eq!(
+            Engine::from_url("postgresql://u@h/db"),
+            Ok(Engine::Postgres)
+        );
+        assert!(matches!(
+            Engine::from_url("mysql://x"),
+            Err(StoreError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn resolves_relative_sqlite_paths() {
+        let dir = Path::new("/srv/m110");
+        assert_eq!(
+            resolve_database_url("sqlite://m110.db", dir),
+            "sqlite:///srv/m110/m110.db"
+        );
+        assert_eq!(
+            resolve_database_url("sqlite:///abs/x.db?mode=rw", dir),
+            "sqlite:///abs/x.db?mode=rw"
+        );
+        assert_eq!(
+            resolve_database_url("postgres://u@h/db", dir),
+            "postgres://u@h/db"
+        );
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+    }
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/db?x=1"),
+            "postgres://u:***@h:5432/db?x=1"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite://m110.db"), "sqlite://m110.db");
+    }
+
+    #[test]
+    fn schema_sql_has_every_table() {
+        for engine in [Engine::Sqlite, Engine::Postgres] {
+            let sql = schema_sql(engine);
+            for table in [
+                "region",
+                "settings",
+                "grid_units",
+                "units",
+                "cases",
+                "case_events",
+                "audit_log",
+                "outbox",
+                "job_leases",
+            ] {
+                assert!(
+                    sql.contains(&format!("CREATE TABLE {table} (")),
+                    "{engine:?} schema lacks {table}"
+                );
+            }
+        }
+    }
+}

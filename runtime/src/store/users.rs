@@ -1,0 +1,564 @@
+/*!
+Users, login sessions and API tokens.
+
+A user has one [`Role`]; a `unit_handler` is bound to a handling unit, a `grid_worker` to one or
+more grid units. An API token acts as its user: `m110 token add --name N --role R` creates a
+password-less service user `N` when none exists. Sessions and tokens are looked up by the SHA-256
+of the secret, so the database never holds a usable credential.
+
+Password hashing is CPU heavy; [`Store::authenticate_password`] runs it on a blocking thread.
+*/
+
+use serde::Serialize;
+use sqlx::AnyConnection;
+
+use super::audit::{NewAudit, record_audit};
+use super::{Store, StoreError, now_ms};
+use crate::auth::{self, Principal, Role};
+
+/// A user to create.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub name: String,
+    pub role: Role,
+    pub unit_id: Option<String>,
+    pub grid_codes: Vec<String>,
+    /// argon2 PHC string from [`auth::hash_password`]; `None` for token-only service users.
+    pub password_hash: Option<String>,
+}
+
+/// A stored user as listed to admins (no hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+    pub unit_id: Option<String>,
+    pub grid_codes: Vec<String>,
+    pub disabled: bool,
+    pub has_password: bool,
+    pub created_at: i64,
+}
+
+/// A new login session: the cookie value (give to the client once) and its CSRF token.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub id: String,
+    pub csrf_token: String,
+    pub expires_at: i64,
+}
+
+/// A session found by its cookie value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub principal: Principal,
+    pub csrf_token: String,
+    pub expires_at: i64,
+}
+
+/// An API token as listed to admins (never the secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenInfo {
+    pub id: i64,
+    pub user_id: i64,
+    pub user_name: String,
+    pub role: Role,
+    pub name: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// Longest user name accepted.
+pub const MAX_NAME_LEN: usize = 64;
+
+/// Checks a login name: 1–64 characters, no whitespace or control characters.
+pub fn validate_user_name(name: &str) -> Result<(), StoreError> {
+    if name.is_empty() || name.chars().count() > MAX_NAME_LEN {
+        return Err(StoreError::Invalid(format!(
+            "name: must be 1 to {MAX_NAME_LEN} characters"
+        )));
+    }
+    if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(StoreError::Invalid(
+            "name: must not contain spaces or control characters".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Inserts a user and its grid units on an open connection or transaction; returns its id.
+/// Checks the role bindings: `unit_handler` needs a unit, `grid_worker` needs grid units, and
+/// other roles take neither.
+pub async fn insert_user(conn: &mut AnyConnection, user: &NewUser) -> Result<i64, StoreError> {
+    validate_user_name(&user.name)?;
+    match (user.role.needs_unit(), &user.unit_id) {
+        (true, None) => {
+            return Err(StoreError::Invalid(format!(
+                "unit: role {} must be bound to a handling unit",
+                user.role
+            )));
+        }
+        (false, Some(_)) => {
+            return Err(StoreError::Invalid(format!(
+                "unit: role {} is not bound to a unit",
+                user.role
+            )));
+        }
+        _ => {}
+    }
+    if user.role.needs_grid() && user.grid_codes.is_empty() {
+        return Err(StoreError::Invalid(format!(
+            "grid: role {} must be bound to at least one grid unit",
+            user.role
+        )));
+    }
+    if !user.role.needs_grid() && !user.grid_codes.is_empty() {
+        return Err(StoreError::Invalid(format!(
+            "grid: role {} is not bound to grid units",
+            user.role
+        )));
+    }
+    if let Some(unit) = &user.unit_id {
+        let found: Option<(String,)> = sqlx::query_as("SELECT id FROM units WHERE id = $1")
+            .bind(unit)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if found.is_none() {
+            return Err(StoreError::Invalid(format!(
+                "unit: no handling unit {unit:?}"
+            )));
+        }
+    }
+    for code in &user.grid_codes {
+        let found: Option<(String,)> =
+            sqlx::query_as("SELECT code FROM grid_units WHERE code = $1")
+                .bind(code)
+                .fetch_optional(&mut *conn)
+                .await?;
+        if found.is_none() {
+            return Err(StoreError::Invalid(format!("grid: no grid unit {code:?}")));
+        }
+    }
+    let now = now_ms();
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO users (name, role, unit_id, password_hash, disabled, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 0, $5, $5) RETURNING id",
+    )
+    .bind(&user.name)
+    .bind(user.role.as_str())
+    .bind(user.unit_id.as_deref())
+    .bind(user.password_hash.as_deref())
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| match StoreError::from(e) {
+        StoreError::Conflict(_) => {
+            StoreError::Conflict(format!("name: user {:?} already exists", user.name))
+        }
+        other => other,
+    })?;
+    for code in &user.grid_codes {
+        sqlx::query(
+            "INSERT INTO user_grid_units (user_id, grid_code) VALUES ($1, $2) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(id)
+        .bind(code)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(id)
+}
+
+type UserRow = (
+    i64,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    i64,
+    i64,
+);
+
+fn parse_role(s: &str) -> Result<Role, StoreError> {
+    Role::parse(s)
+        .ok_or_else(|| StoreError::Other(format!("unknown role {s:?} in database").into()))
+}
+
+impl Store {
+    /// Creates a user (audited as `user.create` by `actor`); returns its id.
+    pub async fn create_user(
+        &self,
+        user: &NewUser,
+        actor: &NewAudit<'_>,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.begin().await?;
+        let id = insert_user(&mut tx, user).await?;
+        let target = format!("user:{id}");
+        let audit = NewAudit {
+            target: Some(&target),
+            detail: Some(serde_json::json!({"name": user.name, "role": user.role.as_str()})),
+            ..actor.clone()
+        };
+        record_audit(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn grid_codes_of(&self, user_id: i64) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT grid_code FROM user_grid_units WHERE user_id = $1 ORDER BY grid_code",
+        )
+        .bind(user_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(|(c,)| c).collect())
+    }
+
+    async fn user_from_row(&self, row: UserRow) -> Result<User, StoreError> {
+        let (id, name, role, unit_id, password_hash, disabled, created_at) = row;
+        Ok(User {
+            id,
+            name,
+            role: parse_role(&role)?,
+            unit_id,
+            grid_codes: self.grid_codes_of(id).await?,
+            disabled: disabled != 0,
+            has_password: password_hash.is_some(),
+            created_at,
+        })
+    }
+
+    /// A user by id.
+    pub async fn user(&self, id: i64) -> Result<User, StoreError> {
+        let row: UserRow = sqlx::query_as(
+            "SELECT id, name, role, unit_id, password_hash, disabled, created_at \
+             FROM users WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_one(self.pool())
+        .await?;
+        self.user_from_row(row).await
+    }
+
+    /// A user by login name.
+    pub async fn user_by_name(&self, name: &str) -> Result<User, StoreError> {
+        let row: UserRow = sqlx::query_as(
+            "SELECT id, name, role, unit_id, password_hash, disabled, created_at \
+             FROM users WHERE name = $1",
+        )
+        .bind(name)
+        .fetch_one(self.pool())
+        .await?;
+        self.user_from_row(row).await
+    }
+
+    /// All users, by name.
+    pub async fn users(&self) -> Result<Vec<User>, StoreError> {
+        let rows: Vec<UserRow> = sqlx::query_as(
+            "SELECT id, name, role, unit_id, password_hash, disabled, created_at \
+             FROM users ORDER BY name",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            out.push(self.user_from_row(row).await?);
+        }
+        Ok(out)
+    }
+
+    /// The principal of an enabled user.
+    pub async fn principal(&self, user_id: i64) -> Result<Principal, StoreError> {
+        let user = self.user(user_id).await?;
+        if user.disabled {
+            return Err(StoreError::NotFound);
+        }
+        Ok(Principal {
+            user_id: user.id,
+            name: user.name,
+            role: user.role,
+            unit_id: user.unit_id,
+            grid_codes: user.grid_codes,
+        })
+    }
+
+    /// Enables or disables a user; disabling also ends their sessions.
+    pub async fn set_user_disabled(&self, user_id: i64, disabled: bool) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3")
+            .bind(i64::from(disabled))
+            .bind(now_ms())
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        if disabled {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sets a user's password hash.
+    pub async fn set_password_hash(&self, user_id: i64, phc: &str) -> Result<(), StoreError> {
+        let done =
+            sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+                .bind(phc)
+                .bind(now_ms())
+                .bind(user_id)
+                .execute(self.pool())
+                .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Checks a login. `NotFound` for an unknown or disabled user, a user without password, or
+    /// a wrong password — callers must not tell these apart to the client.
+    pub async fn authenticate_password(
+        &self,
+        name: &str,
+        password: &str,
+    ) -> Result<Principal, StoreError> {
+        let row: Option<(i64, Option<String>, i64)> =
+            sqlx::query_as("SELECT id, password_hash, disabled FROM users WHERE name = $1")
+                .bind(name)
+                .fetch_optional(self.pool())
+                .await?;
+        let Some((id, Some(phc), 0)) = row else {
+            return Err(StoreError::NotFound);
+        };
+        let password = password.to_string();
+        let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &phc))
+            .await
+            .map_err(|e| StoreError::Other(Box::new(e)))?
+            .map_err(|e| StoreError::Other(Box::new(e)))?;
+        if !ok {
+            return Err(StoreError::NotFound);
+        }
+        self.principal(id).await
+    }
+
+    /// Starts a session for `user_id` lasting `ttl_ms`.
+    pub async fn create_session(
+        &self,
+        user_id: i64,
+        ttl_ms: i64,
+    ) -> Result<NewSession, StoreError> {
+        let (id, id_hash) = auth::generate_session_id();
+        let csrf_token = auth::random_hex(32);
+        let now = now_ms();
+        let expires_at = now + ttl_ms;
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at, \
+             last_seen_at) VALUES ($1, $2, $3, $4, $5, $4)",
+        )
+        .bind(&id_hash)
+        .bind(user_id)
+        .bind(&csrf_token)
+        .bind(now)
+        .bind(expires_at)
+        .execute(self.pool())
+        .await?;
+        Ok(NewSession {
+            id,
+            csrf_token,
+            expires_at,
+        })
+    }
+
+    /// The live session behind a cookie value; `NotFound` when unknown, expired or the user is
+    /// disabled.
+    pub async fn session(&self, cookie_value: &str) -> Result<Session, StoreError> {
+        let id_hash = auth::sha256_hex(cookie_value);
+        let now = now_ms();
+        let (user_id, csrf_token, expires_at): (i64, String, i64) = sqlx::query_as(
+            "SELECT user_id, csrf_token, expires_at FROM sessions \
+             WHERE id_hash = $1 AND expires_at > $2",
+        )
+        .bind(&id_hash)
+        .bind(now)
+        .fetch_one(self.pool())
+        .await?;
+        let principal = self.principal(user_id).await?;
+        Ok(Session {
+            principal,
+            csrf_token,
+            expires_at,
+        })
+    }
+
+    /// Ends a session (logout). Unknown sessions are ignored.
+    pub async fn delete_session(&self, cookie_value: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(auth::sha256_hex(cookie_value))
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes expired sessions; returns how many.
+    pub async fn purge_expired_sessions(&self) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(now_ms())
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Issues an API token for user `name`, creating a password-less service user with `role`
+    /// when none exists; an existing user must have that role. Returns the token (show it once)
+    /// and its id. Audited as `token.create`.
+    pub async fn create_token(
+        &self,
+        name: &str,
+        role: Role,
+        actor: &NewAudit<'_>,
+    ) -> Result<(String, i64), StoreError> {
+        if role.needs_unit() || role.needs_grid() {
+            // A service user cannot be bound from here; bind a real user instead.
+            let existing: Option<(i64,)> = sqlx::query_as("SELECT id FROM users WHERE name = $1")
+                .bind(name)
+                .fetch_optional(self.pool())
+                .await?;
+            if existing.is_none() {
+                return Err(StoreError::Invalid(format!(
+                    "role: a {role} token needs an existing user {name:?} bound to its unit or grid \
+                     (create it with `m110 user add`)"
+                )));
+            }
+        }
+        let mut tx = self.begin().await?;
+        let row: Option<(i64, String, i64)> =
+            sqlx::query_as("SELECT id, role, disabled FROM users WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let user_id = match row {
+            Some((id, existing, disabled)) => {
+                if existing != role.as_str() {
+                    return Err(StoreError::Conflict(format!(
+                        "role: user {name:?} exists with role {existing}, not {role}"
+                    )));
+                }
+                if disabled != 0 {
+                    return Err(StoreError::Invalid(format!(
+                        "name: user {name:?} is disabled"
+                    )));
+                }
+                id
+            }
+            None => {
+                insert_user(
+                    &mut tx,
+                    &NewUser {
+                        name: name.to_string(),
+                        role,
+                        unit_id: None,
+                        grid_codes: vec![],
+                        password_hash: None,
+                    },
+                )
+                .await?
+            }
+        };
+        let (token, hash) = auth::generate_token();
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO api_tokens (user_id, name, token_hash, created_at) \
+             VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(user_id)
+        .bind(name)
+        .bind(&hash)
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await?;
+        let target = format!("token:{id}");
+        let audit = NewAudit {
+            target: Some(&target),
+            detail: Some(serde_json::json!({"user": name, "role": role.as_str()})),
+            ..actor.clone()
+        };
+        record_audit(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok((token, id))
+    }
+
+    /// The principal behind a Bearer token / Open311 `api_key`; records its last use.
+    /// `NotFound` when unknown, revoked, or its user is disabled.
+    pub async fn principal_for_token(&self, token: &str) -> Result<Principal, StoreError> {
+        let hash = auth::sha256_hex(token);
+        let (id, user_id): (i64, i64) = sqlx::query_as(
+            "SELECT id, user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(&hash)
+        .fetch_one(self.pool())
+        .await?;
+        let principal = self.principal(user_id).await?;
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+            .bind(now_ms())
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(principal)
+    }
+
+    /// Revokes a token by id. `NotFound` when there is no such live token.
+    pub async fn revoke_token(&self, id: i64) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now_ms())
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// All tokens, newest first.
+    pub async fn tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
+        type Row = (
+            i64,
+            i64,
+            String,
+            String,
+            String,
+            i64,
+            Option<i64>,
+            Option<i64>,
+        );
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT t.id, t.user_id, u.name, u.role, t.name, t.created_at, t.last_used_at, \
+             t.revoked_at FROM api_tokens t JOIN users u ON u.id = t.user_id ORDER BY t.id DESC",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(
+                |(id, user_id, user_name, role, name, created_at, last_used_at, revoked_at)| {
+                    Ok(TokenInfo {
+                        id,
+                        user_id,
+                        user_name,
+                        role: parse_role(&role)?,
+                        name,
+                        created_at,
+                        last_used_at,
+                        revoked_at,
+                    })
+                },
+            )
+            .collect()
+    }
+}
