@@ -243,3 +243,32 @@ fn committed_schema_is_up_to_date() {
     assert_eq!(v["$schema"], "http://json-schema.org/draft-07/schema#");
     assert_eq!(v["additionalProperties"], false);
 }
+
+/// Every one of the 2,978 counties/districts gets a starter profile that, once its FILL_IN
+/// markers are filled, loads without errors. Slow in debug builds (~1 min):
+/// `cargo test -p m110 --release --test profile_init -- --ignored`.
+#[test]
+#[ignore]
+fn every_county_and_district_inits_to_a_valid_profile() {
+    let d = m110::divisions::Divisions::embedded();
+    let fujian = m110::divisions::fujian_villages().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    for area in &d.area_list {
+        let villages = area.code.starts_with("35").then_some(&fujian);
+        let text = match m110::profile::starter::starter(&area.code, villages) {
+            Ok(t) => t,
+            Err(e) => {
+                failures.push(format!("{}: {e}", area.code));
+                continue;
+            }
+        };
+        let p = dir.path().join("p.yaml");
+        std::fs::write(&p, fill(&text)).unwrap();
+        if let Err(e) = load(&p) {
+            failures.push(format!("{} {}: {e}", area.code, area.name));
+        }
+    }
+    assert_eq!(d.area_list.len(), 2978);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
