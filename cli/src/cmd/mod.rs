@@ -4,5 +4,8 @@ pub mod compare;
 pub mod generate;
 pub mod init;
 pub mod plan;
+pub mod provision;
 pub mod schema;
+pub mod token;
+pub mod user;
 pub mod validate;

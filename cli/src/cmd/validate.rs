@@ -3,6 +3,7 @@
 //! Exit 0 when every profile is valid; otherwise 1, with one
 //! `FILE:LINE:COL: field.path: what is wrong (hint: how to fix)` line per problem on stdout.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -20,12 +21,14 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut failed = 0usize;
+    let mut out = std::io::stdout().lock();
     for path in &args.profiles {
         match profile::load(path) {
             Ok(loaded) => {
                 if !args.quiet {
                     let r = &loaded.region;
-                    println!(
+                    writeln!(
+                        out,
                         "{}: ok / 有效 — {} {} ({}), {} grid units, {} handling units, {} categories",
                         path.display(),
                         r.info.code,
@@ -34,12 +37,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                         r.grid_units.len(),
                         r.units.len(),
                         r.categories.len()
-                    );
+                    )
+                    .or_else(ignore_broken_pipe)?;
                 }
             }
             Err(diags) => {
                 failed += 1;
-                println!("{diags}");
+                writeln!(out, "{diags}").or_else(ignore_broken_pipe)?;
                 eprintln!(
                     "{}: {} problem(s) / {} 个问题",
                     path.display(),
@@ -54,4 +58,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `m110 validate … | head` must not panic or report an error when the reader goes away.
+fn ignore_broken_pipe(e: std::io::Error) -> std::io::Result<()> {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Ok(())
+    } else {
+        Err(e)
+    }
 }

@@ -18,6 +18,7 @@ pub mod diag;
 pub mod formats;
 pub mod raw;
 pub mod schema;
+pub mod starter;
 pub mod taxonomy;
 pub mod validate;
 pub mod yaml;

@@ -26,7 +26,7 @@ The store: one repository layer over SQLite and PostgreSQL.
 - **SQLite settings** on every connection: WAL, `foreign_keys=ON`, `busy_timeout`,
   `synchronous=NORMAL`.
 - **Layout**: one file per area, each an `impl Store { … }` block owned by one helper:
-  `region` (read the provisioned region), [`users`] (users, sessions, API tokens),
+  [`region`] (read the provisioned region), [`users`] (users, sessions, API tokens),
   [`audit`] (audit log); cases, directories etc. live in their own files.
 */
 
@@ -34,6 +34,7 @@ pub mod audit;
 pub mod directory;
 pub mod households;
 pub mod open311;
+pub mod region;
 pub mod testdb;
 pub mod users;
 

@@ -165,3 +165,462 @@ pub fn replace_db_name(url: &str, name: &str) -> String {
     }
     out
 }
+
+/// A small but complete region for storage and server tests: 邵武市 (350781) with two street
+/// offices, three communities and three grid cells; every kind of handling unit with contacts
+/// and scopes; categories including a police category and a sub-category listed before its
+/// parent; scoped routing rules; escalation chains (one empty); every integration kind;
+/// directory entries of every system; two vulnerable households.
+pub fn fixture_region() -> crate::model::Region {
+    use crate::model::*;
+
+    fn grid(
+        code: &str,
+        name: &str,
+        parent: Option<&str>,
+        tier: u8,
+        pop: Option<u64>,
+        centroid: Option<(f64, f64)>,
+    ) -> GridUnit {
+        GridUnit {
+            code: code.into(),
+            name: name.into(),
+            parent: parent.map(Into::into),
+            tier,
+            population: pop,
+            households: pop.map(|p| p / 3),
+            centroid: centroid.map(|(lat, lon)| LatLon { lat, lon }),
+            generated: tier == 3,
+        }
+    }
+    fn unit(id: &str, kind: UnitKind, name: &str, scope: &[&str]) -> HandlingUnit {
+        HandlingUnit {
+            id: id.into(),
+            kind,
+            name: name.into(),
+            hotline: None,
+            contacts: vec![],
+            functions: vec![],
+            service_categories: vec![],
+            qualification: None,
+            scope: scope.iter().map(|s| s.to_string()).collect(),
+            address: None,
+        }
+    }
+    fn category(
+        code: &str,
+        zh: &str,
+        en: &str,
+        parent: Option<&str>,
+        priority: Priority,
+        police: bool,
+        keywords: &[&str],
+    ) -> Category {
+        Category {
+            code: code.into(),
+            name_zh: zh.into(),
+            name_en: en.into(),
+            parent: parent.map(Into::into),
+            priority,
+            police,
+            sign_minutes: if police { 5 } else { 120 },
+            close_hours: if police { 1 } else { 72 },
+            keywords: keywords.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+    fn rule(category: &str, scope: Option<&str>, unit: &str) -> RoutingRule {
+        RoutingRule {
+            category: category.into(),
+            scope: scope.map(Into::into),
+            unit: unit.into(),
+        }
+    }
+
+    let mut center = unit("center", UnitKind::Center, "邵武市民生110服务中心", &[]);
+    center.hotline = Some("110".into());
+    center.contacts = vec![
+        Contact {
+            name: "陈主任".into(),
+            role: Some("主任".into()),
+            phone: Some("13905990001".into()),
+        },
+        Contact {
+            name: "值班室".into(),
+            role: None,
+            phone: Some("0599-6300110".into()),
+        },
+    ];
+    center.address = Some("邵武市五一九路1号".into());
+    let mut housing = unit("housing-bureau", UnitKind::Department, "市住建局", &[]);
+    housing.hotline = Some("0599-6332345".into());
+    housing.functions = vec!["道路维修".into(), "路灯管理".into()];
+    let zhaoyang = unit(
+        "zhaoyang-office",
+        UnitKind::Township,
+        "昭阳街道办事处",
+        &["350781001"],
+    );
+    let tongtai = unit(
+        "tongtai-office",
+        UnitKind::Township,
+        "通泰街道办事处",
+        &["350781002"],
+    );
+    let community = unit(
+        "dongguan-community-center",
+        UnitKind::CommunityCenter,
+        "东关社区服务中心",
+        &["350781001001", "350781001002"],
+    );
+    let social = unit(
+        "red-cross",
+        UnitKind::SocialOrganization,
+        "邵武市红十字会",
+        &[],
+    );
+    let volunteers = unit(
+        "youth-volunteers",
+        UnitKind::VolunteerTeam,
+        "青年志愿者服务队",
+        &["350781002"],
+    );
+    let mut provider = unit(
+        "anju-housekeeping",
+        UnitKind::MarketProvider,
+        "安居家政服务有限公司",
+        &[],
+    );
+    provider.service_categories = vec!["housekeeping".into()];
+    provider.qualification = Some("家政服务资质 A 级".into());
+    let police = unit(
+        "police-110",
+        UnitKind::Police,
+        "邵武市公安局110指挥中心",
+        &[],
+    );
+
+    Region {
+        info: RegionInfo {
+            code: "350781".into(),
+            name: "邵武市".into(),
+            parents: vec!["福建省".into(), "南平市".into()],
+            population: 300_000,
+            area_km2: 2_850.5,
+            archetype: Archetype::County,
+            division_edition: "2023".into(),
+        },
+        service_center: ServiceCenter {
+            number: "110".into(),
+            hours: "24/7".into(),
+            languages: vec!["zh-CN".into(), "en".into()],
+            staffing: StaffingInputs {
+                calls_per_1000_per_year: 150.0,
+                peak_hour_share: 0.12,
+                aht_seconds: 180.0,
+                service_level_target: 0.8,
+                service_level_seconds: 20.0,
+                shrinkage: 0.3,
+                max_occupancy: 0.85,
+            },
+        },
+        tiers: vec![
+            Tier {
+                level: 1,
+                key: "township".into(),
+                name: "乡镇/街道".into(),
+            },
+            Tier {
+                level: 2,
+                key: "village".into(),
+                name: "村/社区".into(),
+            },
+            Tier {
+                level: 3,
+                key: "cell".into(),
+                name: "网格".into(),
+            },
+        ],
+        grid_units: vec![
+            grid(
+                "350781001",
+                "昭阳街道",
+                None,
+                1,
+                Some(60_000),
+                Some((27.34, 117.48)),
+            ),
+            grid(
+                "350781002",
+                "通泰街道",
+                None,
+                1,
+                Some(50_000),
+                Some((27.33, 117.50)),
+            ),
+            grid(
+                "350781001001",
+                "东关社区",
+                Some("350781001"),
+                2,
+                Some(8_000),
+                Some((27.341, 117.481)),
+            ),
+            grid(
+                "350781001002",
+                "西门社区",
+                Some("350781001"),
+                2,
+                Some(7_000),
+                None,
+            ),
+            grid(
+                "350781002001",
+                "水北社区",
+                Some("350781002"),
+                2,
+                None,
+                Some((27.331, 117.502)),
+            ),
+            grid(
+                "350781001001-01",
+                "东关社区第一网格",
+                Some("350781001001"),
+                3,
+                Some(1_000),
+                None,
+            ),
+            grid(
+                "350781001001-02",
+                "东关社区第二网格",
+                Some("350781001001"),
+                3,
+                Some(1_200),
+                None,
+            ),
+            grid(
+                "350781002001-01",
+                "水北社区第一网格",
+                Some("350781002001"),
+                3,
+                None,
+                None,
+            ),
+        ],
+        units: vec![
+            center, housing, zhaoyang, tongtai, community, social, volunteers, provider, police,
+        ],
+        categories: vec![
+            category(
+                "roads.streetlight",
+                "路灯",
+                "Street lights",
+                Some("roads"),
+                Priority::Normal,
+                false,
+                &["路灯", "不亮"],
+            ),
+            category(
+                "roads",
+                "道路",
+                "Roads",
+                None,
+                Priority::Normal,
+                false,
+                &["道路", "坑洼"],
+            ),
+            category(
+                "water",
+                "供水",
+                "Water supply",
+                None,
+                Priority::High,
+                false,
+                &["停水", "水管"],
+            ),
+            category(
+                "housekeeping",
+                "家政服务",
+                "Housekeeping",
+                None,
+                Priority::Low,
+                false,
+                &["保洁", "家政"],
+            ),
+            category(
+                "police.emergency",
+                "治安警情",
+                "Police emergency",
+                None,
+                Priority::Urgent,
+                true,
+                &["打架", "抢劫", "报警"],
+            ),
+        ],
+        routing: Routing {
+            rules: vec![
+                rule("roads", None, "housing-bureau"),
+                rule("roads.streetlight", Some("350781001"), "zhaoyang-office"),
+                rule(
+                    "roads.streetlight",
+                    Some("350781001001"),
+                    "dongguan-community-center",
+                ),
+                rule("water", None, "housing-bureau"),
+                rule("housekeeping", None, "anju-housekeeping"),
+                rule("police.emergency", None, "police-110"),
+            ],
+            fallback_unit: "center".into(),
+            escalation: vec![
+                EscalationChain {
+                    category: None,
+                    steps: vec![
+                        EscalationStep {
+                            unit: "center".into(),
+                            after_minutes: 0,
+                        },
+                        EscalationStep {
+                            unit: "housing-bureau".into(),
+                            after_minutes: 120,
+                        },
+                    ],
+                },
+                EscalationChain {
+                    category: Some("housekeeping".into()),
+                    steps: vec![],
+                },
+                EscalationChain {
+                    category: Some("water".into()),
+                    steps: vec![EscalationStep {
+                        unit: "housing-bureau".into(),
+                        after_minutes: 30,
+                    }],
+                },
+            ],
+        },
+        platforms: vec![
+            Platform {
+                id: "police-dispatch".into(),
+                kind: PlatformKind::PoliceDispatch,
+                name: "警务110接处警系统".into(),
+                integration: Integration::Webhook {
+                    url: "http://127.0.0.1:9/police".into(),
+                },
+                cameras: None,
+            },
+            Platform {
+                id: "hotline-12345".into(),
+                kind: PlatformKind::Hotline12345,
+                name: "12345政务服务便民热线".into(),
+                integration: Integration::Open311 {
+                    endpoint: "http://127.0.0.1:9/open311/v2".into(),
+                },
+                cameras: None,
+            },
+            Platform {
+                id: "grid-app".into(),
+                kind: PlatformKind::GridApp,
+                name: "网格通".into(),
+                integration: Integration::CsvImport {
+                    path: "imports/grid.csv".into(),
+                },
+                cameras: None,
+            },
+            Platform {
+                id: "xueliang".into(),
+                kind: PlatformKind::CameraNetwork,
+                name: "雪亮工程".into(),
+                integration: Integration::None,
+                cameras: Some(1_200),
+            },
+        ],
+        directory: vec![
+            DirectoryEntry {
+                system: DirectorySystem::GovernmentServices,
+                name: "市住建局服务窗口".into(),
+                category: Some("housing".into()),
+                phone: Some("0599-6332345".into()),
+                address: Some("邵武市熙春路8号".into()),
+                grid: Some("350781001".into()),
+                description: Some("房屋、道路".into()),
+                qualification: None,
+                unit: Some("housing-bureau".into()),
+            },
+            DirectoryEntry {
+                system: DirectorySystem::WelfareFacilities,
+                name: "邵武市社会福利中心".into(),
+                category: Some("elderly care".into()),
+                phone: None,
+                address: None,
+                grid: Some("350781002".into()),
+                description: None,
+                qualification: None,
+                unit: None,
+            },
+            DirectoryEntry {
+                system: DirectorySystem::SocialOrganizations,
+                name: "青年志愿者服务队".into(),
+                category: Some("volunteer".into()),
+                phone: Some("13800000002".into()),
+                address: None,
+                grid: None,
+                description: Some("助老、助残".into()),
+                qualification: None,
+                unit: Some("youth-volunteers".into()),
+            },
+            DirectoryEntry {
+                system: DirectorySystem::MarketProviders,
+                name: "安居家政服务有限公司".into(),
+                category: Some("housekeeping".into()),
+                phone: Some("13800000003".into()),
+                address: Some("邵武市中山路10号".into()),
+                grid: Some("350781001001".into()),
+                description: None,
+                qualification: Some("家政服务资质 A 级".into()),
+                unit: Some("anju-housekeeping".into()),
+            },
+        ],
+        households: vec![
+            Household {
+                head_name: "张大爷".into(),
+                kind: HouseholdKind::ElderlyAlone,
+                grid: Some("350781001001-01".into()),
+                phone: Some("13812345678".into()),
+                id_number: Some("350781194501011234".into()),
+                members: Some(1),
+                address: Some("东关社区3栋".into()),
+                notes: Some("行动不便".into()),
+            },
+            Household {
+                head_name: "李某".into(),
+                kind: HouseholdKind::Dibao,
+                grid: None,
+                phone: None,
+                id_number: None,
+                members: None,
+                address: None,
+                notes: None,
+            },
+        ],
+        appraisal: Appraisal::default(),
+        early_warning: EarlyWarning::default(),
+    }
+}
+
+impl TestDb {
+    /// A fresh database with [`fixture_region`] provisioned (no users).
+    pub async fn provisioned(engine: Engine) -> TestDb {
+        let db = TestDb::new(engine).await;
+        crate::provision::provision(
+            &db.store,
+            &fixture_region(),
+            &crate::provision::ProvisionMeta {
+                profile_sha256: "fixture".into(),
+                kit_version: crate::VERSION.into(),
+                bootstrap_admin: None,
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("provision fixture on {engine:?}: {e}"));
+        db
+    }
+}
