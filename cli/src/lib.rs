@@ -9,6 +9,7 @@ over the region model, used by the `m110` binary's subcommands, by tests and by 
 - [`plan`]: what a provision would create, with routing gaps and staffing.
 - [`generate`]: the kit artifacts (config, schema, routing, directories, handbook, `kit.lock`).
 - [`compare`]: regions side by side with a readiness check against the model's key factors.
+- [`provision`]: profile → artifacts → database, for `m110 provision` and `m110 up`.
 */
 
 pub mod compare;
@@ -16,6 +17,7 @@ pub mod divisions;
 pub mod generate;
 pub mod plan;
 pub mod profile;
+pub mod provision;
 pub mod staffing;
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ use super::raw::FILL_IN;
 #[derive(Debug, thiserror::Error)]
 pub enum StarterError {
     #[error(
-        "unknown division code `{0}`: expected a 6-digit county/district code (e.g. 350781) or a prefecture-level city code ending in 00 (e.g. 350200)"
+        "unknown division code `{0}`: expected a 6-digit county/district code (e.g. 350781), a prefecture-level city code ending in 00 (e.g. 350200) or a province code ending in 0000 (e.g. 350000)"
     )]
     UnknownCode(String),
     #[error("division `{0}` has no townships/streets in the embedded data")]
@@ -175,9 +175,7 @@ pub fn starter(code: &str, villages: Option<&Villages>) -> Result<String, Starte
             })
             .collect::<Vec<_>>();
         (area.name.clone(), d.area_parents(area), tops, false)
-    } else if code.len() == 6 && code.ends_with("00") && d.cities.contains_key(&code[..4]) {
-        let city = &d.cities[&code[..4]];
-        let areas = d.areas_by_city.get(&code[..4]).cloned().unwrap_or_default();
+    } else if let Some((region_name, areas)) = wide_region(d, code) {
         let tops: Vec<Top> = areas
             .iter()
             .map(|a| Top {
@@ -202,12 +200,15 @@ pub fn starter(code: &str, villages: Option<&Villages>) -> Result<String, Starte
         if tops.is_empty() {
             return Err(StarterError::NoTownships(code.to_string()));
         }
-        let parents = d
-            .provinces
-            .get(&code[..2])
-            .map(|p| vec![p.name.clone()])
-            .unwrap_or_default();
-        (city.name.clone(), parents, tops, true)
+        let parents = if code.ends_with("0000") {
+            Vec::new()
+        } else {
+            d.provinces
+                .get(&code[..2])
+                .map(|p| vec![p.name.clone()])
+                .unwrap_or_default()
+        };
+        (region_name, parents, tops, true)
     } else {
         return Err(StarterError::UnknownCode(code.to_string()));
     };
@@ -224,8 +225,8 @@ pub fn starter(code: &str, villages: Option<&Villages>) -> Result<String, Starte
     let _ = writeln!(
         w,
         "# yaml-language-server: $schema=profile.schema.json\n\
-         # Region profile for {name} ({code}), written by `m110 init` from the embedded division\n\
-         # codes ({EDITION}).\n\
+         # Region profile for {name} ({code}), written by `m110 init` from the embedded\n\
+         # division codes: {EDITION}.\n\
          # Replace every {FILL_IN} with the real value; `m110 validate` lists the ones left.\n\
          # Write the schema next to this file for editor completion: m110 schema > profile.schema.json\n\
          # Field reference: docs/profile.md."
@@ -361,6 +362,30 @@ pub fn starter(code: &str, villages: Option<&Villages>) -> Result<String, Starte
         q(&format!("{name}公安局110接处警系统"))
     );
     Ok(o)
+}
+
+/// A prefecture-level city (`350200`) or a whole province (`350000`): its name and the
+/// counties/districts that become tier 1.
+fn wide_region<'a>(d: &'a Divisions, code: &str) -> Option<(String, Vec<&'a Division>)> {
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if let Some(rest) = code.strip_suffix("0000") {
+        let p = d.provinces.get(rest)?;
+        let areas = d
+            .area_list
+            .iter()
+            .filter(|a| a.code.starts_with(rest))
+            .collect();
+        return Some((p.name.clone(), areas));
+    }
+    let city = d.cities.get(code.strip_suffix("00")?)?;
+    let areas = d
+        .areas_by_city
+        .get(&city.code)
+        .map(|v| v.iter().collect())
+        .unwrap_or_default();
+    Some((city.name.clone(), areas))
 }
 
 fn top_unit_id(code: &str) -> String {

@@ -507,8 +507,8 @@ fn check_grid(c: &mut Ctx<'_>, raw: &RawProfile) -> (Vec<Result<u8, TierError>>,
             );
         }
         let plans = plan_cells(Some(rule), g.tiers.len(), &g.units, &levels);
-        let total: u64 = plans.iter().map(|p| p.count).sum();
-        if total as usize + g.units.len() > MAX_GRID_UNITS {
+        let total: u64 = plans.iter().map(|p| p.count).fold(0, u64::saturating_add);
+        if total.saturating_add(g.units.len() as u64) > MAX_GRID_UNITS as u64 {
             c.err(
                 "grid.cells",
                 format!("the rule would generate {total} cells"),

@@ -334,8 +334,78 @@ fn strip_location(msg: &str) -> String {
     }
 }
 
+/// Deepest nesting a profile may use; real profiles nest about 6 levels.
+pub const MAX_DEPTH: usize = 64;
+
+/// Finds where a text nests deeper than [`MAX_DEPTH`], before any YAML parser sees it: libyaml
+/// handles deep block nesting in quadratic time (`- - - - …` takes minutes) and yaml-rust2
+/// recurses. Counts flow brackets outside quoted scalars and comments, and block nesting from
+/// indentation plus leading `- ` indicators. Over-counting is impossible for valid profiles
+/// that stay below the limit; the estimate only errs towards accepting.
+pub fn too_deep(text: &str) -> Option<(usize, usize)> {
+    let mut flow = 0usize;
+    for (ln, line) in text.lines().enumerate() {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let mut rest = &line[indent..];
+        let mut dashes = 0;
+        while let Some(r) = rest.strip_prefix('-') {
+            if r.is_empty() || r.starts_with(' ') {
+                dashes += 1;
+                rest = r.trim_start_matches(' ');
+            } else {
+                break;
+            }
+        }
+        if indent / 2 + dashes > MAX_DEPTH * 2 {
+            return Some((ln + 1, indent + 1));
+        }
+        let (mut single, mut double, mut prev_space) = (false, false, true);
+        let mut escaped = false;
+        for (col, ch) in line.chars().enumerate() {
+            if double {
+                match ch {
+                    _ if escaped => escaped = false,
+                    '\\' => escaped = true,
+                    '"' => double = false,
+                    _ => {}
+                }
+            } else if single {
+                if ch == '\'' {
+                    single = false;
+                }
+            } else {
+                match ch {
+                    '#' if prev_space => break,
+                    '"' => double = true,
+                    '\'' => single = true,
+                    '[' | '{' => {
+                        flow += 1;
+                        if flow > MAX_DEPTH {
+                            return Some((ln + 1, col + 1));
+                        }
+                    }
+                    ']' | '}' => flow = flow.saturating_sub(1),
+                    _ => {}
+                }
+            }
+            prev_space = ch == ' ' || ch == '\t';
+        }
+    }
+    None
+}
+
 /// Parses profile text into a generic YAML value plus the position index of every field.
 pub fn parse(file: &Path, text: &str) -> Result<(Value, PosIndex), Diagnostics> {
+    if let Some(at) = too_deep(text) {
+        return Err(Diagnostic::new(
+            file,
+            at,
+            "",
+            format!("YAML nests deeper than {MAX_DEPTH} levels"),
+            "a profile nests a few levels deep; check for runaway indentation or brackets",
+        )
+        .into());
+    }
     let value: Value = serde_yaml::from_str(text).map_err(|e| {
         let at = e.location().map_or((1, 1), |l| (l.line(), l.column()));
         let msg = strip_location(&e.to_string());
