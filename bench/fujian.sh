@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Fujian-wide kit benchmark: init + validate + plan + generate over every Fujian village.
 #
-# Builds the release `m110`, writes a province-wide profile (region 350000: 84 counties/districts,
-# 1,170 townships, 17,498 villages and their generated grid cells) with bench/gen_fujian.py —
-# `m110 init` covers one county or district, so the county-level init is timed separately on
-# Shaowu — then times each stage with /usr/bin/time -v and prints wall time and peak RSS.
+# Builds the release `m110`, then times with /usr/bin/time -v (wall time, peak RSS):
+# - `m110 init` of a county (350781) and of a prefecture-level city (350100) from embedded data;
+# - writing a province-wide profile (region 350000: 84 counties/districts, 1,170 townships,
+#   17,498 villages, grid cells generated one per 300 households) with bench/gen_fujian.py,
+#   because `m110 init` stops at prefecture level;
+# - `m110 validate`, `m110 plan --format json` and `m110 generate` of that profile.
 # Target: < 5 s and < 500 MB in total on the machine it runs on.
 #
 # Usage: bench/fujian.sh            (uses $CARGO_TARGET_DIR or ./target)
@@ -42,7 +44,8 @@ stage() {
   fi
 }
 
-stage "init-shaowu (county, embedded)" "$m110" init --division 350781 -o "$work/shaowu.yaml"
+stage "init-350781 (county)" "$m110" init --division 350781 -o "$work/shaowu.yaml"
+stage "init-350100 (prefecture city)" "$m110" init --division 350100 -o "$work/fuzhou.yaml"
 stage "profile-fujian (gen_fujian.py)" python3 bench/gen_fujian.py "$work/fujian.yaml"
 stage "validate-fujian" "$m110" validate "$work/fujian.yaml"
 stage "plan-fujian (json)" "$m110" plan "$work/fujian.yaml" --format json

@@ -9,7 +9,7 @@ deterministic (derived from the code), so every run benchmarks the same input.
 
 Usage: gen_fujian.py OUT.yaml [DIVISIONS_DIR]
 DIVISIONS_DIR holds areas.csv, streets.csv and villages-35-fujian.csv (optionally .gz); it
-defaults to the data embedded in the cli crate (cli/data) and then /work/shared/data/divisions.
+defaults to the data the cli crate embeds (cli/data, gzipped).
 """
 
 import csv
@@ -32,7 +32,7 @@ def open_csv(directory, name):
 
 
 def find_dir(arg):
-    candidates = [arg] if arg else [os.path.join(HERE, "..", "cli", "data"), "/work/shared/data/divisions"]
+    candidates = [arg] if arg else [os.path.join(HERE, "..", "cli", "data")]
     for d in candidates:
         if d and any(os.path.exists(os.path.join(d, "villages-35-fujian.csv" + s)) for s in ("", ".gz")):
             return d
