@@ -306,3 +306,20 @@ fn cli_generate_of_an_invalid_profile_writes_nothing() {
     assert!(!dir.exists());
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
 }
+
+#[test]
+fn a_directory_entry_linked_to_a_unit_is_one_row() {
+    let mut r = fixture::region();
+    r.directory[1].unit = Some("repairs-co".into());
+    r.directory[1].address = None;
+    let files = generate::render_region(&r, PROFILE_SHA).unwrap();
+    let csv =
+        String::from_utf8(files[Path::new("directories/market_providers.csv")].clone()).unwrap();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1, "{csv}");
+    // The entry's fields win; blanks come from the unit.
+    assert!(rows[0].starts_with(
+        "directory+unit,repairs-co,好帮手家政,market_provider,housekeeping,13900000002,,350781002,"
+    ));
+    assert!(rows[0].contains("家政服务资质 A"));
+}
