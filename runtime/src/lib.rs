@@ -13,17 +13,21 @@
 - [`actions`]: the lifecycle service (apply an action with its event in one transaction).
 - [`jobs`]: background jobs (deadlines and escalation) that run safely on several servers.
 - [`http`]: the axum application; [`server`]: `serve(config, listener, shutdown)`.
+- [`open311`]: the Open311 GeoReport v2 endpoint (`/open311/v2`).
+- [`console`]: the operator web console (pages, charts, i18n).
 - [`provision`]: load a region model into an empty database in one transaction.
 */
 
 pub mod actions;
 pub mod auth;
 pub mod config;
+pub mod console;
 pub mod http;
 pub mod intake;
 pub mod jobs;
 pub mod lifecycle;
 pub mod model;
+pub mod open311;
 pub mod privacy;
 pub mod provision;
 pub mod routing;
