@@ -19,8 +19,8 @@
 
 pub mod actions;
 pub mod auth;
-pub mod console;
 pub mod config;
+pub mod console;
 pub mod http;
 pub mod intake;
 pub mod jobs;

@@ -18,7 +18,7 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 /// The W3C element reference key.
-const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4a6fb1e4e7f8";
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// Finds an executable on `PATH` (or the override in `env_var`).
 fn find_exe(env_var: &str, names: &[&str]) -> Option<PathBuf> {
@@ -231,15 +231,29 @@ impl Browser {
         self.try_find(css).await.is_some()
     }
 
-    /// Clicks an element.
+    /// Clicks an element (looked up again if a refresh replaced it meanwhile).
     pub async fn click(&self, css: &str) {
-        let id = self.find(css).await;
-        self.cmd(
-            reqwest::Method::POST,
-            &format!("/element/{id}/click"),
-            None,
-        )
-        .await;
+        for _ in 0..20 {
+            let id = self.find(css).await;
+            let resp = self
+                .http
+                .post(self.url(&format!("/element/{id}/click")))
+                .json(&json!({}))
+                .send()
+                .await
+                .expect("webdriver request");
+            if resp.status().is_success() {
+                return;
+            }
+            let v: Value = resp.json().await.expect("webdriver json");
+            assert_eq!(
+                v["value"]["error"], "stale element reference",
+                "click {css}: {}",
+                v["value"]
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css:?} kept going stale");
     }
 
     /// Clears an input and types `text` into it (as keystrokes, like a user).
@@ -257,33 +271,66 @@ impl Browser {
 
     /// Chooses the option with `value` in a `<select>`.
     pub async fn select(&self, css: &str, value: &str) {
-        self.click(&format!("{css} option[value=\"{value}\"]")).await;
+        self.click(&format!("{css} option[value=\"{value}\"]"))
+            .await;
+    }
+
+    /// A command that may hit an element replaced by a navigation or a live refresh: `None`
+    /// on a stale reference so the caller can look the element up again.
+    async fn element_cmd(&self, method: reqwest::Method, path: &str) -> Option<Value> {
+        let resp = self
+            .http
+            .request(method, self.url(path))
+            .send()
+            .await
+            .expect("webdriver request");
+        let ok = resp.status().is_success();
+        let v: Value = resp.json().await.expect("webdriver json");
+        if ok {
+            return Some(v["value"].clone());
+        }
+        let err = v["value"]["error"].as_str().unwrap_or_default();
+        assert!(
+            err == "stale element reference" || err == "no such element",
+            "webdriver {path} failed: {}",
+            v["value"]
+        );
+        None
     }
 
     /// The rendered text of the first element matching `css` (empty when absent).
     pub async fn text(&self, css: &str) -> String {
-        match self.try_find(css).await {
-            Some(id) => self
-                .cmd(reqwest::Method::GET, &format!("/element/{id}/text"), None)
+        for _ in 0..20 {
+            let Some(id) = self.try_find(css).await else {
+                return String::new();
+            };
+            if let Some(v) = self
+                .element_cmd(reqwest::Method::GET, &format!("/element/{id}/text"))
                 .await
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-            None => String::new(),
+            {
+                return v.as_str().unwrap_or_default().to_string();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        panic!("{css:?} kept going stale");
     }
 
-    /// An attribute or property of the first element matching `css`.
+    /// An attribute of the first element matching `css`.
     pub async fn attr(&self, css: &str, name: &str) -> Option<String> {
-        let id = self.find(css).await;
-        self.cmd(
-            reqwest::Method::GET,
-            &format!("/element/{id}/attribute/{name}"),
-            None,
-        )
-        .await
-        .as_str()
-        .map(str::to_string)
+        for _ in 0..20 {
+            let id = self.find(css).await;
+            if let Some(v) = self
+                .element_cmd(
+                    reqwest::Method::GET,
+                    &format!("/element/{id}/attribute/{name}"),
+                )
+                .await
+            {
+                return v.as_str().map(str::to_string);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css:?} kept going stale");
     }
 
     /// The page's HTML.

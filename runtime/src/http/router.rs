@@ -29,6 +29,7 @@ pub fn router(state: AppState) -> Router {
         .merge(super::auth::router())
         .merge(super::cases::router())
         .merge(super::calls::router())
+        .merge(crate::console::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(

@@ -32,6 +32,7 @@ The store: one repository layer over SQLite and PostgreSQL.
 
 pub mod audit;
 pub mod cases;
+pub mod console;
 pub mod region;
 pub mod testdb;
 pub mod users;
