@@ -6,11 +6,15 @@
 - [`store`]: the database (SQLite or PostgreSQL) behind one repository API, with migrations.
 - [`auth`]: roles, principals, password hashing, tokens.
 - [`privacy`]: masking of phone and ID numbers.
+- [`open311`]: the Open311 GeoReport v2 endpoint (`/open311/v2`).
+- [`console`]: the operator web console (pages, charts, i18n).
 - [`provision`]: load a region model into an empty database in one transaction.
 */
 
 pub mod auth;
+pub mod console;
 pub mod model;
+pub mod open311;
 pub mod privacy;
 pub mod provision;
 pub mod routing;

@@ -31,6 +31,9 @@ The store: one repository layer over SQLite and PostgreSQL.
 */
 
 pub mod audit;
+pub mod directory;
+pub mod households;
+pub mod open311;
 pub mod region;
 pub mod testdb;
 pub mod users;
