@@ -699,7 +699,7 @@ mod tests {
     #[test]
     fn open311_cases_show_what_the_submitter_published() {
         let r = public_request(case("open311", "transferred_police"), &[], true);
-        assert!(r.description.unwrap().contains("路灯"));
+        assert!(r.description.as_deref().unwrap().contains("路灯"));
         assert_eq!(r.address.as_deref(), Some("水北街 8 号"));
         assert_eq!(r.address_id.as_deref(), Some("350781001001"));
         assert_eq!(r.lat, Some(27.3));
