@@ -25,8 +25,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use super::format::{
-    Created, Extensions, Format, Node, Note, Open311Error, RequestUpdate, ServiceRequest,
-    datetime, discovery, roots, service_definition, token_response,
+    Created, Extensions, Format, Node, Note, Open311Error, RequestUpdate, ServiceRequest, datetime,
+    discovery, roots, service_definition, token_response,
 };
 use super::params::{MAX_ROWS, NewRequest, Params, RequestQuery, Selection, window};
 use super::services;
@@ -163,11 +163,7 @@ async fn get_discovery(
         .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_graphic()))
         .unwrap_or("127.0.0.1:8110");
     let base = format!("http://{host}/open311/v2");
-    let info = state
-        .store
-        .open311_region_info()
-        .await
-        .map_err(store_err)?;
+    let info = state.store.open311_region_info().await.map_err(store_err)?;
     let contact = format!(
         "{}民生服务中心，电话 {} / {} Minsheng service center, call {}",
         info.name, info.service_number, info.name, info.service_number
@@ -193,8 +189,7 @@ async fn service_get(
         let (code, format) = split(&file)?;
         let fail = |e: Open311Error| (format, e);
         let params = query_params(raw).map_err(fail)?;
-        check_jurisdiction(&state, params.text("jurisdiction_id").map_err(fail)?)
-            .map_err(fail)?;
+        check_jurisdiction(&state, params.text("jurisdiction_id").map_err(fail)?).map_err(fail)?;
         service_category(&state, code).map_err(fail)?;
         let node = service_definition(code, &services::attributes());
         Ok(document(
@@ -215,9 +210,7 @@ fn service_category<'a>(
         .region
         .category(code)
         .filter(|c| !c.police)
-        .ok_or_else(|| {
-            Open311Error::not_found(format!("未知服务 / unknown service_code {code}"))
-        })
+        .ok_or_else(|| Open311Error::not_found(format!("未知服务 / unknown service_code {code}")))
 }
 
 async fn get_requests(
@@ -232,20 +225,18 @@ async fn get_requests(
             .open311_cases_by_ids(ids)
             .await
             .map_err(store_err)?,
-        Selection::Filter(f) => {
-            state
-                .store
-                .open311_cases(&CaseFilter {
-                    service_codes: f.service_codes.clone(),
-                    start_ms: f.start_ms,
-                    end_ms: f.end_ms,
-                    closed: f.closed,
-                    limit: i64::from(f.page_size),
-                    offset: f.offset(),
-                })
-                .await
-                .map_err(store_err)?
-        }
+        Selection::Filter(f) => state
+            .store
+            .open311_cases(&CaseFilter {
+                service_codes: f.service_codes.clone(),
+                start_ms: f.start_ms,
+                end_ms: f.end_ms,
+                closed: f.closed,
+                limit: i64::from(f.page_size),
+                offset: f.offset(),
+            })
+            .await
+            .map_err(store_err)?,
     };
     let list = public_requests(state, cases, query.extensions).await?;
     Ok(document(
@@ -384,11 +375,7 @@ async fn public_requests(
     extensions: bool,
 ) -> Result<Vec<Node>, Open311Error> {
     let ids: Vec<i64> = cases.iter().map(|c| c.id).collect();
-    let events = state
-        .store
-        .open311_events(&ids)
-        .await
-        .map_err(store_err)?;
+    let events = state.store.open311_events(&ids).await.map_err(store_err)?;
     let mut by_case: HashMap<i64, Vec<&Open311Event>> = HashMap::new();
     for e in &events {
         by_case.entry(e.case_id).or_default().push(e);
@@ -403,7 +390,11 @@ async fn public_requests(
 }
 
 /// One case as a public service request.
-pub fn public_request(c: Open311Case, history: &[&Open311Event], extensions: bool) -> ServiceRequest {
+pub fn public_request(
+    c: Open311Case,
+    history: &[&Open311Event],
+    extensions: bool,
+) -> ServiceRequest {
     let submitted = c.channel == Channel::Open311.as_str();
     let closed = CLOSED_STATUSES.contains(&c.status.as_str());
     let ext = extensions.then(|| Extensions {
@@ -482,7 +473,10 @@ async fn top_post_inner(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+        .map(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
     if form == Some(false) && !body.is_empty() {
         return Err(fail(Open311Error::bad_request(
             "请求体须为 application/x-www-form-urlencoded / the body must be application/x-www-form-urlencoded",
@@ -688,11 +682,17 @@ mod tests {
         assert_eq!(r.address.as_deref(), Some("水北村"));
         assert_eq!((r.lat, r.long, r.media_url.as_deref()), (None, None, None));
         assert_eq!(r.status_str(), "open");
-        assert_eq!(r.status_notes.as_deref(), Some("已派单至住建局 / dispatched to 住建局"));
+        assert_eq!(
+            r.status_notes.as_deref(),
+            Some("已派单至住建局 / dispatched to 住建局")
+        );
         let ext = r.extensions.unwrap();
         assert!(ext.attributes.is_empty());
         assert_eq!(ext.channel, "phone");
-        let json = Format::Json.render("x", &public_request(case("phone", "closed"), &[], false).to_node());
+        let json = Format::Json.render(
+            "x",
+            &public_request(case("phone", "closed"), &[], false).to_node(),
+        );
         assert!(!json.contains("13812345678") && !json.contains("张三"));
     }
 
