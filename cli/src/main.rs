@@ -34,6 +34,12 @@ enum Command {
     Generate(cmd::generate::Args),
     /// Compare regions side by side, with a readiness check against the model's key factors.
     Compare(cmd::compare::Args),
+    /// Create an install: artifacts, database, region, bootstrap admin (re-run = no-op).
+    Provision(cmd::provision::Args),
+    /// Manage users of an install (add, list, disable, enable).
+    User(cmd::user::Args),
+    /// Manage API tokens of an install (add prints the token on its last line).
+    Token(cmd::token::Args),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +58,9 @@ fn main() -> ExitCode {
         Command::Plan(args) => cmd::plan::run(args),
         Command::Generate(args) => cmd::generate::run(args),
         Command::Compare(args) => cmd::compare::run(args),
+        Command::Provision(args) => cmd::provision::run(args),
+        Command::User(args) => cmd::user::run(args),
+        Command::Token(args) => cmd::token::run(args),
     };
     match result {
         Ok(code) => code,

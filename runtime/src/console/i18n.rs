@@ -1,0 +1,409 @@
+/*!
+Console languages: a zh-CN (default) and English message catalog, the choice of language per
+request (`?lang=` beats the `lang` cookie beats the default), and times rendered in
+Asia/Shanghai.
+
+Why a static catalog instead of gettext files: the console has a few hundred short strings, both
+languages ship in the binary, and a unit test proves every key the templates use exists in both
+languages, so a missing translation fails CI instead of showing a raw key to an operator.
+
+Times are stored as UTC epoch milliseconds; China has had no DST since 1991, so Asia/Shanghai is
+the fixed offset +08:00 and no tz database is needed.
+*/
+
+use chrono::{DateTime, FixedOffset, TimeZone, Utc};
+
+/// A console language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub enum Lang {
+    /// 简体中文, the default.
+    #[default]
+    #[serde(rename = "zh-CN")]
+    Zh,
+    #[serde(rename = "en")]
+    En,
+}
+
+impl Lang {
+    /// Parses a tag as sent by a link or cookie ("zh-CN", "zh", "en", "en-US" …).
+    pub fn parse(tag: &str) -> Option<Lang> {
+        let tag = tag.trim().to_ascii_lowercase();
+        if tag == "zh" || tag.starts_with("zh-") || tag.starts_with("zh_") {
+            Some(Lang::Zh)
+        } else if tag == "en" || tag.starts_with("en-") || tag.starts_with("en_") {
+            Some(Lang::En)
+        } else {
+            None
+        }
+    }
+
+    /// The BCP 47 tag for `<html lang>` and the cookie.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    /// Picks the language: an explicit `?lang=` first, then the `lang` cookie, then zh-CN.
+    pub fn choose(query: Option<&str>, cookie: Option<&str>) -> Lang {
+        query
+            .and_then(Lang::parse)
+            .or_else(|| cookie.and_then(Lang::parse))
+            .unwrap_or_default()
+    }
+
+    /// Looks a message up; an unknown key returns the key itself (and the catalog test makes
+    /// sure templates never use one).
+    pub fn t(self, key: &str) -> &str {
+        match CATALOG.binary_search_by(|(k, _, _)| k.cmp(&key)) {
+            Ok(i) => match self {
+                Lang::Zh => CATALOG[i].1,
+                Lang::En => CATALOG[i].2,
+            },
+            Err(_) => key,
+        }
+    }
+
+    /// Picks the Chinese or English variant of a name stored in both (e.g. categories).
+    pub fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::En if !en.is_empty() => en,
+            _ => zh,
+        }
+    }
+}
+
+/// True when `key` is in the catalog.
+pub fn has_key(key: &str) -> bool {
+    CATALOG.binary_search_by(|(k, _, _)| k.cmp(&key)).is_ok()
+}
+
+/// True when some key starts with `prefix` (for keys templates build, e.g. `"status." ~ s`).
+pub fn has_prefix(prefix: &str) -> bool {
+    CATALOG.iter().any(|(k, _, _)| k.starts_with(prefix))
+}
+
+/// Asia/Shanghai: UTC+08:00 all year.
+pub fn shanghai() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).expect("valid offset")
+}
+
+/// Epoch milliseconds to a Shanghai local time.
+pub fn local(ms: i64) -> Option<DateTime<FixedOffset>> {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .map(|t| t.with_timezone(&shanghai()))
+}
+
+/// "2026-11-29 17:03" in Asia/Shanghai.
+pub fn format_time(ms: i64) -> String {
+    local(ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// "11-29" in Asia/Shanghai, for chart axes.
+pub fn format_day(ms: i64) -> String {
+    local(ms)
+        .map(|t| t.format("%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+/// Milliseconds at the start of the Shanghai calendar day containing `ms`.
+pub fn day_start(ms: i64) -> i64 {
+    const DAY: i64 = 86_400_000;
+    const OFFSET: i64 = 8 * 3_600_000;
+    (ms + OFFSET).div_euclid(DAY) * DAY - OFFSET
+}
+
+/// A deadline as time left ("剩余 2小时5分" / "2 h 5 min left") or overdue ("超时 40分" /
+/// "40 min overdue"). Returns the text and whether the deadline has passed.
+pub fn time_left(lang: Lang, due_ms: i64, now_ms: i64) -> (String, bool) {
+    let overdue = now_ms > due_ms;
+    let mins = ((due_ms - now_ms).abs() + 59_999) / 60_000;
+    let (d, h, m) = (mins / 1440, (mins % 1440) / 60, mins % 60);
+    let span = match lang {
+        Lang::Zh => {
+            let mut s = String::new();
+            if d > 0 {
+                s.push_str(&format!("{d}天"));
+            }
+            if h > 0 {
+                s.push_str(&format!("{h}小时"));
+            }
+            if d == 0 && (m > 0 || s.is_empty()) {
+                s.push_str(&format!("{m}分"));
+            }
+            s
+        }
+        Lang::En => {
+            let mut parts = Vec::new();
+            if d > 0 {
+                parts.push(format!("{d} d"));
+            }
+            if h > 0 {
+                parts.push(format!("{h} h"));
+            }
+            if d == 0 && (m > 0 || parts.is_empty()) {
+                parts.push(format!("{m} min"));
+            }
+            parts.join(" ")
+        }
+    };
+    let text = match (lang, overdue) {
+        (Lang::Zh, false) => format!("剩余 {span}"),
+        (Lang::Zh, true) => format!("超时 {span}"),
+        (Lang::En, false) => format!("{span} left"),
+        (Lang::En, true) => format!("{span} overdue"),
+    };
+    (text, overdue)
+}
+
+/// (key, zh-CN, English), sorted by key (a test checks the order for binary search).
+static CATALOG: &[(&str, &str, &str)] = &[
+    ("action.close", "办结", "Close"),
+    ("action.deny_extension", "驳回延期", "Deny extension"),
+    ("action.dispatch", "派单", "Dispatch"),
+    ("action.follow_up", "回访", "Follow up"),
+    ("action.grant_extension", "批准延期", "Grant extension"),
+    ("action.reply", "反馈", "Reply"),
+    ("action.request_extension", "申请延期", "Request extension"),
+    ("action.return", "退单", "Return"),
+    ("action.sign", "签收", "Sign"),
+    ("action.start", "开始办理", "Start work"),
+    ("action.supervise", "督办", "Supervise"),
+    ("action.transfer_police", "转警", "Transfer to police"),
+    ("app.name", "民生110服务中心", "Minsheng 110 Service Center"),
+    ("app.short", "民生110", "Minsheng 110"),
+    ("call.caller_history", "来电历史", "Caller history"),
+    ("call.lookup", "查询来电", "Look up caller"),
+    (
+        "call.new_caller",
+        "新来电人，无历史记录",
+        "New caller, no history",
+    ),
+    ("call.open_cases", "未办结诉求", "Open cases"),
+    ("call.phone", "来电号码", "Caller number"),
+    ("call.title", "来电受理", "Take a call"),
+    ("call.vulnerable", "困难群体", "Vulnerable household"),
+    ("case.actions", "可执行操作", "Available actions"),
+    ("case.address", "地址", "Address"),
+    ("case.caller", "来电人", "Caller"),
+    ("case.caller_name", "来电人姓名", "Caller name"),
+    ("case.category", "类别", "Category"),
+    ("case.channel", "渠道", "Channel"),
+    ("case.close_due", "办结时限", "Close by"),
+    ("case.content", "诉求内容", "Request"),
+    ("case.create", "创建工单", "Create case"),
+    ("case.created", "受理时间", "Received"),
+    ("case.details", "工单信息", "Case details"),
+    ("case.grid", "网格", "Grid unit"),
+    ("case.id", "工单号", "Case no."),
+    ("case.new", "新建工单", "New case"),
+    (
+        "case.no_actions",
+        "当前状态下您无可执行操作",
+        "No actions for your role in this state",
+    ),
+    ("case.note", "说明", "Note"),
+    ("case.operator", "责任人", "Responsible"),
+    ("case.phone", "联系电话", "Phone"),
+    ("case.priority", "优先级", "Priority"),
+    ("case.reason", "原因", "Reason"),
+    ("case.satisfaction", "满意度", "Satisfaction"),
+    ("case.sign_due", "签收时限", "Sign by"),
+    ("case.status", "状态", "Status"),
+    ("case.suggestions", "分类建议", "Suggested categories"),
+    ("case.timeline", "办理过程", "Timeline"),
+    ("case.unit", "承办单位", "Handling unit"),
+    ("channel.grid", "网格上报", "Grid worker"),
+    ("channel.open311", "Open311", "Open311"),
+    ("channel.phone", "电话", "Phone"),
+    ("channel.sms", "短信", "SMS"),
+    ("channel.web", "网站", "Web"),
+    ("common.all", "全部", "All"),
+    ("common.apply", "筛选", "Apply"),
+    ("common.cancel", "取消", "Cancel"),
+    ("common.edit", "编辑", "Edit"),
+    ("common.empty", "暂无数据", "No data"),
+    ("common.none", "无", "None"),
+    ("common.save", "保存", "Save"),
+    ("common.search", "搜索", "Search"),
+    ("common.submit", "提交", "Submit"),
+    ("dash.by_category", "按类别", "By category"),
+    ("dash.by_township", "按乡镇/街道", "By township"),
+    ("dash.closed_today", "今日办结", "Closed today"),
+    ("dash.map", "网格诉求密度", "Case density by grid unit"),
+    (
+        "dash.map_legend",
+        "每万人诉求数",
+        "Cases per 10,000 residents",
+    ),
+    ("dash.open", "在办", "Open"),
+    ("dash.overdue", "超时", "Overdue"),
+    ("dash.satisfaction", "满意率", "Satisfaction"),
+    ("dash.title", "数据看板", "Dashboard"),
+    ("dash.today", "今日受理", "Received today"),
+    ("dash.trend", "近30天受理趋势", "Intake, last 30 days"),
+    ("dir.households", "困难群体", "Vulnerable households"),
+    ("dir.providers", "市场化服务队伍", "Market providers"),
+    ("dir.services", "政务服务", "Government services"),
+    (
+        "dir.social",
+        "社会组织/志愿者",
+        "Social organizations / volunteers",
+    ),
+    ("dir.title", "资源目录", "Directories"),
+    ("dir.units", "承办单位", "Handling units"),
+    (
+        "error.csrf",
+        "表单已过期，请刷新页面后重试",
+        "The form expired; reload the page and try again",
+    ),
+    (
+        "error.forbidden",
+        "您无权访问此页面",
+        "You may not open this page",
+    ),
+    ("error.not_found", "未找到", "Not found"),
+    ("error.title", "出错了", "Something went wrong"),
+    ("lang.switch", "English", "中文"),
+    (
+        "login.failed",
+        "用户名或密码错误",
+        "Wrong user name or password",
+    ),
+    ("login.password", "密码", "Password"),
+    ("login.submit", "登录", "Sign in"),
+    ("login.title", "登录", "Sign in"),
+    ("login.username", "用户名", "User name"),
+    ("nav.call", "来电受理", "Take a call"),
+    ("nav.dashboard", "数据看板", "Dashboard"),
+    ("nav.directories", "资源目录", "Directories"),
+    ("nav.logout", "退出", "Sign out"),
+    ("nav.queues", "工单队列", "Queues"),
+    ("nav.skip", "跳到主要内容", "Skip to content"),
+    ("priority.high", "紧急", "High"),
+    ("priority.low", "低", "Low"),
+    ("priority.normal", "一般", "Normal"),
+    ("priority.urgent", "特急", "Urgent"),
+    ("queue.center", "中心队列", "Center queue"),
+    ("queue.in_progress", "办理中", "In progress"),
+    ("queue.live", "实时更新", "Live"),
+    ("queue.mine", "我的工单", "My cases"),
+    ("queue.new", "新受理", "New"),
+    ("queue.overdue", "超时", "Overdue"),
+    ("queue.returned", "退单", "Returned"),
+    ("queue.time_left", "剩余时间", "Time left"),
+    ("queue.to_sign", "待签收", "To sign"),
+    ("queue.unit", "单位队列", "Unit queue"),
+    ("role.admin", "管理员", "Administrator"),
+    ("role.analyst", "分析员", "Analyst"),
+    ("role.auditor", "审计员", "Auditor"),
+    ("role.dispatcher", "派单员", "Dispatcher"),
+    ("role.grid_worker", "网格员", "Grid worker"),
+    ("role.operator", "话务员", "Call-taker"),
+    ("role.supervisor", "值班长", "Supervisor"),
+    ("role.unit_handler", "承办人", "Unit handler"),
+    (
+        "satisfaction.mostly_satisfied",
+        "基本满意",
+        "Mostly satisfied",
+    ),
+    ("satisfaction.satisfied", "满意", "Satisfied"),
+    ("satisfaction.unsatisfied", "不满意", "Unsatisfied"),
+    ("status.closed", "已办结", "Closed"),
+    ("status.dispatched", "已派单", "Dispatched"),
+    ("status.followed_up", "已回访", "Followed up"),
+    ("status.in_progress", "办理中", "In progress"),
+    ("status.received", "已受理", "Received"),
+    ("status.replied", "已反馈", "Replied"),
+    ("status.returned", "已退单", "Returned"),
+    ("status.signed", "已签收", "Signed"),
+    (
+        "status.transferred_police",
+        "已转警",
+        "Transferred to police",
+    ),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalog_is_sorted_unique_and_complete() {
+        for w in CATALOG.windows(2) {
+            assert!(
+                w[0].0 < w[1].0,
+                "catalog not sorted at {} / {}",
+                w[0].0,
+                w[1].0
+            );
+        }
+        for (k, zh, en) in CATALOG {
+            assert!(!zh.is_empty() && !en.is_empty(), "{k} lacks a translation");
+        }
+    }
+
+    #[test]
+    fn lookup_by_language_and_unknown_keys() {
+        assert_eq!(Lang::Zh.t("login.title"), "登录");
+        assert_eq!(Lang::En.t("login.title"), "Sign in");
+        assert_eq!(Lang::En.t("no.such.key"), "no.such.key");
+        assert!(has_key("status.closed"));
+        assert!(!has_key("status.closed "));
+    }
+
+    #[test]
+    fn language_choice_prefers_query_then_cookie_then_zh() {
+        assert_eq!(Lang::choose(None, None), Lang::Zh);
+        assert_eq!(Lang::choose(None, Some("en")), Lang::En);
+        assert_eq!(Lang::choose(Some("zh-CN"), Some("en")), Lang::Zh);
+        assert_eq!(Lang::choose(Some("en-US"), None), Lang::En);
+        // Garbage falls through to the next source rather than erroring.
+        assert_eq!(Lang::choose(Some("fr"), Some("en")), Lang::En);
+        assert_eq!(Lang::choose(Some("<script>"), None), Lang::Zh);
+        assert_eq!(Lang::Zh.pick("道路", "Roads"), "道路");
+        assert_eq!(Lang::En.pick("道路", ""), "道路");
+    }
+
+    #[test]
+    fn times_render_in_shanghai() {
+        // 2026-11-29T00:30:00Z is 08:30 in Shanghai.
+        let ms = 1_795_912_200_000;
+        assert_eq!(format_time(ms), "2026-11-29 08:30");
+        assert_eq!(format_day(ms), "11-29");
+        // 2026-11-28T16:30:00Z is 00:30 on the 29th in Shanghai: the day started at 16:00Z.
+        let late = 1_795_883_400_000;
+        assert_eq!(format_time(late), "2026-11-29 00:30");
+        assert_eq!(day_start(late), 1_795_881_600_000);
+        assert_eq!(day_start(ms), 1_795_881_600_000);
+    }
+
+    #[test]
+    fn time_left_and_overdue() {
+        let now = 1_000_000_000_000;
+        let h = 3_600_000;
+        assert_eq!(
+            time_left(Lang::Zh, now + 2 * h + 5 * 60_000, now),
+            ("剩余 2小时5分".into(), false)
+        );
+        assert_eq!(
+            time_left(Lang::En, now + 2 * h, now),
+            ("2 h left".into(), false)
+        );
+        assert_eq!(
+            time_left(Lang::Zh, now - 40 * 60_000, now),
+            ("超时 40分".into(), true)
+        );
+        assert_eq!(
+            time_left(Lang::En, now - 50 * h, now),
+            ("2 d 2 h overdue".into(), true)
+        );
+        assert_eq!(time_left(Lang::Zh, now, now), ("剩余 0分".into(), false));
+        // Part of a minute counts as a whole one: 30 s left is "1 min left", not "0".
+        assert_eq!(time_left(Lang::En, now + 30_000, now).0, "1 min left");
+    }
+}

@@ -1,0 +1,109 @@
+// Minsheng 110 console helpers: live updates over server-sent events, deadline countdowns and
+// category suggestions. Plain ES2017, no build step; every page works without it.
+(function () {
+  "use strict";
+  var lang = document.documentElement.lang || "zh-CN";
+  var zh = lang.indexOf("zh") === 0;
+
+  // Deadlines: cells with data-due (epoch ms) show time left and turn red when it runs out.
+  function span(ms) {
+    var mins = Math.ceil(Math.abs(ms) / 60000);
+    var d = Math.floor(mins / 1440), h = Math.floor((mins % 1440) / 60), m = mins % 60;
+    var parts = [];
+    if (d) parts.push(zh ? d + "天" : d + " d");
+    if (h) parts.push(zh ? h + "小时" : h + " h");
+    if (!d && (m || !parts.length)) parts.push(zh ? m + "分" : m + " min");
+    return parts.join(zh ? "" : " ");
+  }
+  function tick() {
+    var now = Date.now();
+    document.querySelectorAll("[data-due]").forEach(function (el) {
+      var left = Number(el.getAttribute("data-due")) - now;
+      var over = left < 0;
+      el.textContent = over ? (zh ? "超时 " + span(left) : span(left) + " overdue")
+                            : (zh ? "剩余 " + span(left) : span(left) + " left");
+      el.classList.toggle("overdue", over);
+      var row = el.closest("tr");
+      if (row) row.classList.toggle("overdue", over);
+    });
+  }
+
+  // Live queue: on a case event, fetch the same page and swap the table body, so new rows
+  // appear and changed rows update, rendered (and escaped) by the server.
+  var refreshing = false;
+  function refreshQueue() {
+    var table = document.getElementById("queue");
+    if (!table || refreshing) return;
+    refreshing = true;
+    var before = {};
+    table.querySelectorAll("tbody tr[id]").forEach(function (r) { before[r.id] = true; });
+    fetch(location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var fresh = doc.querySelector("#queue tbody");
+        if (!fresh) return;
+        fresh.querySelectorAll("tr[id]").forEach(function (r) { if (!before[r.id]) r.classList.add("fresh"); });
+        table.querySelector("tbody").replaceWith(fresh);
+        var tabs = doc.querySelector(".tabs"), oldTabs = document.querySelector(".tabs");
+        if (tabs && oldTabs) oldTabs.replaceWith(tabs);
+        tick();
+      })
+      .catch(function () {})
+      .then(function () { refreshing = false; });
+  }
+  function live() {
+    if (!document.body.hasAttribute("data-live") || !window.EventSource) return;
+    var es = new EventSource("/console/events");
+    var dot = document.getElementById("live-status");
+    es.onopen = function () { if (dot) dot.hidden = false; };
+    es.onerror = function () { if (dot) dot.hidden = true; };
+    es.addEventListener("case", refreshQueue);
+    es.addEventListener("overdue", refreshQueue);
+  }
+
+  // Category suggestions from the classifier while the call-taker types.
+  function suggestions() {
+    var box = document.getElementById("suggestions");
+    var text = document.querySelector("[data-classify]");
+    var select = document.getElementById("category");
+    if (!box || !text || !select) return;
+    var timer = null, last = "";
+    function ask() {
+      var q = text.value.trim();
+      if (q === last) return;
+      last = q;
+      if (q.length < 2) { box.textContent = ""; return; }
+      fetch(text.getAttribute("data-classify") + "?text=" + encodeURIComponent(q), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : []; })
+        .then(function (list) {
+          box.textContent = "";
+          if (!list.length) return;
+          var label = document.createElement("span");
+          label.className = "muted";
+          label.textContent = box.getAttribute("data-label") + ":";
+          box.appendChild(label);
+          list.forEach(function (s, i) {
+            var b = document.createElement("button");
+            b.type = "button";
+            b.className = "suggestion";
+            b.setAttribute("data-code", s.code);
+            b.textContent = s.name;
+            b.addEventListener("click", function () { select.value = s.code; select.focus(); });
+            box.appendChild(b);
+            if (i === 0 && !select.value) select.value = s.code;
+          });
+        })
+        .catch(function () {});
+    }
+    text.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(ask, 300); });
+    ask();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    tick();
+    setInterval(tick, 15000);
+    live();
+    suggestions();
+  });
+})();
