@@ -719,3 +719,27 @@ fn every_unquoted_code_is_reported_and_the_rest_still_checked() {
         "{errs:?}"
     );
 }
+
+#[test]
+fn disabled_category_cannot_be_routed() {
+    let c = mutate(
+        "  - {code: repairs, sign_minutes: 30, close_hours: 24}\n",
+        "  - {code: repairs, disabled: true}\n",
+    );
+    expect(
+        &c,
+        pos(&c.text, "[roads, repairs]", "repairs]"),
+        "routing.rules[1].category[1]",
+        "does not exist",
+    );
+    let c = mutate(
+        "{code: repairs, sign_minutes: 30",
+        "{code: plumbing, disabled: true, sign_minutes: 30",
+    );
+    expect(
+        &c,
+        pos(&c.text, "disabled: true", "true"),
+        "categories[0].disabled",
+        "nothing to disable",
+    );
+}
