@@ -181,7 +181,12 @@ async fn whole_lifecycle_over_http() {
         assert_eq!(masked["caller"]["name"], "李*");
 
         // 退单: the unit returns with a reason; the dispatcher re-dispatches elsewhere.
-        let d = create(&app, "op", json!({"channel": "web", "content": "邻居为宅基地边界吵架，发生纠纷"})).await;
+        let d = create(
+            &app,
+            "op",
+            json!({"channel": "web", "content": "邻居为宅基地边界吵架，发生纠纷"}),
+        )
+        .await;
         assert_eq!(d["unit"]["id"], "justice", "{d}");
         let dcase = id(&d);
         let (s, v) = act(&app, "justice", &dcase, json!({"action": "return"})).await;
