@@ -37,7 +37,10 @@ pub const MAX_PAGE_SIZE: u32 = 200;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/directory", get(search_all))
-        .route("/api/v1/directory/{system}", get(search_system).post(create))
+        .route(
+            "/api/v1/directory/{system}",
+            get(search_system).post(create),
+        )
         .route(
             "/api/v1/directory/{system}/{id}",
             get(read).put(update).delete(remove),
@@ -202,7 +205,9 @@ pub fn validate(system: DirectorySystem, body: &EntryBody) -> ApiResult<Director
         Some(s) => {
             return Err(ApiError::invalid(
                 "status",
-                format!("状态只能是 active 或 suspended / status must be active or suspended, got {s:?}"),
+                format!(
+                    "状态只能是 active 或 suspended / status must be active or suspended, got {s:?}"
+                ),
             ));
         }
     };
@@ -243,7 +248,10 @@ async fn check_references(state: &AppState, input: &DirectoryInput) -> ApiResult
 fn paging(page: Option<u32>, page_size: Option<u32>) -> ApiResult<(u32, u32)> {
     let page = page.unwrap_or(1);
     if page == 0 {
-        return Err(ApiError::invalid("page", "页码从 1 开始 / page starts at 1"));
+        return Err(ApiError::invalid(
+            "page",
+            "页码从 1 开始 / page starts at 1",
+        ));
     }
     let size = page_size.unwrap_or(DEFAULT_PAGE_SIZE);
     if size == 0 || size > MAX_PAGE_SIZE {
@@ -299,7 +307,10 @@ async fn search_all(
     let system = match p.system.as_deref().filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => Some(DirectorySystem::parse(s).ok_or_else(|| {
-            ApiError::invalid("system", format!("未知目录 / unknown directory system {s:?}"))
+            ApiError::invalid(
+                "system",
+                format!("未知目录 / unknown directory system {s:?}"),
+            )
         })?),
     };
     search(&state, &principal, system, p).await

@@ -31,6 +31,7 @@ The store: one repository layer over SQLite and PostgreSQL.
 */
 
 pub mod audit;
+pub mod cases;
 pub mod directory;
 pub mod households;
 pub mod open311;
