@@ -28,6 +28,7 @@ use m110_runtime::model::{
     Region, UnitKind,
 };
 use m110_runtime::routing::{RouteVia, RoutingTable};
+use m110_runtime::store::{Engine, schema_sql};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -109,7 +110,12 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// Renders every artifact of a loaded profile.
+/// Renders every artifact of a loaded profile (what `m110 generate` and provisioning write).
+pub fn render(loaded: &crate::profile::Loaded) -> Result<Files, GenerateError> {
+    render_region(&loaded.region, &loaded.sha256)
+}
+
+/// Renders every artifact of a region whose profile hashed to `profile_sha256`.
 pub fn render_region(region: &Region, profile_sha256: &str) -> Result<Files, GenerateError> {
     let ctx = Context::build(region, profile_sha256)?;
     let env = environment()?;
@@ -133,6 +139,16 @@ pub fn render_region(region: &Region, profile_sha256: &str) -> Result<Files, Gen
         files.insert(PathBuf::from(out), text.into_bytes());
     }
     files.insert("routing.csv".into(), routing_csv(&ctx.routes)?);
+    // The schema for review is exactly what m110d's migrations create.
+    for (name, engine) in [
+        ("sqlite.sql", Engine::Sqlite),
+        ("postgres.sql", Engine::Postgres),
+    ] {
+        files.insert(
+            PathBuf::from("schema").join(name),
+            schema_sql(engine).into_bytes(),
+        );
+    }
     for (name, bytes) in directory_csvs(region)? {
         files.insert(PathBuf::from("directories").join(name), bytes);
     }
@@ -785,13 +801,28 @@ fn directory_csvs(region: &Region) -> Result<Vec<(String, Vec<u8>)>, GenerateErr
     let mut out = Vec::new();
     for system in DirectorySystem::ALL {
         let name = format!("{}.csv", system.as_str());
-        let units = region
+        let in_system: Vec<&HandlingUnit> = region
             .units
             .iter()
             .filter(|u| system_of_unit(u.kind) == Some(system))
+            .collect();
+        let described = |u: &HandlingUnit| {
+            let mut d = u.functions.clone();
+            d.extend(u.service_categories.iter().cloned());
+            d.join(";")
+        };
+        // A directory entry that names one of these units describes the same body: print one
+        // merged row (the entry's fields, blanks filled from the unit) instead of two.
+        let linked: std::collections::HashSet<&str> = region
+            .directory
+            .iter()
+            .filter(|e| e.system == system)
+            .filter_map(|e| e.unit.as_deref())
+            .collect();
+        let units = in_system
+            .iter()
+            .filter(|u| !linked.contains(u.id.as_str()))
             .map(|u| {
-                let mut description = u.functions.clone();
-                description.extend(u.service_categories.iter().cloned());
                 vec![
                     "unit".into(),
                     u.id.clone(),
@@ -801,7 +832,7 @@ fn directory_csvs(region: &Region) -> Result<Vec<(String, Vec<u8>)>, GenerateErr
                     u.hotline.clone().unwrap_or_default(),
                     u.address.clone().unwrap_or_default(),
                     u.scope.join(";"),
-                    description.join(";"),
+                    described(u),
                     u.qualification.clone().unwrap_or_default(),
                     u.id.clone(),
                 ]
@@ -811,17 +842,36 @@ fn directory_csvs(region: &Region) -> Result<Vec<(String, Vec<u8>)>, GenerateErr
             .iter()
             .filter(|e| e.system == system)
             .map(|e| {
+                let unit = e
+                    .unit
+                    .as_deref()
+                    .and_then(|id| in_system.iter().find(|u| u.id == id));
+                let or_unit = |v: &Option<String>, f: &dyn Fn(&HandlingUnit) -> String| {
+                    v.clone()
+                        .filter(|s| !s.is_empty())
+                        .or_else(|| unit.map(|u| f(u)))
+                        .unwrap_or_default()
+                };
                 vec![
-                    "directory".into(),
-                    String::new(),
+                    if unit.is_some() {
+                        "directory+unit"
+                    } else {
+                        "directory"
+                    }
+                    .into(),
+                    unit.map(|u| u.id.clone()).unwrap_or_default(),
                     e.name.clone(),
-                    system.as_str().into(),
+                    unit.map(|u| u.kind.as_str())
+                        .unwrap_or(system.as_str())
+                        .into(),
                     e.category.clone().unwrap_or_default(),
-                    e.phone.clone().unwrap_or_default(),
-                    e.address.clone().unwrap_or_default(),
-                    e.grid.clone().unwrap_or_default(),
-                    e.description.clone().unwrap_or_default(),
-                    e.qualification.clone().unwrap_or_default(),
+                    or_unit(&e.phone, &|u| u.hotline.clone().unwrap_or_default()),
+                    or_unit(&e.address, &|u| u.address.clone().unwrap_or_default()),
+                    or_unit(&e.grid, &|u| u.scope.join(";")),
+                    or_unit(&e.description, &described),
+                    or_unit(&e.qualification, &|u| {
+                        u.qualification.clone().unwrap_or_default()
+                    }),
                     e.unit.clone().unwrap_or_default(),
                 ]
             });

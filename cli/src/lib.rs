@@ -7,6 +7,8 @@ over the region model, used by the `m110` binary's subcommands, by tests and by 
 - [`divisions`]: the division codes embedded for `m110 init`.
 - [`staffing`]: Erlang C staffing of the service center.
 - [`plan`]: what a provision would create, with routing gaps and staffing.
+- [`generate`]: the kit artifacts (config, schema, routing, directories, handbook, `kit.lock`).
+- [`compare`]: regions side by side with a readiness check against the model's key factors.
 - [`provision`]: profile → artifacts → database, for `m110 provision` and `m110 up`.
 */
 

@@ -87,3 +87,33 @@ fn text_columns_align() {
         );
     }
 }
+
+#[test]
+fn cli_compare_every_format() {
+    let profile = common::small_profile();
+    for format in ["text", "md", "json", "csv"] {
+        let out = common::m110(args!["compare", profile, profile, "--format", format]);
+        assert!(
+            out.status.success(),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.matches("350781").count() >= 2, "{format}: {text}");
+    }
+    let out = common::m110(args!["compare", profile, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["regions"][0]["readiness_score"], 3);
+    assert_eq!(v["regions"][0]["routing_gaps"], 1);
+}
+
+#[test]
+fn cli_compare_with_an_invalid_profile_exits_1() {
+    let tmp = tempfile::tempdir().unwrap();
+    let broken = common::broken_profile(tmp.path());
+    let good = common::small_profile();
+    let out = common::m110(args!["compare", good, broken]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("broken.yaml:"));
+}

@@ -14,9 +14,28 @@ fn render() -> generate::Files {
     generate::render_region(&fixture::region(), PROFILE_SHA).unwrap()
 }
 
+/// The artifacts as compared with goldens. The schema files are the runtime's migrations (checked
+/// by `schema_files_are_the_runtime_migrations`); leaving them and their hashes out keeps these
+/// goldens from breaking whenever the store adds a migration.
+fn golden_view() -> generate::Files {
+    let mut files = render();
+    files.retain(|p, _| !p.starts_with("schema"));
+    let lock = Path::new(LOCK_FILE);
+    let mut parsed: KitLock = serde_json::from_slice(&files[lock]).unwrap();
+    for (path, sha) in parsed.artifacts.iter_mut() {
+        if path.starts_with("schema/") {
+            *sha = "<sha256 of the runtime migrations>".into();
+        }
+    }
+    let mut text = serde_json::to_string_pretty(&parsed).unwrap();
+    text.push('\n');
+    files.insert(lock.to_path_buf(), text.into_bytes());
+    files
+}
+
 #[test]
 fn artifacts_match_goldens() {
-    let files = render();
+    let files = golden_view();
     let dir = common::golden_dir("generate");
     for (rel, bytes) in &files {
         common::check_golden(&dir, rel, bytes);
@@ -37,6 +56,8 @@ fn expected_artifact_set() {
         "routing.md",
         "handbook.md",
         "kit.lock",
+        "schema/sqlite.sql",
+        "schema/postgres.sql",
         "directories/government_services.csv",
         "directories/welfare_facilities.csv",
         "directories/social_organizations.csv",
@@ -207,4 +228,98 @@ fn yaml_config_quotes_region_names() {
     assert!(yaml.contains("listen: \"127.0.0.1:8110\""));
     assert!(yaml.contains("database: \"sqlite://m110.db\""));
     assert!(yaml.contains("log_format: text"));
+}
+
+#[test]
+fn schema_files_are_the_runtime_migrations() {
+    let files = render();
+    for (name, engine) in [
+        ("schema/sqlite.sql", m110_runtime::store::Engine::Sqlite),
+        ("schema/postgres.sql", m110_runtime::store::Engine::Postgres),
+    ] {
+        let sql = String::from_utf8(files[Path::new(name)].clone()).unwrap();
+        assert_eq!(sql, m110_runtime::store::schema_sql(engine));
+        assert!(sql.contains("CREATE TABLE"), "{name} has no tables");
+    }
+}
+
+#[test]
+fn cli_generate_writes_and_regenerates_identically() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("kit");
+    let profile = common::small_profile();
+    let out = common::m110(args!["generate", profile, "-o", out_dir]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let files = common::list_files(&out_dir);
+    let first: Vec<Vec<u8>> = files
+        .iter()
+        .map(|f| std::fs::read(out_dir.join(f)).unwrap())
+        .collect();
+    let lock = KitLock::read(&out_dir).unwrap();
+    let profile_bytes = std::fs::read(&profile).unwrap();
+    assert_eq!(lock.profile_sha256, generate::sha256_hex(&profile_bytes));
+    // Again into the same directory (it has kit.lock now): same bytes.
+    let out = common::m110(args!["generate", profile, "-o", out_dir]);
+    assert!(out.status.success());
+    assert_eq!(common::list_files(&out_dir), files);
+    for (f, bytes) in files.iter().zip(&first) {
+        assert_eq!(
+            &std::fs::read(out_dir.join(f)).unwrap(),
+            bytes,
+            "{}",
+            f.display()
+        );
+    }
+}
+
+#[test]
+fn cli_generate_refuses_foreign_directory_unless_forced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("kit");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("data.txt"), "keep").unwrap();
+    let profile = common::small_profile();
+    let out = common::m110(args!["generate", profile, "-o", dir]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
+    assert_eq!(common::list_files(&dir), [PathBuf::from("data.txt")]);
+    let out = common::m110(args!["generate", profile, "-o", dir, "--force"]);
+    assert!(out.status.success());
+    assert!(dir.join("handbook.md").is_file());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("data.txt")).unwrap(),
+        "keep"
+    );
+}
+
+#[test]
+fn cli_generate_of_an_invalid_profile_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let broken = common::broken_profile(tmp.path());
+    let dir = tmp.path().join("kit");
+    let out = common::m110(args!["generate", broken, "-o", dir]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!dir.exists());
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn a_directory_entry_linked_to_a_unit_is_one_row() {
+    let mut r = fixture::region();
+    r.directory[1].unit = Some("repairs-co".into());
+    r.directory[1].address = None;
+    let files = generate::render_region(&r, PROFILE_SHA).unwrap();
+    let csv =
+        String::from_utf8(files[Path::new("directories/market_providers.csv")].clone()).unwrap();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1, "{csv}");
+    // The entry's fields win; blanks come from the unit.
+    assert!(rows[0].starts_with(
+        "directory+unit,repairs-co,好帮手家政,market_provider,housekeeping,13900000002,,350781002,"
+    ));
+    assert!(rows[0].contains("家政服务资质 A"));
 }

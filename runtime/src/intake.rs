@@ -595,7 +595,11 @@ pub async fn create_case(
         }));
     } else if let Some(cat) = category {
         let r = region.routing.resolve(&cat.code, grid.as_deref());
-        if matches!(r.via, RouteVia::Rule { .. }) && region.unit(&r.unit).is_some() {
+        // A rule naming the center itself means "the center handles it": it stays received.
+        let handling_unit = region
+            .unit(&r.unit)
+            .is_some_and(|u| !matches!(u.kind, UnitKind::Center | UnitKind::Police));
+        if matches!(r.via, RouteVia::Rule { .. }) && handling_unit {
             case.status = Status::Dispatched.as_str().into();
             case.unit_id = Some(r.unit.clone());
             case.dispatched_at = Some(now);

@@ -6,7 +6,6 @@
 - [`store`]: the database (SQLite or PostgreSQL) behind one repository API, with migrations.
 - [`auth`]: roles, principals, password hashing, tokens.
 - [`privacy`]: masking of phone and ID numbers.
-- [`console`]: the operator web console (pages, charts, i18n).
 - [`config`]: `m110d.yaml` + environment + flags.
 - [`lifecycle`]: the case state machine (status × action × role).
 - [`triage`]: classifier (police first, jieba keywords) and locator.
@@ -14,6 +13,8 @@
 - [`actions`]: the lifecycle service (apply an action with its event in one transaction).
 - [`jobs`]: background jobs (deadlines and escalation) that run safely on several servers.
 - [`http`]: the axum application; [`server`]: `serve(config, listener, shutdown)`.
+- [`open311`]: the Open311 GeoReport v2 endpoint (`/open311/v2`).
+- [`console`]: the operator web console (pages, charts, i18n).
 - [`provision`]: load a region model into an empty database in one transaction.
 */
 
@@ -26,6 +27,7 @@ pub mod intake;
 pub mod jobs;
 pub mod lifecycle;
 pub mod model;
+pub mod open311;
 pub mod privacy;
 pub mod provision;
 pub mod routing;

@@ -3,9 +3,11 @@
 pub mod compare;
 pub mod generate;
 pub mod init;
+pub mod load;
 pub mod plan;
 pub mod provision;
 pub mod schema;
 pub mod token;
+pub mod up;
 pub mod user;
 pub mod validate;

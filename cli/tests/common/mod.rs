@@ -70,3 +70,33 @@ pub fn list_files(dir: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// The small valid YAML profile under `cli/tests/fixtures`.
+pub fn small_profile() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small.yaml")
+}
+
+/// Writes an invalid copy of the small profile (unknown key, bad population) into `dir`.
+pub fn broken_profile(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(small_profile())
+        .unwrap()
+        .replace("population: 300000", "population: -3\n  colour: blue");
+    let path = dir.join("broken.yaml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Runs the real `m110` binary.
+pub fn m110(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_m110"))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("spawn m110")
+}
+
+/// `OsStr` arguments from anything path- or string-like.
+#[macro_export]
+macro_rules! args {
+    ($($a:expr),* $(,)?) => { &[$(::std::ffi::OsStr::new(&$a)),*] };
+}

@@ -8,7 +8,8 @@ The HTTP layer of `m110d`: JSON APIs under `/api/v1`, health and metrics, the Op
   extractors whose rejections are API errors.
 - [`auth`]: the [`Principal`](crate::auth::Principal) extractor (session cookie or Bearer token),
   login / logout / me.
-- One module per resource: [`cases`], [`calls`], [`health`], [`metrics`], [`openapi`].
+- One module per resource: [`cases`], [`calls`], [`directories`], [`households`], [`health`],
+  [`metrics`], [`openapi`].
 
 Invariant: handlers hold no business rules — intake, the lifecycle and their storage live in
 [`crate::intake`], [`crate::lifecycle`] and [`crate::store::cases`], shared with Open311 and the
@@ -18,8 +19,10 @@ console.
 pub mod auth;
 pub mod calls;
 pub mod cases;
+pub mod directories;
 pub mod error;
 pub mod health;
+pub mod households;
 pub mod metrics;
 pub mod openapi;
 pub mod router;
