@@ -8,5 +8,6 @@ pub mod plan;
 pub mod provision;
 pub mod schema;
 pub mod token;
+pub mod up;
 pub mod user;
 pub mod validate;

@@ -1,10 +1,122 @@
-use clap::Parser;
+/*!
+`m110d`: serves a provisioned Minsheng 110 region.
+
+`m110d serve --install DIR [--listen ADDR:PORT] [--database URL] [--log-format text|json]`
+reads `DIR/m110d.yaml`; the environment (`M110_LISTEN`, `M110_DATABASE_URL`, `M110_LOG_FORMAT`)
+overrides the file and flags override both. SIGTERM or Ctrl-C shuts down gracefully.
+*/
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use m110_runtime::config::{Config, LogFormat, Overrides};
 
 /// m110d: serves a provisioned Minsheng 110 region.
 #[derive(Parser)]
 #[command(name = "m110d", version, about)]
-struct Cli {}
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-fn main() {
-    let _ = Cli::parse();
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the install: HTTP APIs, console, Open311 and background jobs.
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Install directory made by `m110 provision` (holds m110d.yaml).
+    #[arg(long)]
+    install: PathBuf,
+    /// Listen address, e.g. 127.0.0.1:8110 (overrides m110d.yaml and M110_LISTEN).
+    #[arg(long)]
+    listen: Option<String>,
+    /// Database URL (overrides m110d.yaml and M110_DATABASE_URL).
+    #[arg(long)]
+    database: Option<String>,
+    /// Log format on stderr: text or json.
+    #[arg(long, value_parser = parse_log_format)]
+    log_format: Option<LogFormat>,
+    /// Seconds between deadline scans (overrides m110d.yaml).
+    #[arg(long)]
+    deadline_scan_seconds: Option<u64>,
+}
+
+fn parse_log_format(s: &str) -> Result<LogFormat, String> {
+    LogFormat::parse(s).ok_or_else(|| format!("{s:?} is not text or json"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => match serve(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(2)
+            }
+        },
+    }
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let config = Config::load(
+        &args.install,
+        Overrides {
+            listen: args.listen,
+            database: args.database,
+            log_format: args.log_format,
+            deadline_scan_seconds: args.deadline_scan_seconds,
+        },
+    )?;
+    init_logging(config.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        m110_runtime::server::serve(config, listener, shutdown_signal()).await
+    })
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("M110_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    tracing::info!("shutdown requested");
 }

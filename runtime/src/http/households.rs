@@ -202,8 +202,9 @@ pub fn valid_id_number(id: &str) -> bool {
 
 /// Checks a body's shape (no database access).
 pub fn validate(body: &HouseholdBody) -> ApiResult<HouseholdInput> {
-    let head_name = opt_text("head_name", &Some(body.head_name.clone()), 50)?
-        .ok_or_else(|| ApiError::invalid("head_name", "户主姓名不能为空 / head_name is required"))?;
+    let head_name = opt_text("head_name", &Some(body.head_name.clone()), 50)?.ok_or_else(|| {
+        ApiError::invalid("head_name", "户主姓名不能为空 / head_name is required")
+    })?;
     let kind = HouseholdKind::parse(body.kind.trim()).ok_or_else(|| {
         let all: Vec<&str> = HouseholdKind::ALL.iter().map(|k| k.as_str()).collect();
         ApiError::invalid(
@@ -301,7 +302,10 @@ async fn list(
     let view = record_view(&principal)?;
     let page = p.page.unwrap_or(1);
     if page == 0 {
-        return Err(ApiError::invalid("page", "页码从 1 开始 / page starts at 1"));
+        return Err(ApiError::invalid(
+            "page",
+            "页码从 1 开始 / page starts at 1",
+        ));
     }
     let page_size = p.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
     if page_size == 0 || page_size > MAX_PAGE_SIZE {
@@ -310,13 +314,13 @@ async fn list(
             format!("每页 1..{MAX_PAGE_SIZE} 条 / page_size must be 1..{MAX_PAGE_SIZE}"),
         ));
     }
-    let kind = match p.kind.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some(k) => Some(
-            HouseholdKind::parse(k)
-                .ok_or_else(|| ApiError::invalid("kind", format!("未知类别 / unknown kind {k:?}")))?,
-        ),
-    };
+    let kind =
+        match p.kind.as_deref().filter(|s| !s.is_empty()) {
+            None => None,
+            Some(k) => Some(HouseholdKind::parse(k).ok_or_else(|| {
+                ApiError::invalid("kind", format!("未知类别 / unknown kind {k:?}"))
+            })?),
+        };
     let query = HouseholdQuery {
         kind,
         grid: opt_text("grid", &p.grid, 32)?,

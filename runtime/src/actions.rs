@@ -1,0 +1,297 @@
+/*!
+The lifecycle service: apply one action to a case, shared by the JSON API and the console.
+
+[`perform`] locks the case, checks scope (a unit handler acts only on its own unit's cases) and
+the optimistic version, asks the pure state machine ([`crate::lifecycle::decide`]) what the action
+means, applies its effects, and writes the status change, the timeline event (actor, time, note),
+a follow-up row and outbox messages in ONE transaction. An illegal action changes nothing and
+comes back as a 409 saying why, with the actions allowed now.
+*/
+
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::{Principal, Role};
+use crate::http::error::ApiError;
+use crate::intake::{RegionIndex, render_time};
+use crate::lifecycle::{self, Action, Effect, Satisfaction, Snapshot, Status};
+use crate::model::UnitKind;
+use crate::store::cases::{
+    CaseRow, NewEvent, append_events, enqueue, insert_follow_up, lock_case,
+    pending_extension_hours, update_case,
+};
+use crate::store::{Store, StoreError, now_ms};
+
+/// `POST /api/v1/cases/{id}/actions` body.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionInput {
+    pub action: Action,
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Target unit of `dispatch`.
+    #[serde(default)]
+    pub unit: Option<String>,
+    /// Category override at `dispatch` (the operator corrects the classifier).
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub satisfaction: Option<Satisfaction>,
+    /// Hours asked for by `request_extension`.
+    #[serde(default)]
+    pub hours: Option<u32>,
+    /// The version the client saw; a stale one is a 409.
+    #[serde(default)]
+    pub expected_version: Option<i64>,
+}
+
+/// Longest note, reason or comment accepted.
+pub const MAX_NOTE_CHARS: usize = 2000;
+
+/// Whether `p` may see case `row` at all (reads) — the scope rule shared by every read path.
+pub fn can_see(p: &Principal, region: &RegionIndex, row: &CaseRow) -> bool {
+    match p.role {
+        Role::UnitHandler => p.unit_id.is_some() && row.unit_id == p.unit_id,
+        Role::GridWorker => {
+            row.channel == "grid"
+                && row.grid_code.as_deref().is_some_and(|g| {
+                    p.grid_codes
+                        .iter()
+                        .any(|mine| region.triage.grid_within(g, mine))
+                })
+        }
+        Role::Auditor => false,
+        _ => true,
+    }
+}
+
+/// Applies `input` to case `public_id` as `principal`; returns the updated case.
+pub async fn perform(
+    store: &Store,
+    region: &RegionIndex,
+    principal: &Principal,
+    public_id: &str,
+    input: ActionInput,
+) -> Result<CaseRow, ApiError> {
+    for (field, v) in [("note", &input.note), ("reason", &input.reason)] {
+        if v.as_deref()
+            .is_some_and(|s| s.chars().count() > MAX_NOTE_CHARS)
+        {
+            return Err(ApiError::invalid(
+                field,
+                format!("longer than {MAX_NOTE_CHARS} characters"),
+            ));
+        }
+    }
+    let mut tx = store.begin().await?;
+    let row = match lock_case(&mut tx, store.engine(), public_id).await {
+        Ok(r) => r,
+        Err(StoreError::NotFound) => return Err(ApiError::not_found(format!("case {public_id}"))),
+        Err(e) => return Err(e.into()),
+    };
+    if principal.role == Role::UnitHandler && row.unit_id != principal.unit_id {
+        return Err(ApiError::forbidden(format!(
+            "case {public_id} is not assigned to your unit"
+        )));
+    }
+    if let Some(v) = input.expected_version
+        && v != row.version
+    {
+        return Err(ApiError::Conflict {
+            code: "stale_version",
+            message: format!(
+                "case {public_id} changed since you loaded it (version {v}, now {})",
+                row.version
+            ),
+            detail: Some(json!({"version": row.version})),
+        });
+    }
+    let status = Status::parse(&row.status)
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown status {}", row.status)))?;
+    let snap = Snapshot {
+        status,
+        extension_pending: row.extension_requested != 0,
+    };
+    let req = lifecycle::Request {
+        note: input.note.clone(),
+        unit: input.unit.clone(),
+        reason: input.reason.clone(),
+        satisfaction: input.satisfaction,
+        hours: input.hours,
+    };
+    let t = lifecycle::decide(snap, principal.role, input.action, &req)?;
+
+    let now = now_ms();
+    let mut next = row.clone();
+    next.status = t.to.as_str().to_string();
+    let mut outbox = Vec::new();
+    let mut follow_up = None;
+    let mut detail = json!({});
+    if input.action == Action::Dispatch {
+        if let Some(code) = input
+            .category
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
+            let cat = region
+                .category(code)
+                .ok_or_else(|| ApiError::invalid("category", format!("unknown category {code}")))?;
+            if cat.police {
+                return Err(ApiError::invalid(
+                    "category",
+                    "a police category is transferred (transfer_police), not dispatched",
+                ));
+            }
+            next.category_code = Some(cat.code.clone());
+            next.priority = cat.priority.as_str().to_string();
+            detail["category"] = json!(cat.code);
+        }
+        if next.category_code.is_none() {
+            return Err(ApiError::invalid(
+                "category",
+                "the case has no category yet: give one with the dispatch",
+            ));
+        }
+    }
+    for effect in &t.effects {
+        match effect {
+            Effect::AssignUnit(unit) => {
+                let info = region
+                    .unit(unit)
+                    .ok_or_else(|| ApiError::invalid("unit", format!("unknown unit {unit}")))?;
+                if matches!(info.kind, UnitKind::Police | UnitKind::Center) {
+                    return Err(ApiError::invalid(
+                        "unit",
+                        format!(
+                            "{unit} is the {}; dispatch goes to a handling unit",
+                            info.kind.name_zh()
+                        ),
+                    ));
+                }
+                next.unit_id = Some(unit.clone());
+                next.dispatched_at = Some(now);
+                detail["unit"] = json!(unit);
+            }
+            Effect::ClearUnit => {
+                detail["previous_unit"] = json!(row.unit_id);
+                next.unit_id = None;
+            }
+            Effect::StartDeadlines => {
+                let cat = next
+                    .category_code
+                    .as_deref()
+                    .and_then(|c| region.category(c))
+                    .ok_or_else(|| ApiError::invalid("category", "the case has no category"))?;
+                next.sign_due = Some(now + i64::from(cat.sign_minutes) * 60_000);
+                next.close_due = Some(now + i64::from(cat.close_hours) * 3_600_000);
+                next.dispatched_at = Some(now);
+                next.signed_at = None;
+                next.overdue_sign = 0;
+                next.overdue_close = 0;
+                next.escalation_step = 0;
+                detail["sign_due"] = json!(next.sign_due.map(render_time));
+                detail["close_due"] = json!(next.close_due.map(render_time));
+            }
+            Effect::ClearDeadlines => {
+                next.sign_due = None;
+                next.close_due = None;
+            }
+            Effect::ExtensionPending(b) => next.extension_requested = i64::from(*b),
+            Effect::ExtendCloseDue(_) => {
+                let hours = pending_extension_hours(&mut tx, row.id).await?.unwrap_or(0);
+                let base = row.close_due.unwrap_or(now);
+                next.close_due = Some(base + hours * 3_600_000);
+                if next.close_due > Some(now) {
+                    // A new deadline in the future: the overdue mark and escalation start over.
+                    next.overdue_close = 0;
+                    next.escalation_step = 0;
+                }
+                detail["hours"] = json!(hours);
+                detail["close_due"] = json!(next.close_due.map(render_time));
+            }
+            Effect::Supervised => next.supervised = 1,
+            Effect::RecordFollowUp(s) => {
+                next.satisfaction = Some(s.as_str().to_string());
+                follow_up = Some(*s);
+                detail["satisfaction"] = json!(s.as_str());
+            }
+            Effect::Redo => next.redo_count += 1,
+            Effect::NotifyPolice => outbox.push((
+                "police.transfer",
+                json!({
+                    "case": row.public_id,
+                    "content": row.content,
+                    "address": row.address,
+                    "grid_code": row.grid_code,
+                    "lat": row.lat,
+                    "lon": row.lon,
+                    "caller_phone": row.caller_phone,
+                    "note": input.note.clone().or(input.reason.clone()),
+                    "at": render_time(now),
+                }),
+            )),
+        }
+    }
+    match input.action {
+        Action::Sign => next.signed_at = Some(now),
+        Action::Reply => next.replied_at = Some(now),
+        Action::Close => next.closed_at = Some(now),
+        Action::RequestExtension => {
+            detail["hours"] = json!(input.hours);
+        }
+        Action::Supervise => outbox.push((
+            "case.supervised",
+            json!({"case": row.public_id, "unit": row.unit_id, "note": input.note, "at": render_time(now)}),
+        )),
+        _ => {}
+    }
+    if let Some(r) = &input.reason {
+        detail["reason"] = json!(r);
+    }
+    // The center user who takes the case is responsible for it until it closes.
+    if next.operator_id.is_none()
+        && matches!(
+            principal.role,
+            Role::Admin | Role::Supervisor | Role::Operator | Role::Dispatcher
+        )
+    {
+        next.operator_id = Some(principal.user_id);
+    }
+    update_case(&mut tx, &next, now).await?;
+    let event = NewEvent {
+        kind: t.event.to_string(),
+        from_status: Some(t.from.as_str().to_string()),
+        to_status: Some(t.to.as_str().to_string()),
+        actor_id: Some(principal.user_id),
+        unit_id: next.unit_id.clone().or(row.unit_id.clone()),
+        note: input
+            .note
+            .clone()
+            .or(input.reason.clone())
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty()),
+        detail: Some(detail),
+    };
+    append_events(&mut tx, row.id, &[event], now, None).await?;
+    if let Some(s) = follow_up {
+        insert_follow_up(
+            &mut tx,
+            row.id,
+            Some(principal.user_id),
+            s.as_str(),
+            input.note.as_deref(),
+            now,
+        )
+        .await?;
+    }
+    for (topic, payload) in &outbox {
+        enqueue(&mut tx, topic, payload, now).await?;
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    next.version += 1;
+    next.updated_at = now;
+    Ok(next)
+}

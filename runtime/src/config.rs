@@ -1,0 +1,311 @@
+/*!
+Runtime configuration of `m110d`: `DIR/m110d.yaml`, then environment, then flags.
+
+Precedence (last wins): the file written by `m110 provision`, the environment (`M110_LISTEN`,
+`M110_DATABASE_URL`, `M110_LOG_FORMAT`), command-line flags. A relative SQLite path in the
+database URL resolves against the install directory, so an install can be moved or served from any
+working directory.
+*/
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// File name of the runtime configuration inside an install directory.
+pub const CONFIG_FILE: &str = "m110d.yaml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl LogFormat {
+    pub fn parse(s: &str) -> Option<LogFormat> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "text" => Some(LogFormat::Text),
+            "json" => Some(LogFormat::Json),
+            _ => None,
+        }
+    }
+}
+
+/// `m110d.yaml` as written on disk. Unknown keys are rejected so a typo is not silently ignored.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub region: Option<String>,
+    pub listen: Option<String>,
+    pub database: Option<String>,
+    pub log_format: Option<LogFormat>,
+    /// Seconds between deadline scans (default 30).
+    pub deadline_scan_seconds: Option<u64>,
+    /// Database pool size (default: 8 for PostgreSQL, 4 for SQLite).
+    pub pool_size: Option<u32>,
+    /// Request body limit in bytes (default 64 KiB).
+    pub body_limit_bytes: Option<usize>,
+}
+
+/// Values given on the command line (each overrides file and environment).
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub listen: Option<String>,
+    pub database: Option<String>,
+    pub log_format: Option<LogFormat>,
+    pub deadline_scan_seconds: Option<u64>,
+}
+
+/// The resolved configuration `serve` runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub install_dir: PathBuf,
+    /// Region code the database holds (checked against the store at start-up when present).
+    pub region: Option<String>,
+    pub listen: String,
+    /// Database URL with any relative SQLite path made absolute.
+    pub database: String,
+    pub log_format: LogFormat,
+    pub deadline_scan: Duration,
+    pub pool_size: Option<u32>,
+    pub body_limit: usize,
+}
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8110";
+pub const DEFAULT_DATABASE: &str = "sqlite://m110.db";
+pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
+pub const DEFAULT_DEADLINE_SCAN_SECONDS: u64 = 30;
+
+impl Config {
+    /// Reads `DIR/m110d.yaml` (missing file = defaults), then the process environment, then
+    /// `flags`.
+    pub fn load(install_dir: &Path, flags: Overrides) -> Result<Config, ConfigError> {
+        let env: HashMap<String, String> = std::env::vars()
+            .filter(|(k, _)| k.starts_with("M110_"))
+            .collect();
+        Self::load_with_env(install_dir, flags, &env)
+    }
+
+    /// [`Config::load`] with an explicit environment (for tests).
+    pub fn load_with_env(
+        install_dir: &Path,
+        flags: Overrides,
+        env: &HashMap<String, String>,
+    ) -> Result<Config, ConfigError> {
+        let path = install_dir.join(CONFIG_FILE);
+        let file = match std::fs::read_to_string(&path) {
+            Ok(text) => serde_yaml::from_str::<Option<FileConfig>>(&text)
+                .map_err(|e| ConfigError::Parse {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?
+                .unwrap_or_default(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => FileConfig::default(),
+            Err(source) => return Err(ConfigError::Read { path, source }),
+        };
+        let env_get = |k: &str| env.get(k).filter(|v| !v.trim().is_empty()).cloned();
+        let env_log = match env_get("M110_LOG_FORMAT") {
+            Some(v) => Some(LogFormat::parse(&v).ok_or_else(|| ConfigError::Invalid {
+                field: "M110_LOG_FORMAT",
+                message: format!("{v:?} is not text or json"),
+            })?),
+            None => None,
+        };
+        let listen = flags
+            .listen
+            .or_else(|| env_get("M110_LISTEN"))
+            .or(file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.to_string());
+        if listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(ConfigError::Invalid {
+                field: "listen",
+                message: format!("{listen:?} is not ADDR:PORT (e.g. 127.0.0.1:8110)"),
+            });
+        }
+        let database = flags
+            .database
+            .or_else(|| env_get("M110_DATABASE_URL"))
+            .or(file.database)
+            .unwrap_or_else(|| DEFAULT_DATABASE.to_string());
+        let database = resolve_database_url(&database, install_dir)?;
+        let scan = flags
+            .deadline_scan_seconds
+            .or(file.deadline_scan_seconds)
+            .unwrap_or(DEFAULT_DEADLINE_SCAN_SECONDS);
+        if scan == 0 {
+            return Err(ConfigError::Invalid {
+                field: "deadline_scan_seconds",
+                message: "must be at least 1".into(),
+            });
+        }
+        Ok(Config {
+            install_dir: install_dir.to_path_buf(),
+            region: file.region,
+            listen,
+            database,
+            log_format: flags
+                .log_format
+                .or(env_log)
+                .or(file.log_format)
+                .unwrap_or_default(),
+            deadline_scan: Duration::from_secs(scan),
+            pool_size: file.pool_size,
+            body_limit: file.body_limit_bytes.unwrap_or(DEFAULT_BODY_LIMIT),
+        })
+    }
+}
+
+/// Makes a relative SQLite path absolute against `dir`; PostgreSQL URLs pass unchanged.
+pub fn resolve_database_url(url: &str, dir: &Path) -> Result<String, ConfigError> {
+    let url = url.trim();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(url.to_string());
+    }
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .ok_or_else(|| ConfigError::Invalid {
+            field: "database",
+            message: format!("{url:?} is neither sqlite://PATH nor postgres://…"),
+        })?;
+    let (path, query) = match rest.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (rest, None),
+    };
+    if path.is_empty() || path == ":memory:" {
+        return Ok(url.to_string());
+    }
+    let p = Path::new(path);
+    let abs = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        let dir = if dir.is_absolute() {
+            dir.to_path_buf()
+        } else {
+            std::env::current_dir()
+                .map(|cwd| cwd.join(dir))
+                .unwrap_or_else(|_| dir.to_path_buf())
+        };
+        dir.join(p)
+    };
+    let mut out = format!("sqlite://{}", abs.display());
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn file_then_env_then_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(CONFIG_FILE),
+            "region: \"350781\"\nlisten: \"127.0.0.1:9000\"\ndatabase: \"sqlite://m110.db\"\nlog_format: json\n",
+        )
+        .unwrap();
+        let c = Config::load_with_env(dir.path(), Overrides::default(), &env(&[])).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:9000");
+        assert_eq!(c.region.as_deref(), Some("350781"));
+        assert_eq!(c.log_format, LogFormat::Json);
+        assert_eq!(
+            c.database,
+            format!("sqlite://{}", dir.path().join("m110.db").display())
+        );
+        let e = env(&[
+            ("M110_LISTEN", "127.0.0.1:9001"),
+            ("M110_LOG_FORMAT", "text"),
+            ("M110_DATABASE_URL", "postgres://u@h/db"),
+        ]);
+        let c = Config::load_with_env(dir.path(), Overrides::default(), &e).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:9001");
+        assert_eq!(c.log_format, LogFormat::Text);
+        assert_eq!(c.database, "postgres://u@h/db");
+        let flags = Overrides {
+            listen: Some("127.0.0.1:9002".into()),
+            log_format: Some(LogFormat::Json),
+            ..Default::default()
+        };
+        let c = Config::load_with_env(dir.path(), flags, &e).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:9002");
+        assert_eq!(c.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(CONFIG_FILE), "lissten: x\n").unwrap();
+        let e = Config::load_with_env(dir.path(), Overrides::default(), &env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("lissten"), "{e}");
+        std::fs::remove_file(dir.path().join(CONFIG_FILE)).unwrap();
+        let e = Config::load_with_env(
+            dir.path(),
+            Overrides {
+                listen: Some("nope".into()),
+                ..Default::default()
+            },
+            &env(&[]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("listen:"), "{e}");
+        let e = Config::load_with_env(
+            dir.path(),
+            Overrides::default(),
+            &env(&[("M110_LOG_FORMAT", "xml")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("M110_LOG_FORMAT"), "{e}");
+        assert!(resolve_database_url("mysql://x", dir.path()).is_err());
+    }
+
+    #[test]
+    fn sqlite_urls_resolve_against_the_install() {
+        let d = Path::new("/srv/m110");
+        assert_eq!(
+            resolve_database_url("sqlite://m110.db?mode=rwc", d).unwrap(),
+            "sqlite:///srv/m110/m110.db?mode=rwc"
+        );
+        assert_eq!(
+            resolve_database_url("sqlite:///abs/x.db", d).unwrap(),
+            "sqlite:///abs/x.db"
+        );
+        assert_eq!(
+            resolve_database_url("sqlite:m110.db", d).unwrap(),
+            "sqlite:///srv/m110/m110.db"
+        );
+    }
+}

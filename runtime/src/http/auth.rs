@@ -1,0 +1,494 @@
+/*!
+Who is calling and what they may do: the [`Principal`] extractor, the route × role table
+([`ROUTES`]) enforced by the [`authorize`] middleware, and login / logout / me.
+
+Credentials: a session cookie (`m110_session`, HttpOnly, SameSite=Strict, Path=/) from
+`POST /api/v1/login`, or `Authorization: Bearer m110_…` API tokens for integrations (the same
+token is Open311's `api_key`). JSON endpoints accept only `application/json` bodies, which a
+cross-site form cannot send, so together with SameSite=Strict the cookie needs no CSRF token here;
+the console's HTML forms carry their own.
+
+Every `/api/v1` route of this crate's server core is declared in [`ROUTES`] with the roles that
+may call it; the middleware looks the matched route up, authenticates, checks the role and hands
+the [`Principal`] to the handler through the request extensions. A route missing from the table
+is refused (fail closed) unless its module authorizes itself (routers merged from other modules —
+Open311, directories, console — check their principals in their handlers; see
+[`self_authorized`]). Finer rules (a unit handler sees only its unit's cases, a grid worker only
+its grid units, the lifecycle's role × action matrix) are checked by the services.
+*/
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::AppState;
+use super::error::{ApiError, ApiJson, ApiResult};
+use crate::auth::{Principal, Role};
+use crate::store::StoreError;
+use crate::store::audit::NewAudit;
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "m110_session";
+/// Session lifetime: one long shift.
+pub const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
+/// How long a verified Bearer token is trusted without asking the database again (a revoked
+/// token stops working within this time).
+pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(15);
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No credentials needed (health, metrics, login, the OpenAPI document).
+    Public,
+    /// Any authenticated principal.
+    Authenticated,
+    /// Only these roles.
+    Roles(&'static [Role]),
+}
+
+impl Access {
+    pub fn allows(self, role: Role) -> bool {
+        match self {
+            Access::Public | Access::Authenticated => true,
+            Access::Roles(roles) => roles.contains(&role),
+        }
+    }
+}
+
+/// One declared route: the single source for authorization, the OpenAPI document and the
+/// route × role test.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteSpec {
+    pub method: &'static str,
+    /// axum path syntax (`/api/v1/cases/{id}`).
+    pub path: &'static str,
+    pub access: Access,
+    pub tag: &'static str,
+    pub summary: &'static str,
+    /// Component schema of the JSON request body, if any.
+    pub request: Option<&'static str>,
+    /// Success status and component schema of the response.
+    pub response: (u16, &'static str),
+}
+
+use Role::*;
+
+/// Center staff who take and coordinate cases.
+pub const CENTER: &[Role] = &[Admin, Supervisor, Operator, Dispatcher];
+/// Roles that may create cases (grid workers: grid channel only, in their grid units).
+pub const INTAKE: &[Role] = &[Admin, Supervisor, Operator, Dispatcher, GridWorker];
+/// Roles that may read cases (each sees only what its scope allows).
+pub const CASE_READERS: &[Role] = &[
+    Admin,
+    Supervisor,
+    Operator,
+    Dispatcher,
+    UnitHandler,
+    GridWorker,
+    Analyst,
+];
+/// Roles that may act on cases (the lifecycle matrix refines per action).
+pub const CASE_ACTORS: &[Role] = &[Admin, Supervisor, Operator, Dispatcher, UnitHandler];
+
+/// Every route of the server core.
+pub const ROUTES: &[RouteSpec] = &[
+    RouteSpec {
+        method: "GET",
+        path: "/healthz",
+        access: Access::Public,
+        tag: "ops",
+        summary: "Liveness: the process answers",
+        request: None,
+        response: (200, "Health"),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/readyz",
+        access: Access::Public,
+        tag: "ops",
+        summary: "Readiness: database reachable and migrations current",
+        request: None,
+        response: (200, "Health"),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/metrics",
+        access: Access::Public,
+        tag: "ops",
+        summary: "Prometheus metrics (text exposition format)",
+        request: None,
+        response: (200, "Text"),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/api/openapi.json",
+        access: Access::Public,
+        tag: "ops",
+        summary: "This OpenAPI document",
+        request: None,
+        response: (200, "Object"),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/v1/login",
+        access: Access::Public,
+        tag: "auth",
+        summary: "Password login; sets the session cookie",
+        request: Some("Login"),
+        response: (200, "Me"),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/v1/logout",
+        access: Access::Authenticated,
+        tag: "auth",
+        summary: "Ends the session and clears the cookie",
+        request: None,
+        response: (200, "Object"),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/api/v1/me",
+        access: Access::Authenticated,
+        tag: "auth",
+        summary: "The authenticated principal",
+        request: None,
+        response: (200, "Me"),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/api/v1/region",
+        access: Access::Authenticated,
+        tag: "region",
+        summary: "Region summary: categories, handling units, grid tiers",
+        request: None,
+        response: (200, "Region"),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/v1/triage",
+        access: Access::Roles(INTAKE),
+        tag: "cases",
+        summary: "Classify and locate a text without creating a case (suggestions)",
+        request: Some("TriageRequest"),
+        response: (200, "Triage"),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/v1/cases",
+        access: Access::Roles(INTAKE),
+        tag: "cases",
+        summary: "Intake: create a case (triage, routing and dispatch in one transaction)",
+        request: Some("NewCase"),
+        response: (201, "Case"),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/api/v1/cases",
+        access: Access::Roles(CASE_READERS),
+        tag: "cases",
+        summary: "List cases (filters: status, unit, category, channel, overdue, q; paging)",
+        request: None,
+        response: (200, "CaseList"),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/api/v1/cases/{id}",
+        access: Access::Roles(CASE_READERS),
+        tag: "cases",
+        summary: "One case with its event timeline",
+        request: None,
+        response: (200, "Case"),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/v1/cases/{id}/actions",
+        access: Access::Roles(CASE_ACTORS),
+        tag: "cases",
+        summary: "Lifecycle action: dispatch, sign, start, reply, return, request_extension, \
+                  grant_extension, deny_extension, supervise, follow_up, close, transfer_police",
+        request: Some("ActionRequest"),
+        response: (200, "Case"),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/v1/calls",
+        access: Access::Roles(CENTER),
+        tag: "cases",
+        summary: "CTI screen pop: the caller behind a number, their history and open cases",
+        request: Some("Call"),
+        response: (200, "CallerCard"),
+    },
+];
+
+/// Path prefixes whose routers authorize in their own handlers (merged from other modules).
+pub fn self_authorized(path: &str) -> bool {
+    path.starts_with("/open311/")
+        || path.starts_with("/console")
+        || path == "/"
+        || path.starts_with("/static/")
+        || path.starts_with("/api/v1/directory")
+        || path.starts_with("/api/v1/households")
+}
+
+/// The declared route for a method and matched path.
+pub fn spec(method: &Method, path: &str) -> Option<&'static RouteSpec> {
+    ROUTES
+        .iter()
+        .find(|r| r.path == path && r.method == method.as_str())
+}
+
+/// Middleware: authenticate and check the role of every declared route; refuse undeclared ones.
+pub async fn authorize(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let path = match req.extensions().get::<MatchedPath>() {
+        Some(p) => p.as_str().to_string(),
+        // Unmatched: let the fallback answer 404.
+        None => return next.run(req).await,
+    };
+    let Some(spec) = spec(req.method(), &path) else {
+        if self_authorized(&path) {
+            return next.run(req).await;
+        }
+        tracing::error!(%path, method = %req.method(), "route missing from the access table");
+        return ApiError::forbidden("route has no declared access rule").into_response();
+    };
+    if spec.access == Access::Public {
+        return next.run(req).await;
+    }
+    let principal = match authenticate(&state, req.headers()).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return ApiError::Unauthenticated.into_response(),
+        Err(e) => return e.into_response(),
+    };
+    if !spec.access.allows(principal.role) {
+        return ApiError::forbidden(format!(
+            "role {} may not call {} {}",
+            principal.role.as_str(),
+            spec.method,
+            spec.path
+        ))
+        .into_response();
+    }
+    req.extensions_mut().insert(principal);
+    next.run(req).await
+}
+
+/// Verified Bearer tokens, by SHA-256, for [`TOKEN_CACHE_TTL`].
+#[derive(Default)]
+pub struct TokenCache {
+    map: Mutex<HashMap<String, (Principal, Instant)>>,
+}
+
+impl TokenCache {
+    fn get(&self, key: &str) -> Option<Principal> {
+        let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(key)
+            .filter(|(_, at)| at.elapsed() < TOKEN_CACHE_TTL)
+            .map(|(p, _)| p.clone())
+    }
+
+    fn put(&self, key: String, p: Principal) {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 10_000 {
+            map.retain(|_, (_, at)| at.elapsed() < TOKEN_CACHE_TTL);
+        }
+        map.insert(key, (p, Instant::now()));
+    }
+}
+
+/// The principal behind the request's credentials: `Ok(None)` when there are none (or the
+/// session cookie is stale), `Err(401)` for a Bearer token that is wrong or revoked.
+pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> ApiResult<Option<Principal>> {
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let value = value.to_str().map_err(|_| ApiError::Unauthenticated)?;
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .map(str::trim)
+            .ok_or(ApiError::Unauthenticated)?;
+        return bearer_principal(state, token).await.map(Some);
+    }
+    let Some(cookie) = cookie_value(headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    match state.store.session(&cookie).await {
+        Ok(s) => Ok(Some(s.principal)),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The principal behind an API token (also Open311's `api_key`); `Err(401)` when unknown.
+pub async fn bearer_principal(state: &AppState, token: &str) -> ApiResult<Principal> {
+    let key = crate::auth::sha256_hex(token);
+    if let Some(p) = state.tokens.get(&key) {
+        return Ok(p);
+    }
+    match state.store.principal_for_token(token).await {
+        Ok(p) => {
+            state.tokens.put(key, p.clone());
+            Ok(p)
+        }
+        Err(StoreError::NotFound) => Err(ApiError::Unauthenticated),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The value of cookie `name` in the request's `Cookie` headers.
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        if let Some(p) = parts.extensions.get::<Principal>() {
+            return Ok(p.clone());
+        }
+        let p = authenticate(state, &parts.headers)
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
+        parts.extensions.insert(p.clone());
+        Ok(p)
+    }
+}
+
+/// Routes: login, logout, me.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/login", post(login))
+        .route("/api/v1/logout", post(logout))
+        .route("/api/v1/me", get(me))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub name: String,
+    pub password: String,
+}
+
+fn me_json(p: &Principal) -> serde_json::Value {
+    json!({
+        "user_id": p.user_id,
+        "name": p.name,
+        "role": p.role.as_str(),
+        "role_zh": p.role.name_zh(),
+        "unit_id": p.unit_id,
+        "grid_codes": p.grid_codes,
+    })
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> ApiResult<Response> {
+    if body.name.trim().is_empty() {
+        return Err(ApiError::invalid("name", "login name is empty"));
+    }
+    if body.password.is_empty() {
+        return Err(ApiError::invalid("password", "password is empty"));
+    }
+    let principal = match state
+        .store
+        .authenticate_password(body.name.trim(), &body.password)
+        .await
+    {
+        Ok(p) => p,
+        Err(StoreError::NotFound) => {
+            tracing::info!(name = %body.name, "login refused");
+            return Err(ApiError::Unauthenticated);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let session = state
+        .store
+        .create_session(principal.user_id, SESSION_TTL.as_millis() as i64)
+        .await?;
+    state
+        .store
+        .audit(&NewAudit::by(&principal, "login", None))
+        .await?;
+    let cookie = format!(
+        "{SESSION_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        session.id,
+        SESSION_TTL.as_secs()
+    );
+    let mut body = me_json(&principal);
+    body["csrf_token"] = json!(session.csrf_token);
+    body["expires_at"] = json!(crate::intake::render_time(session.expires_at));
+    let mut resp = (StatusCode::OK, Json(body)).into_response();
+    resp.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(ApiError::internal)?,
+    );
+    Ok(resp)
+}
+
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+    if let Some(cookie) = cookie_value(&headers, SESSION_COOKIE) {
+        state.store.delete_session(&cookie).await?;
+    }
+    let mut resp = Json(json!({"ok": true})).into_response();
+    resp.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("m110_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+    );
+    Ok(resp)
+}
+
+async fn me(principal: Principal) -> Json<serde_json::Value> {
+    Json(me_json(&principal))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_found_among_others() {
+        let mut h = HeaderMap::new();
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("lang=en; m110_session=abc"),
+        );
+        assert_eq!(cookie_value(&h, SESSION_COOKIE).as_deref(), Some("abc"));
+        assert_eq!(cookie_value(&h, "lang").as_deref(), Some("en"));
+        assert_eq!(cookie_value(&h, "none"), None);
+    }
+
+    #[test]
+    fn route_table_has_no_duplicates_and_every_api_route_is_guarded() {
+        let mut seen = std::collections::HashSet::new();
+        for r in ROUTES {
+            assert!(
+                seen.insert((r.method, r.path)),
+                "duplicate {} {}",
+                r.method,
+                r.path
+            );
+            if r.path.starts_with("/api/v1/") && r.path != "/api/v1/login" {
+                assert_ne!(r.access, Access::Public, "{} is public", r.path);
+            }
+        }
+    }
+}

@@ -1,0 +1,362 @@
+/*!
+Case endpoints: intake (`POST /api/v1/cases`), list, detail with timeline, lifecycle actions,
+plus the triage suggestion endpoint and the region summary the case forms need.
+
+Handlers translate HTTP to the services ([`crate::intake`], [`crate::actions`]) and render cases
+as JSON. Personal data: lists always mask the caller's phone and name; the detail view shows them
+in full to roles that call citizens back ([`crate::privacy::sees_caller_phone`]) and writes an
+audit row (`case.read_caller`) for every such read.
+*/
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::error::{ApiError, ApiJson, ApiQuery, ApiResult};
+use crate::actions::{self, ActionInput, can_see};
+use crate::auth::{Principal, Role};
+use crate::intake::{self, CaseInput, LocationInput, RegionIndex, render_time};
+use crate::lifecycle::{self, Snapshot, Status};
+use crate::privacy::{mask_phone, sees_caller_phone};
+use crate::store::audit::NewAudit;
+use crate::store::cases::{CaseFilter, CaseRow, EventRow};
+use crate::store::{StoreError, now_ms};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/cases", post(create).get(list))
+        .route("/api/v1/cases/{id}", get(detail))
+        .route("/api/v1/cases/{id}/actions", post(act))
+        .route("/api/v1/triage", post(triage))
+        .route("/api/v1/region", get(region))
+}
+
+/// Masks a personal name: first character kept (张三 → 张*).
+pub fn mask_name(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => {
+            let rest = chars.count().max(1);
+            format!("{first}{}", "*".repeat(rest))
+        }
+        None => String::new(),
+    }
+}
+
+/// A case as JSON; the caller's phone and name in full only when `reveal`.
+pub fn case_json(row: &CaseRow, region: &RegionIndex, reveal: bool) -> Value {
+    let category = row
+        .category_code
+        .as_deref()
+        .map(|c| match region.category(c) {
+            Some(cat) => json!({"code": cat.code, "name_zh": cat.name_zh, "name_en": cat.name_en}),
+            None => json!({"code": c}),
+        });
+    let grid = row.grid_code.as_deref().map(|g| match region.grid(g) {
+        Some(u) => json!({"code": u.code, "name": u.name, "tier": u.tier}),
+        None => json!({"code": g}),
+    });
+    let unit = row.unit_id.as_deref().map(|u| match region.unit(u) {
+        Some(info) => json!({"id": info.id, "name": info.name, "kind": info.kind.as_str()}),
+        None => json!({"id": u}),
+    });
+    let caller = if row.caller_id.is_some() {
+        json!({
+            "phone": row.caller_phone.as_deref().map(|p| if reveal { p.to_string() } else { mask_phone(p) }),
+            "name": row.caller_name.as_deref().map(|n| if reveal { n.to_string() } else { mask_name(n) }),
+            "gender": row.caller_gender,
+            "age_band": row.caller_age_band,
+            "occupation": row.caller_occupation,
+            "masked": !reveal,
+        })
+    } else {
+        Value::Null
+    };
+    let status = Status::parse(&row.status);
+    json!({
+        "id": row.public_id,
+        "status": row.status,
+        "status_zh": status.map(|s| s.name_zh()),
+        "channel": row.channel,
+        "content": row.content,
+        "category": category,
+        "priority": row.priority,
+        "grid": grid,
+        "address": row.address,
+        "lat": row.lat,
+        "lon": row.lon,
+        "unit": unit,
+        "operator_id": row.operator_id,
+        "caller": caller,
+        "sign_due": row.sign_due.map(render_time),
+        "close_due": row.close_due.map(render_time),
+        "dispatched_at": row.dispatched_at.map(render_time),
+        "signed_at": row.signed_at.map(render_time),
+        "replied_at": row.replied_at.map(render_time),
+        "closed_at": row.closed_at.map(render_time),
+        "flags": {
+            "extension_requested": row.extension_requested != 0,
+            "supervised": row.supervised != 0,
+            "overdue_sign": row.overdue_sign != 0,
+            "overdue_close": row.overdue_close != 0,
+        },
+        "escalation_step": row.escalation_step,
+        "redo_count": row.redo_count,
+        "satisfaction": row.satisfaction,
+        "external_id": row.external_id,
+        "created_at": render_time(row.created_at),
+        "updated_at": render_time(row.updated_at),
+        "version": row.version,
+    })
+}
+
+fn event_json(e: &EventRow, region: &RegionIndex) -> Value {
+    json!({
+        "seq": e.seq,
+        "kind": e.kind,
+        "from_status": e.from_status,
+        "to_status": e.to_status,
+        "actor": e.actor_id.map(|id| json!({"id": id, "name": e.actor_name})),
+        "unit": e.unit_id.as_deref().map(|u| json!({
+            "id": u,
+            "name": region.unit(u).map(|i| i.name.clone()),
+        })),
+        "note": e.note,
+        "detail": e.detail.as_deref().and_then(|d| serde_json::from_str::<Value>(d).ok()),
+        "at": render_time(e.at),
+    })
+}
+
+/// Actions `p` may take on `row` now (scope included).
+pub fn allowed_for(p: &Principal, row: &CaseRow) -> Vec<&'static str> {
+    if p.role == Role::UnitHandler && row.unit_id != p.unit_id {
+        return Vec::new();
+    }
+    let Some(status) = Status::parse(&row.status) else {
+        return Vec::new();
+    };
+    lifecycle::allowed_actions(
+        Snapshot {
+            status,
+            extension_pending: row.extension_requested != 0,
+        },
+        p.role,
+    )
+    .into_iter()
+    .map(|a| a.as_str())
+    .collect()
+}
+
+async fn create(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(input): ApiJson<CaseInput>,
+) -> ApiResult<impl IntoResponse> {
+    let created = intake::create_case(&state.store, &state.region, &principal, input).await?;
+    let mut body = case_json(&created.case, &state.region, false);
+    body["classification"] = json!(created.classification);
+    body["location"] = json!(created.location);
+    body["routed_by"] = json!(match &created.route {
+        Some(crate::routing::RouteVia::Rule { category, scope }) =>
+            json!({"rule": {"category": category, "scope": scope}}),
+        Some(crate::routing::RouteVia::Fallback) => json!("fallback"),
+        None => Value::Null,
+    });
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    /// Comma-separated statuses.
+    status: Option<String>,
+    unit: Option<String>,
+    category: Option<String>,
+    channel: Option<String>,
+    overdue: Option<bool>,
+    q: Option<String>,
+    /// Only cases this user is responsible for.
+    mine: Option<bool>,
+    page: Option<i64>,
+    page_size: Option<i64>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    let page = q.page.unwrap_or(1);
+    if page < 1 {
+        return Err(ApiError::invalid("page", "pages start at 1"));
+    }
+    let page_size = q.page_size.unwrap_or(20);
+    if !(1..=200).contains(&page_size) {
+        return Err(ApiError::invalid("page_size", "between 1 and 200"));
+    }
+    let mut filter = CaseFilter {
+        limit: page_size,
+        offset: (page - 1) * page_size,
+        unit: q.unit.filter(|s| !s.is_empty()),
+        category: q.category.filter(|s| !s.is_empty()),
+        channel: q.channel.filter(|s| !s.is_empty()),
+        overdue: q.overdue,
+        q: q.q.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
+        ..Default::default()
+    };
+    if let Some(s) = q.status.filter(|s| !s.is_empty()) {
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            if Status::parse(part).is_none() {
+                return Err(ApiError::invalid(
+                    "status",
+                    format!("unknown status {part}"),
+                ));
+            }
+            filter.statuses.push(part.to_string());
+        }
+    }
+    if q.mine == Some(true) {
+        filter.operator_id = Some(principal.user_id);
+    }
+    match principal.role {
+        Role::UnitHandler => {
+            let own = principal
+                .unit_id
+                .clone()
+                .ok_or_else(|| ApiError::forbidden("your account is not bound to a unit"))?;
+            if filter.unit.as_ref().is_some_and(|u| *u != own) {
+                return Err(ApiError::forbidden(
+                    "unit handlers list their own unit's cases",
+                ));
+            }
+            filter.unit = Some(own);
+        }
+        Role::GridWorker => {
+            filter.channel = Some("grid".into());
+            filter.grid_codes = state.region.grid_reach(&principal.grid_codes);
+            if filter.grid_codes.is_empty() {
+                return Ok(Json(
+                    json!({"items": [], "total": 0, "page": page, "page_size": page_size}),
+                ));
+            }
+        }
+        _ => {}
+    }
+    let (rows, total) = state.store.list_cases(&filter).await?;
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|r| case_json(r, &state.region, false))
+        .collect();
+    Ok(Json(json!({
+        "items": items,
+        "total": total,
+        "page": page,
+        "page_size": page_size,
+    })))
+}
+
+async fn load_visible(state: &AppState, principal: &Principal, id: &str) -> ApiResult<CaseRow> {
+    let row = match state.store.case_by_public_id(id).await {
+        Ok(r) => r,
+        Err(StoreError::NotFound) => return Err(ApiError::not_found(format!("case {id}"))),
+        Err(e) => return Err(e.into()),
+    };
+    if !can_see(principal, &state.region, &row) {
+        return Err(ApiError::forbidden(format!(
+            "case {id} is outside your scope"
+        )));
+    }
+    Ok(row)
+}
+
+async fn detail(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let row = load_visible(&state, &principal, &id).await?;
+    let reveal = sees_caller_phone(principal.role) && row.caller_id.is_some();
+    if reveal {
+        let target = format!("case:{}", row.public_id);
+        state
+            .store
+            .audit(&NewAudit::by(&principal, "case.read_caller", Some(&target)))
+            .await?;
+    }
+    let events = state.store.case_events(row.id).await?;
+    let mut body = case_json(&row, &state.region, reveal);
+    body["events"] = Value::Array(
+        events
+            .iter()
+            .map(|e| event_json(e, &state.region))
+            .collect(),
+    );
+    body["allowed_actions"] = json!(allowed_for(&principal, &row));
+    Ok(Json(body))
+}
+
+async fn act(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ActionInput>,
+) -> ApiResult<Json<Value>> {
+    let row = actions::perform(&state.store, &state.region, &principal, &id, input).await?;
+    let mut body = case_json(&row, &state.region, false);
+    body["allowed_actions"] = json!(allowed_for(&principal, &row));
+    Ok(Json(body))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TriageRequest {
+    content: String,
+    #[serde(default)]
+    location: Option<LocationInput>,
+}
+
+async fn triage(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<TriageRequest>,
+) -> ApiResult<Json<Value>> {
+    if req.content.trim().is_empty() {
+        return Err(ApiError::invalid("content", "the request text is empty"));
+    }
+    let loc = req.location.unwrap_or_default();
+    let (class, location) = intake::triage(&state.region, req.content.trim(), &loc);
+    Ok(Json(json!({"classification": class, "location": location})))
+}
+
+async fn region(State(state): State<AppState>) -> Json<Value> {
+    let r = &state.region;
+    Json(json!({
+        "code": r.code,
+        "name": r.name,
+        "categories": r.categories.iter().map(|c| json!({
+            "code": c.code, "name_zh": c.name_zh, "name_en": c.name_en, "parent": c.parent,
+            "priority": c.priority.as_str(), "police": c.police,
+            "sign_minutes": c.sign_minutes, "close_hours": c.close_hours,
+        })).collect::<Vec<_>>(),
+        "units": r.units.iter().map(|u| json!({"id": u.id, "name": u.name, "kind": u.kind.as_str()})).collect::<Vec<_>>(),
+        "grid_units": r.grid_units.len(),
+        "now": render_time(now_ms()),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_masked() {
+        assert_eq!(mask_name("张三"), "张*");
+        assert_eq!(mask_name("欧阳娜娜"), "欧***");
+        assert_eq!(mask_name("李"), "李*");
+        assert_eq!(mask_name(""), "");
+    }
+}

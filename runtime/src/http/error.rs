@@ -1,0 +1,433 @@
+/*!
+API errors, mapped to responses in this one place, and the body extractors whose rejections
+become API errors.
+
+Every error leaves as `{"error": {"code": "...", "message": "...", "field": "..."}}` with the
+right status: handlers return `Result<_, ApiError>` and use `?`. Storage errors map once
+(`NotFound` → 404, `Conflict` → 409, `Invalid` → 422); anything unexpected is logged with its
+cause and answered with a bare 500 that shows nothing internal.
+
+[`ApiJson`] replaces `axum::Json` for request bodies: it enforces `application/json`, reports
+invalid UTF-8 with its byte offset, a body over the limit as 413, malformed JSON with line and
+column, and a wrong type, a missing field or an unknown field (`deny_unknown_fields`) as 422
+naming the field by its path (`caller.phone`), via `serde_path_to_error`.
+*/
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::lifecycle::LifecycleError;
+use crate::store::StoreError;
+
+/// Result of an API handler.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the request is malformed (syntax, encoding, query string).
+    #[error("{message}")]
+    BadRequest {
+        code: &'static str,
+        message: String,
+        field: Option<String>,
+    },
+    /// 422: well-formed but a field is wrong.
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    /// 401: no valid session or token.
+    #[error("authentication required")]
+    Unauthenticated,
+    /// 403: authenticated, but this role (or unit) may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// 409: the state does not allow it (illegal transition, stale version, duplicate).
+    #[error("{message}")]
+    Conflict {
+        code: &'static str,
+        message: String,
+        detail: Option<Value>,
+    },
+    /// 413.
+    #[error("request body exceeds the size limit")]
+    TooLarge,
+    /// 415.
+    #[error("expected Content-Type: application/json")]
+    UnsupportedMediaType,
+    /// 503: the database is unreachable or not ready.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// 500: logged with its cause, never shown.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: Inner<'a>,
+}
+
+#[derive(Serialize)]
+struct Inner<'a> {
+    code: &'a str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<&'a Value>,
+}
+
+impl ApiError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::BadRequest {
+            code,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> ApiError {
+        ApiError::Forbidden(message.into())
+    }
+
+    pub fn not_found(what: impl Into<String>) -> ApiError {
+        ApiError::NotFound(what.into())
+    }
+
+    pub fn internal(err: impl Into<anyhow::Error>) -> ApiError {
+        ApiError::Internal(err.into())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest { code, .. } => code,
+            ApiError::Invalid { .. } => "invalid_field",
+            ApiError::Unauthenticated => "unauthenticated",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Conflict { code, .. } => code,
+            ApiError::TooLarge => "body_too_large",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        match &self {
+            ApiError::Internal(err) => tracing::error!(error = ?err, "internal error"),
+            ApiError::Unavailable(why) => tracing::warn!(%why, "service unavailable"),
+            _ => {}
+        }
+        let (field, detail) = match &self {
+            ApiError::BadRequest { field, .. } => (field.as_deref(), None),
+            ApiError::Invalid { field, .. } => (Some(field.as_str()), None),
+            ApiError::Conflict { detail, .. } => (None, detail.as_ref()),
+            _ => (None, None),
+        };
+        let message = match &self {
+            ApiError::Invalid { message, .. } => message.clone(),
+            other => other.to_string(),
+        };
+        let body = Body {
+            error: Inner {
+                code: self.code(),
+                message,
+                field,
+                detail,
+            },
+        };
+        let mut resp = (status, axum::Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer realm=\"m110\""),
+            );
+        }
+        resp
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound => ApiError::NotFound("record".into()),
+            StoreError::Conflict(msg) => ApiError::Conflict {
+                code: "conflict",
+                message: msg,
+                detail: None,
+            },
+            StoreError::Invalid(msg) => ApiError::Invalid {
+                field: "body".into(),
+                message: msg,
+            },
+            other => ApiError::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+impl From<LifecycleError> for ApiError {
+    fn from(err: LifecycleError) -> Self {
+        match &err {
+            LifecycleError::Forbidden { .. } => ApiError::Forbidden(err.to_string()),
+            LifecycleError::Illegal {
+                status, allowed, ..
+            } => ApiError::Conflict {
+                code: "illegal_transition",
+                message: err.to_string(),
+                detail: Some(json!({
+                    "status": status.as_str(),
+                    "allowed_actions": allowed.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+                })),
+            },
+            LifecycleError::Missing { field, message } => ApiError::invalid(*field, *message),
+        }
+    }
+}
+
+/// A JSON request body whose every failure is a 4xx [`ApiError`] naming the problem.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let json_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| {
+                let v = v.trim().to_ascii_lowercase();
+                v == "application/json" || (v.starts_with("application/") && v.ends_with("+json"))
+            })
+            .unwrap_or(false);
+        if !json_type {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(body_rejection)?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Maps a failure to read the body (size limit, broken connection) to an API error.
+fn body_rejection(rej: BytesRejection) -> ApiError {
+    if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::TooLarge
+    } else {
+        ApiError::bad_request("unreadable_body", rej.body_text())
+    }
+}
+
+/// Parses a JSON body, naming the field on any data error.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| ApiError::BadRequest {
+        code: "invalid_utf8",
+        message: format!(
+            "request body is not valid UTF-8 (invalid byte at offset {})",
+            e.valid_up_to()
+        ),
+        field: None,
+    })?;
+    let de = &mut serde_json::Deserializer::from_str(text);
+    let value: T = serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        json_error(&path, &inner)
+    })?;
+    Ok(value)
+}
+
+fn json_error(path: &str, err: &serde_json::Error) -> ApiError {
+    use serde_json::error::Category;
+    let msg = err.to_string();
+    match err.classify() {
+        Category::Syntax | Category::Eof | Category::Io => ApiError::BadRequest {
+            code: "malformed_json",
+            message: format!("malformed JSON: {msg}"),
+            field: None,
+        },
+        Category::Data => {
+            // serde reports unknown and missing fields at the parent's path; name the field itself.
+            let named = backticked(&msg)
+                .filter(|_| msg.starts_with("unknown field") || msg.starts_with("missing field"));
+            let field = match (named, path) {
+                (Some(f), "." | "") => f.to_string(),
+                // Unknown fields already end the path; missing ones are reported at the parent.
+                (Some(f), p) if p == f || p.ends_with(&format!(".{f}")) => p.to_string(),
+                (Some(f), p) => format!("{p}.{f}"),
+                (None, "." | "") => "body".to_string(),
+                (None, p) => p.to_string(),
+            };
+            let message = strip_position(&msg);
+            ApiError::Invalid {
+                field,
+                message: message.to_string(),
+            }
+        }
+    }
+}
+
+/// The first `` `name` `` in a serde message.
+fn backticked(msg: &str) -> Option<&str> {
+    let start = msg.find('`')? + 1;
+    let len = msg[start..].find('`')?;
+    Some(&msg[start..start + len])
+}
+
+/// Drops serde_json's " at line 1 column 42" suffix (the field path says where).
+fn strip_position(msg: &str) -> &str {
+    match msg.rfind(" at line ") {
+        Some(i) => &msg[..i],
+        None => msg,
+    }
+}
+
+/// A query string whose failures are 400s naming the problem.
+#[derive(Debug, Clone, Default)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(q) => Ok(ApiQuery(q.0)),
+            Err(rej) => {
+                let text = rej.body_text();
+                let text = text
+                    .strip_prefix("Failed to deserialize query string: ")
+                    .unwrap_or(&text)
+                    .to_string();
+                let field = backticked(&text).map(str::to_string);
+                Err(ApiError::BadRequest {
+                    code: "invalid_query",
+                    message: text,
+                    field,
+                })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Caller {
+        phone: String,
+        age: Option<u8>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Payload {
+        content: String,
+        caller: Caller,
+    }
+
+    fn field_of(body: &str) -> (StatusCode, Option<String>, String) {
+        match parse_json::<Payload>(body.as_bytes()) {
+            Ok(_) => panic!("accepted {body}"),
+            Err(e) => {
+                let status = e.status();
+                let field = match &e {
+                    ApiError::Invalid { field, .. } => Some(field.clone()),
+                    ApiError::BadRequest { field, .. } => field.clone(),
+                    _ => None,
+                };
+                (status, field, e.to_string())
+            }
+        }
+    }
+
+    #[test]
+    fn names_the_field() {
+        let (s, f, _) = field_of(r#"{"content":"x","caller":{"phone":1}}"#);
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(f.as_deref(), Some("caller.phone"));
+        let (s, f, m) = field_of(r#"{"content":"x","caller":{"phone":"1","hack":1}}"#);
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(f.as_deref(), Some("caller.hack"), "{m}");
+        let (_, f, _) = field_of(r#"{"content":"x"}"#);
+        assert_eq!(f.as_deref(), Some("caller"));
+        let (_, f, _) = field_of(r#"{"content":"x","caller":{"phone":"1","age":300}}"#);
+        assert_eq!(f.as_deref(), Some("caller.age"));
+        let (s, _, m) = field_of(r#"{"content": "x""#);
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert!(m.contains("malformed JSON"), "{m}");
+    }
+
+    #[test]
+    fn invalid_utf8_is_400() {
+        let e = parse_json::<Payload>(b"{\"content\":\"\xff\"}").unwrap_err();
+        assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+        assert!(e.to_string().contains("UTF-8"));
+    }
+
+    #[test]
+    fn store_and_lifecycle_errors_map_once() {
+        assert_eq!(
+            ApiError::from(StoreError::NotFound).status(),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            ApiError::from(StoreError::Conflict("dup".into())).status(),
+            StatusCode::CONFLICT
+        );
+        assert_eq!(
+            ApiError::from(StoreError::Invalid("fk".into())).status(),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+    }
+}

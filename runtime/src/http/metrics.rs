@@ -1,0 +1,235 @@
+/*!
+Prometheus metrics at `/metrics` (text exposition format 0.0.4), without a metrics crate:
+
+- `m110_http_requests_total{method,route,status}` and the latency histogram
+  `m110_http_request_duration_seconds{method,route}` — by the *matched* route (`/api/v1/cases/{id}`),
+  so ids never explode the label space;
+- `m110_cases{status}` — counted from the database at scrape time;
+- `m110_job_runs_total{job}`, `m110_job_events_total{job,kind}` — background job activity.
+*/
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use super::AppState;
+use super::error::ApiResult;
+
+/// Histogram bucket upper bounds, seconds.
+const BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+];
+
+#[derive(Default)]
+struct Series {
+    count: u64,
+    sum: f64,
+    buckets: [u64; BUCKETS.len()],
+}
+
+/// In-process counters, shared through [`AppState`].
+#[derive(Default)]
+pub struct Metrics {
+    /// (method, route) → status → series
+    http: Mutex<BTreeMap<(String, String), BTreeMap<u16, Series>>>,
+    jobs: Mutex<BTreeMap<String, u64>>,
+    job_events: Mutex<BTreeMap<(String, String), u64>>,
+}
+
+impl Metrics {
+    pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        let mut http = self.http.lock().unwrap_or_else(|e| e.into_inner());
+        let s = http
+            .entry((method.to_string(), route.to_string()))
+            .or_default()
+            .entry(status)
+            .or_default();
+        s.count += 1;
+        s.sum += seconds;
+        for (i, le) in BUCKETS.iter().enumerate() {
+            if seconds <= *le {
+                s.buckets[i] += 1;
+            }
+        }
+    }
+
+    /// One run of background job `job`.
+    pub fn job_run(&self, job: &str) {
+        *self
+            .jobs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(job.to_string())
+            .or_default() += 1;
+    }
+
+    /// `n` events of `kind` written by job `job`.
+    pub fn job_events(&self, job: &str, kind: &str, n: u64) {
+        *self
+            .job_events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry((job.to_string(), kind.to_string()))
+            .or_default() += n;
+    }
+
+    /// Renders everything except the database gauges.
+    pub fn render(&self, out: &mut String) {
+        let http = self.http.lock().unwrap_or_else(|e| e.into_inner());
+        out.push_str(
+            "# HELP m110_http_requests_total HTTP requests by method, matched route and status.\n",
+        );
+        out.push_str("# TYPE m110_http_requests_total counter\n");
+        for ((method, route), by_status) in http.iter() {
+            for (status, s) in by_status {
+                let _ = writeln!(
+                    out,
+                    "m110_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {}",
+                    escape(route),
+                    s.count
+                );
+            }
+        }
+        out.push_str("# HELP m110_http_request_duration_seconds HTTP request latency.\n");
+        out.push_str("# TYPE m110_http_request_duration_seconds histogram\n");
+        for ((method, route), by_status) in http.iter() {
+            let labels = format!("method=\"{method}\",route=\"{}\"", escape(route));
+            let mut buckets = [0u64; BUCKETS.len()];
+            let (mut count, mut sum) = (0u64, 0f64);
+            for s in by_status.values() {
+                count += s.count;
+                sum += s.sum;
+                for (i, b) in s.buckets.iter().enumerate() {
+                    buckets[i] += b;
+                }
+            }
+            for (i, le) in BUCKETS.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "m110_http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {}",
+                    buckets[i]
+                );
+            }
+            let _ = writeln!(
+                out,
+                "m110_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {count}"
+            );
+            let _ = writeln!(
+                out,
+                "m110_http_request_duration_seconds_sum{{{labels}}} {sum}"
+            );
+            let _ = writeln!(
+                out,
+                "m110_http_request_duration_seconds_count{{{labels}}} {count}"
+            );
+        }
+        drop(http);
+        out.push_str("# HELP m110_job_runs_total Background job runs.\n");
+        out.push_str("# TYPE m110_job_runs_total counter\n");
+        for (job, n) in self.jobs.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            let _ = writeln!(out, "m110_job_runs_total{{job=\"{job}\"}} {n}");
+        }
+        out.push_str("# HELP m110_job_events_total Events written by background jobs.\n");
+        out.push_str("# TYPE m110_job_events_total counter\n");
+        for ((job, kind), n) in self
+            .job_events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            let _ = writeln!(
+                out,
+                "m110_job_events_total{{job=\"{job}\",kind=\"{kind}\"}} {n}"
+            );
+        }
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// Middleware: counts and times every request by matched route.
+pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let method = req.method().as_str().to_string();
+    let start = Instant::now();
+    let resp = next.run(req).await;
+    state.metrics.observe(
+        &method,
+        &route,
+        resp.status().as_u16(),
+        start.elapsed().as_secs_f64(),
+    );
+    resp
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/metrics", get(metrics))
+}
+
+async fn metrics(State(state): State<AppState>) -> ApiResult<Response> {
+    let mut out = String::with_capacity(8192);
+    state.metrics.render(&mut out);
+    let counts = state.store.case_counts_by_status().await?;
+    out.push_str("# HELP m110_cases Cases by status.\n");
+    out.push_str("# TYPE m110_cases gauge\n");
+    for status in crate::lifecycle::Status::ALL {
+        let n = counts
+            .iter()
+            .find(|(s, _)| s == status.as_str())
+            .map(|(_, n)| *n)
+            .unwrap_or(0);
+        let _ = writeln!(out, "m110_cases{{status=\"{}\"}} {n}", status.as_str());
+    }
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        out,
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters_and_histograms() {
+        let m = Metrics::default();
+        m.observe("POST", "/api/v1/cases", 201, 0.004);
+        m.observe("POST", "/api/v1/cases", 201, 0.2);
+        m.observe("POST", "/api/v1/cases", 422, 0.001);
+        m.job_run("deadlines");
+        m.job_events("deadlines", "overdue_sign", 3);
+        let mut out = String::new();
+        m.render(&mut out);
+        assert!(out.contains(
+            "m110_http_requests_total{method=\"POST\",route=\"/api/v1/cases\",status=\"201\"} 2"
+        ));
+        assert!(out.contains(
+            "m110_http_request_duration_seconds_bucket{method=\"POST\",route=\"/api/v1/cases\",le=\"0.005\"} 2"
+        ));
+        assert!(out.contains(
+            "m110_http_request_duration_seconds_count{method=\"POST\",route=\"/api/v1/cases\"} 3"
+        ));
+        assert!(out.contains("m110_job_runs_total{job=\"deadlines\"} 1"));
+        assert!(out.contains("m110_job_events_total{job=\"deadlines\",kind=\"overdue_sign\"} 3"));
+    }
+}

@@ -1,0 +1,184 @@
+/*!
+Background jobs: the deadline scanner that marks overdue cases and escalates them.
+
+Every `deadline_scan` interval each `m110d` runs [`scan_deadlines`]: in one transaction it claims
+a batch of cases a unit holds whose 签收 deadline (dispatched, not signed) or 办结 deadline (not
+replied) has passed, and for each
+
+- marks it overdue once (`overdue_sign` / `overdue_close` flag + an event of that kind), and
+- fires the next step of the region's escalation chain for the category once its
+  `after_minutes` past the missed deadline have elapsed (`escalated` event + `case.escalated`
+  outbox message naming the unit to press), advancing `escalation_step`.
+
+**Several servers, one database.** On PostgreSQL the batch is claimed with
+`SELECT … FOR UPDATE SKIP LOCKED`: a second runner skips rows the first holds, and when it does
+lock a row, PostgreSQL re-checks the `WHERE` against the committed row, so a flag set by the
+first runner excludes it — no case is marked twice and none is lost (an unclaimed row is simply
+taken by the next scan). The flag update is also guarded by its own condition. On SQLite there
+is one writer at a time (`BEGIN IMMEDIATE`), which gives the same guarantee.
+*/
+
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::sync::watch;
+
+use crate::http::metrics::Metrics;
+use crate::intake::{RegionIndex, render_time};
+use crate::lifecycle::Status;
+use crate::store::cases::{NewEvent, append_events, claim_overdue, enqueue, update_case};
+use crate::store::{Store, StoreError, now_ms};
+
+/// Cases claimed per transaction.
+pub const BATCH: i64 = 200;
+
+/// What one scan did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScanReport {
+    pub overdue_sign: u64,
+    pub overdue_close: u64,
+    pub escalated: u64,
+}
+
+impl ScanReport {
+    pub fn total(&self) -> u64 {
+        self.overdue_sign + self.overdue_close + self.escalated
+    }
+}
+
+/// One pass over overdue cases at time `now` (batches until nothing is left to do).
+pub async fn scan_deadlines(
+    store: &Store,
+    region: &RegionIndex,
+    now: i64,
+) -> Result<ScanReport, StoreError> {
+    let mut report = ScanReport::default();
+    let max_steps = region.max_escalation_steps();
+    let mut after_id = 0;
+    loop {
+        let mut tx = store.begin().await?;
+        let rows = claim_overdue(&mut tx, store.engine(), now, max_steps, after_id, BATCH).await?;
+        for row in &rows {
+            after_id = after_id.max(row.id);
+            let mut next = row.clone();
+            let mut events = Vec::new();
+            let status = Status::parse(&row.status).unwrap_or(Status::Dispatched);
+            if status == Status::Dispatched
+                && row.overdue_sign == 0
+                && row.sign_due.is_some_and(|d| d < now)
+            {
+                next.overdue_sign = 1;
+                events.push(NewEvent {
+                    kind: "overdue_sign".into(),
+                    unit_id: row.unit_id.clone(),
+                    detail: Some(json!({"sign_due": row.sign_due.map(render_time)})),
+                    ..Default::default()
+                });
+                report.overdue_sign += 1;
+            }
+            if row.overdue_close == 0 && row.close_due.is_some_and(|d| d < now) {
+                next.overdue_close = 1;
+                events.push(NewEvent {
+                    kind: "overdue_close".into(),
+                    unit_id: row.unit_id.clone(),
+                    detail: Some(json!({"close_due": row.close_due.map(render_time)})),
+                    ..Default::default()
+                });
+                report.overdue_close += 1;
+            }
+            // The deadline that was missed first drives the escalation clock.
+            let missed = [
+                (next.overdue_sign == 1 && status == Status::Dispatched)
+                    .then_some(row.sign_due)
+                    .flatten(),
+                (next.overdue_close == 1).then_some(row.close_due).flatten(),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+            let mut outbox = Vec::new();
+            if let (Some(missed), Some(chain)) =
+                (missed, region.escalation_for(row.category_code.as_deref()))
+            {
+                while let Some(step) = chain.steps.get(next.escalation_step as usize) {
+                    if now < missed + i64::from(step.after_minutes) * 60_000 {
+                        break;
+                    }
+                    next.escalation_step += 1;
+                    let payload = json!({
+                        "case": row.public_id,
+                        "step": next.escalation_step,
+                        "unit": step.unit,
+                        "assigned_unit": row.unit_id,
+                        "deadline": if next.overdue_sign == 1 && status == Status::Dispatched { "sign" } else { "close" },
+                        "missed_at": render_time(missed),
+                        "at": render_time(now),
+                    });
+                    events.push(NewEvent {
+                        kind: "escalated".into(),
+                        unit_id: Some(step.unit.clone()),
+                        detail: Some(payload.clone()),
+                        ..Default::default()
+                    });
+                    outbox.push(payload);
+                    report.escalated += 1;
+                }
+            }
+            if events.is_empty() {
+                // Nothing due yet for this case (a later escalation step); keep it untouched.
+                continue;
+            }
+            update_case(&mut tx, &next, now).await?;
+            append_events(&mut tx, row.id, &events, now, None).await?;
+            for p in &outbox {
+                enqueue(&mut tx, "case.escalated", p, now).await?;
+            }
+        }
+        tx.commit().await?;
+        if (rows.len() as i64) < BATCH {
+            break;
+        }
+    }
+    Ok(report)
+}
+
+/// Runs [`scan_deadlines`] every `every` until `shutdown` turns true.
+pub async fn run_deadlines(
+    store: Store,
+    region: std::sync::Arc<RegionIndex>,
+    metrics: std::sync::Arc<Metrics>,
+    every: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.changed() => {}
+        }
+        if *shutdown.borrow() {
+            break;
+        }
+        match scan_deadlines(&store, &region, now_ms()).await {
+            Ok(r) => {
+                metrics.job_run("deadlines");
+                metrics.job_events("deadlines", "overdue_sign", r.overdue_sign);
+                metrics.job_events("deadlines", "overdue_close", r.overdue_close);
+                metrics.job_events("deadlines", "escalated", r.escalated);
+                if r.total() > 0 {
+                    tracing::info!(
+                        overdue_sign = r.overdue_sign,
+                        overdue_close = r.overdue_close,
+                        escalated = r.escalated,
+                        "deadline scan"
+                    );
+                }
+            }
+            Err(e) => {
+                metrics.job_run("deadlines_failed");
+                tracing::warn!(error = %e, "deadline scan failed; retrying next tick");
+            }
+        }
+    }
+}

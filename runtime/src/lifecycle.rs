@@ -1,0 +1,814 @@
+/*!
+The case lifecycle (the GB/T 33358 ticket) as a pure state machine: status × action × role → the
+next status and its effects, or a precise error saying why not.
+
+```text
+received ──dispatch──▶ dispatched ──sign──▶ signed ──start──▶ in_progress ──reply──▶ replied
+   │  ▲                  │  ▲                 │                   │                    │
+   │  └──dispatch── returned ◀──return────────┴───────────────────┘             follow_up
+   │                     │                                                           │
+   └─transfer_police─▶ transferred_police ◀─transfer_police─┘      (unsatisfied: redo ─▶ dispatched)
+                                                                                      ▼
+                                                          closed ◀──close── followed_up
+```
+
+Side flags that do not change the status: 延期 (`request_extension` → pending, then
+`grant_extension` moves the 办结 deadline or `deny_extension` clears it) and 督办 (`supervise`).
+
+Closing without a follow-up: the center (admin, supervisor, dispatcher) may close a `replied` case
+when the citizen declined or could not be reached for the follow-up; a `reason` is then required
+and recorded on the event. Operators close only after a follow-up.
+
+This module knows nothing about storage or HTTP: the service layer loads the case, asks
+[`decide`] what to do, applies the [`Effect`]s and writes the event in one transaction. Unit
+scoping (a unit handler acts only on its own unit's cases) is checked by the service layer, which
+knows the case's unit; this module checks the role × action matrix and the status.
+*/
+
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Role;
+
+/// Where a case stands (code names from the glossary).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Received,
+    Dispatched,
+    Signed,
+    InProgress,
+    Replied,
+    FollowedUp,
+    Closed,
+    Returned,
+    TransferredPolice,
+}
+
+impl Status {
+    pub const ALL: [Status; 9] = [
+        Status::Received,
+        Status::Dispatched,
+        Status::Signed,
+        Status::InProgress,
+        Status::Replied,
+        Status::FollowedUp,
+        Status::Closed,
+        Status::Returned,
+        Status::TransferredPolice,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Received => "received",
+            Status::Dispatched => "dispatched",
+            Status::Signed => "signed",
+            Status::InProgress => "in_progress",
+            Status::Replied => "replied",
+            Status::FollowedUp => "followed_up",
+            Status::Closed => "closed",
+            Status::Returned => "returned",
+            Status::TransferredPolice => "transferred_police",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Status::Received => "已受理",
+            Status::Dispatched => "已派单",
+            Status::Signed => "已签收",
+            Status::InProgress => "办理中",
+            Status::Replied => "已反馈",
+            Status::FollowedUp => "已回访",
+            Status::Closed => "已办结",
+            Status::Returned => "已退单",
+            Status::TransferredPolice => "已转警",
+        }
+    }
+
+    /// True while the center still owes the citizen something (not closed, not with police).
+    pub fn is_open(self) -> bool {
+        !matches!(self, Status::Closed | Status::TransferredPolice)
+    }
+
+    /// True while the 签收 deadline is running (dispatched, not yet signed).
+    pub fn awaits_sign(self) -> bool {
+        self == Status::Dispatched
+    }
+
+    /// True while the 办结 deadline is running (a unit holds the case).
+    pub fn awaits_close(self) -> bool {
+        matches!(
+            self,
+            Status::Dispatched | Status::Signed | Status::InProgress
+        )
+    }
+}
+
+/// What a user asks to do with a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Dispatch,
+    Sign,
+    Start,
+    Reply,
+    Return,
+    RequestExtension,
+    GrantExtension,
+    DenyExtension,
+    Supervise,
+    FollowUp,
+    Close,
+    TransferPolice,
+}
+
+impl Action {
+    pub const ALL: [Action; 12] = [
+        Action::Dispatch,
+        Action::Sign,
+        Action::Start,
+        Action::Reply,
+        Action::Return,
+        Action::RequestExtension,
+        Action::GrantExtension,
+        Action::DenyExtension,
+        Action::Supervise,
+        Action::FollowUp,
+        Action::Close,
+        Action::TransferPolice,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Dispatch => "dispatch",
+            Action::Sign => "sign",
+            Action::Start => "start",
+            Action::Reply => "reply",
+            Action::Return => "return",
+            Action::RequestExtension => "request_extension",
+            Action::GrantExtension => "grant_extension",
+            Action::DenyExtension => "deny_extension",
+            Action::Supervise => "supervise",
+            Action::FollowUp => "follow_up",
+            Action::Close => "close",
+            Action::TransferPolice => "transfer_police",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Action::Dispatch => "派单",
+            Action::Sign => "签收",
+            Action::Start => "开始办理",
+            Action::Reply => "反馈",
+            Action::Return => "退单",
+            Action::RequestExtension => "申请延期",
+            Action::GrantExtension => "批准延期",
+            Action::DenyExtension => "驳回延期",
+            Action::Supervise => "督办",
+            Action::FollowUp => "回访",
+            Action::Close => "办结",
+            Action::TransferPolice => "转警",
+        }
+    }
+
+    /// Roles that may take this action at all (the status decides the rest).
+    pub fn roles(self) -> &'static [Role] {
+        use Role::*;
+        match self {
+            Action::Dispatch | Action::FollowUp | Action::TransferPolice | Action::Close => {
+                &[Admin, Supervisor, Operator, Dispatcher]
+            }
+            Action::Sign
+            | Action::Start
+            | Action::Reply
+            | Action::Return
+            | Action::RequestExtension => &[Admin, UnitHandler],
+            Action::GrantExtension | Action::DenyExtension | Action::Supervise => {
+                &[Admin, Supervisor, Dispatcher]
+            }
+        }
+    }
+
+    /// Statuses in which this action is possible (before role and flag checks).
+    pub fn from_statuses(self) -> &'static [Status] {
+        use Status::*;
+        match self {
+            Action::Dispatch => &[Received, Returned],
+            Action::Sign => &[Dispatched],
+            Action::Start => &[Signed],
+            Action::Reply => &[Signed, InProgress],
+            Action::Return => &[Dispatched, Signed, InProgress],
+            Action::RequestExtension | Action::GrantExtension | Action::DenyExtension => {
+                &[Signed, InProgress]
+            }
+            Action::Supervise => &[Dispatched, Signed, InProgress],
+            Action::FollowUp => &[Replied],
+            Action::Close => &[Replied, FollowedUp],
+            Action::TransferPolice => &[Received, Returned],
+        }
+    }
+
+    /// The event kind written to the timeline for this action.
+    pub fn event_kind(self) -> &'static str {
+        match self {
+            Action::Dispatch => "dispatched",
+            Action::Sign => "signed",
+            Action::Start => "started",
+            Action::Reply => "replied",
+            Action::Return => "returned",
+            Action::RequestExtension => "extension_requested",
+            Action::GrantExtension => "extension_granted",
+            Action::DenyExtension => "extension_denied",
+            Action::Supervise => "supervised",
+            Action::FollowUp => "followed_up",
+            Action::Close => "closed",
+            Action::TransferPolice => "transferred_police",
+        }
+    }
+}
+
+/// Follow-up outcome (满意 / 基本满意 / 不满意).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Satisfaction {
+    Satisfied,
+    MostlySatisfied,
+    Unsatisfied,
+}
+
+impl Satisfaction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Satisfaction::Satisfied => "satisfied",
+            Satisfaction::MostlySatisfied => "mostly_satisfied",
+            Satisfaction::Unsatisfied => "unsatisfied",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Satisfaction> {
+        [
+            Satisfaction::Satisfied,
+            Satisfaction::MostlySatisfied,
+            Satisfaction::Unsatisfied,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Satisfaction::Satisfied => "满意",
+            Satisfaction::MostlySatisfied => "基本满意",
+            Satisfaction::Unsatisfied => "不满意",
+        }
+    }
+}
+
+/// What the state machine needs to know about a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Snapshot {
+    pub status: Status,
+    /// A 延期 request is waiting for the center's decision.
+    pub extension_pending: bool,
+}
+
+/// The user's request, already parsed from JSON or a form.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Request {
+    pub note: Option<String>,
+    pub unit: Option<String>,
+    pub reason: Option<String>,
+    pub satisfaction: Option<Satisfaction>,
+    /// Extension length for `request_extension`.
+    pub hours: Option<u32>,
+}
+
+/// The longest extension one request may ask for (30 days).
+pub const MAX_EXTENSION_HOURS: u32 = 720;
+
+/// A change the service layer applies together with the status change and the event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Assign the case to this unit.
+    AssignUnit(String),
+    /// The case goes back to the center's queue (no unit holds it).
+    ClearUnit,
+    /// Start fresh 签收/办结 deadlines from the category's durations, counted from now.
+    StartDeadlines,
+    /// Stop the deadlines (the case left the units).
+    ClearDeadlines,
+    /// Mark a 延期 request pending (`true`) or settled (`false`).
+    ExtensionPending(bool),
+    /// Move the 办结 deadline later by this many hours.
+    ExtendCloseDue(u32),
+    /// Set the 督办 flag.
+    Supervised,
+    /// Record a follow-up with this outcome.
+    RecordFollowUp(Satisfaction),
+    /// 重办: the redo counter goes up.
+    Redo,
+    /// Hand the case to police dispatch through the outbox.
+    NotifyPolice,
+}
+
+/// The decision for one action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    pub action: Action,
+    pub from: Status,
+    pub to: Status,
+    /// Timeline event kind.
+    pub event: &'static str,
+    pub effects: Vec<Effect>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LifecycleError {
+    #[error("role {role} may not {action}", role = .role.as_str(), action = .action.as_str())]
+    Forbidden { role: Role, action: Action },
+    #[error("cannot {action} a case that is {status}: {why}; allowed now: {allowed}",
+        action = .action.as_str(), status = .status.as_str(), allowed = list(.allowed))]
+    Illegal {
+        status: Status,
+        action: Action,
+        why: String,
+        allowed: Vec<Action>,
+    },
+    #[error("{field}: {message}")]
+    Missing {
+        field: &'static str,
+        message: &'static str,
+    },
+}
+
+fn list(actions: &[Action]) -> String {
+    if actions.is_empty() {
+        return "none".into();
+    }
+    actions
+        .iter()
+        .map(|a| a.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Actions `role` may take on a case in `snap` right now (for 409 messages and the console).
+pub fn allowed_actions(snap: Snapshot, role: Role) -> Vec<Action> {
+    Action::ALL
+        .into_iter()
+        .filter(|a| a.roles().contains(&role) && status_allows(*a, snap).is_ok())
+        .collect()
+}
+
+/// Checks status and flags only; `Err` carries the reason.
+fn status_allows(action: Action, snap: Snapshot) -> Result<(), String> {
+    if !action.from_statuses().contains(&snap.status) {
+        let from = action
+            .from_statuses()
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" or ");
+        return Err(format!("{} needs a case that is {from}", action.as_str()));
+    }
+    match action {
+        Action::RequestExtension if snap.extension_pending => {
+            Err("an extension request is already pending".into())
+        }
+        Action::GrantExtension | Action::DenyExtension if !snap.extension_pending => {
+            Err("no extension request is pending".into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Decides what `role` asking for `action` with `req` does to a case in `snap`.
+pub fn decide(
+    snap: Snapshot,
+    role: Role,
+    action: Action,
+    req: &Request,
+) -> Result<Transition, LifecycleError> {
+    if !action.roles().contains(&role) {
+        return Err(LifecycleError::Forbidden { role, action });
+    }
+    if let Err(why) = status_allows(action, snap) {
+        return Err(LifecycleError::Illegal {
+            status: snap.status,
+            action,
+            why,
+            allowed: allowed_actions(snap, role),
+        });
+    }
+    let from = snap.status;
+    let mut event = action.event_kind();
+    let (to, effects) = match action {
+        Action::Dispatch => {
+            let unit = nonblank(&req.unit).ok_or(LifecycleError::Missing {
+                field: "unit",
+                message: "dispatch needs the handling unit id",
+            })?;
+            (
+                Status::Dispatched,
+                vec![Effect::AssignUnit(unit.to_string()), Effect::StartDeadlines],
+            )
+        }
+        Action::Sign => (Status::Signed, vec![]),
+        Action::Start => (Status::InProgress, vec![]),
+        Action::Reply => {
+            nonblank(&req.note).ok_or(LifecycleError::Missing {
+                field: "note",
+                message: "a reply needs the result (note)",
+            })?;
+            (Status::Replied, vec![Effect::ExtensionPending(false)])
+        }
+        Action::Return => {
+            nonblank(&req.reason).ok_or(LifecycleError::Missing {
+                field: "reason",
+                message: "退单 needs a reason",
+            })?;
+            (
+                Status::Returned,
+                vec![
+                    Effect::ClearUnit,
+                    Effect::ClearDeadlines,
+                    Effect::ExtensionPending(false),
+                ],
+            )
+        }
+        Action::RequestExtension => {
+            match req.hours {
+                Some(h) if (1..=MAX_EXTENSION_HOURS).contains(&h) => {}
+                _ => {
+                    return Err(LifecycleError::Missing {
+                        field: "hours",
+                        message: "延期 needs hours between 1 and 720",
+                    });
+                }
+            }
+            nonblank(&req.reason).ok_or(LifecycleError::Missing {
+                field: "reason",
+                message: "延期 needs a reason",
+            })?;
+            (from, vec![Effect::ExtensionPending(true)])
+        }
+        Action::GrantExtension => (
+            from,
+            vec![
+                Effect::ExtensionPending(false),
+                // The hours come from the pending request; the service layer reads them.
+                Effect::ExtendCloseDue(0),
+            ],
+        ),
+        Action::DenyExtension => (from, vec![Effect::ExtensionPending(false)]),
+        Action::Supervise => (from, vec![Effect::Supervised]),
+        Action::FollowUp => {
+            let s = req.satisfaction.ok_or(LifecycleError::Missing {
+                field: "satisfaction",
+                message: "回访 needs satisfied, mostly_satisfied or unsatisfied",
+            })?;
+            if s == Satisfaction::Unsatisfied {
+                // 重办: back to the same unit with fresh deadlines.
+                event = "redo";
+                (
+                    Status::Dispatched,
+                    vec![
+                        Effect::RecordFollowUp(s),
+                        Effect::Redo,
+                        Effect::StartDeadlines,
+                    ],
+                )
+            } else {
+                (Status::FollowedUp, vec![Effect::RecordFollowUp(s)])
+            }
+        }
+        Action::Close => {
+            if from == Status::Replied {
+                if role == Role::Operator {
+                    return Err(LifecycleError::Illegal {
+                        status: from,
+                        action,
+                        why: "an operator closes only after a follow-up (回访); the center \
+                              (dispatcher, supervisor) may close a replied case when the \
+                              citizen declined the follow-up"
+                            .into(),
+                        allowed: allowed_actions(snap, role)
+                            .into_iter()
+                            .filter(|a| *a != Action::Close)
+                            .collect(),
+                    });
+                }
+                nonblank(&req.reason).ok_or(LifecycleError::Missing {
+                    field: "reason",
+                    message: "closing without a follow-up needs a reason (e.g. citizen declined)",
+                })?;
+            }
+            // Deadlines stay: the scorecard compares closed_at with close_due.
+            (Status::Closed, vec![])
+        }
+        Action::TransferPolice => (
+            Status::TransferredPolice,
+            vec![
+                Effect::ClearUnit,
+                Effect::ClearDeadlines,
+                Effect::NotifyPolice,
+            ],
+        ),
+    };
+    Ok(Transition {
+        action,
+        from,
+        to,
+        event,
+        effects,
+    })
+}
+
+fn nonblank(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snap(status: Status) -> Snapshot {
+        Snapshot {
+            status,
+            extension_pending: false,
+        }
+    }
+
+    fn req() -> Request {
+        Request::default()
+    }
+
+    #[test]
+    fn happy_path_walks_every_status() {
+        let d = decide(
+            snap(Status::Received),
+            Role::Dispatcher,
+            Action::Dispatch,
+            &Request {
+                unit: Some("housing".into()),
+                ..req()
+            },
+        )
+        .unwrap();
+        assert_eq!(d.to, Status::Dispatched);
+        assert!(d.effects.contains(&Effect::AssignUnit("housing".into())));
+        assert!(d.effects.contains(&Effect::StartDeadlines));
+        let s = decide(snap(d.to), Role::UnitHandler, Action::Sign, &req()).unwrap();
+        assert_eq!(s.to, Status::Signed);
+        let p = decide(snap(s.to), Role::UnitHandler, Action::Start, &req()).unwrap();
+        assert_eq!(p.to, Status::InProgress);
+        let r = decide(
+            snap(p.to),
+            Role::UnitHandler,
+            Action::Reply,
+            &Request {
+                note: Some("fixed".into()),
+                ..req()
+            },
+        )
+        .unwrap();
+        assert_eq!(r.to, Status::Replied);
+        let f = decide(
+            snap(r.to),
+            Role::Operator,
+            Action::FollowUp,
+            &Request {
+                satisfaction: Some(Satisfaction::Satisfied),
+                ..req()
+            },
+        )
+        .unwrap();
+        assert_eq!(f.to, Status::FollowedUp);
+        let c = decide(snap(f.to), Role::Operator, Action::Close, &req()).unwrap();
+        assert_eq!(c.to, Status::Closed);
+        assert!(allowed_actions(snap(Status::Closed), Role::Admin).is_empty());
+    }
+
+    #[test]
+    fn unsatisfied_follow_up_is_a_redo_to_the_same_unit() {
+        let d = decide(
+            snap(Status::Replied),
+            Role::Operator,
+            Action::FollowUp,
+            &Request {
+                satisfaction: Some(Satisfaction::Unsatisfied),
+                ..req()
+            },
+        )
+        .unwrap();
+        assert_eq!(d.to, Status::Dispatched);
+        assert_eq!(d.event, "redo");
+        assert!(d.effects.contains(&Effect::Redo));
+        assert!(d.effects.contains(&Effect::StartDeadlines));
+        assert!(!d.effects.iter().any(|e| matches!(e, Effect::AssignUnit(_))));
+    }
+
+    #[test]
+    fn illegal_transition_says_why_and_what_is_allowed() {
+        let err = decide(
+            snap(Status::Received),
+            Role::UnitHandler,
+            Action::Sign,
+            &req(),
+        );
+        match err {
+            Err(LifecycleError::Illegal { why, allowed, .. }) => {
+                assert!(why.contains("dispatched"), "{why}");
+                assert!(allowed.is_empty());
+            }
+            other => panic!("{other:?}"),
+        }
+        let err = decide(
+            snap(Status::Closed),
+            Role::Dispatcher,
+            Action::Dispatch,
+            &req(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("closed"), "{err}");
+        let err = decide(
+            snap(Status::Received),
+            Role::Dispatcher,
+            Action::Reply,
+            &req(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, LifecycleError::Forbidden { .. }));
+        let allowed = allowed_actions(snap(Status::Received), Role::Dispatcher);
+        assert_eq!(allowed, vec![Action::Dispatch, Action::TransferPolice]);
+    }
+
+    #[test]
+    fn return_needs_a_reason_and_goes_back_to_the_center() {
+        let e = decide(
+            snap(Status::Signed),
+            Role::UnitHandler,
+            Action::Return,
+            &req(),
+        );
+        assert!(matches!(
+            e,
+            Err(LifecycleError::Missing {
+                field: "reason",
+                ..
+            })
+        ));
+        let d = decide(
+            snap(Status::Signed),
+            Role::UnitHandler,
+            Action::Return,
+            &Request {
+                reason: Some("not our area".into()),
+                ..req()
+            },
+        )
+        .unwrap();
+        assert_eq!(d.to, Status::Returned);
+        assert!(d.effects.contains(&Effect::ClearUnit));
+        let again = decide(
+            snap(Status::Returned),
+            Role::Dispatcher,
+            Action::Dispatch,
+            &Request {
+                unit: Some("town-2".into()),
+                ..req()
+            },
+        )
+        .unwrap();
+        assert_eq!(again.to, Status::Dispatched);
+    }
+
+    #[test]
+    fn extension_request_then_grant_or_deny() {
+        let bad = decide(
+            snap(Status::InProgress),
+            Role::UnitHandler,
+            Action::RequestExtension,
+            &Request {
+                hours: Some(0),
+                reason: Some("parts".into()),
+                ..req()
+            },
+        );
+        assert!(matches!(
+            bad,
+            Err(LifecycleError::Missing { field: "hours", .. })
+        ));
+        let r = decide(
+            snap(Status::InProgress),
+            Role::UnitHandler,
+            Action::RequestExtension,
+            &Request {
+                hours: Some(48),
+                reason: Some("parts".into()),
+                ..req()
+            },
+        )
+        .unwrap();
+        assert_eq!(r.to, Status::InProgress);
+        assert!(r.effects.contains(&Effect::ExtensionPending(true)));
+        let pending = Snapshot {
+            status: Status::InProgress,
+            extension_pending: true,
+        };
+        assert!(
+            decide(
+                pending,
+                Role::UnitHandler,
+                Action::RequestExtension,
+                &Request {
+                    hours: Some(1),
+                    reason: Some("x".into()),
+                    ..req()
+                }
+            )
+            .is_err()
+        );
+        let g = decide(pending, Role::Supervisor, Action::GrantExtension, &req()).unwrap();
+        assert!(
+            g.effects
+                .iter()
+                .any(|e| matches!(e, Effect::ExtendCloseDue(_)))
+        );
+        assert!(
+            decide(
+                snap(Status::InProgress),
+                Role::Supervisor,
+                Action::GrantExtension,
+                &req()
+            )
+            .is_err()
+        );
+        assert!(decide(pending, Role::UnitHandler, Action::GrantExtension, &req()).is_err());
+    }
+
+    #[test]
+    fn closing_a_replied_case_without_follow_up() {
+        let replied = snap(Status::Replied);
+        assert!(matches!(
+            decide(replied, Role::Operator, Action::Close, &req()),
+            Err(LifecycleError::Illegal { .. })
+        ));
+        assert!(matches!(
+            decide(replied, Role::Dispatcher, Action::Close, &req()),
+            Err(LifecycleError::Missing {
+                field: "reason",
+                ..
+            })
+        ));
+        let ok = decide(
+            replied,
+            Role::Dispatcher,
+            Action::Close,
+            &Request {
+                reason: Some("市民拒绝回访".into()),
+                ..req()
+            },
+        )
+        .unwrap();
+        assert_eq!(ok.to, Status::Closed);
+    }
+
+    #[test]
+    fn police_transfer_and_readonly_roles() {
+        let t = decide(
+            snap(Status::Received),
+            Role::Operator,
+            Action::TransferPolice,
+            &req(),
+        )
+        .unwrap();
+        assert_eq!(t.to, Status::TransferredPolice);
+        assert!(t.effects.contains(&Effect::NotifyPolice));
+        for role in [Role::Analyst, Role::Auditor, Role::GridWorker] {
+            for status in Status::ALL {
+                assert!(allowed_actions(snap(status), role).is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for s in Status::ALL {
+            assert_eq!(Status::parse(s.as_str()), Some(s));
+        }
+        for a in Action::ALL {
+            assert_eq!(Action::parse(a.as_str()), Some(a));
+        }
+    }
+}

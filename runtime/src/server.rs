@@ -1,0 +1,99 @@
+/*!
+`serve(config, listener, shutdown)`: the one way `m110d serve`, `m110 up` and the tests start the
+service — connect the store (migrations applied), build the region index once, start the
+background jobs, serve HTTP until `shutdown` resolves, then drain requests, stop the jobs and
+close the pool (SQLite checkpoints its WAL).
+*/
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::http::{AppState, router};
+use crate::intake::RegionIndex;
+use crate::store::{ConnectOptions, Engine, Store, redact_url};
+
+/// Opens the store for serving: never creates a SQLite file (an unprovisioned path is an error).
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let engine = Engine::from_url(&config.database)?;
+    let store = Store::connect_with(
+        &config.database,
+        &ConnectOptions {
+            max_connections: config.pool_size.or(match engine {
+                Engine::Sqlite => Some(4),
+                Engine::Postgres => Some(16),
+            }),
+            create_if_missing: false,
+            migrate: true,
+        },
+    )
+    .await
+    .with_context(|| format!("cannot open database {}", redact_url(&config.database)))?;
+    Ok(store)
+}
+
+/// Builds the application state: store + region index (checked against the configured region).
+pub async fn state(config: Config) -> anyhow::Result<AppState> {
+    let store = open_store(&config).await?;
+    let region = RegionIndex::load(&store)
+        .await
+        .context("cannot load the region from the database")?;
+    if let Some(code) = &config.region
+        && *code != region.code
+    {
+        anyhow::bail!(
+            "m110d.yaml says region {code} but the database holds {} ({})",
+            region.code,
+            region.name
+        );
+    }
+    Ok(AppState::new(store, region, config))
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn serve(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let state = state(config).await?;
+    serve_state(state, listener, shutdown).await
+}
+
+/// Serves a prepared state until `shutdown` resolves.
+pub async fn serve_state(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let jobs = tokio::spawn(crate::jobs::run_deadlines(
+        state.store.clone(),
+        Arc::clone(&state.region),
+        Arc::clone(&state.metrics),
+        state.config.deadline_scan,
+        stop_rx,
+    ));
+    let addr = listener.local_addr()?;
+    tracing::info!(
+        %addr,
+        region = %state.region.code,
+        engine = state.store.engine().as_str(),
+        version = crate::VERSION,
+        "m110d serving"
+    );
+    let store = state.store.clone();
+    let app = router(state);
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    let _ = stop_tx.send(true);
+    let _ = jobs.await;
+    store.close().await;
+    tracing::info!("m110d stopped");
+    result.context("HTTP server failed")
+}

@@ -1,0 +1,623 @@
+/*!
+Cases, their events, follow-ups, callers and the outbox: the repository under intake, the
+lifecycle actions and the deadline job.
+
+Writes are building blocks that take an open transaction (`&mut AnyConnection` from
+[`Store::begin`]) so a service can put the status change, its event, a follow-up and an outbox
+message in ONE transaction. Reads are `impl Store` methods on the pool.
+
+- A case is locked for a read-modify-write with [`lock_case`]: `SELECT … FOR UPDATE` on
+  PostgreSQL; on SQLite the `BEGIN IMMEDIATE` of [`Store::begin`] already holds the write lock.
+- [`update_case`] writes every mutable column with an optimistic version check
+  (`WHERE version = $old`), bumping the version; a lost race is a `Conflict`.
+- Event sequence numbers are `MAX(seq) + 1` under that lock, so a case's timeline is gap-free.
+- Public ids are `MS<region>-<yyyymmdd>-<id:06>`: the date is the Asia/Shanghai day of intake
+  and the number is the row id, allocated before the insert (PostgreSQL: `nextval` of the
+  identity; SQLite: `MAX(id) + 1` under the write lock) — unique without a hot counter row.
+*/
+
+use serde::Serialize;
+use sqlx::{AnyConnection, FromRow};
+
+use super::{Engine, Store, StoreError};
+
+/// Columns of [`CaseRow`], joined with the caller.
+const CASE_COLUMNS: &str = "c.id, c.public_id, c.channel, c.caller_id, c.content, \
+    c.category_code, c.grid_code, c.address, c.lat, c.lon, c.priority, c.status, c.operator_id, \
+    c.unit_id, c.sign_due, c.close_due, c.dispatched_at, c.signed_at, c.replied_at, c.closed_at, \
+    c.extension_requested, c.supervised, c.overdue_sign, c.overdue_close, c.escalation_step, \
+    c.redo_count, c.satisfaction, c.open311_token, c.external_id, c.created_at, c.updated_at, \
+    c.version, p.phone AS caller_phone, p.name AS caller_name, p.gender AS caller_gender, \
+    p.age_band AS caller_age_band, p.occupation AS caller_occupation";
+
+const CASE_FROM: &str = "cases c LEFT JOIN callers p ON p.id = c.caller_id";
+
+/// A stored case with its caller's data (raw: mask at the edges).
+#[derive(Debug, Clone, PartialEq, FromRow, Serialize)]
+pub struct CaseRow {
+    pub id: i64,
+    pub public_id: String,
+    pub channel: String,
+    pub caller_id: Option<i64>,
+    pub content: String,
+    pub category_code: Option<String>,
+    pub grid_code: Option<String>,
+    pub address: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub priority: String,
+    pub status: String,
+    pub operator_id: Option<i64>,
+    pub unit_id: Option<String>,
+    pub sign_due: Option<i64>,
+    pub close_due: Option<i64>,
+    pub dispatched_at: Option<i64>,
+    pub signed_at: Option<i64>,
+    pub replied_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub extension_requested: i64,
+    pub supervised: i64,
+    pub overdue_sign: i64,
+    pub overdue_close: i64,
+    pub escalation_step: i64,
+    pub redo_count: i64,
+    pub satisfaction: Option<String>,
+    pub open311_token: Option<String>,
+    pub external_id: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub version: i64,
+    pub caller_phone: Option<String>,
+    pub caller_name: Option<String>,
+    pub caller_gender: Option<String>,
+    pub caller_age_band: Option<String>,
+    pub caller_occupation: Option<String>,
+}
+
+/// Caller data given at intake (upserted by phone number).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CallerData {
+    pub phone: Option<String>,
+    pub name: Option<String>,
+    pub gender: Option<String>,
+    pub age_band: Option<String>,
+    pub occupation: Option<String>,
+}
+
+impl CallerData {
+    pub fn is_empty(&self) -> bool {
+        self.phone.is_none()
+            && self.name.is_none()
+            && self.gender.is_none()
+            && self.age_band.is_none()
+            && self.occupation.is_none()
+    }
+}
+
+/// A stored caller.
+#[derive(Debug, Clone, PartialEq, FromRow, Serialize)]
+pub struct CallerRow {
+    pub id: i64,
+    pub phone: Option<String>,
+    pub name: Option<String>,
+    pub gender: Option<String>,
+    pub age_band: Option<String>,
+    pub occupation: Option<String>,
+    pub created_at: i64,
+}
+
+/// A case to insert (the id and public id are allocated by [`insert_case`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCase {
+    pub channel: String,
+    pub caller_id: Option<i64>,
+    pub content: String,
+    pub category_code: Option<String>,
+    pub grid_code: Option<String>,
+    pub address: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub priority: String,
+    pub status: String,
+    pub operator_id: Option<i64>,
+    pub unit_id: Option<String>,
+    pub sign_due: Option<i64>,
+    pub close_due: Option<i64>,
+    pub dispatched_at: Option<i64>,
+    pub open311_token: Option<String>,
+    pub external_id: Option<String>,
+    pub created_at: i64,
+}
+
+/// One timeline entry to append.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NewEvent {
+    pub kind: String,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub actor_id: Option<i64>,
+    pub unit_id: Option<String>,
+    pub note: Option<String>,
+    pub detail: Option<serde_json::Value>,
+}
+
+/// A stored timeline entry.
+#[derive(Debug, Clone, PartialEq, FromRow, Serialize)]
+pub struct EventRow {
+    pub seq: i64,
+    pub kind: String,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub actor_id: Option<i64>,
+    pub actor_name: Option<String>,
+    pub unit_id: Option<String>,
+    pub note: Option<String>,
+    pub detail: Option<String>,
+    pub at: i64,
+}
+
+/// Filters of the case list; scope fields are set by the service from the principal.
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    pub statuses: Vec<String>,
+    pub unit: Option<String>,
+    pub category: Option<String>,
+    pub channel: Option<String>,
+    pub grid_codes: Vec<String>,
+    pub operator_id: Option<i64>,
+    pub overdue: Option<bool>,
+    /// Substring of the content or the public id.
+    pub q: Option<String>,
+    pub caller_id: Option<i64>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+enum Param {
+    Text(String),
+    Int(i64),
+}
+
+/// Allocates the next case id (see the module docs).
+async fn next_case_id(conn: &mut AnyConnection, engine: Engine) -> Result<i64, StoreError> {
+    let sql = match engine {
+        Engine::Postgres => "SELECT nextval(pg_get_serial_sequence('cases', 'id'))",
+        Engine::Sqlite => "SELECT COALESCE(MAX(id), 0) + 1 FROM cases",
+    };
+    let (id,): (i64,) = sqlx::query_as(sql).fetch_one(&mut *conn).await?;
+    Ok(id)
+}
+
+/// Inserts or updates a caller by phone number (a caller without a phone gets a fresh row);
+/// `None` when nothing is known about the caller.
+pub async fn upsert_caller(
+    conn: &mut AnyConnection,
+    caller: &CallerData,
+    now: i64,
+) -> Result<Option<i64>, StoreError> {
+    if caller.is_empty() {
+        return Ok(None);
+    }
+    let sql = if caller.phone.is_some() {
+        "INSERT INTO callers (phone, name, gender, age_band, occupation, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6) \
+         ON CONFLICT (phone) DO UPDATE SET \
+           name = COALESCE(excluded.name, callers.name), \
+           gender = COALESCE(excluded.gender, callers.gender), \
+           age_band = COALESCE(excluded.age_band, callers.age_band), \
+           occupation = COALESCE(excluded.occupation, callers.occupation), \
+           updated_at = excluded.updated_at \
+         RETURNING id"
+    } else {
+        "INSERT INTO callers (phone, name, gender, age_band, occupation, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id"
+    };
+    let (id,): (i64,) = sqlx::query_as(sql)
+        .bind(caller.phone.clone())
+        .bind(caller.name.clone())
+        .bind(caller.gender.clone())
+        .bind(caller.age_band.clone())
+        .bind(caller.occupation.clone())
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(Some(id))
+}
+
+/// Inserts a case; returns `(id, public_id)`.
+pub async fn insert_case(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    region_code: &str,
+    case: &NewCase,
+) -> Result<(i64, String), StoreError> {
+    let id = next_case_id(conn, engine).await?;
+    let day = crate::intake::shanghai(case.created_at)
+        .format("%Y%m%d")
+        .to_string();
+    let public_id = format!("MS{region_code}-{day}-{id:06}");
+    sqlx::query(
+        "INSERT INTO cases (id, public_id, channel, caller_id, content, category_code, grid_code, \
+         address, lat, lon, priority, status, operator_id, unit_id, sign_due, close_due, \
+         dispatched_at, open311_token, external_id, created_at, updated_at, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+         $18, $19, $20, $20, 1)",
+    )
+    .bind(id)
+    .bind(&public_id)
+    .bind(&case.channel)
+    .bind(case.caller_id)
+    .bind(&case.content)
+    .bind(case.category_code.clone())
+    .bind(case.grid_code.clone())
+    .bind(case.address.clone())
+    .bind(case.lat)
+    .bind(case.lon)
+    .bind(&case.priority)
+    .bind(&case.status)
+    .bind(case.operator_id)
+    .bind(case.unit_id.clone())
+    .bind(case.sign_due)
+    .bind(case.close_due)
+    .bind(case.dispatched_at)
+    .bind(case.open311_token.clone())
+    .bind(case.external_id.clone())
+    .bind(case.created_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok((id, public_id))
+}
+
+/// Appends events to a case's timeline (numbered after the last one); returns the last seq.
+pub async fn append_events(
+    conn: &mut AnyConnection,
+    case_id: i64,
+    events: &[NewEvent],
+    at: i64,
+    first_seq: Option<i64>,
+) -> Result<i64, StoreError> {
+    let mut seq = match first_seq {
+        Some(s) => s - 1,
+        None => {
+            let (last,): (i64,) =
+                sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM case_events WHERE case_id = $1")
+                    .bind(case_id)
+                    .fetch_one(&mut *conn)
+                    .await?;
+            last
+        }
+    };
+    for e in events {
+        seq += 1;
+        let detail = e.detail.as_ref().map(|d| d.to_string());
+        sqlx::query(
+            "INSERT INTO case_events (case_id, seq, kind, from_status, to_status, actor_id, \
+             unit_id, note, detail, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(case_id)
+        .bind(seq)
+        .bind(&e.kind)
+        .bind(e.from_status.clone())
+        .bind(e.to_status.clone())
+        .bind(e.actor_id)
+        .bind(e.unit_id.clone())
+        .bind(e.note.clone())
+        .bind(detail)
+        .bind(at)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(seq)
+}
+
+/// Queues a message for an integration, in the caller's transaction.
+pub async fn enqueue(
+    conn: &mut AnyConnection,
+    topic: &str,
+    payload: &serde_json::Value,
+    now: i64,
+) -> Result<i64, StoreError> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO outbox (topic, payload, created_at, next_attempt_at, attempts) \
+         VALUES ($1, $2, $3, $3, 0) RETURNING id",
+    )
+    .bind(topic)
+    .bind(payload.to_string())
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+/// Records a follow-up (回访).
+pub async fn insert_follow_up(
+    conn: &mut AnyConnection,
+    case_id: i64,
+    actor_id: Option<i64>,
+    satisfaction: &str,
+    comment: Option<&str>,
+    at: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO follow_ups (case_id, actor_id, satisfaction, comment, at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(case_id)
+    .bind(actor_id)
+    .bind(satisfaction)
+    .bind(comment.map(str::to_string))
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Loads a case for a read-modify-write in the current transaction.
+pub async fn lock_case(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    public_id: &str,
+) -> Result<CaseRow, StoreError> {
+    let sql = match engine {
+        // FOR UPDATE cannot apply to the nullable side of an outer join: lock `c` only.
+        Engine::Postgres => {
+            format!("SELECT {CASE_COLUMNS} FROM {CASE_FROM} WHERE c.public_id = $1 FOR UPDATE OF c")
+        }
+        Engine::Sqlite => format!("SELECT {CASE_COLUMNS} FROM {CASE_FROM} WHERE c.public_id = $1"),
+    };
+    let row = sqlx::query_as::<_, CaseRow>(&sql)
+        .bind(public_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(row)
+}
+
+/// Writes every mutable column of `row` if the stored version is still `row.version`; bumps the
+/// version. `Conflict` when someone else changed the case first.
+pub async fn update_case(
+    conn: &mut AnyConnection,
+    row: &CaseRow,
+    now: i64,
+) -> Result<i64, StoreError> {
+    let done = sqlx::query(
+        "UPDATE cases SET status = $1, category_code = $2, grid_code = $3, priority = $4, \
+         operator_id = $5, unit_id = $6, sign_due = $7, close_due = $8, dispatched_at = $9, \
+         signed_at = $10, replied_at = $11, closed_at = $12, extension_requested = $13, \
+         supervised = $14, overdue_sign = $15, overdue_close = $16, escalation_step = $17, \
+         redo_count = $18, satisfaction = $19, updated_at = $20, version = version + 1 \
+         WHERE id = $21 AND version = $22",
+    )
+    .bind(&row.status)
+    .bind(row.category_code.clone())
+    .bind(row.grid_code.clone())
+    .bind(&row.priority)
+    .bind(row.operator_id)
+    .bind(row.unit_id.clone())
+    .bind(row.sign_due)
+    .bind(row.close_due)
+    .bind(row.dispatched_at)
+    .bind(row.signed_at)
+    .bind(row.replied_at)
+    .bind(row.closed_at)
+    .bind(row.extension_requested)
+    .bind(row.supervised)
+    .bind(row.overdue_sign)
+    .bind(row.overdue_close)
+    .bind(row.escalation_step)
+    .bind(row.redo_count)
+    .bind(row.satisfaction.clone())
+    .bind(now)
+    .bind(row.id)
+    .bind(row.version)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Conflict(format!(
+            "case {} was changed concurrently (version {} is stale)",
+            row.public_id, row.version
+        )));
+    }
+    Ok(row.version + 1)
+}
+
+/// The hours asked for by the latest 延期 request of a case.
+pub async fn pending_extension_hours(
+    conn: &mut AnyConnection,
+    case_id: i64,
+) -> Result<Option<i64>, StoreError> {
+    let row: Option<(Option<String>,)> = sqlx::query_as(
+        "SELECT detail FROM case_events WHERE case_id = $1 AND kind = 'extension_requested' \
+         ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(case_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row
+        .and_then(|(d,)| d)
+        .and_then(|d| serde_json::from_str::<serde_json::Value>(&d).ok())
+        .and_then(|v| v.get("hours").and_then(|h| h.as_i64())))
+}
+
+/// Ids of overdue candidates for the deadline job, claimed for this transaction: cases a unit
+/// holds whose 签收 or 办结 deadline passed and that are not yet flagged, or that are flagged and
+/// still have escalation steps left. PostgreSQL skips rows another runner holds.
+pub async fn claim_overdue(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    now: i64,
+    max_steps: i64,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<CaseRow>, StoreError> {
+    let base = format!(
+        "SELECT {CASE_COLUMNS} FROM {CASE_FROM} \
+         WHERE c.status IN ('dispatched', 'signed', 'in_progress') AND ( \
+           (c.status = 'dispatched' AND c.sign_due < $1 AND (c.overdue_sign = 0 OR c.escalation_step < $2)) \
+           OR (c.close_due < $1 AND (c.overdue_close = 0 OR c.escalation_step < $2))) \
+         AND c.id > $3 ORDER BY c.id LIMIT $4"
+    );
+    let sql = match engine {
+        Engine::Postgres => format!("{base} FOR UPDATE OF c SKIP LOCKED"),
+        Engine::Sqlite => base,
+    };
+    let rows = sqlx::query_as::<_, CaseRow>(&sql)
+        .bind(now)
+        .bind(max_steps)
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows)
+}
+
+impl Store {
+    /// One case by public id.
+    pub async fn case_by_public_id(&self, public_id: &str) -> Result<CaseRow, StoreError> {
+        let sql = format!("SELECT {CASE_COLUMNS} FROM {CASE_FROM} WHERE c.public_id = $1");
+        Ok(sqlx::query_as::<_, CaseRow>(&sql)
+            .bind(public_id)
+            .fetch_one(self.pool())
+            .await?)
+    }
+
+    /// A case's timeline, oldest first, with the actors' names.
+    pub async fn case_events(&self, case_id: i64) -> Result<Vec<EventRow>, StoreError> {
+        Ok(sqlx::query_as::<_, EventRow>(
+            "SELECT e.seq, e.kind, e.from_status, e.to_status, e.actor_id, u.name AS actor_name, \
+             e.unit_id, e.note, e.detail, e.at FROM case_events e \
+             LEFT JOIN users u ON u.id = e.actor_id WHERE e.case_id = $1 ORDER BY e.seq",
+        )
+        .bind(case_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Cases matching `filter`, newest first, and the total count.
+    pub async fn list_cases(&self, filter: &CaseFilter) -> Result<(Vec<CaseRow>, i64), StoreError> {
+        let mut clauses: Vec<String> = Vec::new();
+        let mut params: Vec<Param> = Vec::new();
+        // Adds a parameter and returns its placeholder.
+        let mut param = |p: Param| {
+            params.push(p);
+            format!("${}", params.len())
+        };
+        if !filter.statuses.is_empty() {
+            let list: Vec<String> = filter
+                .statuses
+                .iter()
+                .map(|s| param(Param::Text(s.clone())))
+                .collect();
+            clauses.push(format!("c.status IN ({})", list.join(", ")));
+        }
+        if let Some(u) = &filter.unit {
+            clauses.push(format!("c.unit_id = {}", param(Param::Text(u.clone()))));
+        }
+        if let Some(c) = &filter.category {
+            clauses.push(format!(
+                "c.category_code = {}",
+                param(Param::Text(c.clone()))
+            ));
+        }
+        if let Some(c) = &filter.channel {
+            clauses.push(format!("c.channel = {}", param(Param::Text(c.clone()))));
+        }
+        if let Some(op) = filter.operator_id {
+            clauses.push(format!("c.operator_id = {}", param(Param::Int(op))));
+        }
+        if let Some(caller) = filter.caller_id {
+            clauses.push(format!("c.caller_id = {}", param(Param::Int(caller))));
+        }
+        if !filter.grid_codes.is_empty() {
+            let list: Vec<String> = filter
+                .grid_codes
+                .iter()
+                .map(|g| param(Param::Text(g.clone())))
+                .collect();
+            clauses.push(format!("c.grid_code IN ({})", list.join(", ")));
+        }
+        match filter.overdue {
+            Some(true) => clauses.push("(c.overdue_sign = 1 OR c.overdue_close = 1)".into()),
+            Some(false) => clauses.push("(c.overdue_sign = 0 AND c.overdue_close = 0)".into()),
+            None => {}
+        }
+        if let Some(q) = filter.q.as_ref().filter(|q| !q.is_empty()) {
+            let like = format!(
+                "%{}%",
+                q.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
+            let a = param(Param::Text(like.clone()));
+            let b = param(Param::Text(like));
+            clauses.push(format!(
+                "(c.content LIKE {a} ESCAPE '\\' OR c.public_id LIKE {b} ESCAPE '\\')"
+            ));
+        }
+        let where_sql = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", clauses.join(" AND "))
+        };
+        let count_sql = format!("SELECT COUNT(*) FROM {CASE_FROM} {where_sql}");
+        let n = params.len();
+        let list_sql = format!(
+            "SELECT {CASE_COLUMNS} FROM {CASE_FROM} {where_sql} ORDER BY c.id DESC LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        );
+        let mut count = sqlx::query_as::<_, (i64,)>(&count_sql);
+        let mut list = sqlx::query_as::<_, CaseRow>(&list_sql);
+        for p in &params {
+            match p {
+                Param::Text(s) => {
+                    count = count.bind(s.clone());
+                    list = list.bind(s.clone());
+                }
+                Param::Int(i) => {
+                    count = count.bind(*i);
+                    list = list.bind(*i);
+                }
+            }
+        }
+        let (total,) = count.fetch_one(self.pool()).await?;
+        let rows = list
+            .bind(filter.limit)
+            .bind(filter.offset)
+            .fetch_all(self.pool())
+            .await?;
+        Ok((rows, total))
+    }
+
+    /// Number of cases per status (for `/metrics` and dashboards).
+    pub async fn case_counts_by_status(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(
+            sqlx::query_as::<_, (String, i64)>(
+                "SELECT status, COUNT(*) FROM cases GROUP BY status",
+            )
+            .fetch_all(self.pool())
+            .await?,
+        )
+    }
+
+    /// The caller with this phone number, if known.
+    pub async fn caller_by_phone(&self, phone: &str) -> Result<Option<CallerRow>, StoreError> {
+        Ok(sqlx::query_as::<_, CallerRow>(
+            "SELECT id, phone, name, gender, age_band, occupation, created_at FROM callers \
+             WHERE phone = $1",
+        )
+        .bind(phone)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// Outbox messages of a topic, oldest first (for integrations and tests).
+    pub async fn outbox(&self, topic: &str, limit: i64) -> Result<Vec<(i64, String)>, StoreError> {
+        Ok(sqlx::query_as::<_, (i64, String)>(
+            "SELECT id, payload FROM outbox WHERE topic = $1 ORDER BY id LIMIT $2",
+        )
+        .bind(topic)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+}

@@ -1,0 +1,477 @@
+//! The case lifecycle end to end with the real binaries, on SQLite and PostgreSQL: provision
+//! Shaowu, start `m110d`, and drive intake, triage, dispatch, 签收, 延期, 督办, 反馈, 回访 with
+//! 重办, 办结, 退单 and re-dispatch, police transfer, the deadline job, and malformed requests.
+
+mod server_support;
+
+use m110_e2e::engines;
+use serde_json::{Value, json};
+use server_support::Install;
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().expect("case id").to_string()
+}
+
+async fn create(app: &Install, who: &str, body: Value) -> Value {
+    let (s, v) = app.call(who, "POST", "/api/v1/cases", Some(&body)).await;
+    assert_eq!(s, 201, "{body} → {v}");
+    v
+}
+
+async fn act(app: &Install, who: &str, case: &str, body: Value) -> (u16, Value) {
+    app.call(
+        who,
+        "POST",
+        &format!("/api/v1/cases/{case}/actions"),
+        Some(&body),
+    )
+    .await
+}
+
+async fn ok(app: &Install, who: &str, case: &str, body: Value) -> Value {
+    let (s, v) = act(app, who, case, body.clone()).await;
+    assert_eq!(s, 200, "{who}: {body} → {v}");
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whole_lifecycle_over_http() {
+    for engine in engines() {
+        let app = Install::start(engine, &["--deadline-scan-seconds", "1"]).await;
+
+        // Intake → classified, located by the village name, dispatched to the routed unit.
+        let c = create(
+            &app,
+            "op",
+            json!({"channel": "phone", "caller": {"phone": "13905991234", "name": "李四", "gender": "male", "age_band": "40-49"},
+                   "content": "公太社区门口的路灯坏了好几天，晚上一片漆黑"}),
+        )
+        .await;
+        assert_eq!(c["status"], "dispatched", "{engine:?} {c}");
+        assert_eq!(c["category"]["code"], "public_facilities");
+        assert_eq!(c["grid"]["code"], "350781001001");
+        assert_eq!(c["unit"]["id"], "urban-management");
+        assert_eq!(c["location"]["via"], "place_name");
+        let case = id(&c);
+
+        // 签收 → 办理 → 延期 (requested by the unit, granted by the center) → 督办 → 反馈.
+        let (s, v) = act(&app, "justice", &case, json!({"action": "sign"})).await;
+        assert_eq!(s, 403, "another unit cannot sign: {v}");
+        ok(&app, "urban", &case, json!({"action": "sign"})).await;
+        ok(
+            &app,
+            "urban",
+            &case,
+            json!({"action": "start", "note": "已派维修班组"}),
+        )
+        .await;
+        let asked = ok(
+            &app,
+            "urban",
+            &case,
+            json!({"action": "request_extension", "hours": 24, "reason": "需更换电缆"}),
+        )
+        .await;
+        let granted = ok(
+            &app,
+            "sup",
+            &case,
+            json!({"action": "grant_extension", "note": "同意延期"}),
+        )
+        .await;
+        assert_ne!(asked["close_due"], granted["close_due"]);
+        assert_eq!(granted["flags"]["extension_requested"], false);
+        ok(
+            &app,
+            "sup",
+            &case,
+            json!({"action": "supervise", "note": "群众反映强烈，请加快"}),
+        )
+        .await;
+        ok(
+            &app,
+            "urban",
+            &case,
+            json!({"action": "reply", "note": "已更换电缆，路灯恢复"}),
+        )
+        .await;
+
+        // 回访 unsatisfied → 重办 to the same unit; then satisfied → 办结.
+        let redo = ok(
+            &app,
+            "op",
+            &case,
+            json!({"action": "follow_up", "satisfaction": "unsatisfied", "note": "只修好了一盏"}),
+        )
+        .await;
+        assert_eq!(redo["status"], "dispatched");
+        assert_eq!(redo["redo_count"], 1);
+        assert_eq!(redo["unit"]["id"], "urban-management");
+        ok(&app, "urban", &case, json!({"action": "sign"})).await;
+        ok(
+            &app,
+            "urban",
+            &case,
+            json!({"action": "reply", "note": "全部修复"}),
+        )
+        .await;
+        let (s, v) = act(&app, "op", &case, json!({"action": "close"})).await;
+        assert_eq!(s, 409, "no close before the follow-up: {v}");
+        assert_eq!(v["error"]["detail"]["status"], "replied");
+        ok(
+            &app,
+            "op",
+            &case,
+            json!({"action": "follow_up", "satisfaction": "satisfied", "note": "满意"}),
+        )
+        .await;
+        let closed = ok(&app, "op", &case, json!({"action": "close"})).await;
+        assert_eq!(closed["status"], "closed");
+        let (s, v) = act(
+            &app,
+            "disp",
+            &case,
+            json!({"action": "dispatch", "unit": "justice"}),
+        )
+        .await;
+        assert_eq!(s, 409, "{v}");
+        assert_eq!(v["error"]["code"], "illegal_transition");
+
+        let (s, detail) = app
+            .call("op", "GET", &format!("/api/v1/cases/{case}"), None)
+            .await;
+        assert_eq!(s, 200);
+        let kinds: Vec<&str> = detail["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "received",
+                "dispatched",
+                "signed",
+                "started",
+                "extension_requested",
+                "extension_granted",
+                "supervised",
+                "replied",
+                "redo",
+                "signed",
+                "replied",
+                "followed_up",
+                "closed"
+            ]
+        );
+        assert!(
+            detail["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .skip(2)
+                .all(|e| e["actor"]["name"].is_string())
+        );
+        assert_eq!(detail["caller"]["phone"], "13905991234");
+        let (_, masked) = app
+            .call("analyst", "GET", &format!("/api/v1/cases/{case}"), None)
+            .await;
+        assert_eq!(masked["caller"]["phone"], "139****1234");
+        assert_eq!(masked["caller"]["name"], "李*");
+
+        // 退单: the unit returns with a reason; the dispatcher re-dispatches elsewhere.
+        let d = create(
+            &app,
+            "op",
+            json!({"channel": "web", "content": "邻居为宅基地边界吵架，发生纠纷"}),
+        )
+        .await;
+        assert_eq!(d["unit"]["id"], "justice", "{d}");
+        let dcase = id(&d);
+        let (s, v) = act(&app, "justice", &dcase, json!({"action": "return"})).await;
+        assert_eq!(
+            (s, v["error"]["field"].as_str()),
+            (422, Some("reason")),
+            "{v}"
+        );
+        let r = ok(
+            &app,
+            "justice",
+            &dcase,
+            json!({"action": "return", "reason": "属城郊镇调解范围"}),
+        )
+        .await;
+        assert_eq!(r["status"], "returned");
+        let (s, _) = act(&app, "justice", &dcase, json!({"action": "sign"})).await;
+        assert_eq!(s, 403, "returned cases leave the unit");
+        let re = ok(
+            &app,
+            "disp",
+            &dcase,
+            json!({"action": "dispatch", "unit": "gov-350781100"}),
+        )
+        .await;
+        assert_eq!(re["status"], "dispatched");
+        assert_eq!(re["unit"]["id"], "gov-350781100");
+
+        // Police transfer: at intake by keyword, and by the operator from the queue.
+        let p = create(&app, "op", json!({"channel": "phone", "content": "莲塘村有人持刀抢劫，快来", "caller": {"phone": "13600001111"}})).await;
+        assert_eq!(p["status"], "transferred_police");
+        assert_eq!(p["classification"]["police"], true);
+        let q = create(
+            &app,
+            "op",
+            json!({"channel": "phone", "content": "请问这个怎么办"}),
+        )
+        .await;
+        assert_eq!(q["status"], "received");
+        let t = ok(
+            &app,
+            "op",
+            &id(&q),
+            json!({"action": "transfer_police", "note": "来电人称有人被困电梯受伤"}),
+        )
+        .await;
+        assert_eq!(t["status"], "transferred_police");
+        let db = app.db().await;
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE topic = 'police.transfer'")
+                .fetch_one(&db)
+                .await
+                .unwrap();
+        assert_eq!(n, 2, "{engine:?}: one outbox message per police transfer");
+
+        // Deadlines: a dispatched case whose 签收 deadline passed is marked by the job (1 s).
+        let late = create(
+            &app,
+            "op",
+            json!({"channel": "phone", "content": "城富社区路灯不亮"}),
+        )
+        .await;
+        assert_eq!(late["status"], "dispatched");
+        let past = chrono_ms() - 60_000;
+        sqlx::query("UPDATE cases SET sign_due = $1 WHERE public_id = $2")
+            .bind(past)
+            .bind(id(&late))
+            .execute(&db)
+            .await
+            .unwrap();
+        let mut flagged = Value::Null;
+        for _ in 0..50 {
+            let (_, v) = app
+                .call("disp", "GET", &format!("/api/v1/cases/{}", id(&late)), None)
+                .await;
+            if v["flags"]["overdue_sign"] == true {
+                flagged = v;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        assert_eq!(
+            flagged["flags"]["overdue_sign"], true,
+            "{engine:?}: the job did not mark the case"
+        );
+        let kinds: Vec<&str> = flagged["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            kinds.iter().filter(|k| **k == "overdue_sign").count(),
+            1,
+            "{kinds:?}"
+        );
+        let (_, list) = app
+            .call("disp", "GET", "/api/v1/cases?overdue=true", None)
+            .await;
+        assert_eq!(list["total"], 1, "{list}");
+        let (_, metrics) = app.call("", "GET", "/metrics", None).await;
+        let metrics = metrics.as_str().unwrap().to_string();
+        assert!(
+            metrics.contains("m110_job_runs_total{job=\"deadlines\"}"),
+            "{metrics}"
+        );
+        assert!(metrics.contains("m110_cases{status=\"closed\"} 1"));
+
+        // CTI screen pop: the caller's history.
+        let (s, v) = app
+            .call(
+                "op",
+                "POST",
+                "/api/v1/calls",
+                Some(&json!({"phone": "139-0599-1234"})),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["known"], true);
+        assert_eq!(v["history"][0]["id"], json!(case));
+        assert_eq!(v["open_cases"].as_array().unwrap().len(), 0);
+    }
+}
+
+fn chrono_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_requests_are_4xx_json_naming_the_field() {
+    for engine in engines() {
+        let app = Install::start(engine, &[]).await;
+        let db = app.db().await;
+        let count = || async {
+            let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM cases")
+                .fetch_one(&db)
+                .await
+                .unwrap();
+            n
+        };
+        let before = count().await;
+        for (body, status, field) in [
+            (json!({"channel": "fax", "content": "路灯"}), 422, "channel"),
+            (json!({"channel": "web", "content": ["x"]}), 422, "content"),
+            (
+                json!({"channel": "web", "content": "x", "urgent": true}),
+                422,
+                "urgent",
+            ),
+            (
+                json!({"channel": "web", "content": "x", "caller": {"phone": 138}}),
+                422,
+                "caller.phone",
+            ),
+            (
+                json!({"channel": "web", "content": "x", "caller": {"mobile": "138"}}),
+                422,
+                "caller.mobile",
+            ),
+            (
+                json!({"channel": "web", "content": "x", "location": {"lat": "north"}}),
+                422,
+                "location.lat",
+            ),
+            (
+                json!({"channel": "web", "content": "x", "location": {"lat": 27.3}}),
+                422,
+                "location.lon",
+            ),
+            (
+                json!({"channel": "web", "content": "x", "category": "nope"}),
+                422,
+                "category",
+            ),
+            (json!({"channel": "web", "content": ""}), 422, "content"),
+            (json!({"content": "x"}), 422, "channel"),
+            (json!("路灯坏了"), 422, "body"),
+        ] {
+            let (s, v) = app.call("op", "POST", "/api/v1/cases", Some(&body)).await;
+            assert_eq!(s, status, "{engine:?} {body} → {v}");
+            assert_eq!(v["error"]["field"], field, "{engine:?} {body} → {v}");
+            assert!(
+                v["error"]["message"]
+                    .as_str()
+                    .is_some_and(|m| !m.is_empty())
+            );
+        }
+        let (s, v) = app
+            .raw(
+                "op",
+                "/api/v1/cases",
+                "application/json",
+                b"{\"channel\": \"web\", \"content\": \"\xe8\xb7\xff\"}".to_vec(),
+            )
+            .await;
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (400, Some("invalid_utf8")),
+            "{v}"
+        );
+        let (s, v) = app
+            .raw(
+                "op",
+                "/api/v1/cases",
+                "application/json",
+                b"{\"channel\": \"web\",".to_vec(),
+            )
+            .await;
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (400, Some("malformed_json")),
+            "{v}"
+        );
+        let (s, v) = app
+            .raw(
+                "op",
+                "/api/v1/cases",
+                "application/x-www-form-urlencoded",
+                b"channel=web".to_vec(),
+            )
+            .await;
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (415, Some("unsupported_media_type"))
+        );
+        let huge =
+            serde_json::to_vec(&json!({"channel": "web", "content": "路".repeat(40_000)})).unwrap();
+        let (s, v) = app
+            .raw("op", "/api/v1/cases", "application/json", huge)
+            .await;
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (413, Some("body_too_large")),
+            "{v}"
+        );
+        let long = json!({"channel": "web", "content": "路".repeat(4001)});
+        let (s, v) = app.call("op", "POST", "/api/v1/cases", Some(&long)).await;
+        assert_eq!((s, v["error"]["field"].as_str()), (422, Some("content")));
+        // Actions: unknown action, wrong type, unknown case.
+        let (s, v) = app
+            .call(
+                "disp",
+                "POST",
+                "/api/v1/cases/MS350781-20000101-000001/actions",
+                Some(&json!({"action": "explode"})),
+            )
+            .await;
+        assert_eq!(
+            (s, v["error"]["field"].as_str()),
+            (422, Some("action")),
+            "{v}"
+        );
+        let (s, v) = app
+            .call(
+                "disp",
+                "POST",
+                "/api/v1/cases/MS350781-20000101-000001/actions",
+                Some(&json!({"action": "dispatch", "hours": "many"})),
+            )
+            .await;
+        assert_eq!(
+            (s, v["error"]["field"].as_str()),
+            (422, Some("hours")),
+            "{v}"
+        );
+        let (s, v) = app
+            .call(
+                "disp",
+                "POST",
+                "/api/v1/cases/nope/actions",
+                Some(&json!({"action": "sign"})),
+            )
+            .await;
+        assert_eq!(s, 404, "{v}");
+        let (s, v) = app.call("disp", "GET", "/api/v1/cases?page=0", None).await;
+        assert_eq!((s, v["error"]["field"].as_str()), (422, Some("page")));
+        let (s, v) = app.call("disp", "GET", "/api/v1/nothing-here", None).await;
+        assert_eq!((s, v["error"]["code"].as_str()), (404, Some("not_found")));
+        assert_eq!(
+            count().await,
+            before,
+            "{engine:?}: a bad request created a case"
+        );
+    }
+}
