@@ -24,7 +24,8 @@ use m110_runtime::provision::{
     BootstrapAdmin, ProvisionError, ProvisionMeta, ProvisionOutcome, provision,
 };
 use m110_runtime::store::{
-    ConnectOptions, Engine, Store, redact_url, resolve_database_url, sqlite_path,
+    ConnectOptions, Engine, Store, create_postgres_database_if_missing, redact_url,
+    resolve_database_url, sqlite_path,
 };
 use serde::Deserialize;
 
@@ -182,11 +183,19 @@ pub async fn provision_install(opts: &InstallOptions<'_>) -> anyhow::Result<Inst
                 None
             }
         }
-        Engine::Postgres => Some(
-            Store::connect_with(&url, &ConnectOptions::default())
+        Engine::Postgres => {
+            if create_postgres_database_if_missing(&url)
                 .await
-                .with_context(|| format!("connecting to {}", redact_url(&url)))?,
-        ),
+                .with_context(|| format!("connecting to {}", redact_url(&url)))?
+            {
+                tracing::info!(database = %redact_url(&url), "created PostgreSQL database");
+            }
+            Some(
+                Store::connect_with(&url, &ConnectOptions::default())
+                    .await
+                    .with_context(|| format!("connecting to {}", redact_url(&url)))?,
+            )
+        }
     };
     if let Some(store) = &existing_store
         && store.provision_state().await?.is_some()

@@ -256,3 +256,24 @@ fn region_hash_tracks_the_model() {
     b.grid_units[0].name.push('x');
     assert_ne!(region_sha256(&a), region_sha256(&b));
 }
+
+#[tokio::test]
+async fn concurrent_provisions_create_once() {
+    for engine in test_engines() {
+        let db = TestDb::new(engine).await;
+        let region = fixture_region();
+        let m = meta(None);
+        let (a, b) = tokio::join!(
+            provision(&db.store, &region, &m),
+            provision(&db.store, &region, &m)
+        );
+        let mut outcomes = vec![a.unwrap(), b.unwrap()];
+        outcomes.sort_by_key(|o| *o == ProvisionOutcome::Unchanged);
+        assert_eq!(
+            outcomes,
+            vec![ProvisionOutcome::Created, ProvisionOutcome::Unchanged],
+            "{engine:?}"
+        );
+        assert_eq!(db.store.load_region().await.unwrap(), region);
+    }
+}

@@ -462,6 +462,8 @@ pub struct Created {
     pub service_request_id: String,
     pub service_notice: Option<String>,
     pub account_id: Option<String>,
+    /// Also handed out so `GET tokens/{token}` works for clients that track tokens.
+    pub token: Option<String>,
 }
 
 impl Created {
@@ -470,11 +472,11 @@ impl Created {
             .field("service_request_id", self.service_request_id.as_str())
             .field("service_notice", self.service_notice.clone())
             .field("account_id", self.account_id.clone())
+            .field("token", self.token.clone())
     }
 }
 
-/// `GET tokens/{token}`: requests are created synchronously, so a token is the request id
-/// itself and resolves to it.
+/// `GET tokens/{token}`: the request a token stands for.
 pub fn token_response(service_request_id: &str, token: &str) -> Node {
     Node::List(vec![
         Node::object()
