@@ -147,6 +147,7 @@ async fn open311_round_trips_filters_and_errors() {
         discovery_and_services(&c).await;
         let ids = submit_and_read_back(&c, &key).await;
         filters(&c, &ids).await;
+        police_transfer(&c, &key).await;
         errors(&c, &key, &analyst_key).await;
         eprintln!("open311 suite passed on {engine:?}");
     }
@@ -413,6 +414,56 @@ async fn filters(c: &Client, ids: &[String]) {
     let (status, xml) = c.get_xml("servicerequestupdates.xml").await;
     assert_eq!(status, 200);
     assert_eq!(xml_root(&xml), "service_request_updates");
+}
+
+/// An emergency sent through Open311 goes to police dispatch and reads as closed.
+async fn police_transfer(c: &Client, key: &str) {
+    let (status, body) = c
+        .post(
+            "requests.json",
+            &[
+                ("api_key", key),
+                ("service_code", "roads"),
+                ("address_string", "熙春路口"),
+                ("description", "路口有人持刀抢劫，快来人"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let created: Value = serde_json::from_str(&body).unwrap();
+    let id = created[0]["service_request_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        created[0]["service_notice"]
+            .as_str()
+            .unwrap()
+            .contains("110"),
+        "{created}"
+    );
+    let (_, r) = c.get_json(&format!("requests/{id}.json")).await;
+    assert_eq!(r[0]["status"], "closed", "{r}");
+    assert!(
+        r[0]["status_notes"].as_str().unwrap().contains("公安110"),
+        "{r}"
+    );
+    let (_, closed) = c.get_json("requests.json?status=closed").await;
+    assert!(
+        closed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["service_request_id"] == id.as_str())
+    );
+    let (_, open) = c.get_json("requests.json?status=open").await;
+    assert!(
+        !open
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["service_request_id"] == id.as_str())
+    );
 }
 
 async fn errors(c: &Client, key: &str, analyst_key: &str) {
