@@ -147,6 +147,7 @@ async fn open311_round_trips_filters_and_errors() {
         discovery_and_services(&c).await;
         let ids = submit_and_read_back(&c, &key).await;
         filters(&c, &ids).await;
+        police_transfer(&c, &key).await;
         errors(&c, &key, &analyst_key).await;
         eprintln!("open311 suite passed on {engine:?}");
     }
@@ -415,6 +416,56 @@ async fn filters(c: &Client, ids: &[String]) {
     assert_eq!(xml_root(&xml), "service_request_updates");
 }
 
+/// An emergency sent through Open311 goes to police dispatch and reads as closed.
+async fn police_transfer(c: &Client, key: &str) {
+    let (status, body) = c
+        .post(
+            "requests.json",
+            &[
+                ("api_key", key),
+                ("service_code", "roads"),
+                ("address_string", "熙春路口"),
+                ("description", "路口有人持刀抢劫，快来人"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let created: Value = serde_json::from_str(&body).unwrap();
+    let id = created[0]["service_request_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        created[0]["service_notice"]
+            .as_str()
+            .unwrap()
+            .contains("110"),
+        "{created}"
+    );
+    let (_, r) = c.get_json(&format!("requests/{id}.json")).await;
+    assert_eq!(r[0]["status"], "closed", "{r}");
+    assert!(
+        r[0]["status_notes"].as_str().unwrap().contains("公安110"),
+        "{r}"
+    );
+    let (_, closed) = c.get_json("requests.json?status=closed").await;
+    assert!(
+        closed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["service_request_id"] == id.as_str())
+    );
+    let (_, open) = c.get_json("requests.json?status=open").await;
+    assert!(
+        !open
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["service_request_id"] == id.as_str())
+    );
+}
+
 async fn errors(c: &Client, key: &str, analyst_key: &str) {
     fn ok_form(api_key: &str) -> Vec<(&str, &str)> {
         vec![
@@ -583,4 +634,132 @@ async fn errors(c: &Client, key: &str, analyst_key: &str) {
     assert_json_error(status, &body, 400, "status");
     let (status, body) = c.get_xml("requests.xml?page_size=5000").await;
     assert_xml_error(status, &body, 400, "page_size");
+}
+
+/// The corrected community Swagger description, as JSON.
+fn swagger() -> Value {
+    let path = m110_e2e::workspace_root().join("tests/data/open311/georeport_v2.swagger.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    serde_yaml::from_str(&text).unwrap()
+}
+
+/// Checks `value` against swagger definition `name`: required fields present and non-null,
+/// documented fields of the documented type (null allowed for optional ones), enums respected,
+/// `$ref` arrays checked item by item. Returns the problems found.
+fn conform(sw: &Value, name: &str, value: &Value, at: &str) -> Vec<String> {
+    let def = &sw["definitions"][name];
+    assert!(def.is_object(), "no definition {name}");
+    let mut problems = Vec::new();
+    let Some(obj) = value.as_object() else {
+        return vec![format!("{at}: {name} is not an object: {value}")];
+    };
+    for req in def["required"].as_array().into_iter().flatten() {
+        let key = req.as_str().unwrap();
+        if obj.get(key).is_none_or(Value::is_null) {
+            problems.push(format!("{at}.{key}: required by {name}, missing"));
+        }
+    }
+    for (key, schema) in def["properties"].as_object().unwrap() {
+        let Some(v) = obj.get(key).filter(|v| !v.is_null()) else {
+            continue;
+        };
+        let ok = match schema["type"].as_str() {
+            Some("string") => v.is_string(),
+            Some("boolean") => v.is_boolean(),
+            Some("number") => v.is_number(),
+            Some("integer") => v.is_i64() || v.is_u64(),
+            Some("array") => v.is_array(),
+            _ => true,
+        };
+        if !ok {
+            problems.push(format!("{at}.{key}: expected {}, got {v}", schema["type"]));
+            continue;
+        }
+        if let Some(allowed) = schema["enum"].as_array()
+            && !allowed.contains(v)
+        {
+            problems.push(format!("{at}.{key}: {v} not in {allowed:?}"));
+        }
+        if let Some(r) = schema["items"]["$ref"].as_str() {
+            let item = r.trim_start_matches("#/definitions/");
+            for (i, x) in v.as_array().unwrap().iter().enumerate() {
+                problems.extend(conform(sw, item, x, &format!("{at}.{key}[{i}]")));
+            }
+        }
+    }
+    problems
+}
+
+fn conform_all(sw: &Value, name: &str, list: &Value, at: &str) {
+    let items = list
+        .as_array()
+        .unwrap_or_else(|| panic!("{at}: not an array: {list}"));
+    assert!(!items.is_empty(), "{at}: empty");
+    let problems: Vec<String> = items
+        .iter()
+        .enumerate()
+        .flat_map(|(i, x)| conform(sw, name, x, &format!("{at}[{i}]")))
+        .collect();
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[tokio::test]
+async fn responses_match_the_corrected_georeport_swagger() {
+    let sw = swagger();
+    // Every documented path is served.
+    let paths: Vec<&String> = sw["paths"].as_object().unwrap().keys().collect();
+    for p in [
+        "/requests.{response_format}",
+        "/requests/{service_request_id}.{response_format}",
+        "/services.{response_format}",
+        "/services/{service_code}.{response_format}",
+        "/tokens/{token_id}.{response_format}",
+    ] {
+        assert!(
+            paths.iter().any(|x| x.as_str() == p),
+            "{p} not in {paths:?}"
+        );
+    }
+    // The checker itself catches a wrong type, a missing required field and a bad enum.
+    let bad = serde_json::json!({"service_code": 7, "type": "sometimes", "metadata": "yes"});
+    assert_eq!(conform(&sw, "Service", &bad, "bad").len(), 4, "{bad}");
+    for engine in engines() {
+        let mut install = Install::provision(engine, "shaowu").await;
+        let key = install.token("swagger-app", "operator");
+        let c = Client {
+            http: reqwest::Client::new(),
+            base: install.serve(),
+        };
+        let (_, services) = c.get_json("services.json").await;
+        conform_all(&sw, "Service", &services, "services");
+        let (_, def) = c.get_json("services/roads.json").await;
+        let problems = conform(&sw, "ServiceDefinition", &def, "services/roads");
+        assert!(problems.is_empty(), "{problems:#?}");
+
+        let (status, created) = c
+            .post(
+                "requests.json",
+                &[
+                    ("api_key", key.as_str()),
+                    ("service_code", "roads"),
+                    ("lat", "27.3403"),
+                    ("long", "117.4925"),
+                    ("description", "路面坑洼"),
+                ],
+            )
+            .await;
+        assert_eq!(status, 200, "{created}");
+        let created: Value = serde_json::from_str(&created).unwrap();
+        conform_all(&sw, "RequestResponse", &created, "POST requests");
+        let id = created[0]["service_request_id"].as_str().unwrap();
+        let token = created[0]["token"].as_str().unwrap();
+
+        let (_, list) = c.get_json("requests.json").await;
+        conform_all(&sw, "Request", &list, "requests");
+        let (_, one) = c.get_json(&format!("requests/{id}.json")).await;
+        conform_all(&sw, "Request", &one, "requests/{id}");
+        let (_, t) = c.get_json(&format!("tokens/{token}.json")).await;
+        conform_all(&sw, "TokenResponse", &t, "tokens/{token}");
+        eprintln!("swagger conformance passed on {engine:?}");
+    }
 }
