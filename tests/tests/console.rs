@@ -333,3 +333,250 @@ async fn queue_updates_live_and_deadlines_turn_red() {
     assert!(b.text(&format!("{row} .due")).await.contains("超时"));
     b.screenshot("11-queue-overdue").await;
 }
+
+/// Typical requests (no police words), so the classifier and routing spread them like a real
+/// month: facilities, environment, roads, housing, assistance, disputes, services.
+const SAMPLES: &[&str] = &[
+    "小区门口路灯不亮已经一周了，晚上出行不便",
+    "楼下井盖松动，车辆经过声音很大",
+    "村里停水两天了，什么时候恢复供水",
+    "垃圾桶满了没人清运，气味很臭",
+    "附近工地夜间施工噪音扰民，影响休息",
+    "河道里有人排污，水质发黑有异味",
+    "村道被水毁，路面坑洼严重，车辆难以通行",
+    "乡道边的护栏损坏，存在安全隐患",
+    "老旧小区外墙脱落，担心砸到行人",
+    "楼顶漏水，物业一直不处理",
+    "家里独居老人需要上门照护服务",
+    "咨询低保申请需要准备哪些材料",
+    "邻里因宅基地边界发生纠纷，请求调解",
+    "承包地毛竹林权纠纷，双方争执不下",
+    "想找家政阿姨做保洁，有推荐的吗",
+    "家里水管漏水需要维修师傅上门",
+    "窗口工作人员态度差，办事拖拉",
+    "医保报销流程咨询",
+    "公园健身器材损坏，请尽快维修",
+    "街边油烟扰民，餐馆没有安装净化设备",
+];
+
+/// Rewrites `docs/screenshots/{dashboard,case}.png` from an install holding a few hundred
+/// cases made through the real intake and lifecycle APIs and spread over the last 30 days.
+/// Ignored by default because it writes into the repository:
+/// `cargo test -p m110-e2e --test console -- --ignored regenerate_docs_screenshots`.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "rewrites docs/screenshots; run on purpose"]
+async fn regenerate_docs_screenshots() {
+    use sqlx::Connection;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let install = install(tmp.path());
+    let db_url = format!("sqlite://{}", install.join("m110.db").display());
+    let mut db = sqlx::SqliteConnection::connect(&db_url).await.unwrap();
+    let grids: Vec<(String,)> =
+        sqlx::query_as("SELECT code FROM grid_units WHERE tier = 2 ORDER BY code")
+            .fetch_all(&mut db)
+            .await
+            .unwrap();
+    drop(db);
+
+    let server = Server::start(&install, &[]);
+    let base = server.base.clone();
+    let api = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let r = api
+        .post(format!("{base}/api/v1/login"))
+        .json(&json!({"name": "sup1", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    // A small deterministic generator (no rand dependency needed for a fixture).
+    let mut seed: u64 = 0x2026_1129;
+    let mut next = move |n: u64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % n
+    };
+    let total = 320;
+    let mut ids = Vec::new();
+    for i in 0..total {
+        // Busier towns: the first grid units (the city streets) get more requests.
+        let g = if next(3) == 0 {
+            next(grids.len() as u64)
+        } else {
+            next((grids.len() / 4).max(1) as u64)
+        } as usize;
+        let content = SAMPLES[next(SAMPLES.len() as u64) as usize];
+        let phone = format!("139{:08}", 5990000 + next(400));
+        let surname = ["张", "李", "王", "陈", "刘", "黄"][next(6) as usize];
+        let name = format!("{surname}女士");
+        let body = json!({
+            "channel": if i % 7 == 0 { "grid" } else { "phone" },
+            "content": content,
+            "caller": {"phone": phone, "name": name},
+            "location": {"grid_code": grids[g].0},
+        });
+        let resp: Value = api
+            .post(format!("{base}/api/v1/cases"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = resp["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{resp}"))
+            .to_string();
+        ids.push((id, resp["status"].as_str().unwrap_or("").to_string()));
+    }
+    // Move most of them along the lifecycle; the supervisor account is an admin-free center
+    // role, so unit steps go through an admin added for the fixture.
+    let admin = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let mut cmd = Command::new(bin("m110"));
+    cmd.args(["user", "add", "--install"])
+        .arg(&install)
+        .args([
+            "--name",
+            "fixture-admin",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+    assert!(child.wait().unwrap().success());
+    assert!(
+        admin
+            .post(format!("{base}/api/v1/login"))
+            .json(&json!({"name": "fixture-admin", "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .is_success()
+    );
+    let act = |id: &str, body: Value| {
+        let admin = admin.clone();
+        let url = format!("{base}/api/v1/cases/{id}/actions");
+        async move {
+            let r = admin.post(url).json(&body).send().await.unwrap();
+            let ok = r.status().is_success();
+            let v: Value = r.json().await.unwrap();
+            assert!(ok, "{body}: {v}");
+        }
+    };
+    for (id, status) in &ids {
+        if status == "received" {
+            if next(4) == 0 {
+                continue;
+            }
+            act(id, json!({"action": "dispatch", "unit": "urban-management", "category": "public_facilities"})).await;
+        } else if status != "dispatched" {
+            continue;
+        }
+        let stage = next(100);
+        if stage < 12 {
+            continue;
+        }
+        act(id, json!({"action": "sign"})).await;
+        if stage < 25 {
+            continue;
+        }
+        act(id, json!({"action": "start"})).await;
+        if stage < 38 {
+            continue;
+        }
+        act(
+            id,
+            json!({"action": "reply", "note": "已到现场处理完毕，问题已解决"}),
+        )
+        .await;
+        if stage < 48 {
+            continue;
+        }
+        let sat = [
+            "satisfied",
+            "satisfied",
+            "satisfied",
+            "mostly_satisfied",
+            "unsatisfied",
+        ][next(5) as usize];
+        act(
+            id,
+            json!({"action": "follow_up", "satisfaction": sat, "note": "回访群众"}),
+        )
+        .await;
+        if sat != "unsatisfied" && stage >= 55 {
+            act(id, json!({"action": "close"})).await;
+        }
+    }
+    drop(server);
+
+    // Spread the month: shift cases back by up to 29 days, more recently more often, so the
+    // trend rises like a center getting known. Timelines are append-only (a trigger guards
+    // them), so only cases whose id is above 20 move; the case page shot uses an unmoved one.
+    let mut db = sqlx::SqliteConnection::connect(&db_url).await.unwrap();
+    let rows: Vec<(i64,)> = sqlx::query_as("SELECT id FROM cases ORDER BY id")
+        .fetch_all(&mut db)
+        .await
+        .unwrap();
+    for (id,) in rows.into_iter().filter(|(id,)| *id > 20) {
+        let day = next(30).min(next(30)); // skewed towards today
+        let shift = (day as i64) * 86_400_000 + next(8 * 3600) as i64 * 1000;
+        sqlx::query(
+            "UPDATE cases SET created_at = created_at - $1, updated_at = updated_at - $1, \
+             dispatched_at = dispatched_at - $1, signed_at = signed_at - $1, \
+             replied_at = replied_at - $1, closed_at = closed_at - $1, \
+             sign_due = sign_due - $1, close_due = close_due - $1 WHERE id = $2",
+        )
+        .bind(shift)
+        .bind(id)
+        .execute(&mut db)
+        .await
+        .unwrap();
+    }
+    drop(db);
+
+    // Serve again (the deadline job marks what the shift made overdue) and take the pictures.
+    let server = Server::start(&install, &["--deadline-scan-seconds", "1"]);
+    let base = server.base.clone();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let b = Browser::start().await;
+    login(&b, &base, "sup1").await;
+    b.set_window(1440, 1380).await;
+    b.goto(&format!("{base}/console/dashboard")).await;
+    b.find("svg.chart-map").await;
+    let shots = workspace_root().join("docs/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let png = b.screenshot("dashboard").await;
+    std::fs::copy(&png, shots.join("dashboard.png")).unwrap();
+
+    // The case page of a closed case with its whole timeline.
+    let mut db = sqlx::SqliteConnection::connect(&db_url).await.unwrap();
+    let (public_id,): (String,) = sqlx::query_as(
+        "SELECT public_id FROM cases WHERE status = 'closed' AND caller_id IS NOT NULL \
+         AND id <= 20 ORDER BY id LIMIT 1",
+    )
+    .fetch_one(&mut db)
+    .await
+    .unwrap();
+    b.set_window(1440, 1100).await;
+    b.goto(&format!("{base}/console/cases/{public_id}")).await;
+    b.find("#timeline").await;
+    let png = b.screenshot("case").await;
+    std::fs::copy(&png, shots.join("case.png")).unwrap();
+    // And the center's overdue queue, for the README.
+    b.goto(&format!("{base}/console/queue?view=overdue")).await;
+    b.find("#queue").await;
+    b.screenshot("queue-overdue").await;
+}

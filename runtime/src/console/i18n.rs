@@ -241,6 +241,11 @@ static CATALOG: &[(&str, &str, &str)] = &[
         "每万人诉求数",
         "Cases per 10,000 residents",
     ),
+    (
+        "dash.map_legend_count",
+        "诉求数（近30天）",
+        "Cases (last 30 days)",
+    ),
     ("dash.open", "在办", "Open"),
     ("dash.overdue", "超时", "Overdue"),
     ("dash.satisfaction", "满意率", "Satisfaction"),

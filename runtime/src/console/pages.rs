@@ -797,20 +797,16 @@ async fn render_case(
         Err(e) => return store_error_page(user, e),
     };
     let now = now_ms();
-    let due = |d: Option<i64>, running: bool| -> Option<String> {
-        d.map(|d| {
-            if running {
-                format!(
-                    "{} · {}",
-                    i18n::format_time(d),
-                    i18n::time_left(lang, d, now).0
-                )
-            } else {
-                i18n::format_time(d)
-            }
-        })
-    };
+    let due = |d: Option<i64>| d.map(i18n::format_time);
     let st = Status::parse(&row.status);
+    let operator = match row.operator_id {
+        Some(uid) => match state.store.user(uid).await {
+            Ok(u) => u.name,
+            Err(StoreError::NotFound) => format!("#{uid}"),
+            Err(e) => return store_error_page(user, e),
+        },
+        None => "—".into(),
+    };
     let phone = row.caller_phone.as_deref().map(|ph| {
         if reveal {
             ph.to_string()
@@ -896,11 +892,11 @@ async fn render_case(
             "caller_name": name.unwrap_or_else(|| "—".into()),
             "caller_phone": phone.unwrap_or_default(),
             "unit": unit_name(state, row.unit_id.as_deref()),
-            "operator": row.operator_id.map(|o| format!("#{o}")).unwrap_or_else(|| "—".into()),
+            "operator": operator,
             "created": row.created_at,
-            "sign_due": due(row.sign_due, st == Some(Status::Dispatched)),
+            "sign_due": due(row.sign_due),
             "sign_due_ms": if st == Some(Status::Dispatched) { row.sign_due } else { None },
-            "close_due": due(row.close_due, st.is_some_and(|s| s.awaits_close())),
+            "close_due": due(row.close_due),
             "close_due_ms": if st.is_some_and(|s| s.awaits_close()) { row.close_due } else { None },
             "satisfaction": row.satisfaction,
             "supervised": row.supervised != 0,
@@ -1498,7 +1494,7 @@ pub async fn dashboard(State(state): State<AppState>, user: ConsoleUser) -> Resp
     let data = merge_maps([
         minijinja::context! {
             trend => templates::safe(svg::trend_line(lang.t("dash.trend"), &points, empty)),
-            map => templates::safe(svg::grid_map(lang.t("dash.map"), &map_units, lang.t("dash.map_legend"), empty)),
+            map => templates::safe(svg::grid_map(lang.t("dash.map"), &map_units, lang.t("dash.map_legend"), lang.t("dash.map_legend_count"), empty)),
             by_category => templates::safe(svg::bar_chart(lang.t("dash.by_category"), &cat_bars, empty)),
             by_township => templates::safe(svg::bar_chart(lang.t("dash.by_township"), &town_bars, empty)),
         },
