@@ -796,7 +796,6 @@ async fn render_case(
         Ok(e) => e,
         Err(e) => return store_error_page(user, e),
     };
-    let now = now_ms();
     let due = |d: Option<i64>| d.map(i18n::format_time);
     let st = Status::parse(&row.status);
     let operator = match row.operator_id {
