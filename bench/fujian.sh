@@ -23,7 +23,8 @@ trap 'rm -rf "$work"' EXIT
 
 total_s=0
 max_rss_kb=0
-printf '%-34s %10s %12s %6s\n' "stage" "wall (s)" "peak RSS (MB)" "exit"
+total_cpu=0
+printf '%-34s %9s %9s %14s %5s\n' "stage" "wall (s)" "cpu (s)" "peak RSS (MB)" "exit"
 
 # Runs one stage under /usr/bin/time -v; stdout goes to $work/<label>.out.
 stage() {
@@ -34,8 +35,11 @@ stage() {
   wall="$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$work/time.txt" \
     | awk -F: '{ if (NF == 3) print $1*3600 + $2*60 + $3; else print $1*60 + $2 }')"
   rss="$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time.txt")"
-  printf '%-34s %10.2f %12.1f %6s\n' "$label" "$wall" "$(echo "$rss / 1024" | bc -l)" "$ok"
+  # User + system CPU: what the stage costs when the machine is not shared.
+  cpu="$(awk -F': ' '/(User|System) time \(seconds\)/ {s += $2} END {print s}' "$work/time.txt")"
+  printf '%-34s %9.2f %9.2f %14.1f %5s\n' "$label" "$wall" "$cpu" "$(echo "$rss / 1024" | bc -l)" "$ok"
   total_s="$(echo "$total_s + $wall" | bc -l)"
+  total_cpu="$(echo "$total_cpu + $cpu" | bc -l)"
   if [ "$rss" -gt "$max_rss_kb" ]; then max_rss_kb="$rss"; fi
   if [ "$ok" -ne 0 ]; then
     echo "stage $label failed (exit $ok):" >&2
@@ -51,7 +55,7 @@ stage "validate-fujian" "$m110" validate "$work/fujian.yaml"
 stage "plan-fujian (json)" "$m110" plan "$work/fujian.yaml" --format json
 stage "generate-fujian" "$m110" generate "$work/fujian.yaml" -o "$work/kit"
 
-printf '%-34s %10.2f %12.1f\n' "total (sum) / max" "$total_s" "$(echo "$max_rss_kb / 1024" | bc -l)"
+printf '%-34s %9.2f %9.2f %14.1f\n' "total (sum) / max RSS" "$total_s" "$total_cpu" "$(echo "$max_rss_kb / 1024" | bc -l)"
 echo
 python3 - "$work" <<'PY'
 import json, os, sys
@@ -65,4 +69,5 @@ print(f"staffing: {s['peak_calls_per_hour']:.0f} calls/h peak -> {s['agents']} a
 size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(os.path.join(work, "kit")) for f in fs)
 print(f"generated: {size / 1e6:.1f} MB in {sum(len(fs) for _, _, fs in os.walk(os.path.join(work, 'kit')))} files")
 PY
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (wall times stretch when other jobs share the cores)"
 echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(awk '/MemTotal/ {printf "%.1f GB", $2/1048576}' /proc/meminfo)"

@@ -211,6 +211,8 @@ struct Context {
     tiers: Vec<TierCtx>,
     lower_tiers: Vec<TierCtx>,
     tier1_name: String,
+    /// Tier names from the most specific scope up, e.g. "网格 > 村/社区 > 乡镇/街道 > 全域".
+    scope_order: String,
     top_units: Vec<TopUnitCtx>,
     unit_groups: Vec<UnitGroupCtx>,
     categories: Vec<CategoryCtx>,
@@ -641,6 +643,13 @@ impl Context {
                 languages: region.service_center.languages.join(", "),
             },
             lower_tiers: tiers.iter().skip(1).cloned().collect(),
+            scope_order: tiers
+                .iter()
+                .rev()
+                .map(|t| t.name.as_str())
+                .chain(["全域"])
+                .collect::<Vec<_>>()
+                .join(" > "),
             tiers,
             tier1_name,
             top_units,
