@@ -323,9 +323,36 @@ async fn changed_profile_is_refused_and_users_and_tokens_can_be_added() {
         let token = stdout.lines().last().unwrap().trim().to_string();
         assert!(token.starts_with("m110_") && token.len() == 69, "{stdout}");
 
+        // A lost password is reset from the command line.
+        let mut child = Command::new(bin("m110"))
+            .args(["user", "password", "--install"])
+            .arg(&install)
+            .args(&db_args)
+            .args(["--name", "op1", "--password-stdin"])
+            .env_remove("M110_DATABASE_URL")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"operator-password-2\n")
+            .unwrap();
+        let reset = child.wait_with_output().unwrap();
+        assert!(reset.status.success(), "{}", text(&reset));
+
         let store = t.store().await;
+        assert!(
+            store
+                .authenticate_password("op1", "operator-password-1")
+                .await
+                .is_err()
+        );
         let op = store
-            .authenticate_password("op1", "operator-password-1")
+            .authenticate_password("op1", "operator-password-2")
             .await
             .unwrap();
         assert_eq!(op.role.as_str(), "operator");

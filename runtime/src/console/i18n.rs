@@ -198,6 +198,7 @@ static CATALOG: &[(&str, &str, &str)] = &[
     ("case.create", "创建工单", "Create case"),
     ("case.created", "受理时间", "Received"),
     ("case.details", "工单信息", "Case details"),
+    ("case.extension_hours", "延期小时数", "Extra hours"),
     ("case.grid", "网格", "Grid unit"),
     ("case.id", "工单号", "Case no."),
     ("case.new", "新建工单", "New case"),
@@ -268,6 +269,25 @@ static CATALOG: &[(&str, &str, &str)] = &[
     ),
     ("error.not_found", "未找到", "Not found"),
     ("error.title", "出错了", "Something went wrong"),
+    ("household.dibao", "低保户", "Dibao household"),
+    ("household.disabled", "残疾人", "Person with disability"),
+    (
+        "household.elderly_alone",
+        "独居老人",
+        "Elderly living alone",
+    ),
+    ("household.entitled", "优抚对象", "Entitled group"),
+    (
+        "household.extreme_poverty",
+        "特困人员",
+        "Extreme-poverty support",
+    ),
+    (
+        "household.left_behind_child",
+        "留守儿童",
+        "Left-behind child",
+    ),
+    ("household.other", "其他困难群体", "Other vulnerable"),
     ("lang.switch", "English", "中文"),
     (
         "login.failed",

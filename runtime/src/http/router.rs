@@ -29,6 +29,7 @@ pub fn router(state: AppState) -> Router {
         .merge(super::auth::router())
         .merge(super::cases::router())
         .merge(super::calls::router())
+        .merge(crate::console::router())
         .merge(super::directories::router())
         .merge(super::households::router())
         .merge(crate::open311::router())
