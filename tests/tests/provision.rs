@@ -249,6 +249,72 @@ async fn provision_killed_part_way_leaves_no_half_made_database() {
 }
 
 #[tokio::test]
+async fn provision_sigkilled_at_any_moment_is_all_or_nothing() {
+    // The largest example profile takes longest, widening the window for the kill.
+    let profile = example_profiles()
+        .into_iter()
+        .max_by_key(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
+        .unwrap();
+    for engine in engines() {
+        for delay_ms in [50u64, 400, 1500] {
+            let t = Target::new(engine).await;
+            let mut child = t.provision_cmd(&profile).spawn().unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+            let _ = child.kill(); // SIGKILL; it may already have finished
+            let _ = child.wait();
+            // Whatever the timing: either no provisioned database, or a complete one.
+            let complete = match engine {
+                Engine::Sqlite => t.install().join("m110.db").exists(),
+                Engine::Postgres => {
+                    let store = t.store().await;
+                    let (tables,): (i64,) = sqlx::query_as(
+                        "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'region'",
+                    )
+                    .fetch_one(store.pool())
+                    .await
+                    .unwrap();
+                    // Killed before the migrations committed: nothing at all.
+                    let done = tables > 0 && store.provision_state().await.unwrap().is_some();
+                    if tables > 0 && !done {
+                        // Migrated tables, but not one region row.
+                        let (counts, settings) = snapshot(&store).await;
+                        assert!(counts.iter().all(|&n| n == 0), "{delay_ms}ms: {counts:?}");
+                        assert!(settings.is_empty());
+                    }
+                    store.close().await;
+                    done
+                }
+            };
+            eprintln!(
+                "{engine:?}: killed after {delay_ms} ms → {}",
+                if complete { "complete" } else { "nothing" }
+            );
+            if complete {
+                let store = t.store().await;
+                let region = store.load_region().await.unwrap();
+                assert!(!region.grid_units.is_empty());
+                let (users,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
+                    .fetch_one(store.pool())
+                    .await
+                    .unwrap();
+                assert_eq!(users, 1, "the admin commits with the region");
+                store.close().await;
+            }
+            // A re-run always ends provisioned.
+            let out = t.provision(&profile);
+            assert!(
+                out.status.success(),
+                "{engine:?} {delay_ms}ms: {}",
+                text(&out)
+            );
+            let store = t.store().await;
+            assert!(store.provision_state().await.unwrap().is_some());
+            store.close().await;
+        }
+    }
+}
+
+#[tokio::test]
 async fn changed_profile_is_refused_and_users_and_tokens_can_be_added() {
     let profile = example_profiles().remove(0);
     for engine in engines() {
