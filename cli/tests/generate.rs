@@ -362,3 +362,21 @@ fn cli_handles_every_example_profile() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The generated `m110d.yaml` is read by the runtime's own config loader (which rejects unknown
+/// keys): the kit and m110d agree on the file.
+#[test]
+fn runtime_reads_the_generated_config() {
+    use m110_runtime::config::{Config, LogFormat, Overrides};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("install");
+    generate::write(&dir, &render(), false).unwrap();
+    let c = Config::load_with_env(&dir, Overrides::default(), &Default::default()).unwrap();
+    assert_eq!(c.region.as_deref(), Some("350781"));
+    assert_eq!(c.listen, "127.0.0.1:8110");
+    assert_eq!(c.log_format, LogFormat::Text);
+    // The relative SQLite URL resolves inside the install directory.
+    assert!(c.database.starts_with("sqlite://"), "{}", c.database);
+    assert!(c.database.contains("install"), "{}", c.database);
+    assert!(c.database.ends_with("m110.db"), "{}", c.database);
+}
