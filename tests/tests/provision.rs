@@ -339,6 +339,27 @@ async fn changed_profile_is_refused_and_users_and_tokens_can_be_added() {
             text(&refused)
         );
 
+        // A directory the kit did not make is refused (exit 1) and left as it was.
+        let foreign = t.dir.path().join("foreign");
+        std::fs::create_dir_all(&foreign).unwrap();
+        std::fs::write(foreign.join("notes.txt"), "mine").unwrap();
+        let out = Command::new(bin("m110"))
+            .arg("provision")
+            .arg(&profile)
+            .arg("--install")
+            .arg(&foreign)
+            .args(
+                t.pg.as_ref()
+                    .map(|pg| vec!["--database".to_string(), pg.url.clone()])
+                    .unwrap_or_default(),
+            )
+            .env_remove("M110_DATABASE_URL")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        let left: Vec<_> = std::fs::read_dir(&foreign).unwrap().collect();
+        assert_eq!(left.len(), 1, "foreign directory untouched");
+
         let install = t.install();
         let db_args: Vec<String> = match &t.pg {
             Some(pg) => vec!["--database".into(), pg.url.clone()],
