@@ -17,13 +17,17 @@ use serde::Serialize;
 /// Why staffing could not be computed from the given inputs.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum StaffingError {
-    #[error("staffing input `{field}` = {value} is out of range ({expected})")]
+    #[error(
+        "坐席测算参数超出范围 / staffing input `{field}` = {value} is out of range ({expected})"
+    )]
     OutOfRange {
         field: &'static str,
         value: f64,
         expected: &'static str,
     },
-    #[error("no agent count up to {max} reaches the service-level target {target}")]
+    #[error(
+        "{max} 个坐席以内达不到服务水平目标 / no agent count up to {max} reaches the service-level target {target}"
+    )]
     Unreachable { max: u32, target: f64 },
 }
 

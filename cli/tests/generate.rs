@@ -323,3 +323,60 @@ fn a_directory_entry_linked_to_a_unit_is_one_row() {
     ));
     assert!(rows[0].contains("家政服务资质 A"));
 }
+
+/// The example profiles shipped in `profiles/` all plan, generate and compare.
+#[test]
+fn cli_handles_every_example_profile() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../profiles");
+    let mut profiles: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    profiles.sort();
+    assert!(
+        !profiles.is_empty(),
+        "no example profiles in {}",
+        dir.display()
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    for (i, p) in profiles.iter().enumerate() {
+        let out_dir = tmp.path().join(i.to_string());
+        let out = common::m110(args!["generate", p, "-o", out_dir]);
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            p.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out_dir.join("handbook.md").is_file());
+        let out = common::m110(args!["plan", p, "--format", "json"]);
+        assert!(out.status.success(), "{}", p.display());
+    }
+    let mut cmd: Vec<&std::ffi::OsStr> = vec!["compare".as_ref()];
+    cmd.extend(profiles.iter().map(|p| p.as_os_str()));
+    let out = common::m110(&cmd);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The generated `m110d.yaml` is read by the runtime's own config loader (which rejects unknown
+/// keys): the kit and m110d agree on the file.
+#[test]
+fn runtime_reads_the_generated_config() {
+    use m110_runtime::config::{Config, LogFormat, Overrides};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("install");
+    generate::write(&dir, &render(), false).unwrap();
+    let c = Config::load_with_env(&dir, Overrides::default(), &Default::default()).unwrap();
+    assert_eq!(c.region.as_deref(), Some("350781"));
+    assert_eq!(c.listen, "127.0.0.1:8110");
+    assert_eq!(c.log_format, LogFormat::Text);
+    // The relative SQLite URL resolves inside the install directory.
+    assert!(c.database.starts_with("sqlite://"), "{}", c.database);
+    assert!(c.database.contains("install"), "{}", c.database);
+    assert!(c.database.ends_with("m110.db"), "{}", c.database);
+}

@@ -143,6 +143,19 @@ fn init_refuses_to_overwrite_and_unknown_codes() {
     assert!(o.status.success());
     assert!(std::fs::read_to_string(&out).unwrap().contains("邵武市"));
 
+    let o = m110(&[
+        "init",
+        "--division",
+        "330106",
+        "-o",
+        dir.path().join("v.yaml").to_str().unwrap(),
+        "--villages",
+        dir.path().join("missing.csv").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not found"));
+    assert!(!dir.path().join("v.yaml").exists());
+
     let bad = dir.path().join("bad.yaml");
     let o = m110(&["init", "--division", "999999", "-o", bad.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));

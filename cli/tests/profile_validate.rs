@@ -666,3 +666,80 @@ fn hostile_cell_explosion_is_refused() {
         "{errs:?}"
     );
 }
+
+#[test]
+fn hostile_device_is_not_read() {
+    let d = only_error(Path::new("/dev/zero"));
+    assert!(d.message.contains("not a regular file"), "{d}");
+    assert_eq!((d.line, d.col), (1, 1));
+}
+
+#[test]
+fn anchors_and_merge_keys_work() {
+    let c = mutate(
+        "  - {id: police-110, kind: police, name: 公安110, hotline: \"110\"}\n",
+        "  - &police {id: police-110, kind: police, name: 公安110, hotline: \"110\"}\n  - {<<: *police, id: police-2, name: 派出所}\n",
+    );
+    let r = load(&c.path).unwrap_or_else(|d| panic!("{d}")).region;
+    let u = r.unit("police-2").expect("merged unit");
+    assert_eq!(u.hotline.as_deref(), Some("110"));
+    assert_eq!(u.name, "派出所");
+}
+
+#[test]
+fn every_unquoted_code_is_reported_and_the_rest_still_checked() {
+    let text = BASE
+        .replacen(
+            "{code: \"350781001\", name: 昭阳街道}",
+            "{code: 350781001, name: 昭阳街道}",
+            1,
+        )
+        .replacen(
+            "{code: \"350781002\", name: 通泰街道}",
+            "{code: 350781002, name: 通泰街道}",
+            1,
+        )
+        .replacen("hotline: \"0599-6332345\"", "hotline: \"0599 6332345\"", 1);
+    let c = write(&text);
+    let errs = errors(&c);
+    let got: Vec<_> = errs
+        .iter()
+        .map(|d| (d.line, d.col, d.field.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (18, 14, "grid.units[0].code"),
+            (19, 14, "grid.units[1].code"),
+            {
+                let (l, c) = pos(&c.text, "\"0599 6332345\"", "\"0599");
+                (l, c, "units[1].hotline")
+            },
+        ],
+        "{errs:?}"
+    );
+}
+
+#[test]
+fn disabled_category_cannot_be_routed() {
+    let c = mutate(
+        "  - {code: repairs, sign_minutes: 30, close_hours: 24}\n",
+        "  - {code: repairs, disabled: true}\n",
+    );
+    expect(
+        &c,
+        pos(&c.text, "[roads, repairs]", "repairs]"),
+        "routing.rules[1].category[1]",
+        "does not exist",
+    );
+    let c = mutate(
+        "{code: repairs, sign_minutes: 30",
+        "{code: plumbing, disabled: true, sign_minutes: 30",
+    );
+    expect(
+        &c,
+        pos(&c.text, "disabled: true", "true"),
+        "categories[0].disabled",
+        "nothing to disable",
+    );
+}

@@ -25,7 +25,10 @@ use crate::model::{Category, MODEL_VERSION, Region};
 use crate::store::audit::{NewAudit, record_audit};
 use crate::store::region::{integration_target, keys};
 use crate::store::users::{NewUser, insert_user};
-use crate::store::{Store, StoreError, now_ms, set_setting_in};
+use crate::store::{Engine, Store, StoreError, now_ms, set_setting_in};
+
+/// PostgreSQL advisory lock key held while provisioning ("M110PROV" in ASCII).
+const PROVISION_LOCK_KEY: i64 = 0x4d31_3130_5052_4f56;
 
 /// Environment variable of the crash test hook (see the module docs).
 pub const CRASH_ENV: &str = "M110_TEST_CRASH_AFTER";
@@ -115,6 +118,16 @@ pub async fn provision(
 ) -> Result<ProvisionOutcome, ProvisionError> {
     let sha = region_sha256(region);
     let mut tx = store.begin().await?;
+    if store.engine() == Engine::Postgres {
+        // Serialise concurrent provisions of one database, so the second sees the first's
+        // region and reports Unchanged instead of failing on a duplicate key. (SQLite's
+        // BEGIN IMMEDIATE already serialises writers.) Released at commit or rollback.
+        let _: (i64,) =
+            sqlx::query_as("SELECT 1 FROM (SELECT pg_advisory_xact_lock($1)) AS locked")
+                .bind(PROVISION_LOCK_KEY)
+                .fetch_one(&mut *tx)
+                .await?;
+    }
     let existing: Option<(String, String)> = sqlx::query_as("SELECT code, name FROM region")
         .fetch_optional(&mut *tx)
         .await?;

@@ -327,6 +327,22 @@ async fn users_sessions_and_tokens() {
             Err(StoreError::NotFound)
         ));
 
+        // A new password ends existing sessions and replaces the old one.
+        let s2 = s.create_session(id, 60_000).await.unwrap();
+        s.set_password_hash(id, &auth::hash_password("another-password").unwrap())
+            .await
+            .unwrap();
+        assert!(matches!(s.session(&s2.id).await, Err(StoreError::NotFound)));
+        assert!(
+            s.authenticate_password("wang", "s3cret-password")
+                .await
+                .is_err()
+        );
+        s.authenticate_password("wang", "another-password")
+            .await
+            .unwrap();
+        let sess = s.create_session(id, 60_000).await.unwrap();
+
         // Disabling ends sessions and logins.
         s.set_user_disabled(id, true).await.unwrap();
         assert!(matches!(
@@ -334,7 +350,7 @@ async fn users_sessions_and_tokens() {
             Err(StoreError::NotFound)
         ));
         assert!(
-            s.authenticate_password("wang", "s3cret-password")
+            s.authenticate_password("wang", "another-password")
                 .await
                 .is_err()
         );

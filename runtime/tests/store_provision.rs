@@ -256,3 +256,104 @@ fn region_hash_tracks_the_model() {
     b.grid_units[0].name.push('x');
     assert_ne!(region_sha256(&a), region_sha256(&b));
 }
+
+#[tokio::test]
+async fn concurrent_provisions_create_once() {
+    for engine in test_engines() {
+        let db = TestDb::new(engine).await;
+        let region = fixture_region();
+        let m = meta(None);
+        let (a, b) = tokio::join!(
+            provision(&db.store, &region, &m),
+            provision(&db.store, &region, &m)
+        );
+        let mut outcomes = vec![a.unwrap(), b.unwrap()];
+        outcomes.sort_by_key(|o| *o == ProvisionOutcome::Unchanged);
+        assert_eq!(
+            outcomes,
+            vec![ProvisionOutcome::Created, ProvisionOutcome::Unchanged],
+            "{engine:?}"
+        );
+        assert_eq!(db.store.load_region().await.unwrap(), region);
+    }
+}
+
+#[tokio::test]
+async fn unit_and_grid_bound_users_and_their_tokens() {
+    use m110_runtime::store::audit::NewAudit;
+    use m110_runtime::store::users::NewUser;
+    for engine in test_engines() {
+        let db = TestDb::provisioned(engine).await;
+        let s = &db.store;
+        let cli = NewAudit::system("test", "user.create", None);
+        let handler = s
+            .create_user(
+                &NewUser {
+                    name: "handler".into(),
+                    role: Role::UnitHandler,
+                    unit_id: Some("housing-bureau".into()),
+                    grid_codes: vec![],
+                    password_hash: None,
+                },
+                &cli,
+            )
+            .await
+            .unwrap();
+        let worker = s
+            .create_user(
+                &NewUser {
+                    name: "gridder".into(),
+                    role: Role::GridWorker,
+                    unit_id: None,
+                    grid_codes: vec!["350781001001-02".into(), "350781001001-01".into()],
+                    password_hash: None,
+                },
+                &cli,
+            )
+            .await
+            .unwrap();
+        let p = s.principal(handler).await.unwrap();
+        assert_eq!(p.unit_id.as_deref(), Some("housing-bureau"));
+        let p = s.principal(worker).await.unwrap();
+        assert_eq!(
+            p.grid_codes,
+            vec!["350781001001-01".to_string(), "350781001001-02".to_string()]
+        );
+        // A grid code that does not exist, or a unit for a role without one, is refused.
+        for bad in [
+            NewUser {
+                name: "g2".into(),
+                role: Role::GridWorker,
+                unit_id: None,
+                grid_codes: vec!["nope".into()],
+                password_hash: None,
+            },
+            NewUser {
+                name: "o2".into(),
+                role: Role::Operator,
+                unit_id: Some("center".into()),
+                grid_codes: vec![],
+                password_hash: None,
+            },
+        ] {
+            let err = s.create_user(&bad, &cli).await.unwrap_err();
+            assert!(matches!(err, StoreError::Invalid(_)), "{engine:?}: {err}");
+        }
+        // A bound role's token must belong to an existing, bound user, and then acts as it.
+        let tok = NewAudit::system("test", "token.create", None);
+        let err = s
+            .create_token("newhandler", Role::UnitHandler, &tok)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Invalid(_)), "{err}");
+        let (token, _) = s
+            .create_token("handler", Role::UnitHandler, &tok)
+            .await
+            .unwrap();
+        let p = s.principal_for_token(&token).await.unwrap();
+        assert_eq!(
+            (p.user_id, p.unit_id.as_deref()),
+            (handler, Some("housing-bureau"))
+        );
+    }
+}

@@ -7,6 +7,8 @@ per test, and start `m110d` on a free port.
 integration tests, which makes cargo build the executables).
 */
 
+pub mod browser;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};

@@ -249,6 +249,72 @@ async fn provision_killed_part_way_leaves_no_half_made_database() {
 }
 
 #[tokio::test]
+async fn provision_sigkilled_at_any_moment_is_all_or_nothing() {
+    // The largest example profile takes longest, widening the window for the kill.
+    let profile = example_profiles()
+        .into_iter()
+        .max_by_key(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
+        .unwrap();
+    for engine in engines() {
+        for delay_ms in [50u64, 400, 1500] {
+            let t = Target::new(engine).await;
+            let mut child = t.provision_cmd(&profile).spawn().unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+            let _ = child.kill(); // SIGKILL; it may already have finished
+            let _ = child.wait();
+            // Whatever the timing: either no provisioned database, or a complete one.
+            let complete = match engine {
+                Engine::Sqlite => t.install().join("m110.db").exists(),
+                Engine::Postgres => {
+                    let store = t.store().await;
+                    let (tables,): (i64,) = sqlx::query_as(
+                        "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'region'",
+                    )
+                    .fetch_one(store.pool())
+                    .await
+                    .unwrap();
+                    // Killed before the migrations committed: nothing at all.
+                    let done = tables > 0 && store.provision_state().await.unwrap().is_some();
+                    if tables > 0 && !done {
+                        // Migrated tables, but not one region row.
+                        let (counts, settings) = snapshot(&store).await;
+                        assert!(counts.iter().all(|&n| n == 0), "{delay_ms}ms: {counts:?}");
+                        assert!(settings.is_empty());
+                    }
+                    store.close().await;
+                    done
+                }
+            };
+            eprintln!(
+                "{engine:?}: killed after {delay_ms} ms → {}",
+                if complete { "complete" } else { "nothing" }
+            );
+            if complete {
+                let store = t.store().await;
+                let region = store.load_region().await.unwrap();
+                assert!(!region.grid_units.is_empty());
+                let (users,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
+                    .fetch_one(store.pool())
+                    .await
+                    .unwrap();
+                assert_eq!(users, 1, "the admin commits with the region");
+                store.close().await;
+            }
+            // A re-run always ends provisioned.
+            let out = t.provision(&profile);
+            assert!(
+                out.status.success(),
+                "{engine:?} {delay_ms}ms: {}",
+                text(&out)
+            );
+            let store = t.store().await;
+            assert!(store.provision_state().await.unwrap().is_some());
+            store.close().await;
+        }
+    }
+}
+
+#[tokio::test]
 async fn changed_profile_is_refused_and_users_and_tokens_can_be_added() {
     let profile = example_profiles().remove(0);
     for engine in engines() {
@@ -272,6 +338,27 @@ async fn changed_profile_is_refused_and_users_and_tokens_can_be_added() {
             "{}",
             text(&refused)
         );
+
+        // A directory the kit did not make is refused (exit 1) and left as it was.
+        let foreign = t.dir.path().join("foreign");
+        std::fs::create_dir_all(&foreign).unwrap();
+        std::fs::write(foreign.join("notes.txt"), "mine").unwrap();
+        let out = Command::new(bin("m110"))
+            .arg("provision")
+            .arg(&profile)
+            .arg("--install")
+            .arg(&foreign)
+            .args(
+                t.pg.as_ref()
+                    .map(|pg| vec!["--database".to_string(), pg.url.clone()])
+                    .unwrap_or_default(),
+            )
+            .env_remove("M110_DATABASE_URL")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        let left: Vec<_> = std::fs::read_dir(&foreign).unwrap().collect();
+        assert_eq!(left.len(), 1, "foreign directory untouched");
 
         let install = t.install();
         let db_args: Vec<String> = match &t.pg {
@@ -323,9 +410,36 @@ async fn changed_profile_is_refused_and_users_and_tokens_can_be_added() {
         let token = stdout.lines().last().unwrap().trim().to_string();
         assert!(token.starts_with("m110_") && token.len() == 69, "{stdout}");
 
+        // A lost password is reset from the command line.
+        let mut child = Command::new(bin("m110"))
+            .args(["user", "password", "--install"])
+            .arg(&install)
+            .args(&db_args)
+            .args(["--name", "op1", "--password-stdin"])
+            .env_remove("M110_DATABASE_URL")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"operator-password-2\n")
+            .unwrap();
+        let reset = child.wait_with_output().unwrap();
+        assert!(reset.status.success(), "{}", text(&reset));
+
         let store = t.store().await;
+        assert!(
+            store
+                .authenticate_password("op1", "operator-password-1")
+                .await
+                .is_err()
+        );
         let op = store
-            .authenticate_password("op1", "operator-password-1")
+            .authenticate_password("op1", "operator-password-2")
             .await
             .unwrap();
         assert_eq!(op.role.as_str(), "operator");

@@ -44,7 +44,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     let villages = match &args.villages {
-        Some(p) => Some(villages_from_file(p)?),
+        // A bad villages file is the user's input: exit 1 with the file and line, not 2.
+        Some(p) => match villages_from_file(p) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(1));
+            }
+        },
         None if code.starts_with("35") => Some(fujian_villages()?),
         None => None,
     };

@@ -29,6 +29,17 @@ pub enum UserCommand {
     Disable(NameArgs),
     /// Enable a disabled user.
     Enable(NameArgs),
+    /// Set a user's password from stdin (e.g. a lost bootstrap password); ends their sessions.
+    Password(PasswordArgs),
+}
+
+#[derive(clap::Args)]
+pub struct PasswordArgs {
+    #[command(flatten)]
+    pub user: NameArgs,
+    /// Read the new password from standard input (first line).
+    #[arg(long, required = true)]
+    pub password_stdin: bool,
 }
 
 #[derive(clap::Args)]
@@ -81,6 +92,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             UserCommand::List(a) => list(a).await,
             UserCommand::Disable(a) => set_disabled(a, true).await,
             UserCommand::Enable(a) => set_disabled(a, false).await,
+            UserCommand::Password(a) => set_password(a).await,
         }
     })
 }
@@ -107,15 +119,23 @@ fn report(e: StoreError) -> anyhow::Result<ExitCode> {
     }
 }
 
-async fn add(a: AddArgs) -> anyhow::Result<ExitCode> {
+/// The password from stdin, or `None` (after telling the user) when it is too short.
+fn read_checked_password() -> anyhow::Result<Option<String>> {
     let password = read_password()?;
     if password.chars().count() < MIN_PASSWORD_LEN {
         eprintln!(
             "错误 / error: password: at least {MIN_PASSWORD_LEN} characters on stdin / 密码至少 \
              {MIN_PASSWORD_LEN} 个字符"
         );
-        return Ok(ExitCode::from(1));
+        return Ok(None);
     }
+    Ok(Some(password))
+}
+
+async fn add(a: AddArgs) -> anyhow::Result<ExitCode> {
+    let Some(password) = read_checked_password()? else {
+        return Ok(ExitCode::from(1));
+    };
     let store = open_install(&a.install.install, a.install.database.as_deref()).await?;
     let phc = tokio::task::spawn_blocking(move || auth::hash_password(&password)).await??;
     let user = NewUser {
@@ -198,6 +218,37 @@ async fn set_disabled(a: NameArgs, disabled: bool) -> anyhow::Result<ExitCode> {
                 if disabled { "disabled" } else { "enabled" },
                 a.name
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => report(e),
+    }
+}
+
+async fn set_password(a: PasswordArgs) -> anyhow::Result<ExitCode> {
+    let Some(password) = read_checked_password()? else {
+        return Ok(ExitCode::from(1));
+    };
+    let args = a.user;
+    let store = open_install(&args.install.install, args.install.database.as_deref()).await?;
+    let phc = tokio::task::spawn_blocking(move || auth::hash_password(&password)).await??;
+    let result = async {
+        let user = store.user_by_name(&args.name).await?;
+        store.set_password_hash(user.id, &phc).await?;
+        let target = format!("user:{}", user.id);
+        store
+            .audit(&NewAudit::system(
+                "m110 user password",
+                "user.password",
+                Some(&target),
+            ))
+            .await?;
+        Ok::<_, StoreError>(())
+    }
+    .await;
+    store.close().await;
+    match result {
+        Ok(()) => {
+            println!("已设置密码 / password set: {}", args.name);
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => report(e),

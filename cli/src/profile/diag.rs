@@ -14,9 +14,9 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     pub file: PathBuf,
-    /// 1-based line; 0 when the problem concerns the file as a whole (missing, unreadable).
+    /// 1-based line (1 when the problem concerns the file as a whole: missing, unreadable).
     pub line: usize,
-    /// 1-based column; 0 when the problem concerns the file as a whole.
+    /// 1-based column (1 for whole-file problems).
     pub col: usize,
     /// Field path such as `grid.units[3].parent`; empty for whole-file problems.
     pub field: String,
@@ -48,7 +48,8 @@ impl Diagnostic {
         message: impl Into<String>,
         hint: impl Into<String>,
     ) -> Diagnostic {
-        Diagnostic::new(file, (0, 0), "", message, hint)
+        // 1:1 rather than 0:0 so editors and `FILE:LINE:COL` parsers accept every line.
+        Diagnostic::new(file, (1, 1), "", message, hint)
     }
 }
 

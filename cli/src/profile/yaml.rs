@@ -60,6 +60,14 @@ pub fn read_capped(path: &Path, what: &str) -> Result<String, Diagnostic> {
             "pass the path of a file",
         ));
     }
+    if !meta.is_file() {
+        // FIFOs and devices could block or never end.
+        return Err(Diagnostic::file_level(
+            path,
+            format!("{what} is not a regular file"),
+            "pass the path of a regular file",
+        ));
+    }
     if meta.len() > MAX_BYTES {
         return Err(Diagnostic::file_level(
             path,
@@ -406,7 +414,7 @@ pub fn parse(file: &Path, text: &str) -> Result<(Value, PosIndex), Diagnostics> 
         )
         .into());
     }
-    let value: Value = serde_yaml::from_str(text).map_err(|e| {
+    let mut value: Value = serde_yaml::from_str(text).map_err(|e| {
         let at = e.location().map_or((1, 1), |l| (l.line(), l.column()));
         let msg = strip_location(&e.to_string());
         let hint = if msg.contains("recursion limit") {
@@ -424,6 +432,16 @@ pub fn parse(file: &Path, text: &str) -> Result<(Value, PosIndex), Diagnostics> 
             "",
             format!("YAML syntax error: {msg}"),
             hint,
+        ))
+    })?;
+    // `<<: *defaults` merge keys, so teams can share contact blocks between units.
+    value.apply_merge().map_err(|e| {
+        Diagnostics::from(Diagnostic::new(
+            file,
+            (1, 1),
+            "",
+            format!("YAML merge key error: {}", strip_location(&e.to_string())),
+            "`<<:` must refer to a mapping or a list of mappings",
         ))
     })?;
     if value.is_null() {
@@ -457,11 +475,25 @@ pub fn parse(file: &Path, text: &str) -> Result<(Value, PosIndex), Diagnostics> 
     Ok((value, builder.index))
 }
 
+/// The node at a serde_path_to_error path, if present.
+fn node_at<'v>(value: &'v mut Value, path: &serde_path_to_error::Path) -> Option<&'v mut Value> {
+    use serde_path_to_error::Segment;
+    let mut cur = value;
+    for s in path.iter() {
+        cur = match (s, cur) {
+            (Segment::Map { key }, Value::Mapping(m)) => m.get_mut(key.as_str())?,
+            (Segment::Seq { index }, Value::Sequence(v)) => v.get_mut(*index)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
 /// Removes the node at a serde_path_to_error path from `value`; false when not found.
 fn remove_at(value: &mut Value, path: &serde_path_to_error::Path) -> bool {
     use serde_path_to_error::Segment;
-    let segs: Vec<&Segment> = path.iter().collect();
-    let Some((last, parents)) = segs.split_last() else {
+    let segs: Vec<Segment> = path.iter().cloned().collect();
+    let Some((Segment::Map { key }, parents)) = segs.split_last() else {
         return false;
     };
     let mut cur = value;
@@ -476,10 +508,25 @@ fn remove_at(value: &mut Value, path: &serde_path_to_error::Path) -> bool {
             None => return false,
         }
     }
-    match (last, cur) {
-        (Segment::Map { key }, Value::Mapping(m)) => m.remove(key.as_str()).is_some(),
+    match cur {
+        Value::Mapping(m) => m.remove(key.as_str()).is_some(),
         _ => false,
     }
+}
+
+/// An unquoted code (`code: 350781`) is reported once, then read as the string it was meant to
+/// be, so the rest of the file is still checked (every unquoted code is listed in one run).
+fn quote_scalar(value: &mut Value, path: &serde_path_to_error::Path) -> bool {
+    let Some(node) = node_at(value, path) else {
+        return false;
+    };
+    let s = match node {
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        _ => return false,
+    };
+    *node = Value::String(s);
+    true
 }
 
 fn hint_for(message: &str) -> String {
@@ -567,8 +614,11 @@ pub fn deserialize_lenient<T: DeserializeOwned>(
                         hint_for(&message),
                     ));
                 }
-                if follow_up || diags.len() >= MAX_STRUCTURAL_ERRORS || !remove_at(&mut work, &path)
-                {
+                let repaired = !follow_up
+                    && diags.len() < MAX_STRUCTURAL_ERRORS
+                    && ((message.contains("expected a string") && quote_scalar(&mut work, &path))
+                        || remove_at(&mut work, &path));
+                if !repaired {
                     diags.sort();
                     return (None, diags);
                 }

@@ -317,11 +317,18 @@ pub fn ramp(t: f64) -> String {
 
 /// A map of grid units shaded by case density.
 ///
-/// With centroids: each unit is a circle at its projected centroid (equirectangular, x scaled
-/// by cos(latitude) so the county keeps its shape), radius by population. Without any
-/// centroid: a slice-and-dice treemap with area by population (or by cases). `legend` labels
-/// the colour scale (e.g. "每万人诉求数").
-pub fn grid_map(title: &str, units: &[MapUnit], legend: &str, empty: &str) -> String {
+/// With centroids for at least 80 % of the units, each unit is a circle at its projected
+/// centroid (equirectangular, x scaled by cos(latitude) so the county keeps its shape), radius
+/// by population; otherwise a slice-and-dice treemap. The colour is cases per 10,000 residents
+/// when every unit has a population (labelled `legend`, e.g. "每万人诉求数"), else the case
+/// count (labelled `legend_count`).
+pub fn grid_map(
+    title: &str,
+    units: &[MapUnit],
+    legend: &str,
+    legend_count: &str,
+    empty: &str,
+) -> String {
     const WIDTH: f64 = 640.0;
     const HEIGHT: f64 = 420.0;
     let mut s = String::new();
@@ -340,14 +347,21 @@ pub fn grid_map(title: &str, units: &[MapUnit], legend: &str, empty: &str) -> St
         );
         return s;
     }
-    let max_d = units.iter().map(MapUnit::density).fold(0.0, f64::max);
-    let shade = |u: &MapUnit| {
-        ramp(if max_d > 0.0 {
-            u.density() / max_d
+    // Per 10,000 residents only when every unit has a population; otherwise raw counts, so
+    // one map never mixes two scales.
+    let per_capita = units
+        .iter()
+        .all(|u| u.population.is_some_and(|p| clean(p) > 0.0));
+    let value = |u: &MapUnit| {
+        if per_capita {
+            u.density()
         } else {
-            0.0
-        })
+            clean(u.cases)
+        }
     };
+    let legend = if per_capita { legend } else { legend_count };
+    let max_d = units.iter().map(value).fold(0.0, f64::max);
+    let shade = |u: &MapUnit| ramp(if max_d > 0.0 { value(u) / max_d } else { 0.0 });
     let placed: Vec<(&MapUnit, f64, f64)> = units
         .iter()
         .filter_map(|u| match (u.lat, u.lon) {
@@ -356,7 +370,8 @@ pub fn grid_map(title: &str, units: &[MapUnit], legend: &str, empty: &str) -> St
         })
         .collect();
     let plot = (10.0, 10.0, WIDTH - 20.0, HEIGHT - 60.0);
-    if placed.is_empty() {
+    // A map with most units missing would mislead: below 80 % coverage draw the treemap.
+    if (placed.len() as f64) < 0.8 * units.len() as f64 {
         treemap(&mut s, units, plot, &shade);
     } else {
         circles(&mut s, &placed, plot, &shade);
@@ -441,18 +456,23 @@ fn circles(
 }
 
 /// Slice-and-dice treemap: alternate horizontal and vertical cuts, areas proportional to the
-/// weight (population, else cases, else equal).
+/// population when every unit has one, else to the case count.
 fn treemap(
     s: &mut String,
     units: &[MapUnit],
     rect: (f64, f64, f64, f64),
     shade: &dyn Fn(&MapUnit) -> String,
 ) {
+    // Mixing population and case counts as areas would mislead: population only when every
+    // unit has one, otherwise case volume (at least 1 so empty units stay visible).
+    let by_population = units
+        .iter()
+        .all(|u| u.population.is_some_and(|p| clean(p) > 0.0));
     let weights: Vec<f64> = units
         .iter()
-        .map(|u| {
-            let w = u.population.map(clean).unwrap_or(0.0);
-            if w > 0.0 { w } else { clean(u.cases).max(1.0) }
+        .map(|u| match u.population {
+            Some(p) if by_population => clean(p),
+            _ => clean(u.cases).max(1.0),
         })
         .collect();
     let mut order: Vec<usize> = (0..units.len()).collect();
@@ -670,7 +690,7 @@ pub(crate) mod tests {
             unit("b", Some(27.5), 10.0, Some(10_000.0)),
             unit("c", Some(27.1), 0.0, None),
         ];
-        let svg = grid_map("地图", &units, "每万人", "");
+        let svg = grid_map("地图", &units, "每万人", "诉求数", "");
         assert_well_formed(&svg);
         assert_eq!(svg.matches("<circle").count(), 3);
         // The densest unit gets the deepest colour, the empty one the palest.
@@ -697,7 +717,7 @@ pub(crate) mod tests {
                 )
             })
             .collect();
-        let svg = grid_map("地图", &units, "每万人", "");
+        let svg = grid_map("地图", &units, "每万人", "诉求数", "");
         assert_well_formed(&svg);
         assert_eq!(svg.matches("<g class=\"unit\"").count(), 7);
         assert_eq!(svg.matches("<circle").count(), 0);
@@ -714,7 +734,18 @@ pub(crate) mod tests {
             })
             .sum();
         assert!((area - 620.0 * 360.0).abs() < 20.0, "area {area}");
-        assert!(grid_map("t", &[], "", "空").contains(">空<"));
+        assert!(grid_map("t", &[], "", "", "空").contains(">空<"));
+    }
+
+    #[test]
+    fn sparse_centroids_fall_back_to_the_treemap() {
+        let mut units: Vec<MapUnit> = (0..5)
+            .map(|i| unit(&format!("u{i}"), None, 1.0, Some(1000.0)))
+            .collect();
+        units[0] = unit("u0", Some(27.3), 1.0, Some(1000.0));
+        let svg = grid_map("t", &units, "l", "n", "");
+        assert_eq!(svg.matches("<circle").count(), 0);
+        assert_eq!(svg.matches("<g class=\"unit\"").count(), 5);
     }
 
     #[test]

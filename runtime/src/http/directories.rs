@@ -530,3 +530,215 @@ mod tests {
         }
     }
 }
+
+/// OpenAPI 3 fragments for the directory and household routes (they authorize in their own
+/// handlers, so they are not in the server's route table): `(paths, component schemas)`, to be
+/// merged into `/api/openapi.json`. Error responses use the shared `Error` schema.
+pub mod openapi {
+    use serde_json::{Map, Value, json};
+
+    fn error(description: &str) -> Value {
+        json!({"description": description,
+               "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+    }
+
+    fn ok(code: &str, schema: Option<&str>) -> (String, Value) {
+        let body = match schema {
+            Some(s) => json!({"description": "Success", "content": {"application/json": {
+                "schema": {"$ref": format!("#/components/schemas/{s}")}}}}),
+            None => json!({"description": "Success"}),
+        };
+        (code.to_string(), body)
+    }
+
+    fn param(name: &str, place: &str, ty: &str, desc: &str) -> Value {
+        json!({"name": name, "in": place, "required": place == "path",
+               "description": desc, "schema": {"type": ty}})
+    }
+
+    /// One operation.
+    fn op(
+        summary: &str,
+        roles: &str,
+        params: Vec<Value>,
+        request: Option<&str>,
+        success: (String, Value),
+    ) -> Value {
+        let mut responses = Map::new();
+        responses.insert(success.0, success.1);
+        responses.insert("401".into(), error("Not authenticated"));
+        responses.insert("403".into(), error("Role or grid scope does not allow it"));
+        responses.insert("422".into(), error("A field is wrong; `field` names it"));
+        if params.iter().any(|p| p["in"] == "path") {
+            responses.insert(
+                "404".into(),
+                error("No such record (or not visible to you)"),
+            );
+        }
+        let mut o = json!({"summary": summary, "description": format!("Roles: {roles}."),
+                           "x-roles": roles, "parameters": params, "responses": responses});
+        if let Some(r) = request {
+            o["requestBody"] = json!({"required": true, "content": {"application/json": {
+                "schema": {"$ref": format!("#/components/schemas/{r}")}}}});
+            o["responses"]["409"] = error("Stale version");
+            o["responses"]["400"] = error("Malformed body");
+        }
+        o
+    }
+
+    fn search_params(with_system: bool) -> Vec<Value> {
+        let mut v = Vec::new();
+        if with_system {
+            v.push(param(
+                "system",
+                "query",
+                "string",
+                "government_services, welfare_facilities, social_organizations or market_providers",
+            ));
+        }
+        v.extend([
+            param(
+                "q",
+                "query",
+                "string",
+                "Text in name, category, description, address or qualification",
+            ),
+            param("category", "query", "string", "Category within the system"),
+            param(
+                "grid",
+                "query",
+                "string",
+                "Grid unit code: entries in it or below it",
+            ),
+            param("status", "query", "string", "active or suspended"),
+            param("page", "query", "integer", "1-based page"),
+            param("page_size", "query", "integer", "1..200, default 50"),
+        ]);
+        v
+    }
+
+    /// `(paths, schemas)`.
+    pub fn fragments() -> (Map<String, Value>, Map<String, Value>) {
+        let all = "every staff role (analyst and auditor see phone numbers masked)";
+        let writers = "admin, supervisor";
+        let system = || param("system", "path", "string", "Directory system");
+        let id = || param("id", "path", "integer", "Entry id");
+        let hh_id = || param("id", "path", "integer", "Household id");
+        let mut paths = Map::new();
+        paths.insert("/api/v1/directory".into(), json!({
+            "get": op("Search all directory systems", all, search_params(true), None, ok("200", Some("DirectoryPage"))),
+        }));
+        let mut sys_params = vec![system()];
+        sys_params.extend(search_params(false));
+        paths.insert("/api/v1/directory/{system}".into(), json!({
+            "get": op("Search one directory system", all, sys_params, None, ok("200", Some("DirectoryPage"))),
+            "post": op("Create a directory entry", writers, vec![system()], Some("DirectoryEntryInput"), ok("201", Some("DirectoryEntry"))),
+        }));
+        paths.insert("/api/v1/directory/{system}/{id}".into(), json!({
+            "get": op("One directory entry", all, vec![system(), id()], None, ok("200", Some("DirectoryEntry"))),
+            "put": op("Replace a directory entry (optional `version` for optimistic concurrency)", writers, vec![system(), id()], Some("DirectoryEntryInput"), ok("200", Some("DirectoryEntry"))),
+            "delete": op("Delete a directory entry", writers, vec![system(), id()], None, ok("204", None)),
+        }));
+        let readers = "admin, supervisor, grid_worker (own grid units) in full; operator, dispatcher masked; every read audited";
+        let hh_writers = "admin, supervisor, grid_worker (own grid units)";
+        paths.insert("/api/v1/households".into(), json!({
+            "get": op("List vulnerable households", readers, vec![
+                param("kind", "query", "string", "dibao, extreme_poverty, entitled, disabled, elderly_alone, left_behind_child, other"),
+                param("grid", "query", "string", "Grid unit code: households in it or below it"),
+                param("q", "query", "string", "Text in the head's name or the address"),
+                param("page", "query", "integer", "1-based page"),
+                param("page_size", "query", "integer", "1..200, default 50"),
+            ], None, ok("200", Some("HouseholdPage"))),
+            "post": op("Register a household", hh_writers, vec![], Some("HouseholdInput"), ok("201", Some("Household"))),
+        }));
+        paths.insert("/api/v1/households/counts".into(), json!({
+            "get": op("Household counts per grid unit and kind (no personal data; audited)", "every role except unit_handler", vec![], None, ok("200", Some("HouseholdCounts"))),
+        }));
+        paths.insert("/api/v1/households/{id}".into(), json!({
+            "get": op("One household (audited)", readers, vec![hh_id()], None, ok("200", Some("Household"))),
+            "put": op("Replace a household (optional `version`)", hh_writers, vec![hh_id()], Some("HouseholdInput"), ok("200", Some("Household"))),
+        }));
+
+        let s = |t: &str| json!({"type": t});
+        let ns = || json!({"type": "string", "nullable": true});
+        let mut schemas = Map::new();
+        schemas.insert(
+            "DirectoryEntryInput".into(),
+            json!({"type": "object", "required": ["name"],
+            "additionalProperties": false, "properties": {
+                "name": s("string"), "category": ns(), "phone": ns(), "address": ns(), "grid": ns(),
+                "description": ns(), "qualification": ns(), "unit": ns(),
+                "status": {"type": "string", "enum": ["active", "suspended"]},
+                "version": {"type": "integer", "nullable": true}}}),
+        );
+        schemas.insert("DirectoryEntry".into(), json!({"type": "object", "properties": {
+            "id": s("integer"), "system": s("string"), "name": s("string"), "category": ns(),
+            "phone": ns(), "address": ns(), "grid": ns(), "description": ns(), "qualification": ns(),
+            "status": s("string"), "unit": ns(), "created_at": s("string"), "updated_at": s("string"),
+            "version": s("integer")}}));
+        schemas.insert(
+            "DirectoryPage".into(),
+            json!({"type": "object", "properties": {
+            "items": {"type": "array", "items": {"$ref": "#/components/schemas/DirectoryEntry"}},
+            "total": s("integer"), "page": s("integer"), "page_size": s("integer")}}),
+        );
+        schemas.insert("HouseholdInput".into(), json!({"type": "object", "required": ["head_name", "kind"],
+            "additionalProperties": false, "properties": {
+                "head_name": s("string"), "kind": s("string"), "grid": ns(), "phone": ns(),
+                "id_number": ns(), "members": {"type": "integer", "nullable": true, "minimum": 1, "maximum": 50},
+                "address": ns(), "notes": ns(), "version": {"type": "integer", "nullable": true}}}));
+        schemas.insert(
+            "Household".into(),
+            json!({"type": "object", "properties": {
+            "id": s("integer"), "head_name": s("string"), "kind": s("string"), "grid": ns(),
+            "phone": ns(), "id_number": ns(), "members": {"type": "integer", "nullable": true},
+            "address": ns(), "notes": ns(), "masked": s("boolean"),
+            "created_at": s("string"), "updated_at": s("string"), "version": s("integer")}}),
+        );
+        schemas.insert(
+            "HouseholdPage".into(),
+            json!({"type": "object", "properties": {
+            "items": {"type": "array", "items": {"$ref": "#/components/schemas/Household"}},
+            "total": s("integer"), "page": s("integer"), "page_size": s("integer")}}),
+        );
+        schemas.insert("HouseholdCounts".into(), json!({"type": "object", "properties": {
+            "items": {"type": "array", "items": {"type": "object", "properties": {
+                "grid_code": ns(), "kind": s("string"), "households": s("integer"), "members": s("integer")}}},
+            "total_households": s("integer")}}));
+        (paths, schemas)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn every_route_is_described_and_refs_resolve() {
+            let (paths, schemas) = fragments();
+            for (path, methods) in [
+                ("/api/v1/directory", &["get"][..]),
+                ("/api/v1/directory/{system}", &["get", "post"][..]),
+                (
+                    "/api/v1/directory/{system}/{id}",
+                    &["get", "put", "delete"][..],
+                ),
+                ("/api/v1/households", &["get", "post"][..]),
+                ("/api/v1/households/counts", &["get"][..]),
+                ("/api/v1/households/{id}", &["get", "put"][..]),
+            ] {
+                for m in methods {
+                    assert!(paths[path][m].is_object(), "{m} {path}");
+                }
+            }
+            let text =
+                Value::Object(paths).to_string() + &Value::Object(schemas.clone()).to_string();
+            for piece in text.split("#/components/schemas/").skip(1) {
+                let name: String = piece.chars().take_while(|c| c.is_alphanumeric()).collect();
+                assert!(
+                    name == "Error" || schemas.contains_key(&name),
+                    "dangling $ref {name}"
+                );
+            }
+        }
+    }
+}

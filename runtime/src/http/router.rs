@@ -29,8 +29,10 @@ pub fn router(state: AppState) -> Router {
         .merge(super::auth::router())
         .merge(super::cases::router())
         .merge(super::calls::router())
+        .merge(crate::console::router())
         .merge(super::directories::router())
         .merge(super::households::router())
+        .merge(crate::open311::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(

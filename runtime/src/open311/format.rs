@@ -189,6 +189,18 @@ pub fn datetime(ms: i64) -> String {
 /// date-time without offset and a bare date, both read in Asia/Shanghai (the region's clock).
 pub fn parse_datetime(s: &str) -> Option<i64> {
     let s = s.trim();
+    // A client that forgets to percent-encode `+08:00` in a query string sends ` 08:00` (a
+    // form-decoded `+` is a space); read it as the offset it was meant to be.
+    let repaired;
+    let s = match s.rsplit_once(' ') {
+        Some((head, tail))
+            if head.contains('T') && tail.len() == 5 && tail.as_bytes()[2] == b':' =>
+        {
+            repaired = format!("{head}+{tail}");
+            repaired.as_str()
+        }
+        _ => s,
+    };
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.timestamp_millis());
     }
@@ -462,6 +474,8 @@ pub struct Created {
     pub service_request_id: String,
     pub service_notice: Option<String>,
     pub account_id: Option<String>,
+    /// Also handed out so `GET tokens/{token}` works for clients that track tokens.
+    pub token: Option<String>,
 }
 
 impl Created {
@@ -470,11 +484,11 @@ impl Created {
             .field("service_request_id", self.service_request_id.as_str())
             .field("service_notice", self.service_notice.clone())
             .field("account_id", self.account_id.clone())
+            .field("token", self.token.clone())
     }
 }
 
-/// `GET tokens/{token}`: requests are created synchronously, so a token is the request id
-/// itself and resolves to it.
+/// `GET tokens/{token}`: the request a token stands for.
 pub fn token_response(service_request_id: &str, token: &str) -> Node {
     Node::List(vec![
         Node::object()
@@ -570,6 +584,7 @@ mod tests {
         assert_eq!(parse_datetime("2026-11-28T01:30:00Z"), Some(ms));
         assert_eq!(parse_datetime("2026-11-28T09:30:00+0800"), Some(ms));
         assert_eq!(parse_datetime("2026-11-28T09:30:00"), Some(ms));
+        assert_eq!(parse_datetime("2026-11-28T09:30:00 08:00"), Some(ms));
         assert_eq!(
             parse_datetime("2026-11-28"),
             Some(ms - 9 * 3_600_000 - 30 * 60_000)

@@ -6,9 +6,16 @@ created through the shared intake, and their public status — in XML (mandatory
 - [`xml`]: the XML renderer.
 - [`params`]: form and query decoding, `POST requests` fields, `GET requests` filters.
 - [`services`]: categories → services and the shared attribute set.
+- [`handlers`]: the routes; [`router`] mounts them.
+
+Invariant: nothing here writes a case directly — `POST requests` goes through
+[`crate::intake::create_case`] like every other channel.
 */
 
 pub mod format;
+pub mod handlers;
 pub mod params;
 pub mod services;
 pub mod xml;
+
+pub use handlers::router;

@@ -120,10 +120,14 @@ pub fn like_pattern(q: &str) -> String {
     out
 }
 
-/// The subtree of a grid unit as a recursive CTE named `subtree(code)`, rooted at `$1`.
-pub(crate) const GRID_SUBTREE_CTE: &str = "WITH RECURSIVE subtree(code) AS (\
-       SELECT code FROM grid_units WHERE code = $1 \
-       UNION ALL SELECT g.code FROM grid_units g JOIN subtree s ON g.parent_code = s.code) ";
+/// The subtree of a grid unit as a recursive CTE named `subtree(code)`, rooted at the
+/// placeholder `root` (e.g. `$1`); prefix it to a statement that filters on `subtree`.
+pub(crate) fn grid_subtree_cte(root: &str) -> String {
+    format!(
+        "WITH RECURSIVE subtree(code) AS (SELECT code FROM grid_units WHERE code = {root} \
+         UNION ALL SELECT g.code FROM grid_units g JOIN subtree s ON g.parent_code = s.code) "
+    )
+}
 
 impl Store {
     /// Creates an entry; returns it with its id.
@@ -262,19 +266,19 @@ impl Store {
              AND ($4 IS NULL OR category = $4) \
              AND ($1 IS NULL OR grid_code IN (SELECT code FROM subtree)) \
              AND ($5 IS NULL OR status = $5)";
+        let cte = grid_subtree_cte("$1");
         let pattern = query.q.as_deref().map(like_pattern);
         let system = query.system.map(DirectorySystem::as_str);
-        let (total,): (i64,) =
-            sqlx::query_as(&format!("{GRID_SUBTREE_CTE}SELECT COUNT(*) {filter}"))
-                .bind(&query.grid)
-                .bind(system)
-                .bind(&pattern)
-                .bind(&query.category)
-                .bind(&query.status)
-                .fetch_one(self.pool())
-                .await?;
+        let (total,): (i64,) = sqlx::query_as(&format!("{cte}SELECT COUNT(*) {filter}"))
+            .bind(&query.grid)
+            .bind(system)
+            .bind(&pattern)
+            .bind(&query.category)
+            .bind(&query.status)
+            .fetch_one(self.pool())
+            .await?;
         let rows: Vec<Row> = sqlx::query_as(&format!(
-            "{GRID_SUBTREE_CTE}SELECT {COLUMNS} {filter} ORDER BY system, name, id LIMIT $6 OFFSET $7"
+            "{cte}SELECT {COLUMNS} {filter} ORDER BY system, name, id LIMIT $6 OFFSET $7"
         ))
         .bind(&query.grid)
         .bind(system)

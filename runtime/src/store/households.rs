@@ -121,7 +121,7 @@ impl Store {
         for root in roots {
             let codes: Vec<(String,)> = sqlx::query_as(&format!(
                 "{}SELECT code FROM subtree",
-                super::directory::GRID_SUBTREE_CTE
+                super::directory::grid_subtree_cte("$1")
             ))
             .bind(root)
             .fetch_all(self.pool())
@@ -284,8 +284,7 @@ impl Store {
                 filter.push_str(&format!(" AND grid_code IN ({})", marks.join(", ")));
             }
         }
-        // The CTE takes its root as $1 in the shared text; here the root is $2.
-        let cte = super::directory::GRID_SUBTREE_CTE.replace("$1", "$2");
+        let cte = super::directory::grid_subtree_cte("$2");
         let next = 4 + allowed.as_ref().map_or(0, Vec::len);
         let pattern = query.q.as_deref().map(super::directory::like_pattern);
         let kind = query.kind.map(HouseholdKind::as_str);

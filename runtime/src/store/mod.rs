@@ -32,6 +32,7 @@ The store: one repository layer over SQLite and PostgreSQL.
 
 pub mod audit;
 pub mod cases;
+pub mod console;
 pub mod directory;
 pub mod households;
 pub mod open311;
@@ -45,7 +46,7 @@ use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::{Any, AnyPool, Executor, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Transaction};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
@@ -97,8 +98,10 @@ pub enum StoreError {
     /// The data breaks a constraint (foreign key, check) or the request makes no sense.
     #[error("invalid: {0}")]
     Invalid(String),
+    /// Anything else (connection, I/O, driver). The message already carries the cause, so it
+    /// is not repeated as an error source.
     #[error("database error: {0}")]
-    Other(#[source] Box<dyn std::error::Error + Send + Sync>),
+    Other(Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -211,6 +214,9 @@ impl Store {
             }
         }
         let options = AnyConnectOptions::from_str(&url)?;
+        // One direct connection first: a wrong host or password then fails at once with the
+        // server's own error, instead of the pool retrying until it reports a bare timeout.
+        AnyConnection::connect_with(&options).await?.close().await?;
         let max = opts.max_connections.unwrap_or(match engine {
             Engine::Sqlite => 8,
             Engine::Postgres => 16,
@@ -303,6 +309,46 @@ impl Store {
     pub async fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
         let mut conn = self.pool.acquire().await?;
         set_setting_in(&mut conn, key, value).await
+    }
+}
+
+/// Creates the PostgreSQL database named in `url` when it does not exist (connecting to the
+/// server's `postgres` database to do so); returns whether it created it. Names are limited to
+/// ASCII letters, digits, `_` and `-`, so the identifier can be quoted safely.
+pub async fn create_postgres_database_if_missing(url: &str) -> Result<bool, StoreError> {
+    use sqlx::postgres::PgConnectOptions;
+    let opts = PgConnectOptions::from_str(url)?;
+    match sqlx::PgConnection::connect_with(&opts).await {
+        Ok(conn) => {
+            conn.close().await?;
+            return Ok(false);
+        }
+        Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("3D000") => {}
+        Err(e) => return Err(e.into()),
+    }
+    let name = opts
+        .get_database()
+        .ok_or_else(|| StoreError::Invalid("database URL names no database".into()))?
+        .to_string();
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(StoreError::Invalid(format!(
+            "database name {name:?}: use ASCII letters, digits, _ and - only"
+        )));
+    }
+    let mut admin = sqlx::PgConnection::connect_with(&opts.clone().database("postgres")).await?;
+    let created = sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut admin)
+        .await;
+    admin.close().await?;
+    match created {
+        Ok(_) => Ok(true),
+        // Created concurrently by someone else: fine.
+        Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("42P04") => Ok(false),
+        Err(e) => Err(e.into()),
     }
 }
 

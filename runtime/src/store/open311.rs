@@ -1,5 +1,5 @@
 /*!
-Queries behind the Open311 GeoReport v2 endpoints: the region's code and categories, cases as
+Queries behind the Open311 GeoReport v2 endpoints: the region's discovery facts, cases as
 public service requests, their event history, and the `open311_submissions` row that keeps what
 a `POST requests` carried beyond the case (attributes, media link, client ids, e-mail).
 
@@ -12,7 +12,15 @@ per value.
 use sqlx::AnyConnection;
 
 use super::{Store, StoreError, now_ms};
-use crate::model::{Category, Priority};
+
+/// The region facts the discovery document shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegionInfo {
+    pub name: String,
+    pub service_number: String,
+    /// When the region was provisioned (the discovery changeset), epoch ms.
+    pub provisioned_at: i64,
+}
 
 /// A case as the Open311 layer reads it.
 #[derive(Debug, Clone, PartialEq)]
@@ -129,48 +137,27 @@ fn placeholders(from: usize, n: usize) -> String {
 }
 
 impl Store {
-    /// The code of the region this database serves.
-    pub async fn open311_region_code(&self) -> Result<String, StoreError> {
-        let (code,): (String,) = sqlx::query_as("SELECT code FROM region")
-            .fetch_one(self.pool())
-            .await?;
-        Ok(code)
+    /// What the discovery document says about the region.
+    pub async fn open311_region_info(&self) -> Result<RegionInfo, StoreError> {
+        let (name, service_number, provisioned_at): (String, String, i64) =
+            sqlx::query_as("SELECT name, service_number, provisioned_at FROM region")
+                .fetch_one(self.pool())
+                .await?;
+        Ok(RegionInfo {
+            name,
+            service_number,
+            provisioned_at,
+        })
     }
 
-    /// The region's categories in profile order.
-    pub async fn open311_categories(&self) -> Result<Vec<Category>, StoreError> {
-        type Row = (
-            String,
-            String,
-            String,
-            Option<String>,
-            String,
-            i64,
-            i64,
-            i64,
-            String,
-        );
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT code, name_zh, name_en, parent_code, priority, police, sign_minutes, \
-             close_hours, keywords FROM categories ORDER BY position, code",
-        )
-        .fetch_all(self.pool())
-        .await?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(Category {
-                    code: r.0,
-                    name_zh: r.1,
-                    name_en: r.2,
-                    parent: r.3,
-                    priority: Priority::parse(&r.4).unwrap_or(Priority::Normal),
-                    police: r.5 != 0,
-                    sign_minutes: u32::try_from(r.6).unwrap_or(0),
-                    close_hours: u32::try_from(r.7).unwrap_or(0),
-                    keywords: serde_json::from_str(&r.8)?,
-                })
-            })
-            .collect()
+    /// The public id of the case an Open311 token was handed out for.
+    pub async fn open311_case_by_token(&self, token: &str) -> Result<String, StoreError> {
+        let (public_id,): (String,) =
+            sqlx::query_as("SELECT public_id FROM cases WHERE open311_token = $1")
+                .bind(token)
+                .fetch_one(self.pool())
+                .await?;
+        Ok(public_id)
     }
 
     /// Cases by public id, in the order asked (unknown ids are skipped).
@@ -287,15 +274,6 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut conn = self.pool().acquire().await?;
         insert_submission(&mut conn, case_id, s).await
-    }
-
-    /// The internal id of a case by its public id.
-    pub async fn open311_case_id(&self, public_id: &str) -> Result<i64, StoreError> {
-        let (id,): (i64,) = sqlx::query_as("SELECT id FROM cases WHERE public_id = $1")
-            .bind(public_id)
-            .fetch_one(self.pool())
-            .await?;
-        Ok(id)
     }
 }
 

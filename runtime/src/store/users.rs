@@ -306,18 +306,25 @@ impl Store {
         Ok(())
     }
 
-    /// Sets a user's password hash.
+    /// Sets a user's password hash and ends their sessions (a changed password must log out
+    /// whoever used the old one).
     pub async fn set_password_hash(&self, user_id: i64, phc: &str) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
         let done =
             sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
                 .bind(phc)
                 .bind(now_ms())
                 .bind(user_id)
-                .execute(self.pool())
+                .execute(&mut *tx)
                 .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -56,7 +56,9 @@
     if (!document.body.hasAttribute("data-live") || !window.EventSource) return;
     var es = new EventSource("/console/events");
     var dot = document.getElementById("live-status");
-    es.onopen = function () { if (dot) dot.hidden = false; };
+    // On (re)connect, refresh once: anything that changed while disconnected shows up.
+    var opened = false;
+    es.onopen = function () { if (dot) dot.hidden = false; if (opened) refreshQueue(); opened = true; };
     es.onerror = function () { if (dot) dot.hidden = true; };
     es.addEventListener("case", refreshQueue);
     es.addEventListener("overdue", refreshQueue);
@@ -102,7 +104,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     tick();
-    setInterval(tick, 15000);
+    setInterval(tick, 5000);
     live();
     suggestions();
   });
