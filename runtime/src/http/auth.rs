@@ -234,8 +234,8 @@ pub const ROUTES: &[RouteSpec] = &[
         request: Some("Call"),
         response: (200, "CallerCard"),
     },
-    // Directories and households (module `directories` / `households`): their handlers check
-    // the roles below themselves, because households audit every attempt.
+    // Directories and households (modules `directories` / `households`): writes are checked
+    // here; reads are checked by their handlers, because households audit every read attempt.
     RouteSpec {
         method: "GET",
         path: "/api/v1/directory",
@@ -257,7 +257,7 @@ pub const ROUTES: &[RouteSpec] = &[
     RouteSpec {
         method: "POST",
         path: "/api/v1/directory/{system}",
-        access: Access::Handler(&[Admin, Supervisor]),
+        access: Access::Roles(&[Admin, Supervisor]),
         tag: "directory",
         summary: "Create a directory entry",
         request: Some("Object"),
@@ -275,7 +275,7 @@ pub const ROUTES: &[RouteSpec] = &[
     RouteSpec {
         method: "PUT",
         path: "/api/v1/directory/{system}/{id}",
-        access: Access::Handler(&[Admin, Supervisor]),
+        access: Access::Roles(&[Admin, Supervisor]),
         tag: "directory",
         summary: "Update a directory entry (optimistic version)",
         request: Some("Object"),
@@ -284,7 +284,7 @@ pub const ROUTES: &[RouteSpec] = &[
     RouteSpec {
         method: "DELETE",
         path: "/api/v1/directory/{system}/{id}",
-        access: Access::Handler(&[Admin, Supervisor]),
+        access: Access::Roles(&[Admin, Supervisor]),
         tag: "directory",
         summary: "Delete a directory entry",
         request: None,
@@ -302,7 +302,7 @@ pub const ROUTES: &[RouteSpec] = &[
     RouteSpec {
         method: "POST",
         path: "/api/v1/households",
-        access: Access::Handler(&[Admin, Supervisor, GridWorker]),
+        access: Access::Roles(&[Admin, Supervisor, GridWorker]),
         tag: "households",
         summary: "Register a vulnerable household",
         request: Some("Object"),
@@ -331,7 +331,7 @@ pub const ROUTES: &[RouteSpec] = &[
     RouteSpec {
         method: "PUT",
         path: "/api/v1/households/{id}",
-        access: Access::Handler(&[Admin, Supervisor, GridWorker]),
+        access: Access::Roles(&[Admin, Supervisor, GridWorker]),
         tag: "households",
         summary: "Update a household (optimistic version)",
         request: Some("Object"),
