@@ -3,9 +3,11 @@
 #
 # Builds the release `m110`, then times with /usr/bin/time -v (wall time, peak RSS):
 # - `m110 init` of a county (350781) and of a prefecture-level city (350100) from embedded data;
-# - writing a province-wide profile (region 350000: 84 counties/districts, 1,170 townships,
-#   17,498 villages, grid cells generated one per 300 households) with bench/gen_fujian.py,
-#   because `m110 init` stops at prefecture level;
+# - `m110 init` of the whole province (350000: every county, township and village; its output
+#   carries FILL_IN markers for population and phone numbers, so it cannot validate as written);
+# - writing the same province as a filled-in profile (84 counties/districts, 1,170 townships,
+#   17,498 villages, grid cells generated one per 300 synthetic but fixed households) with
+#   bench/gen_fujian.py;
 # - `m110 validate`, `m110 plan --format json` and `m110 generate` of that profile.
 # Target: < 5 s and < 500 MB in total on the machine it runs on.
 #
@@ -50,6 +52,7 @@ stage() {
 
 stage "init-350781 (county)" "$m110" init --division 350781 -o "$work/shaowu.yaml"
 stage "init-350100 (prefecture city)" "$m110" init --division 350100 -o "$work/fuzhou.yaml"
+stage "init-350000 (province)" "$m110" init --division 350000 -o "$work/fujian-init.yaml"
 stage "profile-fujian (gen_fujian.py)" python3 bench/gen_fujian.py "$work/fujian.yaml"
 stage "validate-fujian" "$m110" validate "$work/fujian.yaml"
 stage "plan-fujian (json)" "$m110" plan "$work/fujian.yaml" --format json

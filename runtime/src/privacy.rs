@@ -78,13 +78,15 @@ pub enum HouseholdAccess {
     Full,
 }
 
-/// Household access per role: grid workers and supervisors care for these households, admins
-/// maintain the registry; operators and dispatchers see masked records to route requests.
+/// Household access per role — the one policy the API and the console both apply: grid workers
+/// and supervisors care for these households, admins maintain the registry; operators and
+/// dispatchers see masked records to route requests. Handling units get the case, not the
+/// registry: the center tells them what they need in the dispatch note.
 pub fn household_access(role: Role) -> HouseholdAccess {
     match role {
         Role::Admin | Role::Supervisor | Role::GridWorker => HouseholdAccess::Full,
-        Role::Operator | Role::Dispatcher | Role::UnitHandler => HouseholdAccess::Masked,
-        Role::Analyst | Role::Auditor => HouseholdAccess::None,
+        Role::Operator | Role::Dispatcher => HouseholdAccess::Masked,
+        Role::UnitHandler | Role::Analyst | Role::Auditor => HouseholdAccess::None,
     }
 }
 
@@ -128,5 +130,6 @@ mod tests {
         assert_eq!(household_access(Role::GridWorker), HouseholdAccess::Full);
         assert_eq!(household_access(Role::Operator), HouseholdAccess::Masked);
         assert_eq!(household_access(Role::Auditor), HouseholdAccess::None);
+        assert_eq!(household_access(Role::UnitHandler), HouseholdAccess::None);
     }
 }

@@ -28,7 +28,7 @@ use super::error::{ApiError, ApiJson, ApiQuery, ApiResult};
 use crate::auth::{Principal, Role};
 use crate::model::HouseholdKind;
 use crate::open311::format::datetime;
-use crate::privacy::{mask_id_number, mask_phone};
+use crate::privacy::{HouseholdAccess, household_access, mask_id_number, mask_phone};
 use crate::store::StoreError;
 use crate::store::households::{
     GridScope, HouseholdCount, HouseholdInput, HouseholdQuery, HouseholdRecord,
@@ -65,12 +65,14 @@ impl View {
 }
 
 /// The access matrix of this module's doc comment.
+/// Records follow [`household_access`], the policy the console shares; analysts and auditors,
+/// who may not see records, still get the aggregate counts their reports need.
 pub fn view_of(role: Role) -> View {
-    match role {
-        Role::Admin | Role::Supervisor | Role::GridWorker => View::Full,
-        Role::Operator | Role::Dispatcher => View::Masked,
-        Role::Analyst | Role::Auditor => View::CountsOnly,
-        Role::UnitHandler => View::Denied,
+    match household_access(role) {
+        HouseholdAccess::Full => View::Full,
+        HouseholdAccess::Masked => View::Masked,
+        HouseholdAccess::None if matches!(role, Role::Analyst | Role::Auditor) => View::CountsOnly,
+        HouseholdAccess::None => View::Denied,
     }
 }
 
