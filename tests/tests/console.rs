@@ -332,6 +332,28 @@ async fn queue_updates_live_and_deadlines_turn_red() {
         .await;
     assert!(b.text(&format!("{row} .due")).await.contains("超时"));
     b.screenshot("11-queue-overdue").await;
+
+    // Directories: browse, search and edit (a supervisor may edit).
+    b.goto(&format!("{base}/console/directories")).await;
+    b.find("#directory tbody tr td").await;
+    let first = b.text("#directory tbody tr td").await;
+    b.fill("#d-q", &first).await;
+    b.click("form[role=search] button").await;
+    b.wait_for("#d-q", Duration::from_secs(5)).await;
+    assert!(b.text("#directory").await.contains(&first));
+    b.screenshot("12-directories").await;
+    b.click("#directory tbody tr a").await;
+    b.find("#edit-form").await;
+    b.fill("#f-phone", "0599-6399999").await;
+    b.click("#save").await;
+    b.find(".flash").await;
+    assert!(b.text("#directory").await.contains("0599-6399999"));
+    // Bad input is refused with the field named, and nothing changes.
+    b.click("#directory tbody tr a").await;
+    b.fill("#f-phone", "call me maybe").await;
+    b.click("#save").await;
+    b.find("main p.error").await;
+    assert!(b.text("main p.error").await.contains("phone"));
 }
 
 /// Typical requests (no police words), so the classifier and routing spread them like a real
