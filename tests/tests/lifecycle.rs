@@ -475,3 +475,87 @@ async fn malformed_requests_are_4xx_json_naming_the_field() {
         );
     }
 }
+
+/// `m110 up PROFILE`: provisions into `<installs>/<code>` and serves in-process, printing the URL
+/// and the one-time admin password; a second `up` reuses the install and prints no password.
+#[test]
+fn m110_up_provisions_and_serves() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+
+    let dir = tempfile::tempdir().unwrap();
+    let profile = m110_e2e::workspace_root().join("profiles/shaowu.yaml");
+    for round in 0..2 {
+        let port = m110_e2e::free_port();
+        let mut child = Command::new(m110_e2e::bin("m110"))
+            .args([
+                "up",
+                profile.to_str().unwrap(),
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut ready = false;
+        for _ in 0..300 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                ready = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let mut alive = child.try_wait().unwrap().is_none();
+        if ready && alive {
+            let body = http_get(port, "/readyz");
+            assert!(body.contains("\"ready\""), "{body}");
+        }
+        alive = alive && child.try_wait().unwrap().is_none();
+        let _ = child.kill();
+        let _ = child.wait();
+        let mut out = String::new();
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        assert!(
+            ready && alive,
+            "round {round}: m110 up did not serve\n{out}\n{err}"
+        );
+        assert!(out.contains(&format!("http://127.0.0.1:{port}/")), "{out}");
+        assert!(dir.path().join("installs/350781/m110.db").is_file());
+        if round == 0 {
+            assert!(out.contains("one-time password"), "{out}");
+        } else {
+            assert!(!out.contains("one-time password"), "{out}");
+            assert!(out.contains("m110 user add"), "{out}");
+        }
+    }
+}
+
+fn http_get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut buf = String::new();
+    let _ = s.read_to_string(&mut buf);
+    buf
+}
