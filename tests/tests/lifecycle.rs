@@ -559,3 +559,76 @@ fn http_get(port: u16, path: &str) -> String {
     let _ = s.read_to_string(&mut buf);
     buf
 }
+
+/// Two `m110d` on one database, both running the deadline job every second: every overdue case
+/// gets exactly one `overdue_sign` and one `overdue_close` event (none twice, none lost).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_mark_each_overdue_case_once() {
+    for engine in engines() {
+        let app = Install::start(engine, &["--deadline-scan-seconds", "1"]).await;
+        let second = m110_e2e::Server::start(&app.install_dir(), &["--deadline-scan-seconds", "1"]);
+        let db = app.db().await;
+        let mut ids = Vec::new();
+        for i in 0..40 {
+            let c = create(
+                &app,
+                "op",
+                json!({"channel": "phone", "content": format!("城富社区路灯不亮 {i}")}),
+            )
+            .await;
+            assert_eq!(c["status"], "dispatched");
+            ids.push(id(&c));
+        }
+        let past = chrono_ms() - 60_000;
+        sqlx::query("UPDATE cases SET sign_due = $1, close_due = $2 WHERE status = 'dispatched'")
+            .bind(past)
+            .bind(past)
+            .execute(&db)
+            .await
+            .unwrap();
+        let mut done = false;
+        for _ in 0..60 {
+            let (n,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM cases WHERE overdue_sign = 1 AND overdue_close = 1",
+            )
+            .fetch_one(&db)
+            .await
+            .unwrap();
+            if n == ids.len() as i64 {
+                done = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+        assert!(done, "{engine:?}: not every case was marked");
+        // Both servers have run the job by now; give them a few more scans to misbehave.
+        tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+        for kind in ["overdue_sign", "overdue_close"] {
+            let rows: Vec<(i64, i64)> = sqlx::query_as(
+                "SELECT case_id, COUNT(*) FROM case_events WHERE kind = $1 GROUP BY case_id",
+            )
+            .bind(kind)
+            .fetch_all(&db)
+            .await
+            .unwrap();
+            assert_eq!(rows.len(), ids.len(), "{engine:?} {kind}");
+            assert!(
+                rows.iter().all(|(_, n)| *n == 1),
+                "{engine:?} {kind} twice: {rows:?}"
+            );
+        }
+        for base in [&app.server.base, &second.base] {
+            let m = reqwest::get(format!("{base}/metrics"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert!(
+                m.contains("m110_job_runs_total{job=\"deadlines\"}"),
+                "{base}: {m}"
+            );
+        }
+        drop(second);
+    }
+}
