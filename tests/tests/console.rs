@@ -431,7 +431,10 @@ async fn pages_work_on_every_engine() {
         assert!(html.contains("id=\"login-submit\""), "{engine:?}");
 
         let html = login("op1").await;
-        assert!(html.contains("id=\"new-case\""), "{engine:?}: operator lands on the call page");
+        assert!(
+            html.contains("id=\"new-case\""),
+            "{engine:?}: operator lands on the call page"
+        );
         let csrf = csrf_of(&html);
         let r = web
             .post(format!("{base}/console/cases"))
@@ -453,7 +456,10 @@ async fn pages_work_on_every_engine() {
         let html = r.text().await.unwrap();
         assert!(case_url.contains("/console/cases/MS350781-"), "{case_url}");
         // Output is escaped: the markup in the caller's name is text.
-        assert!(html.contains("赵&lt;b&gt;先生&lt;&#x2f;b&gt;"), "{engine:?}");
+        assert!(
+            html.contains("赵&lt;b&gt;先生&lt;&#x2f;b&gt;"),
+            "{engine:?}"
+        );
         let id = case_url.rsplit('/').next().unwrap().to_string();
         let r = web
             .post(format!("{base}/console/cases/{id}/actions/dispatch"))
@@ -466,7 +472,10 @@ async fn pages_work_on_every_engine() {
             .await
             .unwrap();
         assert_eq!(r.status().as_u16(), 200, "{engine:?}");
-        assert!(r.text().await.unwrap().contains("s-dispatched"), "{engine:?}");
+        assert!(
+            r.text().await.unwrap().contains("s-dispatched"),
+            "{engine:?}"
+        );
         // The same action without the token changes nothing.
         let r = web
             .post(format!("{base}/console/cases/{id}/actions/supervise"))
@@ -487,9 +496,15 @@ async fn pages_work_on_every_engine() {
             assert!(html.contains("<main"), "{engine:?} {path}");
         }
         let (_, html) = get("/console/dashboard").await;
-        assert!(html.contains("Dashboard") && html.contains("<svg"), "{engine:?}: English stays");
+        assert!(
+            html.contains("Dashboard") && html.contains("<svg"),
+            "{engine:?}: English stays"
+        );
         let (_, html) = get("/console/call?phone=13905990077").await;
-        assert!(html.contains(&id), "{engine:?}: screen pop lists the open case");
+        assert!(
+            html.contains(&id),
+            "{engine:?}: screen pop lists the open case"
+        );
 
         // Another unit's handler: refused the case page and its actions.
         web.post(format!("{base}/console/logout"))
