@@ -426,7 +426,10 @@ async fn pages_work_on_every_engine() {
         };
 
         // The registry knows the caller's household (entered by a supervisor through the API).
-        let api = reqwest::Client::builder().cookie_store(true).build().unwrap();
+        let api = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap();
         let r = api
             .post(format!("{base}/api/v1/login"))
             .json(&json!({"name": "sup1", "password": PASSWORD}))
@@ -436,12 +439,18 @@ async fn pages_work_on_every_engine() {
         assert!(r.status().is_success());
         let r = api
             .post(format!("{base}/api/v1/households"))
-            .json(&json!({"head_name": "李大爷", "kind": "dibao", "grid": "350781001001",
-                          "phone": "13905990077"}))
+            .json(
+                &json!({"head_name": "李大爷", "kind": "dibao", "grid": "350781001001",
+                          "phone": "13905990077"}),
+            )
             .send()
             .await
             .unwrap();
-        assert!(r.status().is_success(), "{engine:?}: household: {}", r.text().await.unwrap());
+        assert!(
+            r.status().is_success(),
+            "{engine:?}: household: {}",
+            r.text().await.unwrap()
+        );
 
         // Unauthenticated pages redirect to the login form.
         let (status, html) = get("/console/dashboard").await;
