@@ -17,7 +17,7 @@ use crate::intake::{RegionIndex, render_time};
 use crate::lifecycle::{self, Action, Effect, Satisfaction, Snapshot, Status};
 use crate::model::UnitKind;
 use crate::store::cases::{
-    CaseRow, NewEvent, append_events, enqueue, insert_follow_up, lock_case,
+    CaseRow, NewEvent, append_events, begin_write, enqueue, insert_follow_up, lock_case,
     pending_extension_hours, update_case,
 };
 use crate::store::{Store, StoreError, now_ms};
@@ -85,7 +85,7 @@ pub async fn perform(
             ));
         }
     }
-    let mut tx = store.begin().await?;
+    let mut tx = begin_write(store).await?;
     let row = match lock_case(&mut tx, store.engine(), public_id).await {
         Ok(r) => r,
         Err(StoreError::NotFound) => return Err(ApiError::not_found(format!("case {public_id}"))),
@@ -290,7 +290,7 @@ pub async fn perform(
     for (topic, payload) in &outbox {
         enqueue(&mut tx, topic, payload, now).await?;
     }
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     next.version += 1;
     next.updated_at = now;
     Ok(next)

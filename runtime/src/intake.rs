@@ -33,7 +33,8 @@ use crate::model::{
 };
 use crate::routing::{RouteVia, RoutingTable};
 use crate::store::cases::{
-    CallerData, CaseRow, NewCase, NewEvent, append_events, enqueue, insert_case, upsert_caller,
+    CallerData, CaseRow, NewCase, NewEvent, append_events, begin_write, enqueue, insert_case,
+    upsert_caller,
 };
 use crate::store::{Store, StoreError, now_ms};
 use crate::triage::{Classification, Location, Triage};
@@ -628,7 +629,7 @@ pub async fn create_case(
     }
 
     // --- write ----------------------------------------------------------------------------
-    let mut tx = store.begin().await?;
+    let mut tx = begin_write(store).await?;
     case.caller_id = upsert_caller(&mut tx, &caller, now).await?;
     let (id, public_id) = insert_case(&mut tx, store.engine(), &region.code, &case).await?;
     append_events(&mut tx, id, &events, now, Some(1)).await?;
@@ -636,7 +637,7 @@ pub async fn create_case(
         payload["case"] = json!(public_id);
         enqueue(&mut tx, "police.transfer", &payload, now).await?;
     }
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
 
     let row = CaseRow {
         id,

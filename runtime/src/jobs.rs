@@ -26,7 +26,9 @@ use tokio::sync::watch;
 use crate::http::metrics::Metrics;
 use crate::intake::{RegionIndex, render_time};
 use crate::lifecycle::Status;
-use crate::store::cases::{NewEvent, append_events, claim_overdue, enqueue, update_case};
+use crate::store::cases::{
+    NewEvent, append_events, begin_write, claim_overdue, enqueue, update_case,
+};
 use crate::store::{Store, StoreError, now_ms};
 
 /// Cases claimed per transaction.
@@ -56,7 +58,7 @@ pub async fn scan_deadlines(
     let max_steps = region.max_escalation_steps();
     let mut after_id = 0;
     loop {
-        let mut tx = store.begin().await?;
+        let mut tx = begin_write(store).await?;
         let rows = claim_overdue(&mut tx, store.engine(), now, max_steps, after_id, BATCH).await?;
         for row in &rows {
             after_id = after_id.max(row.id);

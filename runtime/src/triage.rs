@@ -20,6 +20,7 @@ read-only by every request, so intake never rebuilds a dictionary.
 
 use std::collections::HashMap;
 
+use aho_corasick::AhoCorasick;
 use jieba_rs::Jieba;
 use serde::Serialize;
 
@@ -141,6 +142,8 @@ pub struct Triage {
     units: Vec<Unit>,
     by_code: HashMap<String, usize>,
     places: Vec<Place>,
+    /// One automaton over every place alias: a single pass over the text finds them all.
+    place_matcher: Option<AhoCorasick>,
 }
 
 impl std::fmt::Debug for Triage {
@@ -213,6 +216,7 @@ impl Triage {
                 places.push(Place { unit: i, alias });
             }
         }
+        let place_matcher = AhoCorasick::new(places.iter().map(|p| p.alias.as_str())).ok();
         Triage {
             jieba,
             categories: infos,
@@ -221,6 +225,7 @@ impl Triage {
             units,
             by_code,
             places,
+            place_matcher,
         }
     }
 
@@ -248,7 +253,8 @@ impl Triage {
         }
         let mut scores = vec![0.0f64; self.categories.len()];
         let mut matched: Vec<String> = Vec::new();
-        for token in self.jieba.cut(text, true) {
+        // No HMM: every word that matters (keywords, place names) is in the dictionary.
+        for token in self.jieba.cut(text, false) {
             if let Some(hits) = self.keywords.get(token) {
                 for (cat, w) in hits {
                     scores[*cat] += w;
@@ -360,11 +366,19 @@ impl Triage {
     }
 
     fn find_place(&self, text: &str) -> Option<(usize, String)> {
-        let found: Vec<&Place> = self
-            .places
-            .iter()
-            .filter(|p| text.contains(p.alias.as_str()))
-            .collect();
+        let mut found: Vec<&Place> = match &self.place_matcher {
+            Some(ac) => ac
+                .find_overlapping_iter(text)
+                .map(|m| &self.places[m.pattern().as_usize()])
+                .collect(),
+            None => self
+                .places
+                .iter()
+                .filter(|p| text.contains(p.alias.as_str()))
+                .collect(),
+        };
+        found.sort_by_key(|p| (p.unit, p.alias.len()));
+        found.dedup_by(|a, b| a.unit == b.unit && a.alias == b.alias);
         if found.is_empty() {
             return None;
         }

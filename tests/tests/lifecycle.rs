@@ -475,3 +475,160 @@ async fn malformed_requests_are_4xx_json_naming_the_field() {
         );
     }
 }
+
+/// `m110 up PROFILE`: provisions into `<installs>/<code>` and serves in-process, printing the URL
+/// and the one-time admin password; a second `up` reuses the install and prints no password.
+#[test]
+fn m110_up_provisions_and_serves() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+
+    let dir = tempfile::tempdir().unwrap();
+    let profile = m110_e2e::workspace_root().join("profiles/shaowu.yaml");
+    for round in 0..2 {
+        let port = m110_e2e::free_port();
+        let mut child = Command::new(m110_e2e::bin("m110"))
+            .args([
+                "up",
+                profile.to_str().unwrap(),
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut ready = false;
+        for _ in 0..300 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                ready = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let mut alive = child.try_wait().unwrap().is_none();
+        if ready && alive {
+            let body = http_get(port, "/readyz");
+            assert!(body.contains("\"ready\""), "{body}");
+        }
+        alive = alive && child.try_wait().unwrap().is_none();
+        let _ = child.kill();
+        let _ = child.wait();
+        let mut out = String::new();
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        assert!(
+            ready && alive,
+            "round {round}: m110 up did not serve\n{out}\n{err}"
+        );
+        assert!(out.contains(&format!("http://127.0.0.1:{port}/")), "{out}");
+        assert!(dir.path().join("installs/350781/m110.db").is_file());
+        if round == 0 {
+            assert!(out.contains("one-time password"), "{out}");
+        } else {
+            assert!(!out.contains("one-time password"), "{out}");
+            assert!(out.contains("m110 user add"), "{out}");
+        }
+    }
+}
+
+fn http_get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut buf = String::new();
+    let _ = s.read_to_string(&mut buf);
+    buf
+}
+
+/// Two `m110d` on one database, both running the deadline job every second: every overdue case
+/// gets exactly one `overdue_sign` and one `overdue_close` event (none twice, none lost).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_mark_each_overdue_case_once() {
+    for engine in engines() {
+        let app = Install::start(engine, &["--deadline-scan-seconds", "1"]).await;
+        let second = m110_e2e::Server::start(&app.install_dir(), &["--deadline-scan-seconds", "1"]);
+        let db = app.db().await;
+        let mut ids = Vec::new();
+        for i in 0..40 {
+            let c = create(
+                &app,
+                "op",
+                json!({"channel": "phone", "content": format!("城富社区路灯不亮 {i}")}),
+            )
+            .await;
+            assert_eq!(c["status"], "dispatched");
+            ids.push(id(&c));
+        }
+        let past = chrono_ms() - 60_000;
+        sqlx::query("UPDATE cases SET sign_due = $1, close_due = $2 WHERE status = 'dispatched'")
+            .bind(past)
+            .bind(past)
+            .execute(&db)
+            .await
+            .unwrap();
+        let mut done = false;
+        for _ in 0..60 {
+            let (n,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM cases WHERE overdue_sign = 1 AND overdue_close = 1",
+            )
+            .fetch_one(&db)
+            .await
+            .unwrap();
+            if n == ids.len() as i64 {
+                done = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+        assert!(done, "{engine:?}: not every case was marked");
+        // Both servers have run the job by now; give them a few more scans to misbehave.
+        tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+        for kind in ["overdue_sign", "overdue_close"] {
+            let rows: Vec<(i64, i64)> = sqlx::query_as(
+                "SELECT case_id, COUNT(*) FROM case_events WHERE kind = $1 GROUP BY case_id",
+            )
+            .bind(kind)
+            .fetch_all(&db)
+            .await
+            .unwrap();
+            assert_eq!(rows.len(), ids.len(), "{engine:?} {kind}");
+            assert!(
+                rows.iter().all(|(_, n)| *n == 1),
+                "{engine:?} {kind} twice: {rows:?}"
+            );
+        }
+        for base in [&app.server.base, &second.base] {
+            let m = reqwest::get(format!("{base}/metrics"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert!(
+                m.contains("m110_job_runs_total{job=\"deadlines\"}"),
+                "{base}: {m}"
+            );
+        }
+        drop(second);
+    }
+}

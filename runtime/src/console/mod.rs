@@ -3,6 +3,7 @@ The operator console: server-rendered pages for call-takers, dispatchers, handli
 supervisors and coordinators, mounted at `/` and `/console/…` by [`router`].
 
 - [`pages`]: login, screen pop and new case, queues, case page and actions, dashboard.
+- [`directories`]: browse, search and edit the directory data systems.
 - [`session`]: the signed-in user (session cookie), CSRF checks, the request's language.
 - [`sse`]: live updates (`/console/events`).
 - [`templates`]: the embedded minijinja environment (autoescape on).
@@ -18,6 +19,7 @@ requests into those calls and results into pages. Every route authorizes in its 
 */
 
 pub mod assets;
+pub mod directories;
 pub mod i18n;
 pub mod pages;
 pub mod session;
@@ -51,5 +53,14 @@ pub fn router() -> Router<AppState> {
         .route("/console/classify", get(pages::classify))
         .route("/console/dashboard", get(pages::dashboard))
         .route("/console/events", get(sse::events))
+        .route("/console/directories", get(directories::list))
+        .route(
+            "/console/directories/{system}/{id}/edit",
+            get(directories::edit_form),
+        )
+        .route(
+            "/console/directories/{system}/{id}",
+            post(directories::save),
+        )
         .merge(assets::router())
 }

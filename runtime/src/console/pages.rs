@@ -92,6 +92,9 @@ fn nav_items(role: Role, active: &str) -> Vec<serde_json::Value> {
     ) {
         add("/console/dashboard", "nav.dashboard", "dashboard");
     }
+    if role != Role::Auditor {
+        add("/console/directories", "nav.directories", "directories");
+    }
     v
 }
 
@@ -153,7 +156,7 @@ fn html(status: StatusCode, template: &str, ctx: Value, set_lang: Option<Lang>) 
 }
 
 /// A page for a signed-in user: base context + page data.
-fn page(
+pub(crate) fn page_response(
     state: &AppState,
     user: &ConsoleUser,
     status: StatusCode,
@@ -716,7 +719,7 @@ pub async fn queue(
         },
         "rows": row_json,
     });
-    page(
+    page_response(
         &state,
         &user,
         StatusCode::OK,
@@ -910,7 +913,7 @@ async fn render_case(
         "events": events_json,
         "flash": flash,
     });
-    page(
+    page_response(
         state,
         user,
         status,
@@ -1213,7 +1216,7 @@ async fn render_call(
         "grid_code": form.grid_code,
         "address": form.address,
     });
-    page(
+    page_response(
         state,
         user,
         status,
@@ -1499,7 +1502,7 @@ pub async fn dashboard(State(state): State<AppState>, user: ConsoleUser) -> Resp
         },
         Value::from_serialize(json!({"kpis": kpis, "now": now})),
     ]);
-    page(
+    page_response(
         &state,
         &user,
         StatusCode::OK,
@@ -1548,12 +1551,35 @@ mod tests {
         };
         assert_eq!(
             keys(Role::Operator),
-            ["nav.call", "nav.queues", "nav.dashboard"]
+            ["nav.call", "nav.queues", "nav.dashboard", "nav.directories"]
         );
-        assert_eq!(keys(Role::UnitHandler), ["nav.queues"]);
-        assert_eq!(keys(Role::Analyst), ["nav.dashboard"]);
+        assert_eq!(keys(Role::UnitHandler), ["nav.queues", "nav.directories"]);
+        assert_eq!(keys(Role::Analyst), ["nav.dashboard", "nav.directories"]);
+        assert!(keys(Role::Auditor).is_empty());
         assert!(views_for(Role::UnitHandler).contains(&"to_sign"));
         assert!(!views_for(Role::UnitHandler).contains(&"new"));
+    }
+
+    /// Every message key the console's Rust code looks up with `Lang::t` is in the catalog.
+    #[test]
+    fn rust_message_keys_exist() {
+        for (name, src) in [
+            ("pages.rs", include_str!("pages.rs")),
+            ("directories.rs", include_str!("directories.rs")),
+            ("session.rs", include_str!("session.rs")),
+        ] {
+            for (pos, _) in src.match_indices(".t(\"") {
+                let rest = &src[pos + 4..];
+                let key = &rest[..rest.find('"').unwrap()];
+                assert!(i18n::has_key(key), "{name}: unknown message key {key:?}");
+            }
+            // Keys handed to templates as data.
+            for (pos, _) in src.match_indices("\"key\": \"") {
+                let rest = &src[pos + 8..];
+                let key = &rest[..rest.find('"').unwrap()];
+                assert!(i18n::has_key(key), "{name}: unknown message key {key:?}");
+            }
+        }
     }
 
     #[test]

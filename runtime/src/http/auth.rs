@@ -10,11 +10,13 @@ the console's HTML forms carry their own.
 
 Every `/api/v1` route of this crate's server core is declared in [`ROUTES`] with the roles that
 may call it; the middleware looks the matched route up, authenticates, checks the role and hands
-the [`Principal`] to the handler through the request extensions. A route missing from the table
-is refused (fail closed) unless its module authorizes itself (routers merged from other modules —
-Open311, directories, console — check their principals in their handlers; see
-[`self_authorized`]). Finer rules (a unit handler sees only its unit's cases, a grid worker only
-its grid units, the lifecycle's role × action matrix) are checked by the services.
+the [`Principal`] to the handler through the request extensions. Routes marked
+[`Access::Handler`] (directories, households) declare their roles here for the documentation and
+the route × role test, but their handlers check them, because a refused household read is itself
+audited. A route missing from the table is refused (fail closed), except the Open311 and console
+routers, which authenticate their own way ([`self_authorized`]). Finer rules (a unit handler sees
+only its unit's cases, a grid worker only its grid units, the lifecycle's role × action matrix)
+are checked by the services.
 */
 
 use std::collections::HashMap;
@@ -54,13 +56,16 @@ pub enum Access {
     Authenticated,
     /// Only these roles.
     Roles(&'static [Role]),
+    /// Only these roles, checked by the handler itself (it also audits or scopes the refusal);
+    /// the middleware only requires authentication.
+    Handler(&'static [Role]),
 }
 
 impl Access {
     pub fn allows(self, role: Role) -> bool {
         match self {
             Access::Public | Access::Authenticated => true,
-            Access::Roles(roles) => roles.contains(&role),
+            Access::Roles(roles) | Access::Handler(roles) => roles.contains(&role),
         }
     }
 }
@@ -229,16 +234,120 @@ pub const ROUTES: &[RouteSpec] = &[
         request: Some("Call"),
         response: (200, "CallerCard"),
     },
+    // Directories and households (modules `directories` / `households`): writes are checked
+    // here; reads are checked by their handlers, because households audit every read attempt.
+    RouteSpec {
+        method: "GET",
+        path: "/api/v1/directory",
+        access: Access::Handler(ALL_ROLES),
+        tag: "directory",
+        summary: "Search all directory systems (q, category, grid, status, paging)",
+        request: None,
+        response: (200, "Object"),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/api/v1/directory/{system}",
+        access: Access::Handler(ALL_ROLES),
+        tag: "directory",
+        summary: "Search one directory system",
+        request: None,
+        response: (200, "Object"),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/v1/directory/{system}",
+        access: Access::Roles(&[Admin, Supervisor]),
+        tag: "directory",
+        summary: "Create a directory entry",
+        request: Some("Object"),
+        response: (201, "Object"),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/api/v1/directory/{system}/{id}",
+        access: Access::Handler(ALL_ROLES),
+        tag: "directory",
+        summary: "One directory entry",
+        request: None,
+        response: (200, "Object"),
+    },
+    RouteSpec {
+        method: "PUT",
+        path: "/api/v1/directory/{system}/{id}",
+        access: Access::Roles(&[Admin, Supervisor]),
+        tag: "directory",
+        summary: "Update a directory entry (optimistic version)",
+        request: Some("Object"),
+        response: (200, "Object"),
+    },
+    RouteSpec {
+        method: "DELETE",
+        path: "/api/v1/directory/{system}/{id}",
+        access: Access::Roles(&[Admin, Supervisor]),
+        tag: "directory",
+        summary: "Delete a directory entry",
+        request: None,
+        response: (200, "Object"),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/api/v1/households",
+        access: Access::Handler(HOUSEHOLD_READERS),
+        tag: "households",
+        summary: "Vulnerable households (full or masked by role; every read audited)",
+        request: None,
+        response: (200, "Object"),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/v1/households",
+        access: Access::Roles(&[Admin, Supervisor, GridWorker]),
+        tag: "households",
+        summary: "Register a vulnerable household",
+        request: Some("Object"),
+        response: (201, "Object"),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/api/v1/households/counts",
+        access: Access::Handler(&[
+            Admin, Supervisor, Operator, Dispatcher, GridWorker, Analyst, Auditor,
+        ]),
+        tag: "households",
+        summary: "Household counts by kind and grid unit (no personal data; audited)",
+        request: None,
+        response: (200, "Object"),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/api/v1/households/{id}",
+        access: Access::Handler(HOUSEHOLD_READERS),
+        tag: "households",
+        summary: "One household (full or masked by role; audited)",
+        request: None,
+        response: (200, "Object"),
+    },
+    RouteSpec {
+        method: "PUT",
+        path: "/api/v1/households/{id}",
+        access: Access::Roles(&[Admin, Supervisor, GridWorker]),
+        tag: "households",
+        summary: "Update a household (optimistic version)",
+        request: Some("Object"),
+        response: (200, "Object"),
+    },
 ];
 
-/// Path prefixes whose routers authorize in their own handlers (merged from other modules).
+/// Every role.
+pub const ALL_ROLES: &[Role] = &Role::ALL;
+/// Roles that may read household records (full or masked).
+pub const HOUSEHOLD_READERS: &[Role] = &[Admin, Supervisor, GridWorker, Operator, Dispatcher];
+
+/// Path prefixes outside `/api/v1` whose routers authorize in their own handlers (Open311 by
+/// `api_key`, the console by session and CSRF token).
 pub fn self_authorized(path: &str) -> bool {
-    path.starts_with("/open311/")
-        || path.starts_with("/console")
-        || path == "/"
-        || path.starts_with("/static/")
-        || path.starts_with("/api/v1/directory")
-        || path.starts_with("/api/v1/households")
+    path.starts_with("/open311/") || path.starts_with("/console") || path == "/"
 }
 
 /// The declared route for a method and matched path.
@@ -270,7 +379,7 @@ pub async fn authorize(State(state): State<AppState>, mut req: Request, next: Ne
         Ok(None) => return ApiError::Unauthenticated.into_response(),
         Err(e) => return e.into_response(),
     };
-    if !spec.access.allows(principal.role) {
+    if !matches!(spec.access, Access::Handler(_)) && !spec.access.allows(principal.role) {
         return ApiError::forbidden(format!(
             "role {} may not call {} {}",
             principal.role.as_str(),

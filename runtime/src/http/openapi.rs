@@ -52,7 +52,7 @@ pub fn build() -> Value {
                 "public".to_string()
             }
             Access::Authenticated => "any authenticated user".to_string(),
-            Access::Roles(roles) => roles
+            Access::Roles(roles) | Access::Handler(roles) => roles
                 .iter()
                 .map(|x| x.as_str())
                 .collect::<Vec<_>>()
@@ -61,10 +61,22 @@ pub fn build() -> Value {
         op.insert("description".into(), json!(format!("Roles: {roles}.")));
         op.insert("x-roles".into(), json!(roles));
         let mut params = Vec::new();
+        if r.path.contains("{system}") {
+            params.push(json!({
+                "name": "system", "in": "path", "required": true,
+                "schema": {"type": "string", "enum": ["government_services", "welfare_facilities",
+                    "social_organizations", "market_providers"]}
+            }));
+        }
         if r.path.contains("{id}") {
+            let description = if r.path.starts_with("/api/v1/cases") {
+                "Public case id, e.g. MS350781-20261129-000123"
+            } else {
+                "Record id"
+            };
             params.push(json!({
                 "name": "id", "in": "path", "required": true,
-                "description": "Public case id, e.g. MS350781-20261129-000123",
+                "description": description,
                 "schema": {"type": "string"}
             }));
         }
@@ -125,7 +137,7 @@ pub fn build() -> Value {
             );
         }
         if r.path.contains("{id}") {
-            responses.insert("404".into(), error_response("No such case"));
+            responses.insert("404".into(), error_response("No such record"));
         }
         if r.path.ends_with("/actions") {
             responses.insert(

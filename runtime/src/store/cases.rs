@@ -17,9 +17,51 @@ message in ONE transaction. Reads are `impl Store` methods on the pool.
 */
 
 use serde::Serialize;
-use sqlx::{AnyConnection, FromRow};
+use sqlx::{Any, AnyConnection, FromRow, Transaction};
+use tokio::sync::{Mutex, MutexGuard};
 
 use super::{Engine, Store, StoreError};
+
+/// SQLite has one writer at a time. Writers queued inside SQLite wait in its busy handler, which
+/// sleeps in growing steps (up to 100 ms) and wrecks tail latency under load; queueing them here
+/// on a fair async mutex instead hands the lock over at once. PostgreSQL needs no gate.
+static SQLITE_WRITER: Mutex<()> = Mutex::const_new(());
+
+/// A write transaction, holding the process-wide SQLite writer gate while it lives.
+pub struct WriteTx {
+    pub tx: Transaction<'static, Any>,
+    _gate: Option<MutexGuard<'static, ()>>,
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+}
+
+/// Starts a write transaction for case work (see [`SQLITE_WRITER`]).
+pub async fn begin_write(store: &Store) -> Result<WriteTx, StoreError> {
+    let gate = match store.engine() {
+        Engine::Sqlite => Some(SQLITE_WRITER.lock().await),
+        Engine::Postgres => None,
+    };
+    let tx = store.begin().await?;
+    Ok(WriteTx { tx, _gate: gate })
+}
 
 /// Columns of [`CaseRow`], joined with the caller.
 const CASE_COLUMNS: &str = "c.id, c.public_id, c.channel, c.caller_id, c.content, \

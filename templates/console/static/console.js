@@ -60,6 +60,8 @@
     var opened = false;
     es.onopen = function () { if (dot) dot.hidden = false; if (opened) refreshQueue(); opened = true; };
     es.onerror = function () { if (dot) dot.hidden = true; };
+    // Release the connection when leaving the page: browsers allow few connections per host.
+    window.addEventListener("pagehide", function () { es.close(); });
     es.addEventListener("case", refreshQueue);
     es.addEventListener("overdue", refreshQueue);
   }
