@@ -134,8 +134,9 @@ async fn every_route_times_every_role() {
                 let role = Role::parse(role).unwrap();
                 let (s, v) = app.call(name, route.method, &path, body.as_ref()).await;
                 if route.access.allows(role) {
+                    let unrouted = s == 404 && v["error"]["message"] == "route not found";
                     assert!(
-                        s != 401 && s != 403 && s != 405,
+                        s != 401 && s != 403 && s != 405 && !unrouted,
                         "{engine:?}: {} {} as {role:?} should pass authorization, got {s} {v}",
                         route.method,
                         route.path
