@@ -370,6 +370,29 @@ fn csrf_of(html: &str) -> String {
     html[at..at + html[at..].find('"').unwrap()].to_string()
 }
 
+/// Every visible form control has an id and a `<label for=…>`, so the forms work from the
+/// keyboard and with a screen reader.
+fn assert_labelled(page: &str, html: &str) {
+    for tag in ["<input", "<select", "<textarea"] {
+        for (pos, _) in html.match_indices(tag) {
+            let end = pos + html[pos..].find('>').unwrap();
+            let el = &html[pos..end];
+            if el.contains("type=\"hidden\"") {
+                continue;
+            }
+            let id = el
+                .split("id=\"")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .unwrap_or_else(|| panic!("{page}: control without id: {el}"));
+            assert!(
+                html.contains(&format!("for=\"{id}\"")),
+                "{page}: no label for #{id}"
+            );
+        }
+    }
+}
+
 /// Without a browser, on every engine (PostgreSQL when `M110_TEST_PG_URL` is set): the pages
 /// render, forms round-trip with their CSRF tokens, a case is created and dispatched through
 /// the console, and a unit handler is refused another unit's case.
@@ -521,6 +544,7 @@ async fn pages_work_on_every_engine() {
             let (status, html) = get(path).await;
             assert_eq!(status, 200, "{engine:?} {path}");
             assert!(html.contains("<main"), "{engine:?} {path}");
+            assert_labelled(path, &html);
         }
         let (_, html) = get("/console/dashboard").await;
         assert!(
