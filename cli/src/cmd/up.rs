@@ -11,9 +11,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use m110::provision::{DEFAULT_ADMIN, InstallOptions, Refused, provision_install};
+use m110::provision::DEFAULT_ADMIN;
 use m110_runtime::config::{Config, Overrides};
-use m110_runtime::provision::ProvisionOutcome;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -40,45 +39,37 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     };
     let install_dir = args.installs.join(&loaded.region.info.code);
+    // Provisioning runs as `m110 provision` in a child process: when it exits, every connection
+    // it opened is closed and a brand-new SQLite file is complete on disk before this process
+    // opens it to serve (sharing a process, the build's final WAL checkpoint can still be in
+    // flight on SQLite's worker thread).
+    let exe = std::env::current_exe().context("cannot find the m110 executable")?;
+    let out = std::process::Command::new(exe)
+        .arg("provision")
+        .arg(&args.profile)
+        .arg("--install")
+        .arg(&install_dir)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .context("cannot run m110 provision")?;
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    print!("{printed}");
+    if !out.status.success() {
+        return Ok(ExitCode::from(
+            out.status.code().unwrap_or(2).clamp(1, 255) as u8
+        ));
+    }
+    let created_admin = printed.contains("one-time password");
+    let install_dir = std::path::absolute(&install_dir)
+        .with_context(|| format!("cannot resolve {}", install_dir.display()))?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     rt.block_on(async move {
-        let out = match provision_install(&InstallOptions {
-            profile: &args.profile,
-            install_dir: &install_dir,
-            database: None,
-            admin_name: DEFAULT_ADMIN,
-        })
-        .await
-        {
-            Ok(out) => out,
-            Err(e) if e.downcast_ref::<Refused>().is_some() => {
-                eprintln!("错误 / error: {e:#}");
-                return Ok(ExitCode::from(1));
-            }
-            Err(e) => return Err(e),
-        };
-        match out.outcome {
-            ProvisionOutcome::Created => println!(
-                "已创建 / provisioned: {} {} → {}",
-                out.region_code,
-                out.region_name,
-                out.install_dir.display()
-            ),
-            ProvisionOutcome::Unchanged => println!(
-                "已就绪 / install up to date: {} {} in {}",
-                out.region_code,
-                out.region_name,
-                out.install_dir.display()
-            ),
-        }
-        if out.outcome == ProvisionOutcome::Created {
-            wait_for_sqlite_build(&out.install_dir).await;
-        }
         let config = Config::load(
-            &out.install_dir,
+            &install_dir,
             Overrides {
                 listen: args.listen.clone(),
                 ..Overrides::default()
@@ -89,37 +80,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let addr = listener.local_addr()?;
         println!("服务地址 / serving: http://{addr}/  (API: http://{addr}/api/v1, Open311: http://{addr}/open311/v2)");
-        match &out.admin {
-            Some((name, password)) => {
-                println!("管理员 / admin login: {name}");
-                println!("一次性密码 / one-time password (shown once): {password}");
-            }
-            None => println!(
+        if created_admin {
+            println!("管理员 / admin login: {DEFAULT_ADMIN} (one-time password above)");
+        } else {
+            println!(
                 "管理员 / admin login: {DEFAULT_ADMIN} (password shown when the install was created; \
                  to add another admin: m110 user add --install {} --name NAME --role admin \
                  --password-stdin)",
-                out.install_dir.display()
-            ),
+                install_dir.display()
+            );
         }
         println!("按 Ctrl-C 停止 / press Ctrl-C to stop");
         m110_runtime::server::serve(config, listener, shutdown_signal()).await?;
         Ok(ExitCode::SUCCESS)
     })
-}
-
-/// A brand-new SQLite install is built as `m110.db.tmp` and renamed; the build connection's
-/// final WAL checkpoint can finish on SQLite's worker thread just after the rename. Opening the
-/// database before that would pair it with a second WAL file, so wait (briefly) until the build's
-/// WAL is gone.
-async fn wait_for_sqlite_build(dir: &std::path::Path) {
-    let wal = dir.join("m110.db.tmp-wal");
-    for _ in 0..100 {
-        if !wal.exists() {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    tracing::warn!(path = %wal.display(), "provisioning WAL still present after 5 s");
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

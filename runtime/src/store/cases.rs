@@ -12,8 +12,11 @@ message in ONE transaction. Reads are `impl Store` methods on the pool.
   (`WHERE version = $old`), bumping the version; a lost race is a `Conflict`.
 - Event sequence numbers are `MAX(seq) + 1` under that lock, so a case's timeline is gap-free.
 - Public ids are `MS<region>-<yyyymmdd>-<id:06>`: the date is the Asia/Shanghai day of intake
-  and the number is the row id, allocated before the insert (PostgreSQL: `nextval` of the
+  and the number is the row id, allocated inside the INSERT (PostgreSQL: `nextval` of the
   identity; SQLite: `MAX(id) + 1` under the write lock) — unique without a hot counter row.
+- Statements per write are kept few (one INSERT for a case, one for all its events): with
+  sqlx-sqlite every statement is a hand-off to the connection's worker thread, which dominates
+  the cost of an intake.
 */
 
 use serde::Serialize;
@@ -220,16 +223,6 @@ enum Param {
     Int(i64),
 }
 
-/// Allocates the next case id (see the module docs).
-async fn next_case_id(conn: &mut AnyConnection, engine: Engine) -> Result<i64, StoreError> {
-    let sql = match engine {
-        Engine::Postgres => "SELECT nextval(pg_get_serial_sequence('cases', 'id'))",
-        Engine::Sqlite => "SELECT COALESCE(MAX(id), 0) + 1 FROM cases",
-    };
-    let (id,): (i64,) = sqlx::query_as(sql).fetch_one(&mut *conn).await?;
-    Ok(id)
-}
-
 /// Inserts or updates a caller by phone number (a caller without a phone gets a fresh row);
 /// `None` when nothing is known about the caller.
 pub async fn upsert_caller(
@@ -273,40 +266,55 @@ pub async fn insert_case(
     region_code: &str,
     case: &NewCase,
 ) -> Result<(i64, String), StoreError> {
-    let id = next_case_id(conn, engine).await?;
     let day = crate::intake::shanghai(case.created_at)
         .format("%Y%m%d")
         .to_string();
-    let public_id = format!("MS{region_code}-{day}-{id:06}");
-    sqlx::query(
-        "INSERT INTO cases (id, public_id, channel, caller_id, content, category_code, grid_code, \
+    let prefix = format!("MS{region_code}-{day}-");
+    // The id is allocated and the public id formatted inside the INSERT: one round trip (each
+    // statement costs a thread hand-off to the SQLite worker, which dominates intake time).
+    let (id_sql, public_sql) = match engine {
+        Engine::Postgres => (
+            "n.id",
+            "$1 || CASE WHEN n.id < 1000000 THEN lpad(n.id::text, 6, '0') ELSE n.id::text END",
+        ),
+        Engine::Sqlite => ("n.id", "$1 || printf('%06d', n.id)"),
+    };
+    let next = match engine {
+        Engine::Postgres => "SELECT nextval(pg_get_serial_sequence('cases', 'id')) AS id",
+        // Under the write lock of BEGIN IMMEDIATE, MAX(id) + 1 cannot be taken twice.
+        Engine::Sqlite => "SELECT COALESCE(MAX(id), 0) + 1 AS id FROM cases",
+    };
+    let sql = format!(
+        "WITH n AS ({next}) \
+         INSERT INTO cases (id, public_id, channel, caller_id, content, category_code, grid_code, \
          address, lat, lon, priority, status, operator_id, unit_id, sign_due, close_due, \
          dispatched_at, open311_token, external_id, created_at, updated_at, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-         $18, $19, $20, $20, 1)",
-    )
-    .bind(id)
-    .bind(&public_id)
-    .bind(&case.channel)
-    .bind(case.caller_id)
-    .bind(&case.content)
-    .bind(case.category_code.clone())
-    .bind(case.grid_code.clone())
-    .bind(case.address.clone())
-    .bind(case.lat)
-    .bind(case.lon)
-    .bind(&case.priority)
-    .bind(&case.status)
-    .bind(case.operator_id)
-    .bind(case.unit_id.clone())
-    .bind(case.sign_due)
-    .bind(case.close_due)
-    .bind(case.dispatched_at)
-    .bind(case.open311_token.clone())
-    .bind(case.external_id.clone())
-    .bind(case.created_at)
-    .execute(&mut *conn)
-    .await?;
+         SELECT {id_sql}, {public_sql}, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+         $15, $16, $17, $18, $19, $19, 1 FROM n \
+         RETURNING id, public_id"
+    );
+    let (id, public_id): (i64, String) = sqlx::query_as(&sql)
+        .bind(&prefix)
+        .bind(&case.channel)
+        .bind(case.caller_id)
+        .bind(&case.content)
+        .bind(case.category_code.clone())
+        .bind(case.grid_code.clone())
+        .bind(case.address.clone())
+        .bind(case.lat)
+        .bind(case.lon)
+        .bind(&case.priority)
+        .bind(&case.status)
+        .bind(case.operator_id)
+        .bind(case.unit_id.clone())
+        .bind(case.sign_due)
+        .bind(case.close_due)
+        .bind(case.dispatched_at)
+        .bind(case.open311_token.clone())
+        .bind(case.external_id.clone())
+        .bind(case.created_at)
+        .fetch_one(&mut *conn)
+        .await?;
     Ok((id, public_id))
 }
 
@@ -329,26 +337,49 @@ pub async fn append_events(
             last
         }
     };
+    if events.is_empty() {
+        return Ok(seq);
+    }
+    // One multi-row INSERT for all the events.
+    let rows: Vec<String> = (0..events.len())
+        .map(|i| {
+            let b = i * 10;
+            format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8,
+                b + 9,
+                b + 10
+            )
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO case_events (case_id, seq, kind, from_status, to_status, actor_id, unit_id, \
+         note, detail, at) VALUES {}",
+        rows.join(", ")
+    );
+    let mut q = sqlx::query(&sql);
     for e in events {
         seq += 1;
-        let detail = e.detail.as_ref().map(|d| d.to_string());
-        sqlx::query(
-            "INSERT INTO case_events (case_id, seq, kind, from_status, to_status, actor_id, \
-             unit_id, note, detail, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(case_id)
-        .bind(seq)
-        .bind(&e.kind)
-        .bind(e.from_status.clone())
-        .bind(e.to_status.clone())
-        .bind(e.actor_id)
-        .bind(e.unit_id.clone())
-        .bind(e.note.clone())
-        .bind(detail)
-        .bind(at)
-        .execute(&mut *conn)
-        .await?;
+        q = q
+            .bind(case_id)
+            .bind(seq)
+            .bind(e.kind.clone())
+            .bind(e.from_status.clone())
+            .bind(e.to_status.clone())
+            .bind(e.actor_id)
+            .bind(e.unit_id.clone())
+            .bind(e.note.clone())
+            .bind(e.detail.as_ref().map(|d| d.to_string()))
+            .bind(at);
     }
+    q.execute(&mut *conn).await?;
     Ok(seq)
 }
 
