@@ -341,9 +341,9 @@ static CATALOG: &[(&str, &str, &str)] = &[
     ("role.auditor", "审计员", "Auditor"),
     ("role.dispatcher", "派单员", "Dispatcher"),
     ("role.grid_worker", "网格员", "Grid worker"),
-    ("role.operator", "话务员", "Call-taker"),
-    ("role.supervisor", "值班长", "Supervisor"),
-    ("role.unit_handler", "承办人", "Unit handler"),
+    ("role.operator", "受理员", "Call-taker"),
+    ("role.supervisor", "督办员", "Supervisor"),
+    ("role.unit_handler", "承办人员", "Unit handler"),
     (
         "satisfaction.mostly_satisfied",
         "基本满意",
