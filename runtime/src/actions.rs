@@ -85,6 +85,9 @@ pub async fn perform(
             ));
         }
     }
+    if public_id.contains('\0') {
+        return Err(ApiError::not_found("case"));
+    }
     let mut tx = begin_write(store).await?;
     let row = match lock_case(&mut tx, store.engine(), public_id).await {
         Ok(r) => r,

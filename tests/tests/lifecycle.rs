@@ -415,6 +415,22 @@ async fn malformed_requests_are_4xx_json_naming_the_field() {
             (s, v["error"]["code"].as_str()),
             (415, Some("unsupported_media_type"))
         );
+        // NUL cannot be stored in PostgreSQL TEXT: refused up front, never a 500.
+        let nul = json!({"channel": "web", "content": "路灯\u{0}坏了"});
+        let (s, v) = app.call("op", "POST", "/api/v1/cases", Some(&nul)).await;
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (400, Some("nul_character")),
+            "{v}"
+        );
+        let (s, v) = app.call("op", "GET", "/api/v1/cases?q=%00", None).await;
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (400, Some("nul_character")),
+            "{v}"
+        );
+        let (s, _) = app.call("op", "GET", "/api/v1/cases/MS%00", None).await;
+        assert_eq!(s, 404);
         let huge =
             serde_json::to_vec(&json!({"channel": "web", "content": "路".repeat(40_000)})).unwrap();
         let (s, v) = app

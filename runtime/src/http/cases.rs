@@ -261,6 +261,12 @@ async fn list(
 }
 
 async fn load_visible(state: &AppState, principal: &Principal, id: &str) -> ApiResult<CaseRow> {
+    if id.contains('\0') {
+        return Err(ApiError::not_found(format!(
+            "case {}",
+            id.replace('\0', "")
+        )));
+    }
     let row = match state.store.case_by_public_id(id).await {
         Ok(r) => r,
         Err(StoreError::NotFound) => return Err(ApiError::not_found(format!("case {id}"))),

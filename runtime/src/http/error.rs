@@ -270,6 +270,15 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         ),
         field: None,
     })?;
+    // PostgreSQL TEXT cannot hold NUL; refuse it here rather than fail in the database.
+    if text.contains('\0') || text.contains("\\u0000") {
+        return Err(ApiError::BadRequest {
+            code: "nul_character",
+            message: "request body contains a NUL character (\\u0000), which is not accepted"
+                .into(),
+            field: None,
+        });
+    }
     let de = &mut serde_json::Deserializer::from_str(text);
     let value: T = serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
@@ -336,6 +345,15 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let raw = parts.uri.query().unwrap_or("");
+        if raw.to_ascii_lowercase().contains("%00") {
+            return Err(ApiError::BadRequest {
+                code: "nul_character",
+                message: "query string contains a NUL character (%00), which is not accepted"
+                    .into(),
+                field: None,
+            });
+        }
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(q) => Ok(ApiQuery(q.0)),
             Err(rej) => {
@@ -406,6 +424,14 @@ mod tests {
         let (s, _, m) = field_of(r#"{"content": "x""#);
         assert_eq!(s, StatusCode::BAD_REQUEST);
         assert!(m.contains("malformed JSON"), "{m}");
+    }
+
+    #[test]
+    fn nul_is_refused_before_the_database() {
+        let e =
+            parse_json::<Payload>(br#"{"content":"a\u0000b","caller":{"phone":"1"}}"#).unwrap_err();
+        assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+        assert!(e.to_string().contains("NUL"));
     }
 
     #[test]
