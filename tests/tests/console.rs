@@ -556,6 +556,24 @@ async fn pages_work_on_every_engine() {
             html.contains(&id),
             "{engine:?}: screen pop lists the open case"
         );
+        assert!(
+            html.contains("id=\"vulnerable-flag\"") && html.contains("Dibao household"),
+            "{engine:?}: the screen pop flags the vulnerable household"
+        );
+        // An unknown number: a new caller, no flag.
+        let (_, html) = get("/console/call?phone=13900000000").await;
+        assert!(html.contains("id=\"new-caller\"") && !html.contains("vulnerable-flag"));
+        // The registry tab: an operator sees records masked.
+        let (status, html) = get("/console/directories?kind=households&q=%E6%9D%8E").await;
+        assert_eq!(status, 200, "{engine:?}");
+        assert!(
+            html.contains("李**") && html.contains("139****0077"),
+            "{engine:?}: masked"
+        );
+        assert!(
+            !html.contains("13905990077</td>"),
+            "{engine:?}: no full number"
+        );
 
         // Another unit's handler: refused the case page and its actions.
         web.post(format!("{base}/console/logout"))

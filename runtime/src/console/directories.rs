@@ -1,6 +1,7 @@
 /*!
 Directory pages: browse, search and edit the directory data systems (government services,
-welfare facilities, social organizations and volunteers, market providers).
+welfare facilities, social organizations and volunteers, market providers), and browse the
+vulnerable-household registry (masked and audited as the registry's API does).
 
 Same rules as `/api/v1/directory`: every role but the auditor may browse, analysts see phone
 numbers masked ([`EntryView`]), only [`WRITERS`] edit, input goes through the API's
@@ -23,9 +24,11 @@ use crate::auth::Role;
 use crate::http::AppState;
 use crate::http::directories::{EntryBody, EntryView, WRITERS, validate};
 use crate::http::error::ApiError;
+use crate::http::households::{HouseholdView, View, scope_of, view_of};
 use crate::model::DirectorySystem;
 use crate::store::StoreError;
 use crate::store::directory::DirectoryQuery;
+use crate::store::households::HouseholdQuery;
 
 /// Rows a directory page shows.
 const LIMIT: i64 = 100;
@@ -71,16 +74,19 @@ pub async fn list(
             lang.t("error.forbidden"),
         );
     }
+    let text =
+        q.q.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.chars().take(50).collect::<String>());
+    if q.kind.as_deref() == Some("households") {
+        return households(&state, &user, text).await;
+    }
     let system = q
         .kind
         .as_deref()
         .and_then(DirectorySystem::parse)
         .unwrap_or(DirectorySystem::GovernmentServices);
-    let text =
-        q.q.as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| s.chars().take(100).collect::<String>());
     let (records, _total) = match state
         .store
         .directory_search(&DirectoryQuery {
@@ -133,11 +139,7 @@ pub async fn list(
     let data = json!({
         "kind": system.as_str(),
         "q": text.unwrap_or_default(),
-        "tabs": DirectorySystem::ALL.iter().map(|s| json!({
-            "href": format!("/console/directories?kind={}", s.as_str()),
-            "key": tab_key(*s),
-            "active": *s == system,
-        })).collect::<Vec<_>>(),
+        "tabs": tabs(user.principal.role, system.as_str()),
         "headers": headers,
         "rows": rows,
         "can_edit": can_edit,
@@ -146,6 +148,113 @@ pub async fn list(
     page_response(
         &state,
         &user,
+        StatusCode::OK,
+        "directories.html",
+        "directories",
+        Value::from_serialize(data),
+    )
+}
+
+/// The directory tabs a role sees: the four systems, plus the household registry when the
+/// registry policy lets the role see records.
+fn tabs(role: Role, active: &str) -> Vec<serde_json::Value> {
+    let mut v: Vec<_> = DirectorySystem::ALL
+        .iter()
+        .map(|s| {
+            json!({
+                "href": format!("/console/directories?kind={}", s.as_str()),
+                "key": tab_key(*s),
+                "active": s.as_str() == active,
+            })
+        })
+        .collect();
+    if matches!(view_of(role), View::Full | View::Masked) {
+        v.push(json!({
+            "href": "/console/directories?kind=households",
+            "key": "dir.households",
+            "active": active == "households",
+        }));
+    }
+    v
+}
+
+/// The vulnerable-household registry (困难群体), read-only here: the registry's own access
+/// rules ([`view_of`], [`scope_of`]), masking ([`HouseholdView`]) and the audited store read.
+async fn households(state: &AppState, user: &ConsoleUser, text: Option<String>) -> Response {
+    let lang = user.lang;
+    let p = &user.principal;
+    let view = view_of(p.role);
+    if !matches!(view, View::Full | View::Masked) {
+        return error_page(
+            lang,
+            Some(user),
+            StatusCode::FORBIDDEN,
+            lang.t("error.forbidden"),
+        );
+    }
+    let query = HouseholdQuery {
+        q: text.clone(),
+        limit: LIMIT,
+        ..Default::default()
+    };
+    let (records, _) = match state
+        .store
+        .household_list(&query, &scope_of(p), view.as_str(), p)
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => return store_error(user, e),
+    };
+    let rows: Vec<_> = records
+        .into_iter()
+        .map(|r| {
+            let h = HouseholdView::new(r, view);
+            let kind_key = format!("household.{}", h.kind);
+            let kind = if super::i18n::has_key(&kind_key) {
+                lang.t(&kind_key).to_string()
+            } else {
+                h.kind.clone()
+            };
+            let grid = h
+                .grid
+                .as_deref()
+                .and_then(|g| state.region.grid(g))
+                .map(|g| g.name.clone())
+                .unwrap_or_default();
+            json!({
+                "cells": [
+                    h.head_name,
+                    kind,
+                    grid,
+                    h.phone.unwrap_or_default(),
+                    h.id_number.unwrap_or_default(),
+                    h.address.unwrap_or_default(),
+                ],
+                "edit_href": "",
+            })
+        })
+        .collect();
+    let headers = [
+        "dir.head_name",
+        "dir.household_kind",
+        "case.grid",
+        "case.phone",
+        "dir.id_number",
+        "case.address",
+    ]
+    .map(|k| lang.t(k).to_string());
+    let data = json!({
+        "kind": "households",
+        "q": text.unwrap_or_default(),
+        "tabs": tabs(p.role, "households"),
+        "headers": headers,
+        "rows": rows,
+        "can_edit": false,
+        "flash": null,
+    });
+    page_response(
+        state,
+        user,
         StatusCode::OK,
         "directories.html",
         "directories",

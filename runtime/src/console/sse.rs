@@ -5,59 +5,24 @@ re-fetches its own rows, so what it shows is always rendered, scoped and escaped
 
 Why polling the database instead of an in-process channel: several stateless `m110d` may serve
 one PostgreSQL database, and a case created through another instance (or the deadline job on
-another instance) must still reach every console. One poller per process reads a cheap watermark
-(count, latest update, overdue count) once a second, and only while someone is listening.
+another instance) must still reach every console. Each open stream reads a cheap watermark
+(count, latest update, overdue count) once a second; the stream ends when the browser leaves.
 */
 
 use std::convert::Infallible;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
-use tokio::sync::broadcast;
 
 use super::session::ConsoleUser;
 use crate::http::AppState;
 use crate::store::Store;
 use crate::store::console::Watermark;
 
-/// How often the watermark is read while listeners are connected.
+/// How often a connected console's watermark is read.
 const POLL: Duration = Duration::from_secs(1);
-
-fn hub(store: &Store) -> broadcast::Sender<&'static str> {
-    static HUB: OnceLock<broadcast::Sender<&'static str>> = OnceLock::new();
-    HUB.get_or_init(|| {
-        let (tx, _) = broadcast::channel(64);
-        tokio::spawn(poll(store.clone(), tx.clone()));
-        tx
-    })
-    .clone()
-}
-
-/// The poller: compares watermarks and broadcasts what changed. The first mark is read at once
-/// (so a change right after the first page subscribed is not missed) and kept while nobody
-/// listens, so a change made meanwhile still reaches the next listener.
-async fn poll(store: Store, tx: broadcast::Sender<&'static str>) {
-    let mut last: Option<Watermark> = None;
-    loop {
-        if tx.receiver_count() > 0 || last.is_none() {
-            match store.console_watermark().await {
-                Ok(w) => {
-                    if let Some(prev) = last {
-                        for ev in changes(prev, w) {
-                            let _ = tx.send(ev);
-                        }
-                    }
-                    last = Some(w);
-                }
-                Err(e) => tracing::warn!(error = %e, "console watermark poll failed"),
-            }
-        }
-        tokio::time::sleep(POLL).await;
-    }
-}
 
 /// The events a watermark change means.
 pub fn changes(prev: Watermark, now: Watermark) -> Vec<&'static str> {
@@ -71,20 +36,45 @@ pub fn changes(prev: Watermark, now: Watermark) -> Vec<&'static str> {
     v
 }
 
+/// Per-connection polling state: the last mark and events found but not yet sent.
+struct Poller {
+    store: Store,
+    last: Option<Watermark>,
+    pending: Vec<&'static str>,
+}
+
 /// `GET /console/events`.
+///
+/// Each connection polls its own watermark: a few cheap aggregate reads per second for a
+/// center's consoles, and no shared task that could outlive its runtime or watch another
+/// database (the state carries the store, so every connection watches the right one).
 pub async fn events(
     State(state): State<AppState>,
     _user: ConsoleUser,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let rx = hub(&state.store).subscribe();
-    let stream = futures::stream::unfold(rx, |mut rx| async move {
-        let kind = match rx.recv().await {
-            Ok(kind) => kind,
-            // A slow client missed some: one `case` event makes it refresh anyway.
-            Err(broadcast::error::RecvError::Lagged(_)) => "case",
-            Err(broadcast::error::RecvError::Closed) => return None,
-        };
-        Some((Ok(Event::default().event(kind).data(kind)), rx))
+    let first = state.store.console_watermark().await.ok();
+    let poller = Poller {
+        store: state.store.clone(),
+        last: first,
+        pending: Vec::new(),
+    };
+    let stream = futures::stream::unfold(poller, |mut p| async move {
+        loop {
+            if let Some(kind) = p.pending.pop() {
+                return Some((Ok(Event::default().event(kind).data(kind)), p));
+            }
+            tokio::time::sleep(POLL).await;
+            match p.store.console_watermark().await {
+                Ok(w) => {
+                    if let Some(prev) = p.last {
+                        // Popped from the end: reverse so `case` goes out before `overdue`.
+                        p.pending = changes(prev, w).into_iter().rev().collect();
+                    }
+                    p.last = Some(w);
+                }
+                Err(e) => tracing::warn!(error = %e, "console watermark poll failed"),
+            }
+        }
     });
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }

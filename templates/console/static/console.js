@@ -56,9 +56,9 @@
     if (!document.body.hasAttribute("data-live") || !window.EventSource) return;
     var es = new EventSource("/console/events");
     var dot = document.getElementById("live-status");
-    // On (re)connect, refresh once: anything that changed while disconnected shows up.
-    var opened = false;
-    es.onopen = function () { if (dot) dot.hidden = false; if (opened) refreshQueue(); opened = true; };
+    // On (re)connect, refresh once: anything that changed between rendering the page and
+    // connecting (or while disconnected) shows up.
+    es.onopen = function () { if (dot) dot.hidden = false; refreshQueue(); };
     es.onerror = function () { if (dot) dot.hidden = true; };
     // Release the connection when leaving the page: browsers allow few connections per host.
     window.addEventListener("pagehide", function () { es.close(); });
