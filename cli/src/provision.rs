@@ -301,14 +301,21 @@ async fn provision_new_sqlite(
         },
     )
     .await?;
-    let outcome = provision(&store, region, meta).await;
-    // Closing checkpoints the WAL into the file, so the rename moves a complete database.
+    let mut outcome = provision(&store, region, meta)
+        .await
+        .map_err(anyhow::Error::from);
+    if outcome.is_ok() {
+        // The rename must move a complete database: nothing may stay behind in the WAL.
+        if let Err(e) = store.seal_sqlite_file().await {
+            outcome = Err(e.into());
+        }
+    }
     store.close().await;
     let outcome = match outcome {
         Ok(o) => o,
         Err(e) => {
             remove_sqlite_files(&tmp);
-            return Err(e.into());
+            return Err(e);
         }
     };
     std::fs::rename(&tmp, path)

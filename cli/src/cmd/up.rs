@@ -85,8 +85,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         } else {
             println!(
                 "管理员 / admin login: {DEFAULT_ADMIN} (password shown when the install was created; \
-                 to add another admin: m110 user add --install {} --name NAME --role admin \
-                 --password-stdin)",
+                 lost it? m110 user password --install {} --name {DEFAULT_ADMIN} --password-stdin)",
                 install_dir.display()
             );
         }

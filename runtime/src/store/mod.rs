@@ -296,6 +296,22 @@ impl Store {
         self.pool.close().await;
     }
 
+    /// SQLite only: folds the WAL into the main file and leaves WAL mode, so the database file is
+    /// complete on its own — for a file that is about to be renamed or copied. Closing the pool
+    /// alone does not guarantee it: the connection thread may checkpoint after `close` returns,
+    /// and a rename in between would leave the data behind in `*-wal`. A no-op on PostgreSQL.
+    pub async fn seal_sqlite_file(&self) -> Result<(), StoreError> {
+        if self.engine == Engine::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&self.pool)
+                .await?;
+            sqlx::query("PRAGMA journal_mode=DELETE")
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Reads a setting.
     pub async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
         let row: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE key = $1")
