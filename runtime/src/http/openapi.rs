@@ -151,6 +151,30 @@ pub fn build() -> Value {
             .or_insert_with(|| Value::Object(Map::new()));
         path_item[r.method.to_ascii_lowercase()] = Value::Object(op);
     }
+    // The directory and household modules describe their parameters and bodies in detail; their
+    // operations refine the ones generated from the route table (which keep operationId and
+    // x-roles), and their schemas join the shared ones.
+    let (detail_paths, detail_schemas) = super::directories::openapi::fragments();
+    for (path, methods) in detail_paths {
+        let item = paths
+            .entry(path)
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(methods) = methods {
+            for (method, detail) in methods {
+                let slot = &mut item[method.as_str()];
+                match (slot.as_object_mut(), detail) {
+                    (Some(op), Value::Object(detail)) => op.extend(detail),
+                    (_, detail) => *slot = detail,
+                }
+            }
+        }
+    }
+    let mut all_schemas = schemas();
+    if let Value::Object(shared) = &mut all_schemas {
+        for (name, schema) in detail_schemas {
+            shared.entry(name).or_insert(schema);
+        }
+    }
     json!({
         "openapi": "3.0.3",
         "info": {
@@ -168,7 +192,7 @@ pub fn build() -> Value {
                 "bearer": {"type": "http", "scheme": "bearer", "description": "API token m110_<hex> from `m110 token add`"},
                 "session": {"type": "apiKey", "in": "cookie", "name": "m110_session"}
             },
-            "schemas": schemas(),
+            "schemas": all_schemas,
         }
     })
 }
@@ -299,5 +323,23 @@ mod tests {
             let name: String = piece.chars().take_while(|c| c.is_alphanumeric()).collect();
             assert!(schemas.contains_key(&name), "dangling $ref {name}");
         }
+    }
+
+    #[test]
+    fn directory_operations_carry_their_detail_and_roles() {
+        let doc = build();
+        let search = &doc["paths"]["/api/v1/directory/{system}"]["get"];
+        let params = search["parameters"].as_array().expect("parameters");
+        assert!(
+            params.iter().any(|p| p["name"] == "q"),
+            "search parameters: {search}"
+        );
+        assert!(
+            search["x-roles"].is_string(),
+            "roles from the route table kept"
+        );
+        assert!(search["operationId"].is_string());
+        assert!(doc["components"]["schemas"]["DirectoryPage"].is_object());
+        assert!(doc["paths"]["/api/v1/households/counts"]["get"].is_object());
     }
 }
