@@ -561,6 +561,23 @@ fn every_error_is_listed_in_one_run() {
     assert!(line.ends_with(')') && line.contains("(hint: "), "{line}");
 }
 
+#[test]
+fn a_bad_required_value_does_not_hide_the_other_errors() {
+    let text = BASE
+        .replacen("  area_km2: 2852\n", "  area_km2: 2852\n  bogus: 1\n", 1)
+        .replacen("population: 300000", "population: -5", 1)
+        .replacen("parent: \"350781002\"}", "parent: \"350781009\"}", 1);
+    let c = write(&text);
+    let errs = errors(&c);
+    let fields: Vec<&str> = errs.iter().map(|d| d.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        vec!["region.population", "region.bogus", "grid.units[3].parent"],
+        "{errs:?}"
+    );
+    assert!(errs[0].message.contains("-5"), "{}", errs[0]);
+}
+
 // ---- hostile input: a clear error quickly, never a hang or a panic ----
 
 fn only_error(path: &Path) -> Diagnostic {

@@ -529,6 +529,18 @@ fn quote_scalar(value: &mut Value, path: &serde_path_to_error::Path) -> bool {
     true
 }
 
+/// Replaces the value at `path` with the FILL_IN marker; false when there is no such value.
+fn placeholder_at(value: &mut Value, path: &serde_path_to_error::Path) -> bool {
+    let Some(node) = node_at(value, path) else {
+        return false;
+    };
+    if node.as_str() == Some(super::raw::FILL_IN) {
+        return false;
+    }
+    *node = Value::String(super::raw::FILL_IN.to_string());
+    true
+}
+
 fn hint_for(message: &str) -> String {
     if message.starts_with("unknown field") {
         "remove the key or fix its spelling; see docs/profile.md".to_string()
@@ -575,6 +587,7 @@ pub fn deserialize_lenient<T: DeserializeOwned>(
     let mut work = value.clone();
     let mut diags = Diagnostics::default();
     let mut removed: Vec<String> = Vec::new();
+    let mut placeholders: Vec<String> = Vec::new();
     loop {
         match serde_path_to_error::deserialize::<_, T>(work.clone()) {
             Ok(t) => {
@@ -590,6 +603,16 @@ pub fn deserialize_lenient<T: DeserializeOwned>(
                     path_str
                 };
                 let message = strip_location(&err.inner().to_string());
+                if placeholders.contains(&path_str) {
+                    // The placeholder does not fit this field either: already reported, so
+                    // drop the value and carry on as for any other bad value.
+                    if !remove_at(&mut work, &path) {
+                        diags.sort();
+                        return (None, diags);
+                    }
+                    removed.push(path_str);
+                    continue;
+                }
                 // A required field we removed after reporting its bad value: already explained.
                 let follow_up = message.starts_with("missing field")
                     && message.split('`').nth(1).is_some_and(|f| {
@@ -614,11 +637,21 @@ pub fn deserialize_lenient<T: DeserializeOwned>(
                         hint_for(&message),
                     ));
                 }
-                let repaired = !follow_up
-                    && diags.len() < MAX_STRUCTURAL_ERRORS
-                    && ((message.contains("expected a string") && quote_scalar(&mut work, &path))
-                        || remove_at(&mut work, &path));
-                if !repaired {
+                let bad_value =
+                    message.starts_with("invalid type") || message.starts_with("invalid value");
+                let room = !follow_up && diags.len() < MAX_STRUCTURAL_ERRORS;
+                if room && message.contains("expected a string") && quote_scalar(&mut work, &path) {
+                    removed.push(path_str);
+                    continue;
+                }
+                // A bad value in a field that may hold the FILL_IN marker (population, area …)
+                // becomes that marker — which the marker scan of the original file does not
+                // report — so a required field keeps the rest of the file checkable.
+                if room && bad_value && placeholder_at(&mut work, &path) {
+                    placeholders.push(path_str);
+                    continue;
+                }
+                if !(room && remove_at(&mut work, &path)) {
                     diags.sort();
                     return (None, diags);
                 }
