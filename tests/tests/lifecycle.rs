@@ -556,7 +556,7 @@ fn m110_up_provisions_and_serves() {
             assert!(out.contains("one-time password"), "{out}");
         } else {
             assert!(!out.contains("one-time password"), "{out}");
-            assert!(out.contains("m110 user add"), "{out}");
+            assert!(out.contains("m110 user password"), "{out}");
         }
     }
 }
