@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use m110::provision::{DEFAULT_ADMIN, InstallOptions, Refused, provision_install};
+use m110::provision::{DEFAULT_ADMIN, InstallOptions, InstallOutcome, Refused, provision_install};
 use m110_runtime::provision::ProvisionOutcome;
 
 #[derive(clap::Args)]
@@ -38,13 +38,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         database: args.database.as_deref(),
         admin_name: &args.admin,
     }));
+    Ok(match report(result)? {
+        Some(_) => ExitCode::SUCCESS,
+        None => ExitCode::from(1),
+    })
+}
+
+/// Prints what a provision did — the bootstrap admin's one-time password, once — for
+/// `m110 provision` and `m110 up`. `Ok(None)`: refused or invalid, already explained on stderr
+/// (exit 1); other errors are internal.
+pub fn report(result: anyhow::Result<InstallOutcome>) -> anyhow::Result<Option<InstallOutcome>> {
     let out = match result {
         Ok(out) => out,
         Err(e) => {
             // Refusals and bad profiles are the user's to fix: exit 1, not an internal error.
             if e.downcast_ref::<Refused>().is_some() {
                 eprintln!("错误 / error: {e:#}");
-                return Ok(ExitCode::from(1));
+                return Ok(None);
             }
             return Err(e);
         }
@@ -80,5 +90,5 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         println!("管理员 / admin: {name}");
         println!("一次性密码 / one-time password (shown once): {password}");
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Some(out))
 }

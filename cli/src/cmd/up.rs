@@ -5,13 +5,13 @@
 //! reused; a changed profile is refused, as with `m110 provision`), then serves it in this
 //! process on 127.0.0.1:8110 (or `--listen`) exactly as `m110d serve` would, until Ctrl-C or
 //! SIGTERM. Prints the URL and the admin login: the one-time password when the install was just
-//! created, otherwise how to get a new admin.
+//! created, otherwise how to set a new one.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use m110::provision::DEFAULT_ADMIN;
+use m110::provision::{DEFAULT_ADMIN, InstallOptions, provision_install};
 use m110_runtime::config::{Config, Overrides};
 
 #[derive(clap::Args)]
@@ -39,34 +39,27 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     };
     let install_dir = args.installs.join(&loaded.region.info.code);
-    // Provisioning runs as `m110 provision` in a child process: when it exits, every connection
-    // it opened is closed and a brand-new SQLite file is complete on disk before this process
-    // opens it to serve (sharing a process, the build's final WAL checkpoint can still be in
-    // flight on SQLite's worker thread).
-    let exe = std::env::current_exe().context("cannot find the m110 executable")?;
-    let out = std::process::Command::new(exe)
-        .arg("provision")
-        .arg(&args.profile)
-        .arg("--install")
-        .arg(&install_dir)
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .context("cannot run m110 provision")?;
-    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
-    print!("{printed}");
-    if !out.status.success() {
-        return Ok(ExitCode::from(
-            out.status.code().unwrap_or(2).clamp(1, 255) as u8
-        ));
-    }
-    let created_admin = printed.contains("one-time password");
-    let install_dir = std::path::absolute(&install_dir)
-        .with_context(|| format!("cannot resolve {}", install_dir.display()))?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    // Same as `m110 provision` (a new SQLite file is sealed before it is renamed into place, so
+    // serving it from this process right away sees every row).
+    let database = std::env::var("M110_DATABASE_URL")
+        .ok()
+        .filter(|s| !s.is_empty());
+    let provisioned = rt.block_on(provision_install(&InstallOptions {
+        profile: &args.profile,
+        install_dir: &install_dir,
+        database: database.as_deref(),
+        admin_name: DEFAULT_ADMIN,
+    }));
+    let Some(out) = super::provision::report(provisioned)? else {
+        return Ok(ExitCode::from(1));
+    };
+    let created_admin = out.admin.is_some();
+    let install_dir = std::path::absolute(&install_dir)
+        .with_context(|| format!("cannot resolve {}", install_dir.display()))?;
     rt.block_on(async move {
         let config = Config::load(
             &install_dir,
