@@ -11,7 +11,8 @@ later feature).
 The file-level half of atomicity for a new SQLite install (build `m110.db.tmp`, rename on
 success) is the caller's job (`m110 provision`), since only it knows the final path.
 
-Test hook: when `M110_TEST_CRASH_AFTER=<stage>` is set, the process aborts right after that
+Test hook (feature `fault-injection`, enabled only by the test crates): when
+`M110_TEST_CRASH_AFTER=<stage>` is set, the process aborts right after that
 stage's rows are written and before commit. Stages: `region`, `grid`, `units`, `categories`,
 `routing`, `platforms`, `directory`, `households`, `settings`, `admin`. Used by the end-to-end
 test that proves a killed provision leaves nothing half-made.
@@ -31,6 +32,7 @@ use crate::store::{Engine, Store, StoreError, now_ms, set_setting_in};
 const PROVISION_LOCK_KEY: i64 = 0x4d31_3130_5052_4f56;
 
 /// Environment variable of the crash test hook (see the module docs).
+#[cfg_attr(not(feature = "fault-injection"), allow(dead_code))]
 pub const CRASH_ENV: &str = "M110_TEST_CRASH_AFTER";
 
 /// What the caller knows about where the region came from.
@@ -99,6 +101,10 @@ pub fn region_sha256(region: &Region) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+#[cfg(not(feature = "fault-injection"))]
+fn crash_point(_stage: &str) {}
+
+#[cfg(feature = "fault-injection")]
 fn crash_point(stage: &str) {
     if std::env::var(CRASH_ENV).is_ok_and(|s| s == stage) {
         eprintln!("{CRASH_ENV}={stage}: aborting mid-transaction (test hook)");

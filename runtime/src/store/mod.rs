@@ -37,6 +37,7 @@ pub mod directory;
 pub mod households;
 pub mod open311;
 pub mod region;
+#[cfg(any(test, feature = "testkit"))]
 pub mod testdb;
 pub mod users;
 
