@@ -10,8 +10,8 @@ zh-CN text (with English labels) or JSON with stable keys, which `compare` and s
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
+use m110_runtime::engine::routing::RoutingTable;
 use m110_runtime::model::{Integration, Region, UnitKind};
-use m110_runtime::routing::RoutingTable;
 use serde::Serialize;
 
 use crate::staffing::{self, Staffing, StaffingError};

@@ -10,7 +10,7 @@ Kit-side provisioning: profile → artifacts → database, for `m110 provision` 
 3. write the generated artifacts atomically ([`generate::write`]), `m110d.yaml` carrying the
    database URL (never its password);
 4. create the database, migrate and load the region with a bootstrap admin in ONE transaction
-   ([`m110_runtime::provision`]). A brand-new SQLite database is built as `m110.db.tmp` and
+   ([`m110_runtime::engine::provision`]). A brand-new SQLite database is built as `m110.db.tmp` and
    renamed into place only after commit, so a crash leaves no `m110.db` at all.
 
 The admin's one-time password is returned to the caller to print once; it is never logged.
@@ -19,10 +19,10 @@ The admin's one-time password is returned to the caller to print once; it is nev
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use m110_runtime::auth;
-use m110_runtime::provision::{
+use m110_runtime::engine::provision::{
     BootstrapAdmin, ProvisionError, ProvisionMeta, ProvisionOutcome, provision,
 };
+use m110_runtime::policy::credentials as auth;
 use m110_runtime::store::{
     ConnectOptions, Engine, Store, create_postgres_database_if_missing, redact_url,
     resolve_database_url, sqlite_path,

@@ -71,7 +71,7 @@ fn init_and_check(code: &str, extra: &[&str], expect_tiers: usize) -> m110_runti
     let r = loaded.region;
     assert_eq!(r.info.code, code);
     assert_eq!(r.tiers.len(), expect_tiers);
-    let table = m110_runtime::routing::RoutingTable::new(&r);
+    let table = m110_runtime::engine::routing::RoutingTable::new(&r);
     assert!(table.gaps(&r).is_empty(), "{:?}", table.gaps(&r));
     r
 }
@@ -211,7 +211,7 @@ fn example_profiles_validate_and_say_their_archetype() {
             "{} must name its archetype ({arch}) in the header",
             p.display()
         );
-        let table = m110_runtime::routing::RoutingTable::new(&loaded.region);
+        let table = m110_runtime::engine::routing::RoutingTable::new(&loaded.region);
         assert!(table.gaps(&loaded.region).is_empty(), "{}", p.display());
     }
     assert!(n >= 3);

@@ -1,39 +1,33 @@
 /*!
 `m110-runtime`: the Minsheng 110 service center.
 
-- [`model`]: the region model a profile compiles into (no I/O).
-- [`routing`]: category × grid scope → handling unit.
+Layers, dependencies pointing one way (the architecture test in `tests/architecture.rs` enforces
+it): [`model`] ← [`policy`] ← [`store`] ← [`engine`] ← [`jobs`] ← front-ends ([`http`],
+[`open311`], [`console`]) ← [`server`].
+
+- [`model`]: the region model a profile compiles into, the case model, roles, time (no I/O).
+- [`policy`]: who may see and do what; masking; how secrets are kept.
 - [`store`]: the database (SQLite or PostgreSQL) behind one repository API, with migrations.
-- [`auth`]: roles, principals, password hashing, tokens.
-- [`privacy`]: masking of phone and ID numbers.
-- [`config`]: `m110d.yaml` + environment + flags.
-- [`lifecycle`]: the case state machine (status × action × role).
-- [`triage`]: classifier (police first, jieba keywords) and locator.
-- [`intake`]: the create-case service (caller, triage, routing, case, events in one transaction).
-- [`actions`]: the lifecycle service (apply an action with its event in one transaction).
-- [`jobs`]: background jobs (deadlines and escalation) that run safely on several servers.
-- [`http`]: the axum application; [`server`]: `serve(config, listener, shutdown)`.
-- [`open311`]: the Open311 GeoReport v2 endpoint (`/open311/v2`).
-- [`console`]: the operator web console (pages, charts, i18n).
-- [`provision`]: load a region model into an empty database in one transaction.
+- [`engine`]: the domain services — triage, routing, lifecycle, intake, actions, directories,
+  households, provisioning — each returning [`engine::Error`].
+- [`jobs`]: the background-job runner and its jobs (deadlines and escalation).
+- [`http`] (JSON API), [`open311`] (GeoReport v2), [`console`] (operator pages): front-ends that
+  translate requests into engine calls and engine errors into responses.
+- [`router`]: every route of every front-end, with the cross-cutting layers;
+  [`server`]: `serve(config, listener, shutdown)`; [`config`]: `m110d.yaml` + environment + flags.
 */
 
-pub mod actions;
-pub mod auth;
 pub mod config;
 pub mod console;
+pub mod engine;
 pub mod http;
-pub mod intake;
 pub mod jobs;
-pub mod lifecycle;
 pub mod model;
 pub mod open311;
-pub mod privacy;
-pub mod provision;
-pub mod routing;
+pub mod policy;
+pub mod router;
 pub mod server;
 pub mod store;
-pub mod triage;
 
 /// The kit and runtime version, stamped into `kit.lock` and `m110d --version`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -13,8 +13,10 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::config::Config;
-use crate::http::{AppState, router};
-use crate::intake::RegionIndex;
+use crate::engine::region::RegionIndex;
+use crate::http::AppState;
+use crate::jobs::{self, deadlines::DeadlineScan};
+use crate::router::router;
 use crate::store::{ConnectOptions, Engine, Store, redact_url};
 
 /// Opens the store for serving: never creates a SQLite file (an unprovisioned path is an error).
@@ -71,11 +73,13 @@ pub async fn serve_state(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
-    let jobs = tokio::spawn(crate::jobs::run_deadlines(
-        state.store.clone(),
-        Arc::clone(&state.region),
-        Arc::clone(&state.metrics),
+    let jobs = tokio::spawn(jobs::run(
+        DeadlineScan {
+            store: state.store.clone(),
+            region: Arc::clone(&state.region),
+        },
         state.config.deadline_scan,
+        state.metrics.clone(),
         stop_rx,
     ));
     let addr = listener.local_addr()?;

@@ -6,16 +6,18 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use m110_runtime::auth::{self, Role};
 use m110_runtime::config::{Config, LogFormat};
+use m110_runtime::engine::provision::{BootstrapAdmin, ProvisionMeta, provision};
+use m110_runtime::engine::region::RegionIndex;
 use m110_runtime::http::AppState;
-use m110_runtime::intake::RegionIndex;
-use m110_runtime::jobs::scan_deadlines;
-use m110_runtime::provision::{BootstrapAdmin, ProvisionMeta, provision};
+use m110_runtime::jobs::deadlines::scan_deadlines;
+use m110_runtime::model::Role;
+use m110_runtime::model::time::now_ms;
+use m110_runtime::policy::credentials as auth;
 use m110_runtime::store::audit::NewAudit;
 use m110_runtime::store::testdb::{TestDb, fixture_region, test_engines};
 use m110_runtime::store::users::NewUser;
-use m110_runtime::store::{Engine, Store, now_ms};
+use m110_runtime::store::{Engine, Store};
 use serde_json::{Value, json};
 
 struct App {

@@ -1,11 +1,13 @@
 //! Migrations apply on both engines, every table exists, constraints and append-only triggers
 //! hold, and the basic Store API (settings, users, sessions, tokens, audit) works end to end.
 
-use m110_runtime::auth::{self, Role};
+use m110_runtime::model::Role;
+use m110_runtime::model::time::now_ms;
+use m110_runtime::policy::credentials as auth;
 use m110_runtime::store::audit::{AuditFilter, NewAudit};
 use m110_runtime::store::testdb::{TestDb, test_engines};
 use m110_runtime::store::users::NewUser;
-use m110_runtime::store::{Engine, StoreError, now_ms};
+use m110_runtime::store::{Engine, StoreError};
 
 const TABLES: &[&str] = &[
     "region",

@@ -1,11 +1,12 @@
 //! Provisioning on both engines: the region reads back exactly, re-provisioning is a no-op,
 //! a different region is refused, and a provision failing part-way leaves no region rows.
 
-use m110_runtime::auth::{self, Role};
-use m110_runtime::model::{DirectoryEntry, DirectorySystem, Region};
-use m110_runtime::provision::{
+use m110_runtime::engine::provision::{
     BootstrapAdmin, ProvisionError, ProvisionMeta, ProvisionOutcome, provision, region_sha256,
 };
+use m110_runtime::model::Role;
+use m110_runtime::model::{DirectoryEntry, DirectorySystem, Region};
+use m110_runtime::policy::credentials as auth;
 use m110_runtime::store::testdb::{TestDb, fixture_region, test_engines};
 use m110_runtime::store::{Store, StoreError};
 

@@ -6,8 +6,8 @@
 mod server_support;
 
 use m110_e2e::engines;
-use m110_runtime::auth::Role;
 use m110_runtime::http::auth::{Access, ROUTES};
+use m110_runtime::model::Role;
 use serde_json::{Value, json};
 use server_support::{Install, PASSWORD, USERS};
 

@@ -356,12 +356,17 @@ async fn queue_updates_live_and_deadlines_turn_red() {
     b.click("#save").await;
     b.find(".flash").await;
     assert!(b.text("#directory").await.contains("0599-6399999"));
-    // Bad input is refused with the field named, and nothing changes.
+    // Bad input is refused with the field named (in Chinese on a zh-CN page), and nothing changes.
     b.click("#directory tbody tr a").await;
     b.fill("#f-phone", "call me maybe").await;
     b.click("#save").await;
     b.find("main p.error").await;
-    assert!(b.text("main p.error").await.contains("phone"));
+    let error = b.text("main p.error").await;
+    assert!(error.contains("电话号码"), "{error}");
+    assert!(
+        !error.contains("a phone number has"),
+        "English on a zh-CN page: {error}"
+    );
 }
 
 /// The hidden CSRF token of the first form in a page.

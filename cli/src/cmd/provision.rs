@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use m110::provision::{DEFAULT_ADMIN, InstallOptions, InstallOutcome, Refused, provision_install};
-use m110_runtime::provision::ProvisionOutcome;
+use m110_runtime::engine::provision::ProvisionOutcome;
 
 #[derive(clap::Args)]
 pub struct Args {

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use m110::provision::open_install;
-use m110_runtime::auth::Role;
+use m110_runtime::model::Role;
 use m110_runtime::store::StoreError;
 use m110_runtime::store::audit::NewAudit;
 

@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use m110::provision::open_install;
-use m110_runtime::auth::{self, MIN_PASSWORD_LEN, Role};
+use m110_runtime::model::Role;
+use m110_runtime::policy::credentials::{self as auth, MIN_PASSWORD_LEN};
 use m110_runtime::store::StoreError;
 use m110_runtime::store::audit::NewAudit;
 use m110_runtime::store::users::NewUser;

@@ -3,11 +3,11 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use m110_runtime::engine::routing::{RouteVia, RoutingTable};
 use m110_runtime::model::{
     Archetype, DirectorySystem, HandlingUnit, HouseholdKind, Integration, PlatformKind, Priority,
     Region, UnitKind,
 };
-use m110_runtime::routing::{RouteVia, RoutingTable};
 use serde::Serialize;
 
 use super::GenerateError;

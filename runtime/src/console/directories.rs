@@ -17,15 +17,17 @@ use minijinja::Value;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::errors::{self, status_of};
 use super::i18n::Lang;
 use super::pages::{error_page, page_response, url_encode};
 use super::session::{ConsoleUser, csrf_rejected};
-use crate::auth::Role;
+use crate::engine::directories::{EntryBody, EntryView, validate};
+use crate::engine::households::HouseholdEntry;
 use crate::http::AppState;
-use crate::http::directories::{EntryBody, EntryView, WRITERS, validate};
-use crate::http::error::ApiError;
-use crate::http::households::{HouseholdView, View, scope_of, view_of};
-use crate::model::DirectorySystem;
+use crate::model::{DirectorySystem, Role};
+use crate::policy::access::{
+    HouseholdView, household_scope, household_view, may_write_directories,
+};
 use crate::store::StoreError;
 use crate::store::directory::DirectoryQuery;
 use crate::store::households::HouseholdQuery;
@@ -55,6 +57,8 @@ pub struct DirQuery {
     #[serde(default)]
     saved: Option<String>,
     #[serde(default)]
+    // Read by the language middleware from the query string; accepted here so that a
+    // `?lang=` on a form or link is not an unknown field.
     #[allow(dead_code)]
     lang: Option<String>,
 }
@@ -100,7 +104,7 @@ pub async fn list(
         Ok(r) => r,
         Err(e) => return store_error(&user, e),
     };
-    let can_edit = user.principal.has_role(&WRITERS);
+    let can_edit = may_write_directories(user.principal.role);
     let rows: Vec<_> = records
         .into_iter()
         .map(|r| {
@@ -168,7 +172,10 @@ fn tabs(role: Role, active: &str) -> Vec<serde_json::Value> {
             })
         })
         .collect();
-    if matches!(view_of(role), View::Full | View::Masked) {
+    if matches!(
+        household_view(role),
+        HouseholdView::Full | HouseholdView::Masked
+    ) {
         v.push(json!({
             "href": "/console/directories?kind=households",
             "key": "dir.households",
@@ -179,12 +186,12 @@ fn tabs(role: Role, active: &str) -> Vec<serde_json::Value> {
 }
 
 /// The vulnerable-household registry (困难群体), read-only here: the registry's own access
-/// rules ([`view_of`], [`scope_of`]), masking ([`HouseholdView`]) and the audited store read.
+/// rules ([`household_view`], [`household_scope`]), masking ([`HouseholdEntry`]) and the audited store read.
 async fn households(state: &AppState, user: &ConsoleUser, text: Option<String>) -> Response {
     let lang = user.lang;
     let p = &user.principal;
-    let view = view_of(p.role);
-    if !matches!(view, View::Full | View::Masked) {
+    let view = household_view(p.role);
+    if !matches!(view, HouseholdView::Full | HouseholdView::Masked) {
         return error_page(
             lang,
             Some(user),
@@ -199,7 +206,7 @@ async fn households(state: &AppState, user: &ConsoleUser, text: Option<String>) 
     };
     let (records, _) = match state
         .store
-        .household_list(&query, &scope_of(p), view.as_str(), p)
+        .household_list(&query, &household_scope(p), view.as_str(), p)
         .await
     {
         Ok(r) => r,
@@ -208,7 +215,7 @@ async fn households(state: &AppState, user: &ConsoleUser, text: Option<String>) 
     let rows: Vec<_> = records
         .into_iter()
         .map(|r| {
-            let h = HouseholdView::new(r, view);
+            let h = HouseholdEntry::new(r, view);
             let kind_key = format!("household.{}", h.kind);
             let kind = if super::i18n::has_key(&kind_key) {
                 lang.t(&kind_key).to_string()
@@ -271,13 +278,7 @@ fn store_error(user: &ConsoleUser, e: StoreError) -> Response {
             StatusCode::NOT_FOUND,
             lang.t("error.not_found"),
         ),
-        other => {
-            let err = ApiError::from(other);
-            if let ApiError::Internal(e) = &err {
-                tracing::error!(error = ?e, "console directories");
-            }
-            error_page(lang, Some(user), err.status(), &err.to_string())
-        }
+        other => errors::store_error_response(user, other),
     }
 }
 
@@ -304,7 +305,7 @@ async fn render_edit(
     status: StatusCode,
 ) -> Response {
     let lang = user.lang;
-    if !user.principal.has_role(&WRITERS) {
+    if !may_write_directories(user.principal.role) {
         return error_page(
             lang,
             Some(user),
@@ -396,7 +397,7 @@ pub async fn save(
         return csrf_rejected(user.lang);
     }
     let lang = user.lang;
-    if !user.principal.has_role(&WRITERS) {
+    if !may_write_directories(user.principal.role) {
         return error_page(
             lang,
             Some(&user),
@@ -433,14 +434,14 @@ pub async fn save(
     let input = match validate(sys, &body) {
         Ok(i) => i,
         Err(e) => {
-            let status = e.status();
+            let status = status_of(&e);
             return render_edit(
                 &state,
                 &user,
                 &system,
                 &id,
                 Some(&form),
-                Some(e.to_string()),
+                Some(errors::message(user.lang, &e)),
                 status,
             )
             .await;

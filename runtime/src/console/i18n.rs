@@ -11,7 +11,7 @@ Times are stored as UTC epoch milliseconds; China has had no DST since 1991, so 
 the fixed offset +08:00 and no tz database is needed.
 */
 
-use chrono::{DateTime, FixedOffset, TimeZone, Utc};
+use crate::model::time::local;
 
 /// A console language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
@@ -82,18 +82,6 @@ pub fn has_key(key: &str) -> bool {
 /// True when some key starts with `prefix` (for keys templates build, e.g. `"status." ~ s`).
 pub fn has_prefix(prefix: &str) -> bool {
     CATALOG.iter().any(|(k, _, _)| k.starts_with(prefix))
-}
-
-/// Asia/Shanghai: UTC+08:00 all year.
-pub fn shanghai() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("valid offset")
-}
-
-/// Epoch milliseconds to a Shanghai local time.
-pub fn local(ms: i64) -> Option<DateTime<FixedOffset>> {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .map(|t| t.with_timezone(&shanghai()))
 }
 
 /// "2026-11-29 17:03" in Asia/Shanghai.
@@ -279,6 +267,187 @@ static CATALOG: &[(&str, &str, &str)] = &[
         "Relief and welfare facilities",
     ),
     (
+        "err.action_forbidden",
+        "{role}不能执行“{action}”",
+        "This role may not do that",
+    ),
+    ("err.case_not_found", "未找到工单", "Case not found"),
+    (
+        "err.case_not_your_unit",
+        "工单 {case} 未派给您的单位",
+        "The case is not assigned to your unit",
+    ),
+    (
+        "err.category_missing",
+        "工单尚无类别：派单时请选择类别",
+        "The case has no category yet",
+    ),
+    (
+        "err.conflict",
+        "记录冲突：已存在或已被他人修改",
+        "Conflict: the record exists or was changed",
+    ),
+    (
+        "err.constraint",
+        "数据不符合约束，请检查后重试",
+        "The data breaks a constraint",
+    ),
+    (
+        "err.content_empty",
+        "诉求内容不能为空",
+        "The request text is empty",
+    ),
+    (
+        "err.control_chars",
+        "{field}不能包含控制字符",
+        "{field} must not contain control characters",
+    ),
+    (
+        "err.dispatch_not_handling_unit",
+        "只能派给承办单位，不能派给服务中心或公安",
+        "Dispatch goes to a handling unit",
+    ),
+    (
+        "err.entry_status_invalid",
+        "状态只能是 active 或 suspended",
+        "Status must be active or suspended",
+    ),
+    (
+        "err.gender_invalid",
+        "性别只能是男、女或其他",
+        "Gender is male, female or other",
+    ),
+    (
+        "err.grid_channel_only",
+        "网格员只能通过网格渠道上报",
+        "Grid workers report on the grid channel only",
+    ),
+    (
+        "err.grid_outside_scope",
+        "网格 {code} 不在您负责的网格内",
+        "That grid unit is not one of yours",
+    ),
+    (
+        "err.grid_required",
+        "网格员上报时必须注明网格",
+        "Grid workers name the grid unit",
+    ),
+    (
+        "err.head_name_required",
+        "户主姓名不能为空",
+        "The head of household's name is required",
+    ),
+    (
+        "err.hours_invalid",
+        "延期小时数须为 1–720 的整数",
+        "Hours must be a whole number 1–720",
+    ),
+    (
+        "err.household_kind_invalid",
+        "未知的困难群体类别",
+        "Unknown household kind",
+    ),
+    (
+        "err.households_counts_only",
+        "您的角色只能查看困难群体统计数",
+        "Your role may only read household counts",
+    ),
+    (
+        "err.households_denied",
+        "您的角色不能访问困难群体记录",
+        "Your role may not access household records",
+    ),
+    (
+        "err.id_number_invalid",
+        "身份证号码无效（18 位含校验位，或 15 位）",
+        "Not a valid resident ID number",
+    ),
+    (
+        "err.illegal_transition",
+        "工单当前为“{status}”，不能执行“{action}”",
+        "That action is not allowed in this status",
+    ),
+    ("err.internal", "系统内部错误", "Internal error"),
+    (
+        "err.lat_range",
+        "纬度须在 -90 到 90 之间",
+        "Latitude must be -90..90",
+    ),
+    (
+        "err.lat_without_lon",
+        "只有纬度没有经度",
+        "Latitude given without longitude",
+    ),
+    (
+        "err.lon_range",
+        "经度须在 -180 到 180 之间",
+        "Longitude must be -180..180",
+    ),
+    (
+        "err.lon_without_lat",
+        "只有经度没有纬度",
+        "Longitude given without latitude",
+    ),
+    (
+        "err.members_range",
+        "家庭人口须在 1 到 50 之间",
+        "Members must be 1..50",
+    ),
+    ("err.missing_field", "请填写{field}", "{field} is required"),
+    ("err.name_required", "名称不能为空", "The name is required"),
+    (
+        "err.phone_chars",
+        "电话号码只能包含数字、空格和 + - ( )",
+        "A phone number has digits, spaces and + - ( ) only",
+    ),
+    (
+        "err.phone_invalid",
+        "电话号码无效（3–20 位数字，可带 +）",
+        "Not a phone number",
+    ),
+    (
+        "err.police_category_dispatch",
+        "公安类诉求应转警，不能派单",
+        "A police category is transferred, not dispatched",
+    ),
+    (
+        "err.provider_category_required",
+        "市场化服务队伍必须注明服务类别",
+        "A market provider needs its service category",
+    ),
+    (
+        "err.provider_qualification_required",
+        "市场化服务队伍必须注明资质",
+        "A market provider needs its qualification",
+    ),
+    ("err.record_not_found", "未找到记录", "Record not found"),
+    (
+        "err.satisfaction_invalid",
+        "未知的回访结果",
+        "Unknown follow-up outcome",
+    ),
+    (
+        "err.stale_version",
+        "工单 {case} 已被他人修改，请刷新后重试",
+        "The case changed since you loaded it",
+    ),
+    (
+        "err.too_long",
+        "{field}不超过 {max} 字",
+        "{field} is longer than {max} characters",
+    ),
+    (
+        "err.unknown_category",
+        "未知类别 {code}",
+        "Unknown category",
+    ),
+    ("err.unknown_grid", "未知网格 {code}", "Unknown grid unit"),
+    (
+        "err.unknown_unit",
+        "未知承办单位 {unit}",
+        "Unknown handling unit",
+    ),
+    (
         "error.csrf",
         "表单已过期，请刷新页面后重试",
         "The form expired; reload the page and try again",
@@ -290,6 +459,29 @@ static CATALOG: &[(&str, &str, &str)] = &[
     ),
     ("error.not_found", "未找到", "Not found"),
     ("error.title", "出错了", "Something went wrong"),
+    ("field.address", "地址", "Address"),
+    ("field.caller.age_band", "年龄段", "Age band"),
+    ("field.caller.gender", "性别", "Gender"),
+    ("field.caller.name", "来电人姓名", "Caller name"),
+    ("field.caller.occupation", "职业", "Occupation"),
+    ("field.caller.phone", "来电号码", "Caller phone"),
+    ("field.category", "类别", "Category"),
+    ("field.content", "诉求内容", "Request text"),
+    ("field.description", "说明", "Description"),
+    ("field.external_id", "外部编号", "External id"),
+    ("field.grid", "网格", "Grid unit"),
+    ("field.head_name", "户主姓名", "Head of household"),
+    ("field.hours", "延期小时数", "Hours"),
+    ("field.location.address", "地址", "Address"),
+    ("field.location.grid_code", "网格", "Grid unit"),
+    ("field.name", "名称", "Name"),
+    ("field.note", "说明", "Note"),
+    ("field.notes", "备注", "Notes"),
+    ("field.phone", "电话", "Phone"),
+    ("field.qualification", "资质", "Qualification"),
+    ("field.reason", "原因", "Reason"),
+    ("field.satisfaction", "回访结果", "Follow-up outcome"),
+    ("field.unit", "承办单位", "Handling unit"),
     ("household.dibao", "低保户", "Dibao household"),
     ("household.disabled", "残疾人", "Person with disability"),
     (
@@ -411,7 +603,7 @@ mod tests {
     }
 
     #[test]
-    fn times_render_in_shanghai() {
+    fn times_render_in_shanghai_offset() {
         // 2026-11-29T00:30:00Z is 08:30 in Shanghai.
         let ms = 1_795_912_200_000;
         assert_eq!(format_time(ms), "2026-11-29 08:30");

@@ -20,6 +20,7 @@ requests into those calls and results into pages. Every route authorizes in its 
 
 pub mod assets;
 pub mod directories;
+pub mod errors;
 pub mod i18n;
 pub mod pages;
 pub mod session;

@@ -3,8 +3,8 @@ The console's pages: login, the call-taker's screen pop and new-case form, the q
 page with the actions this role may take, and the dashboard.
 
 Every handler is thin: it reads the form or query, calls the same service the JSON API calls
-([`crate::intake::create_case`], [`crate::actions::perform`], the store's case queries, the same
-scope rule [`crate::actions::can_see`]) and renders a template. Every POST checks the session's
+([`crate::engine::intake::create_case`], [`crate::engine::actions::perform`], the store's case
+queries, the same scope rule [`crate::engine::actions::can_see`]) and renders a template. Every POST checks the session's
 CSRF token first; every page is rendered with autoescape on.
 */
 
@@ -19,24 +19,25 @@ use minijinja::value::merge_maps;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::errors::{self, status_of};
 use super::i18n::{self, Lang};
 use super::session::{
     ConsoleUser, LOGIN_CSRF_COOKIE, constant_time_eq, csrf_rejected, lang_cookie, request_lang,
 };
 use super::svg;
 use super::templates;
-use crate::actions::{self, ActionInput, can_see};
-use crate::auth::{Principal, Role};
+use crate::engine::actions::{self, ActionInput, allowed_for, can_see};
+use crate::engine::intake::{self, CallerInput, CaseInput, LocationInput, normalize_phone};
+use crate::engine::{Error as EngineError, ErrorKind};
 use crate::http::AppState;
 use crate::http::auth::{SESSION_COOKIE, SESSION_TTL, cookie_value};
-use crate::http::cases::{allowed_for, mask_name};
-use crate::http::error::ApiError;
-use crate::intake::{self, CallerInput, CaseInput, Channel, LocationInput, normalize_phone};
-use crate::lifecycle::{Action, Satisfaction, Status};
-use crate::privacy::{HouseholdAccess, household_access, mask_phone, sees_caller_phone};
+use crate::model::time::now_ms;
+use crate::model::{Action, Channel, Principal, Role, Satisfaction, Status};
+use crate::policy::access::{HouseholdAccess, household_access, sees_caller_phone};
+use crate::policy::masking::{mask_name, mask_phone};
+use crate::store::StoreError;
 use crate::store::audit::NewAudit;
 use crate::store::cases::{CaseFilter, CaseRow};
-use crate::store::{StoreError, now_ms};
 
 /// Center roles: take calls, dispatch, follow up.
 const CENTER: &[Role] = &[
@@ -197,27 +198,8 @@ pub fn error_page(
     html(status, "error.html", ctx, None)
 }
 
-/// Maps a service error to a page: 401 → login, others → the error page with the message.
-fn api_error_page(user: &ConsoleUser, err: ApiError) -> Response {
-    let status = err.status();
-    match &err {
-        ApiError::Unauthenticated => Redirect::to("/console/login").into_response(),
-        ApiError::Internal(e) => {
-            tracing::error!(error = ?e, "console: internal error");
-            error_page(user.lang, Some(user), status, user.lang.t("error.title"))
-        }
-        ApiError::NotFound(_) => error_page(
-            user.lang,
-            Some(user),
-            status,
-            user.lang.t("error.not_found"),
-        ),
-        _ => error_page(user.lang, Some(user), status, &err.to_string()),
-    }
-}
-
 fn store_error_page(user: &ConsoleUser, err: StoreError) -> Response {
-    api_error_page(user, ApiError::from(err))
+    errors::store_error_response(user, err)
 }
 
 fn category_name(state: &AppState, lang: Lang, code: Option<&str>) -> String {
@@ -305,7 +287,7 @@ fn login_page(
     error: Option<&str>,
     status: StatusCode,
 ) -> Response {
-    let token = crate::auth::random_hex(16);
+    let token = crate::policy::credentials::random_hex(16);
     let ctx = merge_maps([
         base_context(lang, None, None, &state.region.name, "login"),
         Value::from_serialize(json!({
@@ -570,6 +552,8 @@ pub struct QueueQuery {
     #[serde(default)]
     sort: Option<String>,
     #[serde(default)]
+    // Read by the language middleware from the query string; accepted here so that a
+    // `?lang=` on a form or link is not an unknown field.
     #[allow(dead_code)]
     lang: Option<String>,
 }
@@ -736,6 +720,8 @@ pub struct CaseQuery {
     #[serde(default)]
     done: Option<String>,
     #[serde(default)]
+    // Read by the language middleware from the query string; accepted here so that a
+    // `?lang=` on a form or link is not an unknown field.
     #[allow(dead_code)]
     lang: Option<String>,
 }
@@ -980,9 +966,19 @@ pub async fn case_action(
         match Satisfaction::parse(&s) {
             Some(s) => input.satisfaction = Some(s),
             None => {
-                let err = ApiError::invalid("satisfaction", "unknown satisfaction");
-                return render_case(&state, &user, &id, err.status(), Some(flash_error(&err)))
-                    .await;
+                let err = EngineError::invalid(
+                    "satisfaction",
+                    "satisfaction_invalid",
+                    "unknown satisfaction",
+                );
+                return render_case(
+                    &state,
+                    &user,
+                    &id,
+                    status_of(&err),
+                    Some(flash_error(&user, &err)),
+                )
+                .await;
             }
         }
     }
@@ -990,9 +986,19 @@ pub async fn case_action(
         match h.parse::<u32>() {
             Ok(h) => input.hours = Some(h),
             Err(_) => {
-                let err = ApiError::invalid("hours", "hours must be a whole number 1–720");
-                return render_case(&state, &user, &id, err.status(), Some(flash_error(&err)))
-                    .await;
+                let err = EngineError::invalid(
+                    "hours",
+                    "hours_invalid",
+                    "hours must be a whole number 1–720",
+                );
+                return render_case(
+                    &state,
+                    &user,
+                    &id,
+                    status_of(&err),
+                    Some(flash_error(&user, &err)),
+                )
+                .await;
             }
         }
     }
@@ -1003,16 +1009,22 @@ pub async fn case_action(
             action.as_str()
         ))
         .into_response(),
-        Err(
-            e
-            @ (ApiError::Invalid { .. } | ApiError::Conflict { .. } | ApiError::BadRequest { .. }),
-        ) => render_case(&state, &user, &id, e.status(), Some(flash_error(&e))).await,
-        Err(e) => api_error_page(&user, e),
+        Err(e) if matches!(e.kind, ErrorKind::Invalid | ErrorKind::Conflict) => {
+            render_case(
+                &state,
+                &user,
+                &id,
+                status_of(&e),
+                Some(flash_error(&user, &e)),
+            )
+            .await
+        }
+        Err(e) => errors::error_response(&user, e),
     }
 }
 
-fn flash_error(err: &ApiError) -> serde_json::Value {
-    json!({"kind": "error", "text": err.to_string()})
+fn flash_error(user: &ConsoleUser, err: &EngineError) -> serde_json::Value {
+    json!({"kind": "error", "text": errors::message(user.lang, err)})
 }
 
 // ----- call-taker: screen pop and new case ----------------------------------------------
@@ -1022,6 +1034,8 @@ pub struct CallQuery {
     #[serde(default)]
     phone: Option<String>,
     #[serde(default)]
+    // Read by the language middleware from the query string; accepted here so that a
+    // `?lang=` on a form or link is not an unknown field.
     #[allow(dead_code)]
     lang: Option<String>,
 }
@@ -1318,12 +1332,13 @@ pub async fn create_case(
             url_encode(&created.case.public_id)
         ))
         .into_response(),
-        Err(e @ (ApiError::Invalid { .. } | ApiError::BadRequest { .. })) => {
-            let status = e.status();
+        Err(e) if e.kind == ErrorKind::Invalid => {
+            let status = status_of(&e);
             let phone = form.phone.clone();
-            render_call(&state, &user, &phone, form, Some(e.to_string()), status).await
+            let text = errors::message(user.lang, &e);
+            render_call(&state, &user, &phone, form, Some(text), status).await
         }
-        Err(e) => api_error_page(&user, e),
+        Err(e) => errors::error_response(&user, e),
     }
 }
 

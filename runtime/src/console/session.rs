@@ -17,9 +17,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::i18n::Lang;
-use crate::auth::Principal;
 use crate::http::AppState;
 use crate::http::auth::{SESSION_COOKIE, cookie_value};
+use crate::model::Principal;
 use crate::store::StoreError;
 
 /// Cookie holding the chosen language.

@@ -35,7 +35,7 @@ use serde_json::json;
 
 use super::AppState;
 use super::error::{ApiError, ApiJson, ApiResult};
-use crate::auth::{Principal, Role};
+use crate::model::{Principal, Role};
 use crate::store::StoreError;
 use crate::store::audit::NewAudit;
 
@@ -439,7 +439,7 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> ApiResult<Op
 
 /// The principal behind an API token (also Open311's `api_key`); `Err(401)` when unknown.
 pub async fn bearer_principal(state: &AppState, token: &str) -> ApiResult<Principal> {
-    let key = crate::auth::sha256_hex(token);
+    let key = crate::policy::credentials::sha256_hex(token);
     if let Some(p) = state.tokens.get(&key) {
         return Ok(p);
     }
@@ -544,7 +544,7 @@ async fn login(
     );
     let mut body = me_json(&principal);
     body["csrf_token"] = json!(session.csrf_token);
-    body["expires_at"] = json!(crate::intake::render_time(session.expires_at));
+    body["expires_at"] = json!(crate::model::time::render_time(session.expires_at));
     let mut resp = (StatusCode::OK, Json(body)).into_response();
     resp.headers_mut().insert(
         header::SET_COOKIE,

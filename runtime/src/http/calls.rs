@@ -11,12 +11,14 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::cases::{case_json, mask_name};
+use super::cases::case_json;
 use super::error::{ApiError, ApiJson, ApiResult};
-use crate::auth::Principal;
-use crate::intake::{normalize_phone, render_time};
-use crate::lifecycle::Status;
-use crate::privacy::{mask_phone, sees_caller_phone};
+use crate::engine::intake::normalize_phone;
+use crate::model::Principal;
+use crate::model::Status;
+use crate::model::time::render_time;
+use crate::policy::access::sees_caller_phone;
+use crate::policy::masking::{mask_name, mask_phone};
 use crate::store::audit::NewAudit;
 use crate::store::cases::CaseFilter;
 

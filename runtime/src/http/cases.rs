@@ -2,9 +2,9 @@
 Case endpoints: intake (`POST /api/v1/cases`), list, detail with timeline, lifecycle actions,
 plus the triage suggestion endpoint and the region summary the case forms need.
 
-Handlers translate HTTP to the services ([`crate::intake`], [`crate::actions`]) and render cases
+Handlers translate HTTP to the services ([`crate::engine::intake`], [`crate::engine::actions`]) and render cases
 as JSON. Personal data: lists always mask the caller's phone and name; the detail view shows them
-in full to roles that call citizens back ([`crate::privacy::sees_caller_phone`]) and writes an
+in full to roles that call citizens back ([`crate::policy::access::sees_caller_phone`]) and writes an
 audit row (`case.read_caller`) for every such read.
 */
 
@@ -18,14 +18,17 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::{ApiError, ApiJson, ApiQuery, ApiResult};
-use crate::actions::{self, ActionInput, can_see};
-use crate::auth::{Principal, Role};
-use crate::intake::{self, CaseInput, LocationInput, RegionIndex, render_time};
-use crate::lifecycle::{self, Snapshot, Status};
-use crate::privacy::{mask_phone, sees_caller_phone};
+use crate::engine::actions::{self, ActionInput, can_see};
+use crate::engine::intake::{self, CaseInput, LocationInput};
+use crate::engine::region::RegionIndex;
+use crate::model::time::now_ms;
+use crate::model::time::render_time;
+use crate::model::{Principal, Role, Status};
+use crate::policy::access::sees_caller_phone;
+use crate::policy::masking::{mask_name, mask_phone};
+use crate::store::StoreError;
 use crate::store::audit::NewAudit;
 use crate::store::cases::{CaseFilter, CaseRow, EventRow};
-use crate::store::{StoreError, now_ms};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -34,18 +37,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/cases/{id}/actions", post(act))
         .route("/api/v1/triage", post(triage))
         .route("/api/v1/region", get(region))
-}
-
-/// Masks a personal name: first character kept (张三 → 张*).
-pub fn mask_name(name: &str) -> String {
-    let mut chars = name.chars();
-    match chars.next() {
-        Some(first) => {
-            let rest = chars.count().max(1);
-            format!("{first}{}", "*".repeat(rest))
-        }
-        None => String::new(),
-    }
 }
 
 /// A case as JSON; the caller's phone and name in full only when `reveal`.
@@ -132,26 +123,6 @@ fn event_json(e: &EventRow, region: &RegionIndex) -> Value {
     })
 }
 
-/// Actions `p` may take on `row` now (scope included).
-pub fn allowed_for(p: &Principal, row: &CaseRow) -> Vec<&'static str> {
-    if p.role == Role::UnitHandler && row.unit_id != p.unit_id {
-        return Vec::new();
-    }
-    let Some(status) = Status::parse(&row.status) else {
-        return Vec::new();
-    };
-    lifecycle::allowed_actions(
-        Snapshot {
-            status,
-            extension_pending: row.extension_requested != 0,
-        },
-        p.role,
-    )
-    .into_iter()
-    .map(|a| a.as_str())
-    .collect()
-}
-
 async fn create(
     State(state): State<AppState>,
     principal: Principal,
@@ -162,9 +133,9 @@ async fn create(
     body["classification"] = json!(created.classification);
     body["location"] = json!(created.location);
     body["routed_by"] = json!(match &created.route {
-        Some(crate::routing::RouteVia::Rule { category, scope }) =>
+        Some(crate::engine::routing::RouteVia::Rule { category, scope }) =>
             json!({"rule": {"category": category, "scope": scope}}),
-        Some(crate::routing::RouteVia::Fallback) => json!("fallback"),
+        Some(crate::engine::routing::RouteVia::Fallback) => json!("fallback"),
         None => Value::Null,
     });
     Ok((StatusCode::CREATED, Json(body)))
@@ -302,7 +273,7 @@ async fn detail(
             .map(|e| event_json(e, &state.region))
             .collect(),
     );
-    body["allowed_actions"] = json!(allowed_for(&principal, &row));
+    body["allowed_actions"] = json!(actions::allowed_for(&principal, &row));
     Ok(Json(body))
 }
 
@@ -314,7 +285,7 @@ async fn act(
 ) -> ApiResult<Json<Value>> {
     let row = actions::perform(&state.store, &state.region, &principal, &id, input).await?;
     let mut body = case_json(&row, &state.region, false);
-    body["allowed_actions"] = json!(allowed_for(&principal, &row));
+    body["allowed_actions"] = json!(actions::allowed_for(&principal, &row));
     Ok(Json(body))
 }
 

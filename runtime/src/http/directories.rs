@@ -22,14 +22,11 @@ use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::error::{ApiError, ApiJson, ApiQuery, ApiResult};
-use crate::auth::{Principal, Role};
-use crate::model::DirectorySystem;
-use crate::open311::format::datetime;
-use crate::privacy::mask_phone;
-use crate::store::directory::{DirectoryInput, DirectoryQuery, DirectoryRecord, STATUSES};
+use crate::engine::directories::{EntryBody, EntryView, check_references, opt_text, validate};
+use crate::model::{DirectorySystem, Principal};
+use crate::policy::access::may_write_directories;
+use crate::store::directory::{DirectoryQuery, STATUSES};
 
-/// Roles that create, update and delete directory entries.
-pub const WRITERS: [Role; 2] = [Role::Admin, Role::Supervisor];
 /// Default and largest page size of a listing.
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 pub const MAX_PAGE_SIZE: u32 = 200;
@@ -45,56 +42,6 @@ pub fn router() -> Router<AppState> {
             "/api/v1/directory/{system}/{id}",
             get(read).put(update).delete(remove),
         )
-}
-
-/// A directory entry as the API shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct EntryView {
-    pub id: i64,
-    pub system: String,
-    pub name: String,
-    pub category: Option<String>,
-    pub phone: Option<String>,
-    pub address: Option<String>,
-    pub grid: Option<String>,
-    pub description: Option<String>,
-    pub qualification: Option<String>,
-    pub status: String,
-    pub unit: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
-    pub version: i64,
-}
-
-/// Whether `role` sees directory phone numbers in full.
-pub fn sees_directory_phone(role: Role) -> bool {
-    !matches!(role, Role::Analyst | Role::Auditor)
-}
-
-impl EntryView {
-    pub fn new(r: DirectoryRecord, role: Role) -> EntryView {
-        let phone = if sees_directory_phone(role) {
-            r.phone
-        } else {
-            r.phone.as_deref().map(mask_phone)
-        };
-        EntryView {
-            id: r.id,
-            system: r.system,
-            name: r.name,
-            category: r.category,
-            phone,
-            address: r.address,
-            grid: r.grid_code,
-            description: r.description,
-            qualification: r.qualification,
-            status: r.status,
-            unit: r.unit_id,
-            created_at: datetime(r.created_at),
-            updated_at: datetime(r.updated_at),
-            version: r.version,
-        }
-    }
 }
 
 /// A page of results.
@@ -118,22 +65,6 @@ pub struct SearchParams {
     pub page_size: Option<u32>,
 }
 
-/// Request body of create and update. `version` (update only) makes the update conditional.
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EntryBody {
-    pub name: String,
-    pub category: Option<String>,
-    pub phone: Option<String>,
-    pub address: Option<String>,
-    pub grid: Option<String>,
-    pub description: Option<String>,
-    pub qualification: Option<String>,
-    pub status: Option<String>,
-    pub unit: Option<String>,
-    pub version: Option<i64>,
-}
-
 /// Parses the `{system}` path segment.
 pub fn system_of(s: &str) -> ApiResult<DirectorySystem> {
     DirectorySystem::parse(s).ok_or_else(|| {
@@ -143,106 +74,6 @@ pub fn system_of(s: &str) -> ApiResult<DirectorySystem> {
             all.join(", ")
         ))
     })
-}
-
-/// Trims an optional text field, treats empty as absent and bounds its length.
-pub fn opt_text(field: &str, v: &Option<String>, max: usize) -> ApiResult<Option<String>> {
-    match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(s) if s.chars().count() > max => Err(ApiError::invalid(
-            field,
-            format!("不超过 {max} 字 / at most {max} characters"),
-        )),
-        Some(s) if s.chars().any(char::is_control) => Err(ApiError::invalid(
-            field,
-            "不能包含控制字符 / must not contain control characters",
-        )),
-        Some(s) => Ok(Some(s.to_string())),
-    }
-}
-
-/// A phone number: digits plus `+ - ( )` and spaces, at least 3 digits, at most 32 characters.
-pub fn opt_phone(field: &str, v: &Option<String>) -> ApiResult<Option<String>> {
-    let Some(p) = opt_text(field, v, 32)? else {
-        return Ok(None);
-    };
-    let digits = p.chars().filter(char::is_ascii_digit).count();
-    let allowed = p
-        .chars()
-        .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')'));
-    if digits < 3 || !allowed {
-        return Err(ApiError::invalid(
-            field,
-            "电话号码只能包含数字、空格和 + - ( ) / a phone number has digits, spaces and + - ( ) only",
-        ));
-    }
-    Ok(Some(p))
-}
-
-/// Checks a body's shape (no database access): lengths, formats, per-system required fields.
-pub fn validate(system: DirectorySystem, body: &EntryBody) -> ApiResult<DirectoryInput> {
-    let name = opt_text("name", &Some(body.name.clone()), 200)?
-        .ok_or_else(|| ApiError::invalid("name", "名称不能为空 / name is required"))?;
-    let category = opt_text("category", &body.category, 64)?;
-    let qualification = opt_text("qualification", &body.qualification, 500)?;
-    if system == DirectorySystem::MarketProviders {
-        if category.is_none() {
-            return Err(ApiError::invalid(
-                "category",
-                "市场化服务队伍必须注明服务类别 / a market provider needs its service category",
-            ));
-        }
-        if qualification.is_none() {
-            return Err(ApiError::invalid(
-                "qualification",
-                "市场化服务队伍必须注明资质 / a market provider needs its qualification",
-            ));
-        }
-    }
-    let status = match opt_text("status", &body.status, 16)? {
-        None => "active".to_string(),
-        Some(s) if STATUSES.contains(&s.as_str()) => s,
-        Some(s) => {
-            return Err(ApiError::invalid(
-                "status",
-                format!(
-                    "状态只能是 active 或 suspended / status must be active or suspended, got {s:?}"
-                ),
-            ));
-        }
-    };
-    Ok(DirectoryInput {
-        name,
-        category,
-        phone: opt_phone("phone", &body.phone)?,
-        address: opt_text("address", &body.address, 200)?,
-        grid_code: opt_text("grid", &body.grid, 32)?,
-        description: opt_text("description", &body.description, 2000)?,
-        qualification,
-        status,
-        unit_id: opt_text("unit", &body.unit, 64)?,
-    })
-}
-
-/// Checks the references of a validated input against the region.
-async fn check_references(state: &AppState, input: &DirectoryInput) -> ApiResult<()> {
-    if let Some(g) = &input.grid_code
-        && !state.store.grid_unit_exists(g).await?
-    {
-        return Err(ApiError::invalid(
-            "grid",
-            format!("未知网格 / unknown grid unit {g:?}"),
-        ));
-    }
-    if let Some(u) = &input.unit_id
-        && !state.store.unit_exists(u).await?
-    {
-        return Err(ApiError::invalid(
-            "unit",
-            format!("未知承办单位 / unknown handling unit {u:?}"),
-        ));
-    }
-    Ok(())
 }
 
 fn paging(page: Option<u32>, page_size: Option<u32>) -> ApiResult<(u32, u32)> {
@@ -357,7 +188,7 @@ async fn read(
 }
 
 fn require_writer(principal: &Principal) -> ApiResult<()> {
-    if principal.has_role(&WRITERS) {
+    if may_write_directories(principal.role) {
         Ok(())
     } else {
         Err(ApiError::forbidden(format!(
@@ -390,7 +221,7 @@ async fn create(
         ));
     }
     let input = validate(system, &body)?;
-    check_references(&state, &input).await?;
+    check_references(&state.store, &input).await?;
     let rec = state
         .store
         .directory_create(system, &input, &principal)
@@ -411,7 +242,7 @@ async fn update(
     let system = system_of(&system)?;
     let id = parse_id(&id)?;
     let input = validate(system, &body)?;
-    check_references(&state, &input).await?;
+    check_references(&state.store, &input).await?;
     let rec = state
         .store
         .directory_update(system, id, &input, body.version, &principal)
@@ -434,101 +265,6 @@ async fn remove(
         .await
         .map_err(|e| not_found_as(e, id))?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn body(name: &str) -> EntryBody {
-        EntryBody {
-            name: name.into(),
-            ..EntryBody::default()
-        }
-    }
-
-    fn field(e: ApiError) -> String {
-        match e {
-            ApiError::Invalid { field, .. } => field,
-            other => panic!("expected 422, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn validates_names_lengths_and_phones() {
-        let ok = validate(DirectorySystem::GovernmentServices, &body("  民政局 ")).unwrap();
-        assert_eq!(ok.name, "民政局");
-        assert_eq!(ok.status, "active");
-        assert_eq!(
-            field(validate(DirectorySystem::GovernmentServices, &body(" ")).unwrap_err()),
-            "name"
-        );
-        let mut b = body("x");
-        b.phone = Some("call me".into());
-        assert_eq!(
-            field(validate(DirectorySystem::GovernmentServices, &b).unwrap_err()),
-            "phone"
-        );
-        b.phone = Some("0599-6321234".into());
-        b.description = Some("长".repeat(2001));
-        assert_eq!(
-            field(validate(DirectorySystem::GovernmentServices, &b).unwrap_err()),
-            "description"
-        );
-        b.description = None;
-        b.status = Some("closed".into());
-        assert_eq!(
-            field(validate(DirectorySystem::WelfareFacilities, &b).unwrap_err()),
-            "status"
-        );
-    }
-
-    #[test]
-    fn market_providers_need_category_and_qualification() {
-        let mut b = body("好帮手家政");
-        assert_eq!(
-            field(validate(DirectorySystem::MarketProviders, &b).unwrap_err()),
-            "category"
-        );
-        b.category = Some("housekeeping".into());
-        assert_eq!(
-            field(validate(DirectorySystem::MarketProviders, &b).unwrap_err()),
-            "qualification"
-        );
-        b.qualification = Some("营业执照 91350781MA00000000".into());
-        b.status = Some("suspended".into());
-        let ok = validate(DirectorySystem::MarketProviders, &b).unwrap();
-        assert_eq!(ok.status, "suspended");
-    }
-
-    #[test]
-    fn only_analysts_and_auditors_see_masked_phones() {
-        let rec = DirectoryRecord {
-            id: 1,
-            system: "market_providers".into(),
-            name: "x".into(),
-            category: None,
-            phone: Some("13812345678".into()),
-            address: None,
-            grid_code: None,
-            description: None,
-            qualification: None,
-            status: "active".into(),
-            unit_id: None,
-            created_at: 0,
-            updated_at: 0,
-            version: 1,
-        };
-        for role in Role::ALL {
-            let v = EntryView::new(rec.clone(), role);
-            let expect = if matches!(role, Role::Analyst | Role::Auditor) {
-                "138****5678"
-            } else {
-                "13812345678"
-            };
-            assert_eq!(v.phone.as_deref(), Some(expect), "{role:?}");
-        }
-    }
 }
 
 /// OpenAPI 3 fragments for the directory and household routes (they authorize in their own

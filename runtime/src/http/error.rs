@@ -3,8 +3,9 @@ API errors, mapped to responses in this one place, and the body extractors whose
 become API errors.
 
 Every error leaves as `{"error": {"code": "...", "message": "...", "field": "..."}}` with the
-right status: handlers return `Result<_, ApiError>` and use `?`. Storage errors map once
-(`NotFound` → 404, `Conflict` → 409, `Invalid` → 422); anything unexpected is logged with its
+right status: handlers return `Result<_, ApiError>` and use `?`. Engine errors map once
+([`ErrorKind`]: `Invalid` → 422, `Forbidden` → 403, `NotFound` → 404, `Conflict` → 409), and so
+do storage errors met by handlers that read the store directly; anything unexpected is logged with its
 cause and answered with a bare 500 that shows nothing internal.
 
 [`ApiJson`] replaces `axum::Json` for request bodies: it enforces `application/json`, reports
@@ -21,9 +22,9 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::lifecycle::LifecycleError;
+use crate::engine::{Error as EngineError, ErrorKind};
 use crate::store::StoreError;
 
 /// Result of an API handler.
@@ -200,21 +201,35 @@ impl From<StoreError> for ApiError {
     }
 }
 
-impl From<LifecycleError> for ApiError {
-    fn from(err: LifecycleError) -> Self {
-        match &err {
-            LifecycleError::Forbidden { .. } => ApiError::Forbidden(err.to_string()),
-            LifecycleError::Illegal {
-                status, allowed, ..
-            } => ApiError::Conflict {
-                code: "illegal_transition",
-                message: err.to_string(),
-                detail: Some(json!({
-                    "status": status.as_str(),
-                    "allowed_actions": allowed.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
-                })),
+impl From<EngineError> for ApiError {
+    /// The one mapping of engine errors to HTTP.
+    fn from(err: EngineError) -> Self {
+        if !matches!(
+            err.kind,
+            ErrorKind::Invalid | ErrorKind::Forbidden | ErrorKind::NotFound | ErrorKind::Conflict
+        ) {
+            return ApiError::Internal(anyhow::Error::new(err));
+        }
+        let err = err.into_parts();
+        match err.kind {
+            ErrorKind::Invalid => ApiError::Invalid {
+                field: err.field.unwrap_or_else(|| "body".into()),
+                message: err.message,
             },
-            LifecycleError::Missing { field, message } => ApiError::invalid(*field, *message),
+            ErrorKind::Forbidden => ApiError::Forbidden(err.message),
+            ErrorKind::NotFound => ApiError::NotFound(
+                err.args
+                    .iter()
+                    .find(|(k, _)| *k == "what")
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_else(|| "record".into()),
+            ),
+            // Conflict: the only kind left after the check above.
+            _ => ApiError::Conflict {
+                code: err.key,
+                message: err.message,
+                detail: err.detail,
+            },
         }
     }
 }
@@ -380,7 +395,7 @@ mod tests {
 
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
-    #[allow(dead_code)]
+    #[allow(dead_code, reason = "the fields exist to be deserialised, never read")]
     struct Caller {
         phone: String,
         age: Option<u8>,
@@ -388,7 +403,7 @@ mod tests {
 
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
-    #[allow(dead_code)]
+    #[allow(dead_code, reason = "the fields exist to be deserialised, never read")]
     struct Payload {
         content: String,
         caller: Caller,

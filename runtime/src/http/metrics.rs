@@ -22,6 +22,7 @@ use axum::routing::get;
 
 use super::AppState;
 use super::error::ApiResult;
+use crate::jobs::JobMetrics;
 
 /// Histogram bucket upper bounds, seconds.
 const BUCKETS: [f64; 12] = [
@@ -59,26 +60,6 @@ impl Metrics {
                 s.buckets[i] += 1;
             }
         }
-    }
-
-    /// One run of background job `job`.
-    pub fn job_run(&self, job: &str) {
-        *self
-            .jobs
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(job.to_string())
-            .or_default() += 1;
-    }
-
-    /// `n` events of `kind` written by job `job`.
-    pub fn job_events(&self, job: &str, kind: &str, n: u64) {
-        *self
-            .job_events
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry((job.to_string(), kind.to_string()))
-            .or_default() += n;
     }
 
     /// Renders everything except the database gauges.
@@ -188,7 +169,7 @@ async fn metrics(State(state): State<AppState>) -> ApiResult<Response> {
     let counts = state.store.case_counts_by_status().await?;
     out.push_str("# HELP m110_cases Cases by status.\n");
     out.push_str("# TYPE m110_cases gauge\n");
-    for status in crate::lifecycle::Status::ALL {
+    for status in crate::model::Status::ALL {
         let n = counts
             .iter()
             .find(|(s, _)| s == status.as_str())
@@ -204,6 +185,29 @@ async fn metrics(State(state): State<AppState>) -> ApiResult<Response> {
         out,
     )
         .into_response())
+}
+
+/// The job runner reports its passes here.
+impl JobMetrics for Metrics {
+    /// One run of background job `job`.
+    fn job_run(&self, job: &str) {
+        *self
+            .jobs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(job.to_string())
+            .or_default() += 1;
+    }
+
+    /// `n` events of `kind` written by job `job`.
+    fn job_events(&self, job: &str, kind: &str, n: u64) {
+        *self
+            .job_events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry((job.to_string(), kind.to_string()))
+            .or_default() += n;
+    }
 }
 
 #[cfg(test)]

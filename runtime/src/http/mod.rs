@@ -6,13 +6,13 @@ The HTTP layer of `m110d`: JSON APIs under `/api/v1`, health and metrics, the Op
   authorization by the route table in [`auth::ROUTES`]).
 - [`error`]: the one [`ApiError`](error::ApiError) → response mapping, plus the JSON and query
   extractors whose rejections are API errors.
-- [`auth`]: the [`Principal`](crate::auth::Principal) extractor (session cookie or Bearer token),
+- [`auth`]: the [`Principal`](crate::model::Principal) extractor (session cookie or Bearer token),
   login / logout / me.
 - One module per resource: [`cases`], [`calls`], [`directories`], [`households`], [`health`],
   [`metrics`], [`openapi`].
 
 Invariant: handlers hold no business rules — intake, the lifecycle and their storage live in
-[`crate::intake`], [`crate::lifecycle`] and [`crate::store::cases`], shared with Open311 and the
+[`crate::engine::intake`], [`crate::engine::lifecycle`] and [`crate::store::cases`], shared with Open311 and the
 console.
 */
 
@@ -25,15 +25,12 @@ pub mod health;
 pub mod households;
 pub mod metrics;
 pub mod openapi;
-pub mod router;
 
 use std::sync::Arc;
 
 use crate::config::Config;
-use crate::intake::RegionIndex;
+use crate::engine::region::RegionIndex;
 use crate::store::Store;
-
-pub use router::router;
 
 /// State shared by every handler.
 #[derive(Clone)]

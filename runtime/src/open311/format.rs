@@ -7,7 +7,9 @@ Every document is built once as a [`Node`] tree and rendered as JSON (serde, fie
 XML ([`super::xml`]), so the two formats cannot drift apart. Nothing here touches HTTP or SQL.
 */
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone};
+
+use crate::model::time::{local, shanghai_offset};
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
@@ -167,18 +169,10 @@ impl Serialize for Node {
     }
 }
 
-/// Asia/Shanghai: UTC+08:00 all year (no DST), the offset every Open311 timestamp carries.
-pub fn shanghai() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("valid offset")
-}
-
 /// Renders Unix epoch milliseconds as ISO-8601 with the +08:00 offset, second precision.
 pub fn datetime(ms: i64) -> String {
-    match Utc.timestamp_millis_opt(ms).single() {
-        Some(t) => t
-            .with_timezone(&shanghai())
-            .format("%Y-%m-%dT%H:%M:%S%:z")
-            .to_string(),
+    match local(ms) {
+        Some(t) => t.format("%Y-%m-%dT%H:%M:%S%:z").to_string(),
         None => String::new(),
     }
 }
@@ -217,7 +211,7 @@ pub fn parse_datetime(s: &str) -> Option<i64> {
                 .ok()
                 .and_then(|d| d.and_hms_opt(0, 0, 0))
         })?;
-    shanghai()
+    shanghai_offset()
         .from_local_datetime(&local)
         .single()
         .map(|t| t.timestamp_millis())

@@ -30,12 +30,14 @@ use super::format::{
 };
 use super::params::{MAX_ROWS, NewRequest, Params, RequestQuery, Selection, window};
 use super::services;
-use crate::auth::Role;
+use crate::engine::intake::{self, CallerInput, CaseInput, LocationInput};
+use crate::engine::{Error as EngineError, ErrorKind};
 use crate::http::AppState;
 use crate::http::auth::bearer_principal;
 use crate::http::error::ApiError;
-use crate::intake::{self, CallerInput, CaseInput, Channel, LocationInput};
+use crate::model::Channel;
 use crate::model::Priority;
+use crate::model::Role;
 use crate::store::StoreError;
 use crate::store::open311::{CLOSED_STATUSES, CaseFilter, Open311Case, Open311Event, Submission};
 
@@ -218,7 +220,7 @@ async fn get_requests(
     params: &Params,
     format: Format,
 ) -> Result<Response, Open311Error> {
-    let query = RequestQuery::from_params(params, crate::store::now_ms())?;
+    let query = RequestQuery::from_params(params, crate::model::time::now_ms())?;
     let cases = match &query.selection {
         Selection::Ids(ids) => state
             .store
@@ -315,7 +317,7 @@ async fn get_updates(
     params: &Params,
     format: Format,
 ) -> Result<Response, Open311Error> {
-    let (start, end) = window(params, crate::store::now_ms())?;
+    let (start, end) = window(params, crate::model::time::now_ms())?;
     let events = state
         .store
         .open311_updates(start, end, i64::from(MAX_ROWS))
@@ -539,7 +541,7 @@ async fn create_request(state: &AppState, params: &Params) -> Result<Created, Op
             None => category.name_zh.clone(),
         },
     };
-    let token = crate::auth::random_hex(16);
+    let token = crate::policy::credentials::random_hex(16);
     let input = CaseInput {
         channel: Channel::Open311,
         caller: Some(CallerInput {
@@ -608,11 +610,11 @@ async fn create_request(state: &AppState, params: &Params) -> Result<Created, Op
     })
 }
 
-/// Intake's API errors in Open311 terms (intake names its fields the JSON way).
-fn intake_error(e: ApiError) -> Open311Error {
-    match e {
-        ApiError::Invalid { field, message } => {
-            let field = match field.as_str() {
+/// Engine errors in Open311 terms — the one mapping (intake names its fields the JSON way).
+fn intake_error(e: EngineError) -> Open311Error {
+    match e.kind {
+        ErrorKind::Invalid => {
+            let field = match e.field.as_deref().unwrap_or("body") {
                 "caller.phone" => "phone",
                 "caller.name" => "first_name/last_name",
                 "content" => "description",
@@ -623,14 +625,12 @@ fn intake_error(e: ApiError) -> Open311Error {
                 "category" => "service_code",
                 other => other,
             };
-            Open311Error::bad_request(format!("{field}: {message}"))
+            Open311Error::bad_request(format!("{field}: {}", e.message))
         }
-        ApiError::BadRequest { message, .. } => Open311Error::bad_request(message),
-        ApiError::Forbidden(m) => Open311Error::forbidden(m),
-        ApiError::NotFound(m) => Open311Error::not_found(format!("{m} not found")),
-        ApiError::Conflict { message, .. } => Open311Error::bad_request(message),
-        ApiError::Unauthenticated => Open311Error::forbidden("api_key 无效 / invalid api_key"),
-        other => internal(other),
+        ErrorKind::Forbidden => Open311Error::forbidden(e.message.clone()),
+        ErrorKind::NotFound => Open311Error::not_found(e.message.clone()),
+        ErrorKind::Conflict => Open311Error::bad_request(e.message.clone()),
+        _ => internal(format!("{e}: {:?}", e.store_error())),
     }
 }
 
@@ -716,9 +716,9 @@ mod tests {
 
     #[test]
     fn intake_field_names_become_open311_names() {
-        let e = intake_error(ApiError::invalid("caller.phone", "bad"));
+        let e = intake_error(EngineError::invalid("caller.phone", "phone_invalid", "bad"));
         assert_eq!(e.code, 400);
         assert!(e.description.starts_with("phone:"));
-        assert_eq!(intake_error(ApiError::forbidden("no")).code, 403);
+        assert_eq!(intake_error(EngineError::forbidden("x", "no")).code, 403);
     }
 }

@@ -9,7 +9,7 @@ created through the shared intake, and their public status — in XML (mandatory
 - [`handlers`]: the routes; [`router`] mounts them.
 
 Invariant: nothing here writes a case directly — `POST requests` goes through
-[`crate::intake::create_case`] like every other channel.
+[`crate::engine::intake::create_case`] like every other channel.
 */
 
 pub mod format;

@@ -10,8 +10,9 @@ must never carry secrets (passwords, tokens) or the unmasked personal numbers th
 use serde::Serialize;
 use sqlx::AnyConnection;
 
-use super::{Store, StoreError, now_ms};
-use crate::auth::Principal;
+use super::{Store, StoreError};
+use crate::model::Principal;
+use crate::model::time::now_ms;
 
 /// One audit record to write.
 #[derive(Debug, Clone, Default)]

@@ -3,11 +3,11 @@ Cases, their events, follow-ups, callers and the outbox: the repository under in
 lifecycle actions and the deadline job.
 
 Writes are building blocks that take an open transaction (`&mut AnyConnection` from
-[`Store::begin`]) so a service can put the status change, its event, a follow-up and an outbox
+[`Store::write`]) so a service can put the status change, its event, a follow-up and an outbox
 message in ONE transaction. Reads are `impl Store` methods on the pool.
 
 - A case is locked for a read-modify-write with [`lock_case`]: `SELECT … FOR UPDATE` on
-  PostgreSQL; on SQLite the `BEGIN IMMEDIATE` of [`Store::begin`] already holds the write lock.
+  PostgreSQL; on SQLite the `BEGIN IMMEDIATE` of [`Store::write`] already holds the write lock.
 - [`update_case`] writes every mutable column with an optimistic version check
   (`WHERE version = $old`), bumping the version; a lost race is a `Conflict`.
 - Event sequence numbers are `MAX(seq) + 1` under that lock, so a case's timeline is gap-free.
@@ -20,51 +20,9 @@ message in ONE transaction. Reads are `impl Store` methods on the pool.
 */
 
 use serde::Serialize;
-use sqlx::{Any, AnyConnection, FromRow, Transaction};
-use tokio::sync::{Mutex, MutexGuard};
+use sqlx::{AnyConnection, FromRow};
 
 use super::{Engine, Store, StoreError};
-
-/// SQLite has one writer at a time. Writers queued inside SQLite wait in its busy handler, which
-/// sleeps in growing steps (up to 100 ms) and wrecks tail latency under load; queueing them here
-/// on a fair async mutex instead hands the lock over at once. PostgreSQL needs no gate.
-static SQLITE_WRITER: Mutex<()> = Mutex::const_new(());
-
-/// A write transaction, holding the process-wide SQLite writer gate while it lives.
-pub struct WriteTx {
-    pub tx: Transaction<'static, Any>,
-    _gate: Option<MutexGuard<'static, ()>>,
-}
-
-impl WriteTx {
-    pub async fn commit(self) -> Result<(), StoreError> {
-        self.tx.commit().await?;
-        Ok(())
-    }
-}
-
-impl std::ops::Deref for WriteTx {
-    type Target = AnyConnection;
-    fn deref(&self) -> &AnyConnection {
-        &self.tx
-    }
-}
-
-impl std::ops::DerefMut for WriteTx {
-    fn deref_mut(&mut self) -> &mut AnyConnection {
-        &mut self.tx
-    }
-}
-
-/// Starts a write transaction for case work (see [`SQLITE_WRITER`]).
-pub async fn begin_write(store: &Store) -> Result<WriteTx, StoreError> {
-    let gate = match store.engine() {
-        Engine::Sqlite => Some(SQLITE_WRITER.lock().await),
-        Engine::Postgres => None,
-    };
-    let tx = store.begin().await?;
-    Ok(WriteTx { tx, _gate: gate })
-}
 
 /// Columns of [`CaseRow`], joined with the caller.
 const CASE_COLUMNS: &str = "c.id, c.public_id, c.channel, c.caller_id, c.content, \
@@ -266,7 +224,7 @@ pub async fn insert_case(
     region_code: &str,
     case: &NewCase,
 ) -> Result<(i64, String), StoreError> {
-    let day = crate::intake::shanghai(case.created_at)
+    let day = crate::model::time::shanghai(case.created_at)
         .format("%Y%m%d")
         .to_string();
     let prefix = format!("MS{region_code}-{day}-");

@@ -9,12 +9,12 @@ matches the unit and everything below it (a township finds its villages' entries
 */
 
 use serde::Serialize;
-use sqlx::{Any, Transaction};
 
 use super::audit::{NewAudit, record_audit};
-use super::{Store, StoreError, now_ms};
-use crate::auth::Principal;
+use super::{Store, StoreError, WriteTx};
 use crate::model::DirectorySystem;
+use crate::model::Principal;
+use crate::model::time::now_ms;
 
 /// Status of a directory entry. Market providers can be suspended (停用) after complaints;
 /// suspended entries stay searchable for history but are not dispatch targets.
@@ -137,7 +137,7 @@ impl Store {
         input: &DirectoryInput,
         actor: &Principal,
     ) -> Result<DirectoryRecord, StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.write().await?;
         let now = now_ms();
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO directory_entries (system, name, category, phone, address, grid_code, \
@@ -186,7 +186,7 @@ impl Store {
         expected_version: Option<i64>,
         actor: &Principal,
     ) -> Result<DirectoryRecord, StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.write().await?;
         let current = fetch(&mut tx, id).await?;
         if current.system != system.as_str() {
             return Err(StoreError::NotFound);
@@ -236,7 +236,7 @@ impl Store {
         id: i64,
         actor: &Principal,
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.write().await?;
         let result = sqlx::query("DELETE FROM directory_entries WHERE id = $1 AND system = $2")
             .bind(id)
             .bind(system.as_str())
@@ -322,7 +322,7 @@ async fn fetch(conn: &mut sqlx::AnyConnection, id: i64) -> Result<DirectoryRecor
 }
 
 async fn audit_write(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut WriteTx,
     actor: &Principal,
     action: &str,
     id: i64,

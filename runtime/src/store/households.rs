@@ -11,12 +11,13 @@ below them (a grid worker's own cells).
 */
 
 use serde::Serialize;
-use sqlx::{Any, Transaction};
 
 use super::audit::{NewAudit, record_audit};
-use super::{Store, StoreError, now_ms};
-use crate::auth::Principal;
+use super::{Store, StoreError, WriteTx};
 use crate::model::HouseholdKind;
+use crate::model::Principal;
+use crate::model::time::now_ms;
+use crate::policy::access::GridScope;
 
 /// One stored household.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -46,15 +47,6 @@ pub struct HouseholdInput {
     pub members: Option<i64>,
     pub address: Option<String>,
     pub notes: Option<String>,
-}
-
-/// Which part of the registry a read may see.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum GridScope {
-    /// The whole region.
-    All,
-    /// These grid units and every unit below them (may be empty: sees nothing).
-    Within(Vec<String>),
 }
 
 /// List filters; all optional, combined with AND.
@@ -147,7 +139,7 @@ impl Store {
         input: &HouseholdInput,
         actor: &Principal,
     ) -> Result<HouseholdRecord, StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.write().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO households (head_name, kind, grid_code, phone, id_number, members, \
              address, notes, created_at, updated_at, version) \
@@ -181,7 +173,7 @@ impl Store {
         actor: &Principal,
     ) -> Result<HouseholdRecord, StoreError> {
         let scope = self.expand_scope(scope).await?;
-        let mut tx = self.begin().await?;
+        let mut tx = self.write().await?;
         let current = fetch(&mut tx, id).await?;
         if !in_scope(&scope, current.grid_code.as_deref()) {
             return Err(StoreError::NotFound);
@@ -233,7 +225,7 @@ impl Store {
         actor: &Principal,
     ) -> Result<HouseholdRecord, StoreError> {
         let scope = self.expand_scope(scope).await?;
-        let mut tx = self.begin().await?;
+        let mut tx = self.write().await?;
         let found = match fetch(&mut tx, id).await {
             Ok(rec) if in_scope(&scope, rec.grid_code.as_deref()) => Some(rec),
             Ok(_) | Err(StoreError::NotFound) => None,
@@ -289,7 +281,7 @@ impl Store {
         let pattern = query.q.as_deref().map(super::directory::like_pattern);
         let kind = query.kind.map(HouseholdKind::as_str);
 
-        let mut tx = self.begin().await?;
+        let mut tx = self.write().await?;
         let count_sql = format!("{cte}SELECT COUNT(*) {filter}");
         let mut count = sqlx::query_as::<_, (i64,)>(&count_sql)
             .bind(kind)
@@ -341,7 +333,7 @@ impl Store {
         &self,
         actor: &Principal,
     ) -> Result<Vec<HouseholdCount>, StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.write().await?;
         let rows: Vec<(Option<String>, String, i64, i64)> = sqlx::query_as(
             "SELECT grid_code, kind, COUNT(*), CAST(COALESCE(SUM(members), 0) AS BIGINT) \
              FROM households GROUP BY grid_code, kind ORDER BY grid_code, kind",
@@ -383,7 +375,7 @@ async fn fetch(conn: &mut sqlx::AnyConnection, id: i64) -> Result<HouseholdRecor
 }
 
 async fn audit(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut WriteTx,
     actor: &Principal,
     action: &str,
     ids: &[i64],
@@ -403,8 +395,8 @@ async fn audit(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::Role;
     use crate::model::DirectorySystem;
+    use crate::model::Role;
     use crate::store::audit::AuditFilter;
     use crate::store::directory::{DirectoryInput, DirectoryQuery};
     use crate::store::testdb::{TestDb, test_engines};

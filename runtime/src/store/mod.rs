@@ -13,9 +13,8 @@ The store: one repository layer over SQLite and PostgreSQL.
 - **Aggregates on PostgreSQL**: `SUM(bigint)` yields `NUMERIC` and `AVG` yields `NUMERIC`/`double`,
   which the `Any` driver cannot decode: write `CAST(SUM(x) AS BIGINT)` and
   `CAST(AVG(x) AS DOUBLE PRECISION)` (both engines accept these casts). `COUNT(*)` is fine.
-- **Writes**: use [`Store::begin`] for a read-then-write transaction. On SQLite it issues
-  `BEGIN IMMEDIATE`, taking the write lock up front, so two writers queue on `busy_timeout`
-  instead of failing with `SQLITE_BUSY` when a deferred read lock cannot be upgraded.
+- **Writes**: every write runs in a [`WriteTx`] from [`Store::write`] — the one write-transaction
+  type. On SQLite it holds the store's writer gate and issues `BEGIN IMMEDIATE` (see [`write`]).
 - **Errors**: every repository method returns [`StoreError`]; `?` on a `sqlx::Error` maps
   `RowNotFound` → [`StoreError::NotFound`], unique violations → [`StoreError::Conflict`],
   foreign-key / check violations → [`StoreError::Invalid`]. Optimistic concurrency (the `version`
@@ -36,10 +35,14 @@ pub mod console;
 pub mod directory;
 pub mod households;
 pub mod open311;
+pub mod provision;
 pub mod region;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testdb;
 pub mod users;
+pub mod write;
+
+pub use write::WriteTx;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -47,7 +50,9 @@ use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Transaction};
+use sqlx::{AnyConnection, AnyPool, Connection, Executor};
+
+use crate::model::time::now_ms;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
@@ -161,6 +166,7 @@ impl Default for ConnectOptions {
 pub struct Store {
     pool: AnyPool,
     engine: Engine,
+    writer: write::WriterGate,
 }
 
 impl std::fmt::Debug for Store {
@@ -240,7 +246,11 @@ impl Store {
             });
         }
         let pool = pool_opts.connect_with(options).await?;
-        let store = Store { pool, engine };
+        let store = Store {
+            pool,
+            engine,
+            writer: Default::default(),
+        };
         if opts.migrate {
             store.migrate().await?;
         }
@@ -281,15 +291,6 @@ impl Store {
     /// The underlying pool, for repository modules.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
-    }
-
-    /// Starts a write transaction (`BEGIN IMMEDIATE` on SQLite, see the module docs).
-    pub async fn begin(&self) -> Result<Transaction<'static, Any>, StoreError> {
-        let tx = match self.engine {
-            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Engine::Postgres => self.pool.begin().await?,
-        };
-        Ok(tx)
     }
 
     /// Closes every connection (SQLite checkpoints its WAL into the main file).
@@ -385,11 +386,6 @@ pub async fn set_setting_in(
     .execute(&mut *conn)
     .await?;
     Ok(())
-}
-
-/// Now as Unix epoch milliseconds (UTC), the storage time format.
-pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 /// The DDL of every migration of `engine`, concatenated in order (for review artifacts).

@@ -5,13 +5,14 @@ a `POST requests` carried beyond the case (attributes, media link, client ids, e
 
 Rows come back as stored; what the public may see (no names, phones or e-mail; descriptions and
 exact locations only for requests submitted through Open311) is decided in
-[`crate::open311::handlers`]. Every statement is parameterized; list filters add one placeholder
+the Open311 front-end. Every statement is parameterized; list filters add one placeholder
 per value.
 */
 
 use sqlx::AnyConnection;
 
-use super::{Store, StoreError, now_ms};
+use super::{Store, StoreError};
+use crate::model::time::now_ms;
 
 /// The region facts the discovery document shows.
 #[derive(Debug, Clone, PartialEq)]

@@ -610,10 +610,10 @@ impl TestDb {
     /// A fresh database with [`fixture_region`] provisioned (no users).
     pub async fn provisioned(engine: Engine) -> TestDb {
         let db = TestDb::new(engine).await;
-        crate::provision::provision(
+        crate::engine::provision::provision(
             &db.store,
             &fixture_region(),
-            &crate::provision::ProvisionMeta {
+            &crate::engine::provision::ProvisionMeta {
                 profile_sha256: "fixture".into(),
                 kit_version: crate::VERSION.into(),
                 bootstrap_admin: None,

@@ -13,8 +13,10 @@ use serde::Serialize;
 use sqlx::AnyConnection;
 
 use super::audit::{NewAudit, record_audit};
-use super::{Store, StoreError, now_ms};
-use crate::auth::{self, Principal, Role};
+use super::{Store, StoreError};
+use crate::model::time::now_ms;
+use crate::model::{Principal, Role};
+use crate::policy::credentials as auth;
 
 /// A user to create.
 #[derive(Debug, Clone)]
@@ -193,7 +195,7 @@ impl Store {
         user: &NewUser,
         actor: &NewAudit<'_>,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.write().await?;
         let id = insert_user(&mut tx, user).await?;
         let target = format!("user:{id}");
         let audit = NewAudit {
@@ -286,7 +288,7 @@ impl Store {
 
     /// Enables or disables a user; disabling also ends their sessions.
     pub async fn set_user_disabled(&self, user_id: i64, disabled: bool) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.write().await?;
         let done = sqlx::query("UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3")
             .bind(i64::from(disabled))
             .bind(now_ms())
@@ -309,7 +311,7 @@ impl Store {
     /// Sets a user's password hash and ends their sessions (a changed password must log out
     /// whoever used the old one).
     pub async fn set_password_hash(&self, user_id: i64, phc: &str) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.write().await?;
         let done =
             sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
                 .bind(phc)
@@ -443,7 +445,7 @@ impl Store {
                 )));
             }
         }
-        let mut tx = self.begin().await?;
+        let mut tx = self.write().await?;
         let row: Option<(i64, String, i64)> =
             sqlx::query_as("SELECT id, role, disabled FROM users WHERE name = $1")
                 .bind(name)

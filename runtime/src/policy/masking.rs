@@ -1,14 +1,13 @@
 /*!
-Masking of personal numbers, and which roles may see them in full.
+Masking of personal data — one function per kind of value, used by every front-end and export.
+Which roles see a value unmasked is [`super::access`].
 
 Phone numbers keep their first 3 and last 4 digits (`138****5678`); ID numbers keep their first
 6 (the division code) and last 4 (`350781********1234`). Masking happens at the edges (API
 responses, console pages, exports); the database keeps the full value so the roles that need it
 can still call a citizen back. Reads of vulnerable-household records are audited whatever the
-role (see [`crate::store::audit`]).
+role (see `store::audit`).
 */
-
-use crate::auth::Role;
 
 /// `13812345678` → `138****5678`. Numbers shorter than 8 characters keep only their last 2
 /// (`5551234` → `*****34`); empty stays empty.
@@ -53,40 +52,16 @@ pub fn mask_phone_opt(phone: Option<&str>) -> Option<String> {
     phone.map(mask_phone)
 }
 
-/// Whether `role` sees callers' phone numbers in full: the people who call citizens back or
-/// must reach them on the ground.
-pub fn sees_caller_phone(role: Role) -> bool {
-    matches!(
-        role,
-        Role::Admin
-            | Role::Supervisor
-            | Role::Operator
-            | Role::Dispatcher
-            | Role::UnitHandler
-            | Role::GridWorker
-    )
-}
-
-/// How a role may see the vulnerable-household registry (困难群体).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HouseholdAccess {
-    /// Not at all.
-    None,
-    /// Records with phone and ID numbers masked.
-    Masked,
-    /// Full records (still audited).
-    Full,
-}
-
-/// Household access per role — the one policy the API and the console both apply: grid workers
-/// and supervisors care for these households, admins maintain the registry; operators and
-/// dispatchers see masked records to route requests. Handling units get the case, not the
-/// registry: the center tells them what they need in the dispatch note.
-pub fn household_access(role: Role) -> HouseholdAccess {
-    match role {
-        Role::Admin | Role::Supervisor | Role::GridWorker => HouseholdAccess::Full,
-        Role::Operator | Role::Dispatcher => HouseholdAccess::Masked,
-        Role::UnitHandler | Role::Analyst | Role::Auditor => HouseholdAccess::None,
+/// `张三` → `张*`, `欧阳小明` → `欧***`: keeps the first character (the family name usually);
+/// a one-character name still gets one star, so a mask never reveals the length 1.
+pub fn mask_name(name: &str) -> String {
+    let mut chars = name.trim().chars();
+    match chars.next() {
+        None => String::new(),
+        Some(first) => {
+            let rest = chars.count().max(1);
+            format!("{first}{}", "*".repeat(rest))
+        }
     }
 }
 
@@ -107,6 +82,14 @@ mod tests {
     }
 
     #[test]
+    fn masks_names() {
+        assert_eq!(mask_name("张三"), "张*");
+        assert_eq!(mask_name(" 欧阳小明 "), "欧***");
+        assert_eq!(mask_name("李"), "李*");
+        assert_eq!(mask_name(""), "");
+    }
+
+    #[test]
     fn masks_id_numbers() {
         assert_eq!(mask_id_number("350781199001011234"), "350781********1234");
         assert_eq!(mask_id_number("35078119900101123X"), "350781********123X");
@@ -121,15 +104,5 @@ mod tests {
         assert!(!masked.contains("8765"));
         let id = "350781199001011234";
         assert!(!mask_id_number(id).contains("19900101"));
-    }
-
-    #[test]
-    fn access_policy() {
-        assert!(sees_caller_phone(Role::Operator));
-        assert!(!sees_caller_phone(Role::Analyst));
-        assert_eq!(household_access(Role::GridWorker), HouseholdAccess::Full);
-        assert_eq!(household_access(Role::Operator), HouseholdAccess::Masked);
-        assert_eq!(household_access(Role::Auditor), HouseholdAccess::None);
-        assert_eq!(household_access(Role::UnitHandler), HouseholdAccess::None);
     }
 }

@@ -2,7 +2,7 @@
 The lifecycle service: apply one action to a case, shared by the JSON API and the console.
 
 [`perform`] locks the case, checks scope (a unit handler acts only on its own unit's cases) and
-the optimistic version, asks the pure state machine ([`crate::lifecycle::decide`]) what the action
+the optimistic version, asks the pure state machine ([`super::lifecycle::decide`]) what the action
 means, applies its effects, and writes the status change, the timeline event (actor, time, note),
 a follow-up row and outbox messages in ONE transaction. An illegal action changes nothing and
 comes back as a 409 saying why, with the actions allowed now.
@@ -11,16 +11,17 @@ comes back as a 409 saying why, with the actions allowed now.
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::{Principal, Role};
-use crate::http::error::ApiError;
-use crate::intake::{RegionIndex, render_time};
-use crate::lifecycle::{self, Action, Effect, Satisfaction, Snapshot, Status};
-use crate::model::UnitKind;
+use super::error::{Error, Result};
+use super::lifecycle::{self, Effect, Snapshot};
+use super::region::RegionIndex;
+use crate::model::time::{now_ms, render_time};
+use crate::model::{Action, Principal, Satisfaction, Status, UnitKind};
+use crate::policy::access::{CaseScope, can_see_case, may_act_on_unit};
 use crate::store::cases::{
-    CaseRow, NewEvent, append_events, begin_write, enqueue, insert_follow_up, lock_case,
+    CaseRow, NewEvent, append_events, enqueue, insert_follow_up, lock_case,
     pending_extension_hours, update_case,
 };
-use crate::store::{Store, StoreError, now_ms};
+use crate::store::{Store, StoreError};
 
 /// `POST /api/v1/cases/{id}/actions` body.
 #[derive(Debug, Clone, Deserialize)]
@@ -50,21 +51,37 @@ pub struct ActionInput {
 /// Longest note, reason or comment accepted.
 pub const MAX_NOTE_CHARS: usize = 2000;
 
-/// Whether `p` may see case `row` at all (reads) — the scope rule shared by every read path.
+/// Whether `p` may see case `row` at all — [`can_see_case`] over the region's grid tree.
 pub fn can_see(p: &Principal, region: &RegionIndex, row: &CaseRow) -> bool {
-    match p.role {
-        Role::UnitHandler => p.unit_id.is_some() && row.unit_id == p.unit_id,
-        Role::GridWorker => {
-            row.channel == "grid"
-                && row.grid_code.as_deref().is_some_and(|g| {
-                    p.grid_codes
-                        .iter()
-                        .any(|mine| region.triage.grid_within(g, mine))
-                })
-        }
-        Role::Auditor => false,
-        _ => true,
+    can_see_case(
+        p,
+        CaseScope {
+            channel: &row.channel,
+            grid_code: row.grid_code.as_deref(),
+            unit_id: row.unit_id.as_deref(),
+        },
+        |g, ancestor| region.triage.grid_within(g, ancestor),
+    )
+}
+
+/// Actions `p` may take on `row` now (scope included).
+pub fn allowed_for(p: &Principal, row: &CaseRow) -> Vec<&'static str> {
+    if !may_act_on_unit(p, row.unit_id.as_deref()) {
+        return Vec::new();
     }
+    let Some(status) = Status::parse(&row.status) else {
+        return Vec::new();
+    };
+    lifecycle::allowed_actions(
+        Snapshot {
+            status,
+            extension_pending: row.extension_requested != 0,
+        },
+        p.role,
+    )
+    .into_iter()
+    .map(|a| a.as_str())
+    .collect()
 }
 
 /// Applies `input` to case `public_id` as `principal`; returns the updated case.
@@ -74,45 +91,55 @@ pub async fn perform(
     principal: &Principal,
     public_id: &str,
     input: ActionInput,
-) -> Result<CaseRow, ApiError> {
+) -> Result<CaseRow> {
     for (field, v) in [("note", &input.note), ("reason", &input.reason)] {
         if v.as_deref()
             .is_some_and(|s| s.chars().count() > MAX_NOTE_CHARS)
         {
-            return Err(ApiError::invalid(
+            return Err(Error::invalid(
                 field,
+                "too_long",
                 format!("longer than {MAX_NOTE_CHARS} characters"),
-            ));
+            )
+            .arg("max", MAX_NOTE_CHARS));
         }
     }
     if public_id.contains('\0') {
-        return Err(ApiError::not_found("case"));
+        return Err(Error::not_found("case_not_found", "case"));
     }
-    let mut tx = begin_write(store).await?;
+    let mut tx = store.write().await?;
     let row = match lock_case(&mut tx, store.engine(), public_id).await {
         Ok(r) => r,
-        Err(StoreError::NotFound) => return Err(ApiError::not_found(format!("case {public_id}"))),
+        Err(StoreError::NotFound) => {
+            return Err(Error::not_found(
+                "case_not_found",
+                format!("case {public_id}"),
+            ));
+        }
         Err(e) => return Err(e.into()),
     };
-    if principal.role == Role::UnitHandler && row.unit_id != principal.unit_id {
-        return Err(ApiError::forbidden(format!(
-            "case {public_id} is not assigned to your unit"
-        )));
+    if !may_act_on_unit(principal, row.unit_id.as_deref()) {
+        return Err(Error::forbidden(
+            "case_not_your_unit",
+            format!("case {public_id} is not assigned to your unit"),
+        )
+        .arg("case", public_id));
     }
     if let Some(v) = input.expected_version
         && v != row.version
     {
-        return Err(ApiError::Conflict {
-            code: "stale_version",
-            message: format!(
+        return Err(Error::conflict(
+            "stale_version",
+            format!(
                 "case {public_id} changed since you loaded it (version {v}, now {})",
                 row.version
             ),
-            detail: Some(json!({"version": row.version})),
-        });
+        )
+        .arg("case", public_id)
+        .with_detail(json!({"version": row.version})));
     }
     let status = Status::parse(&row.status)
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown status {}", row.status)))?;
+        .ok_or_else(|| Error::internal(format!("unknown status {}", row.status)))?;
     let snap = Snapshot {
         status,
         extension_pending: row.extension_requested != 0,
@@ -139,12 +166,18 @@ pub async fn perform(
             .map(str::trim)
             .filter(|c| !c.is_empty())
         {
-            let cat = region
-                .category(code)
-                .ok_or_else(|| ApiError::invalid("category", format!("unknown category {code}")))?;
-            if cat.police {
-                return Err(ApiError::invalid(
+            let cat = region.category(code).ok_or_else(|| {
+                Error::invalid(
                     "category",
+                    "unknown_category",
+                    format!("unknown category {code}"),
+                )
+                .arg("code", code)
+            })?;
+            if cat.police {
+                return Err(Error::invalid(
+                    "category",
+                    "police_category_dispatch",
                     "a police category is transferred (transfer_police), not dispatched",
                 ));
             }
@@ -153,8 +186,9 @@ pub async fn perform(
             detail["category"] = json!(cat.code);
         }
         if next.category_code.is_none() {
-            return Err(ApiError::invalid(
+            return Err(Error::invalid(
                 "category",
+                "category_missing",
                 "the case has no category yet: give one with the dispatch",
             ));
         }
@@ -162,12 +196,14 @@ pub async fn perform(
     for effect in &t.effects {
         match effect {
             Effect::AssignUnit(unit) => {
-                let info = region
-                    .unit(unit)
-                    .ok_or_else(|| ApiError::invalid("unit", format!("unknown unit {unit}")))?;
+                let info = region.unit(unit).ok_or_else(|| {
+                    Error::invalid("unit", "unknown_unit", format!("unknown unit {unit}"))
+                        .arg("unit", unit)
+                })?;
                 if matches!(info.kind, UnitKind::Police | UnitKind::Center) {
-                    return Err(ApiError::invalid(
+                    return Err(Error::invalid(
                         "unit",
+                        "dispatch_not_handling_unit",
                         format!(
                             "{unit} is the {}; dispatch goes to a handling unit",
                             info.kind.name_zh()
@@ -187,7 +223,9 @@ pub async fn perform(
                     .category_code
                     .as_deref()
                     .and_then(|c| region.category(c))
-                    .ok_or_else(|| ApiError::invalid("category", "the case has no category"))?;
+                    .ok_or_else(|| {
+                        Error::invalid("category", "category_missing", "the case has no category")
+                    })?;
                 next.sign_due = Some(now + i64::from(cat.sign_minutes) * 60_000);
                 next.close_due = Some(now + i64::from(cat.close_hours) * 3_600_000);
                 next.dispatched_at = Some(now);
@@ -255,12 +293,7 @@ pub async fn perform(
         detail["reason"] = json!(r);
     }
     // The center user who takes the case is responsible for it until it closes.
-    if next.operator_id.is_none()
-        && matches!(
-            principal.role,
-            Role::Admin | Role::Supervisor | Role::Operator | Role::Dispatcher
-        )
-    {
+    if next.operator_id.is_none() && principal.role.is_center() {
         next.operator_id = Some(principal.user_id);
     }
     update_case(&mut tx, &next, now).await?;

@@ -1,224 +1,55 @@
 /*!
-Provisioning: load a whole [`Region`] into an empty, migrated database in ONE transaction.
-
-Either every row of the region (tiers, grid, units, categories, routing, escalation, platforms,
-directory, households, settings and the bootstrap admin) commits, or none does: a constraint
-failure or a killed process leaves the region tables empty. Re-provisioning the same region
-(same canonical SHA-256 of the model) changes nothing and reports [`ProvisionOutcome::Unchanged`];
-a different region or a changed model is refused (changing a live install is `m110 upgrade`, a
-later feature).
-
-The file-level half of atomicity for a new SQLite install (build `m110.db.tmp`, rename on
-success) is the caller's job (`m110 provision`), since only it knows the final path.
-
-Test hook (feature `fault-injection`, enabled only by the test crates): when
-`M110_TEST_CRASH_AFTER=<stage>` is set, the process aborts right after that
-stage's rows are written and before commit. Stages: `region`, `grid`, `units`, `categories`,
-`routing`, `platforms`, `directory`, `households`, `settings`, `admin`. Used by the end-to-end
-test that proves a killed provision leaves nothing half-made.
+The SQL of provisioning: the statements that load a [`Region`] into an empty, migrated database.
+Each `write_*` takes the open [`WriteTx`] of the provisioning engine (`engine::provision`), which
+decides the order, the idempotency check and the single commit.
 */
 
-use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 
-use crate::auth::Role;
-use crate::model::{Category, MODEL_VERSION, Region};
-use crate::store::audit::{NewAudit, record_audit};
-use crate::store::region::{integration_target, keys};
-use crate::store::users::{NewUser, insert_user};
-use crate::store::{Engine, Store, StoreError, now_ms, set_setting_in};
+use super::region::{integration_target, keys};
+use super::{Engine, StoreError, WriteTx, set_setting_in};
+use crate::model::time::now_ms;
+use crate::model::{Category, Region};
 
 /// PostgreSQL advisory lock key held while provisioning ("M110PROV" in ASCII).
 const PROVISION_LOCK_KEY: i64 = 0x4d31_3130_5052_4f56;
 
-/// Environment variable of the crash test hook (see the module docs).
-#[cfg_attr(not(feature = "fault-injection"), allow(dead_code))]
-pub const CRASH_ENV: &str = "M110_TEST_CRASH_AFTER";
-
-/// What the caller knows about where the region came from.
-#[derive(Debug, Clone)]
-pub struct ProvisionMeta {
-    /// SHA-256 of the profile file.
-    pub profile_sha256: String,
-    /// Kit version doing the provisioning.
-    pub kit_version: String,
-    /// Admin to create with the region (same transaction), when provisioning a new install.
-    pub bootstrap_admin: Option<BootstrapAdmin>,
-}
-
-/// The first admin: name and argon2 hash of its one-time password.
-#[derive(Debug, Clone)]
-pub struct BootstrapAdmin {
-    pub name: String,
-    pub password_hash: String,
-}
-
-/// What [`provision`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProvisionOutcome {
-    /// The region was loaded into an empty database.
-    Created,
-    /// The database already holds exactly this region; nothing was written.
-    Unchanged,
-}
-
-/// Why provisioning refused or failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ProvisionError {
-    #[error(
-        "the database already holds region {installed} ({installed_name}), not {requested}; \
-         use a new install directory or database"
-    )]
-    OtherRegion {
-        installed: String,
-        installed_name: String,
-        requested: String,
-    },
-    #[error(
-        "profile differs from install (region {code} was provisioned from model {installed_sha}, \
-         this profile compiles to {requested_sha}); run `m110 upgrade` to change a live install"
-    )]
-    Differs {
-        code: String,
-        installed_sha: String,
-        requested_sha: String,
-    },
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl From<sqlx::Error> for ProvisionError {
-    fn from(e: sqlx::Error) -> Self {
-        ProvisionError::Store(e.into())
+/// Serialises concurrent provisions of one PostgreSQL database, so the second sees the first's
+/// region and reports it unchanged instead of failing on a duplicate key (SQLite's
+/// `BEGIN IMMEDIATE` already serialises writers). Released at commit or rollback.
+pub async fn lock_provisioning(tx: &mut WriteTx) -> Result<(), StoreError> {
+    if tx.engine() == Engine::Postgres {
+        let _: (i64,) =
+            sqlx::query_as("SELECT 1 FROM (SELECT pg_advisory_xact_lock($1)) AS locked")
+                .bind(PROVISION_LOCK_KEY)
+                .fetch_one(&mut **tx)
+                .await?;
     }
+    Ok(())
 }
 
-/// SHA-256 hex of the region model's canonical JSON: the identity of "the same region".
-pub fn region_sha256(region: &Region) -> String {
-    // Serialising a model of plain data cannot fail (no maps with non-string keys); if it ever
-    // did, hashing the error text would still differ from any real model.
-    let bytes = serde_json::to_vec(region).unwrap_or_else(|e| e.to_string().into_bytes());
-    hex::encode(Sha256::digest(bytes))
-}
-
-#[cfg(not(feature = "fault-injection"))]
-fn crash_point(_stage: &str) {}
-
-#[cfg(feature = "fault-injection")]
-fn crash_point(stage: &str) {
-    if std::env::var(CRASH_ENV).is_ok_and(|s| s == stage) {
-        eprintln!("{CRASH_ENV}={stage}: aborting mid-transaction (test hook)");
-        std::process::abort();
-    }
+/// The region already in the database, if any: code, name and the stored model SHA-256.
+pub async fn installed_region(
+    tx: &mut AnyConnection,
+) -> Result<Option<(String, String, String)>, StoreError> {
+    let existing: Option<(String, String)> = sqlx::query_as("SELECT code, name FROM region")
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some((code, name)) = existing else {
+        return Ok(None);
+    };
+    let sha: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE key = $1")
+        .bind(super::region::keys::REGION_SHA256)
+        .fetch_optional(&mut *tx)
+        .await?;
+    Ok(Some((code, name, sha.map(|(s,)| s).unwrap_or_default())))
 }
 
 fn json(v: &impl serde::Serialize) -> Result<String, StoreError> {
     Ok(serde_json::to_string(v)?)
 }
 
-/// Loads `region` into the store in one transaction (see the module docs).
-pub async fn provision(
-    store: &Store,
-    region: &Region,
-    meta: &ProvisionMeta,
-) -> Result<ProvisionOutcome, ProvisionError> {
-    let sha = region_sha256(region);
-    let mut tx = store.begin().await?;
-    if store.engine() == Engine::Postgres {
-        // Serialise concurrent provisions of one database, so the second sees the first's
-        // region and reports Unchanged instead of failing on a duplicate key. (SQLite's
-        // BEGIN IMMEDIATE already serialises writers.) Released at commit or rollback.
-        let _: (i64,) =
-            sqlx::query_as("SELECT 1 FROM (SELECT pg_advisory_xact_lock($1)) AS locked")
-                .bind(PROVISION_LOCK_KEY)
-                .fetch_one(&mut *tx)
-                .await?;
-    }
-    let existing: Option<(String, String)> = sqlx::query_as("SELECT code, name FROM region")
-        .fetch_optional(&mut *tx)
-        .await?;
-    if let Some((installed, installed_name)) = existing {
-        if installed != region.info.code {
-            return Err(ProvisionError::OtherRegion {
-                installed,
-                installed_name,
-                requested: region.info.code.clone(),
-            });
-        }
-        let installed_sha: Option<(String,)> =
-            sqlx::query_as("SELECT value FROM settings WHERE key = $1")
-                .bind(keys::REGION_SHA256)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let installed_sha = installed_sha.map(|(s,)| s).unwrap_or_default();
-        if installed_sha == sha {
-            return Ok(ProvisionOutcome::Unchanged);
-        }
-        return Err(ProvisionError::Differs {
-            code: installed,
-            installed_sha,
-            requested_sha: sha,
-        });
-    }
-
-    write_region(&mut tx, region).await?;
-    crash_point("region");
-    write_grid(&mut tx, region).await?;
-    crash_point("grid");
-    write_units(&mut tx, region).await?;
-    crash_point("units");
-    write_categories(&mut tx, &region.categories).await?;
-    crash_point("categories");
-    write_routing(&mut tx, region).await?;
-    crash_point("routing");
-    write_platforms(&mut tx, region).await?;
-    crash_point("platforms");
-    write_directory(&mut tx, region).await?;
-    crash_point("directory");
-    write_households(&mut tx, region).await?;
-    crash_point("households");
-
-    set_setting_in(&mut tx, keys::MODEL_VERSION, &MODEL_VERSION.to_string()).await?;
-    set_setting_in(&mut tx, keys::REGION_SHA256, &sha).await?;
-    set_setting_in(&mut tx, keys::PROFILE_SHA256, &meta.profile_sha256).await?;
-    set_setting_in(&mut tx, keys::KIT_VERSION, &meta.kit_version).await?;
-    set_setting_in(&mut tx, keys::PROVISIONED_AT, &now_ms().to_string()).await?;
-    crash_point("settings");
-
-    if let Some(admin) = &meta.bootstrap_admin {
-        insert_user(
-            &mut tx,
-            &NewUser {
-                name: admin.name.clone(),
-                role: Role::Admin,
-                unit_id: None,
-                grid_codes: vec![],
-                password_hash: Some(admin.password_hash.clone()),
-            },
-        )
-        .await?;
-    }
-    let target = format!("region:{}", region.info.code);
-    record_audit(
-        &mut tx,
-        &NewAudit::system("m110 provision", "region.provision", Some(&target)).with_detail(
-            serde_json::json!({
-                "region_sha256": sha,
-                "profile_sha256": meta.profile_sha256,
-                "kit_version": meta.kit_version,
-                "grid_units": region.grid_units.len(),
-                "units": region.units.len(),
-                "categories": region.categories.len(),
-            }),
-        ),
-    )
-    .await?;
-    crash_point("admin");
-    tx.commit().await?;
-    Ok(ProvisionOutcome::Created)
-}
-
-async fn write_region(tx: &mut AnyConnection, region: &Region) -> Result<(), StoreError> {
+pub async fn write_region(tx: &mut AnyConnection, region: &Region) -> Result<(), StoreError> {
     let info = &region.info;
     let sc = &region.service_center;
     sqlx::query(
@@ -251,7 +82,7 @@ fn opt_i64(v: Option<u64>) -> Option<i64> {
     v.map(|n| i64::try_from(n).unwrap_or(i64::MAX))
 }
 
-async fn write_grid(tx: &mut AnyConnection, region: &Region) -> Result<(), StoreError> {
+pub async fn write_grid(tx: &mut AnyConnection, region: &Region) -> Result<(), StoreError> {
     for t in &region.tiers {
         sqlx::query("INSERT INTO grid_tiers (level, key, name) VALUES ($1, $2, $3)")
             .bind(i64::from(t.level))
@@ -291,7 +122,7 @@ fn context(e: sqlx::Error, what: &str) -> StoreError {
     }
 }
 
-async fn write_units(tx: &mut AnyConnection, region: &Region) -> Result<(), StoreError> {
+pub async fn write_units(tx: &mut AnyConnection, region: &Region) -> Result<(), StoreError> {
     for (pos, u) in region.units.iter().enumerate() {
         sqlx::query(
             "INSERT INTO units (id, kind, name, hotline, functions, service_categories, \
@@ -365,7 +196,7 @@ fn parent_first(categories: &[Category]) -> Vec<(usize, &Category)> {
     out
 }
 
-async fn write_categories(
+pub async fn write_categories(
     tx: &mut AnyConnection,
     categories: &[Category],
 ) -> Result<(), StoreError> {
@@ -392,7 +223,7 @@ async fn write_categories(
     Ok(())
 }
 
-async fn write_routing(tx: &mut AnyConnection, region: &Region) -> Result<(), StoreError> {
+pub async fn write_routing(tx: &mut AnyConnection, region: &Region) -> Result<(), StoreError> {
     let (fallback,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM units WHERE id = $1")
         .bind(&region.routing.fallback_unit)
         .fetch_one(&mut *tx)
@@ -442,7 +273,7 @@ async fn write_routing(tx: &mut AnyConnection, region: &Region) -> Result<(), St
     Ok(())
 }
 
-async fn write_platforms(tx: &mut AnyConnection, region: &Region) -> Result<(), StoreError> {
+pub async fn write_platforms(tx: &mut AnyConnection, region: &Region) -> Result<(), StoreError> {
     for (pos, p) in region.platforms.iter().enumerate() {
         sqlx::query(
             "INSERT INTO platforms (id, kind, name, integration_kind, integration_target, \
@@ -462,7 +293,7 @@ async fn write_platforms(tx: &mut AnyConnection, region: &Region) -> Result<(), 
     Ok(())
 }
 
-async fn write_directory(tx: &mut AnyConnection, region: &Region) -> Result<(), StoreError> {
+pub async fn write_directory(tx: &mut AnyConnection, region: &Region) -> Result<(), StoreError> {
     let now = now_ms();
     for d in &region.directory {
         sqlx::query(
@@ -487,7 +318,7 @@ async fn write_directory(tx: &mut AnyConnection, region: &Region) -> Result<(), 
     Ok(())
 }
 
-async fn write_households(tx: &mut AnyConnection, region: &Region) -> Result<(), StoreError> {
+pub async fn write_households(tx: &mut AnyConnection, region: &Region) -> Result<(), StoreError> {
     let now = now_ms();
     for (i, h) in region.households.iter().enumerate() {
         sqlx::query(

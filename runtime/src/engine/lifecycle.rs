@@ -25,253 +25,10 @@ scoping (a unit handler acts only on its own unit's cases) is checked by the ser
 knows the case's unit; this module checks the role × action matrix and the status.
 */
 
-use serde::{Deserialize, Serialize};
+use serde_json::json;
 
-use crate::auth::Role;
-
-/// Where a case stands (code names from the glossary).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Received,
-    Dispatched,
-    Signed,
-    InProgress,
-    Replied,
-    FollowedUp,
-    Closed,
-    Returned,
-    TransferredPolice,
-}
-
-impl Status {
-    pub const ALL: [Status; 9] = [
-        Status::Received,
-        Status::Dispatched,
-        Status::Signed,
-        Status::InProgress,
-        Status::Replied,
-        Status::FollowedUp,
-        Status::Closed,
-        Status::Returned,
-        Status::TransferredPolice,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Received => "received",
-            Status::Dispatched => "dispatched",
-            Status::Signed => "signed",
-            Status::InProgress => "in_progress",
-            Status::Replied => "replied",
-            Status::FollowedUp => "followed_up",
-            Status::Closed => "closed",
-            Status::Returned => "returned",
-            Status::TransferredPolice => "transferred_police",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Status> {
-        Status::ALL.into_iter().find(|v| v.as_str() == s)
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Status::Received => "已受理",
-            Status::Dispatched => "已派单",
-            Status::Signed => "已签收",
-            Status::InProgress => "办理中",
-            Status::Replied => "已反馈",
-            Status::FollowedUp => "已回访",
-            Status::Closed => "已办结",
-            Status::Returned => "已退单",
-            Status::TransferredPolice => "已转警",
-        }
-    }
-
-    /// True while the center still owes the citizen something (not closed, not with police).
-    pub fn is_open(self) -> bool {
-        !matches!(self, Status::Closed | Status::TransferredPolice)
-    }
-
-    /// True while the 签收 deadline is running (dispatched, not yet signed).
-    pub fn awaits_sign(self) -> bool {
-        self == Status::Dispatched
-    }
-
-    /// True while the 办结 deadline is running (a unit holds the case).
-    pub fn awaits_close(self) -> bool {
-        matches!(
-            self,
-            Status::Dispatched | Status::Signed | Status::InProgress
-        )
-    }
-}
-
-/// What a user asks to do with a case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    Dispatch,
-    Sign,
-    Start,
-    Reply,
-    Return,
-    RequestExtension,
-    GrantExtension,
-    DenyExtension,
-    Supervise,
-    FollowUp,
-    Close,
-    TransferPolice,
-}
-
-impl Action {
-    pub const ALL: [Action; 12] = [
-        Action::Dispatch,
-        Action::Sign,
-        Action::Start,
-        Action::Reply,
-        Action::Return,
-        Action::RequestExtension,
-        Action::GrantExtension,
-        Action::DenyExtension,
-        Action::Supervise,
-        Action::FollowUp,
-        Action::Close,
-        Action::TransferPolice,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Dispatch => "dispatch",
-            Action::Sign => "sign",
-            Action::Start => "start",
-            Action::Reply => "reply",
-            Action::Return => "return",
-            Action::RequestExtension => "request_extension",
-            Action::GrantExtension => "grant_extension",
-            Action::DenyExtension => "deny_extension",
-            Action::Supervise => "supervise",
-            Action::FollowUp => "follow_up",
-            Action::Close => "close",
-            Action::TransferPolice => "transfer_police",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Action> {
-        Action::ALL.into_iter().find(|v| v.as_str() == s)
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Action::Dispatch => "派单",
-            Action::Sign => "签收",
-            Action::Start => "开始办理",
-            Action::Reply => "反馈",
-            Action::Return => "退单",
-            Action::RequestExtension => "申请延期",
-            Action::GrantExtension => "批准延期",
-            Action::DenyExtension => "驳回延期",
-            Action::Supervise => "督办",
-            Action::FollowUp => "回访",
-            Action::Close => "办结",
-            Action::TransferPolice => "转警",
-        }
-    }
-
-    /// Roles that may take this action at all (the status decides the rest).
-    pub fn roles(self) -> &'static [Role] {
-        use Role::*;
-        match self {
-            Action::Dispatch | Action::FollowUp | Action::TransferPolice | Action::Close => {
-                &[Admin, Supervisor, Operator, Dispatcher]
-            }
-            Action::Sign
-            | Action::Start
-            | Action::Reply
-            | Action::Return
-            | Action::RequestExtension => &[Admin, UnitHandler],
-            Action::GrantExtension | Action::DenyExtension | Action::Supervise => {
-                &[Admin, Supervisor, Dispatcher]
-            }
-        }
-    }
-
-    /// Statuses in which this action is possible (before role and flag checks).
-    pub fn from_statuses(self) -> &'static [Status] {
-        use Status::*;
-        match self {
-            Action::Dispatch => &[Received, Returned],
-            Action::Sign => &[Dispatched],
-            Action::Start => &[Signed],
-            Action::Reply => &[Signed, InProgress],
-            Action::Return => &[Dispatched, Signed, InProgress],
-            Action::RequestExtension | Action::GrantExtension | Action::DenyExtension => {
-                &[Signed, InProgress]
-            }
-            Action::Supervise => &[Dispatched, Signed, InProgress],
-            Action::FollowUp => &[Replied],
-            Action::Close => &[Replied, FollowedUp],
-            Action::TransferPolice => &[Received, Returned],
-        }
-    }
-
-    /// The event kind written to the timeline for this action.
-    pub fn event_kind(self) -> &'static str {
-        match self {
-            Action::Dispatch => "dispatched",
-            Action::Sign => "signed",
-            Action::Start => "started",
-            Action::Reply => "replied",
-            Action::Return => "returned",
-            Action::RequestExtension => "extension_requested",
-            Action::GrantExtension => "extension_granted",
-            Action::DenyExtension => "extension_denied",
-            Action::Supervise => "supervised",
-            Action::FollowUp => "followed_up",
-            Action::Close => "closed",
-            Action::TransferPolice => "transferred_police",
-        }
-    }
-}
-
-/// Follow-up outcome (满意 / 基本满意 / 不满意).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Satisfaction {
-    Satisfied,
-    MostlySatisfied,
-    Unsatisfied,
-}
-
-impl Satisfaction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Satisfaction::Satisfied => "satisfied",
-            Satisfaction::MostlySatisfied => "mostly_satisfied",
-            Satisfaction::Unsatisfied => "unsatisfied",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Satisfaction> {
-        [
-            Satisfaction::Satisfied,
-            Satisfaction::MostlySatisfied,
-            Satisfaction::Unsatisfied,
-        ]
-        .into_iter()
-        .find(|v| v.as_str() == s)
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Satisfaction::Satisfied => "满意",
-            Satisfaction::MostlySatisfied => "基本满意",
-            Satisfaction::Unsatisfied => "不满意",
-        }
-    }
-}
+use super::error::Error;
+use crate::model::{Action, Role, Satisfaction, Status};
 
 /// What the state machine needs to know about a case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -535,6 +292,34 @@ pub fn decide(
 
 fn nonblank(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl From<LifecycleError> for Error {
+    fn from(err: LifecycleError) -> Error {
+        let message = err.to_string();
+        match err {
+            LifecycleError::Forbidden { role, action } => {
+                Error::forbidden("action_forbidden", message)
+                    .arg("role", role.name_zh())
+                    .arg("action", action.name_zh())
+            }
+            LifecycleError::Illegal {
+                status,
+                action,
+                allowed,
+                ..
+            } => Error::conflict("illegal_transition", message)
+                .arg("status", status.name_zh())
+                .arg("action", action.name_zh())
+                .with_detail(json!({
+                    "status": status.as_str(),
+                    "allowed_actions": allowed.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+                })),
+            LifecycleError::Missing { field, message } => {
+                Error::invalid(field, "missing_field", message)
+            }
+        }
+    }
 }
 
 #[cfg(test)]

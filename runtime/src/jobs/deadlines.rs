@@ -1,7 +1,7 @@
 /*!
-Background jobs: the deadline scanner that marks overdue cases and escalates them.
+The deadline job: marks overdue cases and escalates them.
 
-Every `deadline_scan` interval each `m110d` runs [`scan_deadlines`]: in one transaction it claims
+Every `deadline_scan` interval each `m110d` runs [`scan_deadlines`] (as the [`DeadlineScan`] job): in one transaction it claims
 a batch of cases a unit holds whose 签收 deadline (dispatched, not signed) or 办结 deadline (not
 replied) has passed, and for each
 
@@ -18,18 +18,16 @@ taken by the next scan). The flag update is also guarded by its own condition. O
 is one writer at a time (`BEGIN IMMEDIATE`), which gives the same guarantee.
 */
 
-use std::time::Duration;
+use std::sync::Arc;
 
 use serde_json::json;
-use tokio::sync::watch;
 
-use crate::http::metrics::Metrics;
-use crate::intake::{RegionIndex, render_time};
-use crate::lifecycle::Status;
-use crate::store::cases::{
-    NewEvent, append_events, begin_write, claim_overdue, enqueue, update_case,
-};
-use crate::store::{Store, StoreError, now_ms};
+use super::{Counts, Job};
+use crate::engine::region::RegionIndex;
+use crate::model::Status;
+use crate::model::time::render_time;
+use crate::store::cases::{NewEvent, append_events, claim_overdue, enqueue, update_case};
+use crate::store::{Store, StoreError};
 
 /// Cases claimed per transaction.
 pub const BATCH: i64 = 200;
@@ -58,7 +56,7 @@ pub async fn scan_deadlines(
     let max_steps = region.max_escalation_steps();
     let mut after_id = 0;
     loop {
-        let mut tx = begin_write(store).await?;
+        let mut tx = store.write().await?;
         let rows = claim_overdue(&mut tx, store.engine(), now, max_steps, after_id, BATCH).await?;
         for row in &rows {
             after_id = after_id.max(row.id);
@@ -144,43 +142,23 @@ pub async fn scan_deadlines(
     Ok(report)
 }
 
-/// Runs [`scan_deadlines`] every `every` until `shutdown` turns true.
-pub async fn run_deadlines(
-    store: Store,
-    region: std::sync::Arc<RegionIndex>,
-    metrics: std::sync::Arc<Metrics>,
-    every: Duration,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = shutdown.changed() => {}
-        }
-        if *shutdown.borrow() {
-            break;
-        }
-        match scan_deadlines(&store, &region, now_ms()).await {
-            Ok(r) => {
-                metrics.job_run("deadlines");
-                metrics.job_events("deadlines", "overdue_sign", r.overdue_sign);
-                metrics.job_events("deadlines", "overdue_close", r.overdue_close);
-                metrics.job_events("deadlines", "escalated", r.escalated);
-                if r.total() > 0 {
-                    tracing::info!(
-                        overdue_sign = r.overdue_sign,
-                        overdue_close = r.overdue_close,
-                        escalated = r.escalated,
-                        "deadline scan"
-                    );
-                }
-            }
-            Err(e) => {
-                metrics.job_run("deadlines_failed");
-                tracing::warn!(error = %e, "deadline scan failed; retrying next tick");
-            }
-        }
+/// [`scan_deadlines`] as a [`Job`] for the runner.
+pub struct DeadlineScan {
+    pub store: Store,
+    pub region: Arc<RegionIndex>,
+}
+
+impl Job for DeadlineScan {
+    fn name(&self) -> &'static str {
+        "deadlines"
+    }
+
+    async fn run(&self, now: i64) -> Result<Counts, StoreError> {
+        let r = scan_deadlines(&self.store, &self.region, now).await?;
+        Ok(vec![
+            ("overdue_sign", r.overdue_sign),
+            ("overdue_close", r.overdue_close),
+            ("escalated", r.escalated),
+        ])
     }
 }

@@ -1,132 +1,21 @@
 /*!
-Who is calling: roles, the authenticated [`Principal`], password hashing and secret generation.
+How secrets are kept: password hashing and the generation of passwords, session ids and tokens.
 
 Secrets never reach the database or the logs in the clear: passwords are stored as argon2 PHC
 strings, session ids and API tokens as SHA-256 hex of the random value handed to the client.
 A token is shown once, as `m110_<64 hex>`; losing it means issuing a new one.
 
-The storage side (users, sessions, tokens) is in [`crate::store::users`]; route guards live in
-the HTTP layer and decide with [`Role`] and [`Principal`] from here.
+The storage side (users, sessions, tokens) is in `store::users`; roles and principals are
+[`crate::model::role`]; route guards live in the front-ends.
 */
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::RngCore;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// Prefix of API tokens, so a leaked token is recognisable in a scanner.
 pub const TOKEN_PREFIX: &str = "m110_";
-
-/// The roles of the service center.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Configures the center: users, tokens, directories.
-    Admin,
-    /// Oversees operators and units: supervision (督办), extensions, escalations.
-    Supervisor,
-    /// Takes calls and requests (受理), follows up (回访).
-    Operator,
-    /// Dispatches cases to handling units (派单).
-    Dispatcher,
-    /// Works cases of one handling unit (bound to `unit_id`).
-    UnitHandler,
-    /// Reports and works cases in their grid units (bound to `grid_codes`).
-    GridWorker,
-    /// Reads statistics and scorecards, no personal data.
-    Analyst,
-    /// Reads the audit log.
-    Auditor,
-}
-
-impl Role {
-    pub const ALL: [Role; 8] = [
-        Role::Admin,
-        Role::Supervisor,
-        Role::Operator,
-        Role::Dispatcher,
-        Role::UnitHandler,
-        Role::GridWorker,
-        Role::Analyst,
-        Role::Auditor,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Supervisor => "supervisor",
-            Role::Operator => "operator",
-            Role::Dispatcher => "dispatcher",
-            Role::UnitHandler => "unit_handler",
-            Role::GridWorker => "grid_worker",
-            Role::Analyst => "analyst",
-            Role::Auditor => "auditor",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Role::Admin => "管理员",
-            Role::Supervisor => "督办员",
-            Role::Operator => "受理员",
-            Role::Dispatcher => "派单员",
-            Role::UnitHandler => "承办人员",
-            Role::GridWorker => "网格员",
-            Role::Analyst => "分析员",
-            Role::Auditor => "审计员",
-        }
-    }
-
-    /// Roles whose users must be bound to a handling unit.
-    pub fn needs_unit(self) -> bool {
-        self == Role::UnitHandler
-    }
-
-    /// Roles whose users must be bound to at least one grid unit.
-    pub fn needs_grid(self) -> bool {
-        self == Role::GridWorker
-    }
-}
-
-impl std::fmt::Display for Role {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for Role {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Role, String> {
-        Role::parse(s).ok_or_else(|| {
-            let all: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
-            format!("unknown role {s:?}; one of {}", all.join(", "))
-        })
-    }
-}
-
-/// An authenticated caller of the API or console (a user, or an API token acting as its user).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Principal {
-    pub user_id: i64,
-    pub name: String,
-    pub role: Role,
-    /// Handling unit of a `unit_handler`.
-    pub unit_id: Option<String>,
-    /// Grid units of a `grid_worker`.
-    pub grid_codes: Vec<String>,
-}
-
-impl Principal {
-    pub fn has_role(&self, roles: &[Role]) -> bool {
-        roles.contains(&self.role)
-    }
-}
 
 /// Errors of password hashing.
 #[derive(Debug, thiserror::Error)]
@@ -205,16 +94,6 @@ pub fn generate_password() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn roles_round_trip() {
-        for r in Role::ALL {
-            assert_eq!(Role::parse(r.as_str()), Some(r));
-            assert_eq!(r.as_str().parse::<Role>(), Ok(r));
-        }
-        assert_eq!(Role::parse("root"), None);
-        assert!("root".parse::<Role>().unwrap_err().contains("unit_handler"));
-    }
 
     #[test]
     fn password_hash_verifies_only_the_right_password() {

@@ -1,0 +1,29 @@
+/*!
+The engines: the domain services every front-end shares, one module each.
+
+- [`region`]: the region index built once per process (lookups, classifier, routing table).
+- [`triage`]: police keywords, the category classifier and the place locator.
+- [`routing`]: category × grid scope → handling unit.
+- [`lifecycle`]: the case state machine (pure).
+- [`intake`]: create a case (validate, triage, route, write in one transaction).
+- [`actions`]: apply a lifecycle action with its event in one transaction.
+- [`directories`], [`households`]: the data systems' checks and rules.
+- [`provision`]: load a region model into an empty database in one transaction.
+
+Every engine returns [`error::Error`], which knows nothing of HTTP: the front-ends map it once.
+Invariant: nothing here uses the front-ends (http, open311, console) — the architecture test
+checks it.
+*/
+
+pub mod actions;
+pub mod directories;
+pub mod error;
+pub mod households;
+pub mod intake;
+pub mod lifecycle;
+pub mod provision;
+pub mod region;
+pub mod routing;
+pub mod triage;
+
+pub use error::{Error, ErrorKind, Result};

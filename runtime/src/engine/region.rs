@@ -1,0 +1,188 @@
+/*!
+[`RegionIndex`]: the region data the engines need, built once at start-up from the store (region
+data is static after provisioning) — classifier and locator, routing table, categories, units,
+grid units, escalation chains — with lookups by code.
+*/
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::routing::RoutingTable;
+use super::triage::Triage;
+use crate::model::{Category, EscalationChain, GridUnit, Region, RoutingRule, UnitKind};
+use crate::store::{Store, StoreError};
+
+/// A handling unit as the services need it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnitInfo {
+    pub id: String,
+    pub name: String,
+    pub kind: UnitKind,
+}
+
+/// Region data built once per process.
+#[derive(Debug)]
+pub struct RegionIndex {
+    pub code: String,
+    pub name: String,
+    pub triage: Triage,
+    pub routing: RoutingTable,
+    pub categories: Vec<Category>,
+    pub units: Vec<UnitInfo>,
+    pub grid_units: Vec<GridUnit>,
+    pub escalation: Vec<EscalationChain>,
+    by_category: HashMap<String, usize>,
+    by_unit: HashMap<String, usize>,
+    by_grid: HashMap<String, usize>,
+}
+
+/// The region data an index is built from.
+#[derive(Debug, Clone, Default)]
+pub struct RegionData {
+    pub code: String,
+    pub name: String,
+    pub categories: Vec<Category>,
+    pub grid_units: Vec<GridUnit>,
+    pub units: Vec<UnitInfo>,
+    pub rules: Vec<RoutingRule>,
+    /// Unit id no rule covers (normally the center).
+    pub fallback: String,
+    pub escalation: Vec<EscalationChain>,
+}
+
+impl RegionIndex {
+    /// Builds the index (used by [`RegionIndex::load`] and tests).
+    pub fn new(data: RegionData) -> RegionIndex {
+        let RegionData {
+            code,
+            name,
+            categories,
+            grid_units,
+            units,
+            rules,
+            fallback,
+            escalation,
+        } = data;
+        let triage = Triage::new(&categories, &grid_units);
+        let routing = RoutingTable::from_parts(
+            rules.iter(),
+            grid_units
+                .iter()
+                .map(|u| (u.code.clone(), u.parent.clone())),
+            categories
+                .iter()
+                .map(|c| (c.code.clone(), c.parent.clone())),
+            fallback,
+        );
+        RegionIndex {
+            by_category: categories
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.code.clone(), i))
+                .collect(),
+            by_unit: units
+                .iter()
+                .enumerate()
+                .map(|(i, u)| (u.id.clone(), i))
+                .collect(),
+            by_grid: grid_units
+                .iter()
+                .enumerate()
+                .map(|(i, g)| (g.code.clone(), i))
+                .collect(),
+            code,
+            name,
+            triage,
+            routing,
+            categories,
+            units,
+            grid_units,
+            escalation,
+        }
+    }
+
+    /// Reads the provisioned region from the store and builds the index.
+    pub async fn load(store: &Store) -> Result<RegionIndex, StoreError> {
+        let region = store.load_region().await?;
+        Ok(RegionIndex::from_region(&region))
+    }
+
+    /// Builds the index from a region model.
+    pub fn from_region(region: &Region) -> RegionIndex {
+        RegionIndex::new(RegionData {
+            code: region.info.code.clone(),
+            name: region.info.name.clone(),
+            categories: region.categories.clone(),
+            grid_units: region.grid_units.clone(),
+            units: region
+                .units
+                .iter()
+                .map(|u| UnitInfo {
+                    id: u.id.clone(),
+                    name: u.name.clone(),
+                    kind: u.kind,
+                })
+                .collect(),
+            rules: region.routing.rules.clone(),
+            fallback: region.routing.fallback_unit.clone(),
+            escalation: region.routing.escalation.clone(),
+        })
+    }
+
+    pub fn category(&self, code: &str) -> Option<&Category> {
+        self.by_category.get(code).map(|i| &self.categories[*i])
+    }
+
+    pub fn unit(&self, id: &str) -> Option<&UnitInfo> {
+        self.by_unit.get(id).map(|i| &self.units[*i])
+    }
+
+    pub fn grid(&self, code: &str) -> Option<&GridUnit> {
+        self.by_grid.get(code).map(|i| &self.grid_units[*i])
+    }
+
+    /// The police-dispatch unit, if the region lists one.
+    pub fn police_unit(&self) -> Option<&UnitInfo> {
+        self.units.iter().find(|u| u.kind == UnitKind::Police)
+    }
+
+    /// `codes` and every grid unit below them (a grid worker's reach).
+    pub fn grid_reach(&self, codes: &[String]) -> Vec<String> {
+        self.grid_units
+            .iter()
+            .filter(|g| codes.iter().any(|c| self.triage.grid_within(&g.code, c)))
+            .map(|g| g.code.clone())
+            .collect()
+    }
+
+    /// The escalation chain for a category: its own, a parent's, or the default chain.
+    pub fn escalation_for(&self, category: Option<&str>) -> Option<&EscalationChain> {
+        let mut cat = category.map(str::to_string);
+        let mut guard = 0;
+        while let Some(c) = cat {
+            if let Some(ch) = self
+                .escalation
+                .iter()
+                .find(|e| e.category.as_deref() == Some(c.as_str()))
+            {
+                return Some(ch);
+            }
+            cat = self.category(&c).and_then(|x| x.parent.clone());
+            guard += 1;
+            if guard > 16 {
+                break;
+            }
+        }
+        self.escalation.iter().find(|e| e.category.is_none())
+    }
+
+    /// The longest escalation chain (the job's upper bound of steps).
+    pub fn max_escalation_steps(&self) -> i64 {
+        self.escalation
+            .iter()
+            .map(|c| c.steps.len())
+            .max()
+            .unwrap_or(0) as i64
+    }
+}

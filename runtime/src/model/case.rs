@@ -1,0 +1,277 @@
+/*!
+The case model: where a case stands ([`Status`]), what a user may ask to do with it ([`Action`],
+with the roles and statuses each action needs), follow-up outcomes ([`Satisfaction`]) and intake
+channels ([`Channel`]). Plain data: the state machine that combines them is
+`engine::lifecycle`.
+*/
+
+use serde::{Deserialize, Serialize};
+
+use super::role::Role;
+
+/// Where a case stands (code names from the glossary).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Received,
+    Dispatched,
+    Signed,
+    InProgress,
+    Replied,
+    FollowedUp,
+    Closed,
+    Returned,
+    TransferredPolice,
+}
+
+impl Status {
+    pub const ALL: [Status; 9] = [
+        Status::Received,
+        Status::Dispatched,
+        Status::Signed,
+        Status::InProgress,
+        Status::Replied,
+        Status::FollowedUp,
+        Status::Closed,
+        Status::Returned,
+        Status::TransferredPolice,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Received => "received",
+            Status::Dispatched => "dispatched",
+            Status::Signed => "signed",
+            Status::InProgress => "in_progress",
+            Status::Replied => "replied",
+            Status::FollowedUp => "followed_up",
+            Status::Closed => "closed",
+            Status::Returned => "returned",
+            Status::TransferredPolice => "transferred_police",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Status::Received => "已受理",
+            Status::Dispatched => "已派单",
+            Status::Signed => "已签收",
+            Status::InProgress => "办理中",
+            Status::Replied => "已反馈",
+            Status::FollowedUp => "已回访",
+            Status::Closed => "已办结",
+            Status::Returned => "已退单",
+            Status::TransferredPolice => "已转警",
+        }
+    }
+
+    /// True while the center still owes the citizen something (not closed, not with police).
+    pub fn is_open(self) -> bool {
+        !matches!(self, Status::Closed | Status::TransferredPolice)
+    }
+
+    /// True while the 签收 deadline is running (dispatched, not yet signed).
+    pub fn awaits_sign(self) -> bool {
+        self == Status::Dispatched
+    }
+
+    /// True while the 办结 deadline is running (a unit holds the case).
+    pub fn awaits_close(self) -> bool {
+        matches!(
+            self,
+            Status::Dispatched | Status::Signed | Status::InProgress
+        )
+    }
+}
+
+/// What a user asks to do with a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Dispatch,
+    Sign,
+    Start,
+    Reply,
+    Return,
+    RequestExtension,
+    GrantExtension,
+    DenyExtension,
+    Supervise,
+    FollowUp,
+    Close,
+    TransferPolice,
+}
+
+impl Action {
+    pub const ALL: [Action; 12] = [
+        Action::Dispatch,
+        Action::Sign,
+        Action::Start,
+        Action::Reply,
+        Action::Return,
+        Action::RequestExtension,
+        Action::GrantExtension,
+        Action::DenyExtension,
+        Action::Supervise,
+        Action::FollowUp,
+        Action::Close,
+        Action::TransferPolice,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Dispatch => "dispatch",
+            Action::Sign => "sign",
+            Action::Start => "start",
+            Action::Reply => "reply",
+            Action::Return => "return",
+            Action::RequestExtension => "request_extension",
+            Action::GrantExtension => "grant_extension",
+            Action::DenyExtension => "deny_extension",
+            Action::Supervise => "supervise",
+            Action::FollowUp => "follow_up",
+            Action::Close => "close",
+            Action::TransferPolice => "transfer_police",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Action::Dispatch => "派单",
+            Action::Sign => "签收",
+            Action::Start => "开始办理",
+            Action::Reply => "反馈",
+            Action::Return => "退单",
+            Action::RequestExtension => "申请延期",
+            Action::GrantExtension => "批准延期",
+            Action::DenyExtension => "驳回延期",
+            Action::Supervise => "督办",
+            Action::FollowUp => "回访",
+            Action::Close => "办结",
+            Action::TransferPolice => "转警",
+        }
+    }
+
+    /// Roles that may take this action at all (the status decides the rest).
+    pub fn roles(self) -> &'static [Role] {
+        use Role::*;
+        match self {
+            Action::Dispatch | Action::FollowUp | Action::TransferPolice | Action::Close => {
+                &[Admin, Supervisor, Operator, Dispatcher]
+            }
+            Action::Sign
+            | Action::Start
+            | Action::Reply
+            | Action::Return
+            | Action::RequestExtension => &[Admin, UnitHandler],
+            Action::GrantExtension | Action::DenyExtension | Action::Supervise => {
+                &[Admin, Supervisor, Dispatcher]
+            }
+        }
+    }
+
+    /// Statuses in which this action is possible (before role and flag checks).
+    pub fn from_statuses(self) -> &'static [Status] {
+        use Status::*;
+        match self {
+            Action::Dispatch => &[Received, Returned],
+            Action::Sign => &[Dispatched],
+            Action::Start => &[Signed],
+            Action::Reply => &[Signed, InProgress],
+            Action::Return => &[Dispatched, Signed, InProgress],
+            Action::RequestExtension | Action::GrantExtension | Action::DenyExtension => {
+                &[Signed, InProgress]
+            }
+            Action::Supervise => &[Dispatched, Signed, InProgress],
+            Action::FollowUp => &[Replied],
+            Action::Close => &[Replied, FollowedUp],
+            Action::TransferPolice => &[Received, Returned],
+        }
+    }
+
+    /// The event kind written to the timeline for this action.
+    pub fn event_kind(self) -> &'static str {
+        match self {
+            Action::Dispatch => "dispatched",
+            Action::Sign => "signed",
+            Action::Start => "started",
+            Action::Reply => "replied",
+            Action::Return => "returned",
+            Action::RequestExtension => "extension_requested",
+            Action::GrantExtension => "extension_granted",
+            Action::DenyExtension => "extension_denied",
+            Action::Supervise => "supervised",
+            Action::FollowUp => "followed_up",
+            Action::Close => "closed",
+            Action::TransferPolice => "transferred_police",
+        }
+    }
+}
+
+/// Follow-up outcome (满意 / 基本满意 / 不满意).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Satisfaction {
+    Satisfied,
+    MostlySatisfied,
+    Unsatisfied,
+}
+
+impl Satisfaction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Satisfaction::Satisfied => "satisfied",
+            Satisfaction::MostlySatisfied => "mostly_satisfied",
+            Satisfaction::Unsatisfied => "unsatisfied",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Satisfaction> {
+        [
+            Satisfaction::Satisfied,
+            Satisfaction::MostlySatisfied,
+            Satisfaction::Unsatisfied,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Satisfaction::Satisfied => "满意",
+            Satisfaction::MostlySatisfied => "基本满意",
+            Satisfaction::Unsatisfied => "不满意",
+        }
+    }
+}
+
+/// Intake channels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Phone,
+    Web,
+    Grid,
+    Sms,
+    Open311,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Phone => "phone",
+            Channel::Web => "web",
+            Channel::Grid => "grid",
+            Channel::Sms => "sms",
+            Channel::Open311 => "open311",
+        }
+    }
+}
