@@ -2,7 +2,8 @@
 The operator console: server-rendered pages for call-takers, dispatchers, handling units,
 supervisors and coordinators, mounted at `/` and `/console/…` by [`router`].
 
-- [`pages`]: login, screen pop and new case, queues, case page and actions, dashboard.
+- [`pages`]: one module per page — `login`, `queue`, `case` (page and actions), `call` (screen
+  pop and new case), `dashboard` — over shared helpers in `pages/mod.rs`.
 - [`directories`]: browse, search and edit the directory data systems.
 - [`session`]: the signed-in user (session cookie), CSRF checks, the request's language.
 - [`sse`]: live updates (`/console/events`).

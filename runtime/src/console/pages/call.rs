@@ -1,0 +1,365 @@
+/*!
+The call-taker's screen pop (caller history, open cases, household flag), the new-case
+form and the classifier suggestions it asks for.
+*/
+
+use super::*;
+
+#[derive(Deserialize, Default)]
+pub struct CallQuery {
+    #[serde(default)]
+    phone: Option<String>,
+    #[serde(default)]
+    // Read by the language middleware from the query string; accepted here so that a
+    // `?lang=` on a form or link is not an unknown field.
+    #[allow(dead_code)]
+    lang: Option<String>,
+}
+
+pub(super) fn household_kind(lang: Lang, kind: &str) -> String {
+    let key = format!("household.{kind}");
+    if i18n::has_key(&key) {
+        lang.t(&key).to_string()
+    } else {
+        kind.to_string()
+    }
+}
+
+/// `GET /console/call?phone=…`: the screen pop and the new-case form.
+pub async fn call_page(
+    State(state): State<AppState>,
+    user: ConsoleUser,
+    Query(q): Query<CallQuery>,
+) -> Response {
+    if !CENTER.contains(&user.principal.role) {
+        let lang = user.lang;
+        return error_page(
+            lang,
+            Some(&user),
+            StatusCode::FORBIDDEN,
+            lang.t("error.forbidden"),
+        );
+    }
+    let phone = q.phone.unwrap_or_default();
+    render_call(
+        &state,
+        &user,
+        &phone,
+        NewCaseForm::default(),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub(super) async fn render_call(
+    state: &AppState,
+    user: &ConsoleUser,
+    phone_raw: &str,
+    mut form: NewCaseForm,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let p = &user.principal;
+    let lang = user.lang;
+    let mut data = json!({
+        "phone": phone_raw,
+        "looked_up": false,
+        "caller": null,
+        "vulnerable": [],
+        "open_cases": [],
+        "history": [],
+        "error": error,
+    });
+    let mut error = error;
+    let phone_raw = phone_raw.trim();
+    if !phone_raw.is_empty() {
+        match normalize_phone(phone_raw) {
+            None => {
+                error = Some(format!(
+                    "{}: {}",
+                    lang.t("call.phone"),
+                    match lang {
+                        Lang::Zh => "号码格式不正确（3–20位数字）",
+                        Lang::En => "not a phone number (3–20 digits)",
+                    }
+                ));
+            }
+            Some(phone) => {
+                if form.phone.is_empty() {
+                    form.phone = phone.clone();
+                }
+                data["looked_up"] = json!(true);
+                let caller = match state.store.caller_by_phone(&phone).await {
+                    Ok(c) => c,
+                    Err(e) => return store_error_page(user, e),
+                };
+                if let Some(c) = caller {
+                    if let Err(e) = state
+                        .store
+                        .audit(&NewAudit::by(
+                            p,
+                            "caller.lookup",
+                            Some(&format!("caller:{}", c.id)),
+                        ))
+                        .await
+                    {
+                        return store_error_page(user, e);
+                    }
+                    let reveal = sees_caller_phone(p.role);
+                    if form.caller_name.is_empty() {
+                        form.caller_name = c.name.clone().unwrap_or_default();
+                    }
+                    let (rows, _) = match state
+                        .store
+                        .list_cases(&CaseFilter {
+                            caller_id: Some(c.id),
+                            limit: 20,
+                            ..Default::default()
+                        })
+                        .await
+                    {
+                        Ok(r) => r,
+                        Err(e) => return store_error_page(user, e),
+                    };
+                    let mini = |r: &CaseRow| {
+                        json!({
+                            "public_id": r.public_id,
+                            "href": format!("/console/cases/{}", r.public_id),
+                            "status": r.status,
+                            "content": r.content.chars().take(40).collect::<String>(),
+                            "created": r.created_at,
+                        })
+                    };
+                    data["caller"] = json!({
+                        "name": c.name.as_deref().map(|n| if reveal { n.to_string() } else { mask_name(n) }).unwrap_or_else(|| "—".into()),
+                        "phone": if reveal { phone.clone() } else { mask_phone(&phone) },
+                    });
+                    data["open_cases"] = json!(
+                        rows.iter()
+                            .filter(|r| Status::parse(&r.status).is_some_and(|s| s.is_open()))
+                            .map(mini)
+                            .collect::<Vec<_>>()
+                    );
+                    data["history"] = json!(rows.iter().map(mini).collect::<Vec<_>>());
+                }
+                // The vulnerable-household flag: only roles the registry policy lets see it,
+                // and each look is audited like any read of the registry.
+                if household_access(p.role) != HouseholdAccess::None {
+                    match state.store.console_households_by_phone(&phone).await {
+                        Ok(list) if !list.is_empty() => {
+                            if let Err(e) = state
+                                .store
+                                .audit(&NewAudit::by(
+                                    p,
+                                    "household.flag",
+                                    Some(&format!("phone:{}", mask_phone(&phone))),
+                                ))
+                                .await
+                            {
+                                return store_error_page(user, e);
+                            }
+                            data["vulnerable"] = json!(
+                                list.iter()
+                                    .map(|(kind, grid)| json!({
+                                        "kind": household_kind(lang, kind),
+                                        "note": grid_name(state, grid.as_deref()),
+                                    }))
+                                    .collect::<Vec<_>>()
+                            );
+                            if data["caller"].is_null() {
+                                data["caller"] = json!({"name": "—", "phone": mask_phone(&phone)});
+                            }
+                        }
+                        Ok(_) => {}
+                        Err(e) => return store_error_page(user, e),
+                    }
+                }
+            }
+        }
+    }
+    data["error"] = json!(error);
+    // Grid picker: townships with their villages/communities.
+    let mut grid = Vec::new();
+    for t in state.region.grid_units.iter().filter(|g| g.tier == 1) {
+        let children: Vec<_> = state
+            .region
+            .grid_units
+            .iter()
+            .filter(|g| g.parent.as_deref() == Some(t.code.as_str()))
+            .map(|g| json!({"code": g.code, "name": g.name}))
+            .collect();
+        grid.push(json!({"code": t.code, "name": t.name, "children": children}));
+    }
+    data["grid"] = json!(grid);
+    data["categories"] = json!(state
+        .region
+        .categories
+        .iter()
+        .map(|c| json!({"code": c.code, "name": lang.pick(&c.name_zh, &c.name_en), "police": c.police}))
+        .collect::<Vec<_>>());
+    data["form"] = json!({
+        "phone": form.phone,
+        "caller_name": form.caller_name,
+        "content": form.content,
+        "category": form.category,
+        "grid_code": form.grid_code,
+        "address": form.address,
+    });
+    page_response(
+        state,
+        user,
+        status,
+        "call.html",
+        "call",
+        Value::from_serialize(data),
+    )
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct NewCaseForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    caller_name: String,
+    #[serde(default)]
+    content: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    grid_code: String,
+    #[serde(default)]
+    address: String,
+    /// Set by the one-click 转警 button.
+    #[serde(default)]
+    police: Option<String>,
+}
+
+pub(super) fn opt(s: &str) -> Option<String> {
+    Some(s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+/// `POST /console/cases`: intake through the same service as `POST /api/v1/cases`. The 转警
+/// button picks the region's police category so intake transfers the case in its transaction.
+pub async fn create_case(
+    State(state): State<AppState>,
+    user: ConsoleUser,
+    Form(form): Form<NewCaseForm>,
+) -> Response {
+    if !user.csrf_ok(&form.csrf) {
+        return csrf_rejected(user.lang);
+    }
+    let lang = user.lang;
+    if !CENTER.contains(&user.principal.role) {
+        return error_page(
+            lang,
+            Some(&user),
+            StatusCode::FORBIDDEN,
+            lang.t("error.forbidden"),
+        );
+    }
+    let police = form.police.as_deref() == Some("1");
+    let mut category = opt(&form.category);
+    if police
+        && !category
+            .as_deref()
+            .and_then(|c| state.region.category(c))
+            .is_some_and(|c| c.police)
+    {
+        category = state
+            .region
+            .categories
+            .iter()
+            .find(|c| c.police)
+            .map(|c| c.code.clone());
+    }
+    let mut content = form.content.trim().to_string();
+    if police && content.is_empty() {
+        // One click during an emergency: the operator may not have typed anything yet.
+        content = match lang {
+            Lang::Zh => "紧急警情，转公安110处置".into(),
+            Lang::En => "Police emergency, transferred to police dispatch".into(),
+        };
+    }
+    let input = CaseInput {
+        channel: Channel::Phone,
+        caller: Some(CallerInput {
+            phone: opt(&form.phone),
+            name: opt(&form.caller_name),
+            ..Default::default()
+        }),
+        content,
+        category,
+        location: Some(LocationInput {
+            grid_code: opt(&form.grid_code),
+            address: opt(&form.address),
+            lat: None,
+            lon: None,
+        }),
+        priority: None,
+        external_id: None,
+        open311_token: None,
+    };
+    match intake::create_case(&state.store, &state.region, &user.principal, input).await {
+        Ok(created) => Redirect::to(&format!(
+            "/console/cases/{}",
+            url_encode(&created.case.public_id)
+        ))
+        .into_response(),
+        Err(e) if e.kind == ErrorKind::Invalid => {
+            let status = status_of(&e);
+            let phone = form.phone.clone();
+            let text = errors::message(user.lang, &e);
+            render_call(&state, &user, &phone, form, Some(text), status).await
+        }
+        Err(e) => errors::error_response(&user, e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ClassifyQuery {
+    #[serde(default)]
+    text: String,
+}
+
+/// `GET /console/classify?text=…`: category suggestions for the new-case form (JSON).
+pub async fn classify(
+    State(state): State<AppState>,
+    user: ConsoleUser,
+    Query(q): Query<ClassifyQuery>,
+) -> Response {
+    if !CENTER.contains(&user.principal.role) {
+        return (
+            StatusCode::FORBIDDEN,
+            Json(json!({"error": {"code": "forbidden", "message": "role may not classify"}})),
+        )
+            .into_response();
+    }
+    let text = q.text.trim();
+    if text.is_empty() || text.chars().count() > intake::MAX_CONTENT_CHARS {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({"error": {"code": "invalid_field", "field": "text", "message": "empty or too long"}})),
+        )
+            .into_response();
+    }
+    let (class, _) = intake::triage(&state.region, text, &LocationInput::default());
+    let lang = user.lang;
+    let mut out = Vec::new();
+    let mut push = |code: &str, score: f64| {
+        if let Some(c) = state.region.category(code)
+            && !out.iter().any(|v: &serde_json::Value| v["code"] == code)
+        {
+            out.push(json!({"code": c.code, "name": lang.pick(&c.name_zh, &c.name_en), "score": score, "police": c.police}));
+        }
+    };
+    if let Some(c) = &class.category {
+        push(c, class.confidence);
+    }
+    for alt in class.alternatives.iter().take(3) {
+        push(&alt.category, alt.confidence);
+    }
+    Json(out).into_response()
+}

@@ -1,0 +1,337 @@
+/*!
+The console's pages: login, the call-taker's screen pop and new-case form, the queues, the case
+page with the actions this role may take, and the dashboard.
+
+Every handler is thin: it reads the form or query, calls the same service the JSON API calls
+([`crate::engine::intake::create_case`], [`crate::engine::actions::perform`], the store's case
+queries, the same scope rule [`crate::engine::actions::can_see`]) and renders a template. Every POST checks the session's
+CSRF token first; every page is rendered with autoescape on.
+*/
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::Value;
+use minijinja::value::merge_maps;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::errors::{self, status_of};
+use super::i18n::{self, Lang};
+use super::session::{
+    ConsoleUser, LOGIN_CSRF_COOKIE, constant_time_eq, csrf_rejected, lang_cookie, request_lang,
+};
+use super::svg;
+use super::templates;
+use crate::engine::actions::{self, ActionInput, allowed_for, can_see};
+use crate::engine::intake::{self, CallerInput, CaseInput, LocationInput, normalize_phone};
+use crate::engine::{Error as EngineError, ErrorKind};
+use crate::http::AppState;
+use crate::http::auth::{SESSION_COOKIE, SESSION_TTL, cookie_value};
+use crate::model::time::now_ms;
+use crate::model::{Action, Channel, Principal, Role, Satisfaction, Status};
+use crate::policy::access::{HouseholdAccess, household_access, sees_caller_phone};
+use crate::policy::masking::{mask_name, mask_phone};
+use crate::store::StoreError;
+use crate::store::audit::NewAudit;
+use crate::store::cases::{CaseFilter, CaseRow};
+
+/// Center roles: take calls, dispatch, follow up.
+const CENTER: &[Role] = &[
+    Role::Admin,
+    Role::Supervisor,
+    Role::Operator,
+    Role::Dispatcher,
+];
+/// Rows a queue page shows (sorted in memory, so sorting by deadline covers all of them).
+const QUEUE_LIMIT: i64 = 200;
+/// Queue sort orders offered in the filter bar.
+const SORTS: [&str; 4] = ["due", "created_desc", "created_asc", "priority"];
+
+// ----- small helpers ---------------------------------------------------------------------
+
+/// Percent-encodes a string for a query parameter.
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// A local redirect target: only paths on this site, never `//host` or a scheme.
+fn safe_next(next: &str) -> &str {
+    if next.starts_with("/console") && !next.starts_with("//") && !next.contains('\\') {
+        next
+    } else {
+        "/console"
+    }
+}
+
+fn nav_items(role: Role, active: &str) -> Vec<serde_json::Value> {
+    let mut v = Vec::new();
+    let mut add = |href: &str, key: &str, id: &str| {
+        v.push(json!({"href": href, "key": key, "active": id == active}))
+    };
+    if CENTER.contains(&role) {
+        add("/console/call", "nav.call", "call");
+    }
+    if !matches!(role, Role::Analyst | Role::Auditor) {
+        add("/console/queue", "nav.queues", "queue");
+    }
+    if matches!(
+        role,
+        Role::Admin | Role::Supervisor | Role::Operator | Role::Dispatcher | Role::Analyst
+    ) {
+        add("/console/dashboard", "nav.dashboard", "dashboard");
+    }
+    if role != Role::Auditor {
+        add("/console/directories", "nav.directories", "directories");
+    }
+    v
+}
+
+/// The context every page shares: language, user, navigation, CSRF token, region.
+fn base_context(
+    lang: Lang,
+    user: Option<&ConsoleUser>,
+    unit_name: Option<&str>,
+    region_name: &str,
+    active: &str,
+) -> Value {
+    let other = match lang {
+        Lang::Zh => Lang::En,
+        Lang::En => Lang::Zh,
+    };
+    Value::from_serialize(json!({
+        "lang": lang.tag(),
+        "other_lang": other.tag(),
+        "user": user.map(|u| json!({
+            "name": u.principal.name,
+            "role": u.principal.role.as_str(),
+            "unit_name": unit_name,
+        })),
+        "nav": user.map(|u| nav_items(u.principal.role, active)).unwrap_or_default(),
+        "csrf": user.map(|u| u.csrf.clone()).unwrap_or_default(),
+        "region_name": region_name,
+        "version": crate::VERSION,
+        "flash": null,
+    }))
+}
+
+/// Renders a template to an HTML response (template errors are bugs: 500, logged).
+fn html(status: StatusCode, template: &str, ctx: Value, set_lang: Option<Lang>) -> Response {
+    match templates::render(template, ctx) {
+        Ok(body) => {
+            let mut resp = (status, axum::response::Html(body)).into_response();
+            let h = resp.headers_mut();
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+            h.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(
+                    "default-src 'self'; img-src 'self' data:; style-src 'self'; \
+                     script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+                ),
+            );
+            if let Some(lang) = set_lang
+                && let Ok(v) = HeaderValue::from_str(&lang_cookie(lang))
+            {
+                h.append(header::SET_COOKIE, v);
+            }
+            resp
+        }
+        Err(e) => {
+            tracing::error!(template, error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+        }
+    }
+}
+
+/// A page for a signed-in user: base context + page data.
+pub(crate) fn page_response(
+    state: &AppState,
+    user: &ConsoleUser,
+    status: StatusCode,
+    template: &str,
+    active: &str,
+    data: Value,
+) -> Response {
+    let unit_name = user
+        .principal
+        .unit_id
+        .as_deref()
+        .and_then(|u| state.region.unit(u))
+        .map(|u| u.name.as_str());
+    // Later maps win: page data overrides the base (e.g. its own `flash`).
+    let ctx = merge_maps([
+        base_context(user.lang, Some(user), unit_name, &state.region.name, active),
+        data,
+    ]);
+    html(
+        status,
+        template,
+        ctx,
+        user.lang_from_query.then_some(user.lang),
+    )
+}
+
+/// An error page (403, 404, 409 …) in the user's language.
+pub fn error_page(
+    lang: Lang,
+    user: Option<&ConsoleUser>,
+    status: StatusCode,
+    message: &str,
+) -> Response {
+    let ctx = merge_maps([
+        base_context(lang, user, None, "", ""),
+        Value::from_serialize(json!({"status": status.as_u16(), "message": message})),
+    ]);
+    html(status, "error.html", ctx, None)
+}
+
+fn store_error_page(user: &ConsoleUser, err: StoreError) -> Response {
+    errors::store_error_response(user, err)
+}
+
+fn category_name(state: &AppState, lang: Lang, code: Option<&str>) -> String {
+    match code {
+        Some(c) => state
+            .region
+            .category(c)
+            .map(|cat| lang.pick(&cat.name_zh, &cat.name_en).to_string())
+            .unwrap_or_else(|| c.to_string()),
+        None => "—".into(),
+    }
+}
+
+fn grid_name(state: &AppState, code: Option<&str>) -> String {
+    code.map(|c| {
+        state
+            .region
+            .grid(c)
+            .map(|g| g.name.clone())
+            .unwrap_or_else(|| c.to_string())
+    })
+    .unwrap_or_else(|| "—".into())
+}
+
+fn unit_name(state: &AppState, id: Option<&str>) -> String {
+    id.map(|u| {
+        state
+            .region
+            .unit(u)
+            .map(|i| i.name.clone())
+            .unwrap_or_else(|| u.to_string())
+    })
+    .unwrap_or_else(|| "—".into())
+}
+
+/// The deadline that runs now: 签收 while dispatched, 办结 while the unit works.
+fn running_deadline(row: &CaseRow) -> Option<i64> {
+    match Status::parse(&row.status)? {
+        Status::Dispatched => row.sign_due.or(row.close_due),
+        Status::Signed | Status::InProgress => row.close_due,
+        _ => None,
+    }
+}
+
+mod call;
+mod case;
+mod dashboard;
+mod login;
+mod queue;
+
+pub use call::*;
+pub use case::*;
+pub use dashboard::*;
+pub use login::*;
+pub use queue::*;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_encoding_and_safe_redirects() {
+        assert_eq!(
+            url_encode("/console/queue?view=new"),
+            "/console/queue%3Fview%3Dnew"
+        );
+        assert_eq!(url_encode("道路"), "%E9%81%93%E8%B7%AF");
+        assert_eq!(safe_next("/console/cases/X"), "/console/cases/X");
+        assert_eq!(safe_next("https://evil.example/"), "/console");
+        assert_eq!(safe_next("//evil.example/console"), "/console");
+        assert_eq!(safe_next("/console\\@evil"), "/console");
+    }
+
+    #[test]
+    fn navigation_depends_on_role() {
+        let keys = |r| -> Vec<String> {
+            nav_items(r, "")
+                .iter()
+                .map(|v| v["key"].as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(
+            keys(Role::Operator),
+            ["nav.call", "nav.queues", "nav.dashboard", "nav.directories"]
+        );
+        assert_eq!(keys(Role::UnitHandler), ["nav.queues", "nav.directories"]);
+        assert_eq!(keys(Role::Analyst), ["nav.dashboard", "nav.directories"]);
+        assert!(keys(Role::Auditor).is_empty());
+        assert!(views_for(Role::UnitHandler).contains(&"to_sign"));
+        assert!(!views_for(Role::UnitHandler).contains(&"new"));
+    }
+
+    /// Every message key the console's Rust code looks up with `Lang::t` is in the catalog.
+    #[test]
+    fn rust_message_keys_exist() {
+        for (name, src) in [
+            ("pages/mod.rs", include_str!("mod.rs")),
+            ("pages/login.rs", include_str!("login.rs")),
+            ("pages/queue.rs", include_str!("queue.rs")),
+            ("pages/case.rs", include_str!("case.rs")),
+            ("pages/call.rs", include_str!("call.rs")),
+            ("pages/dashboard.rs", include_str!("dashboard.rs")),
+            ("directories.rs", include_str!("../directories.rs")),
+            ("session.rs", include_str!("../session.rs")),
+            ("errors.rs", include_str!("../errors.rs")),
+        ] {
+            for (pos, _) in src.match_indices(".t(\"") {
+                let rest = &src[pos + 4..];
+                let key = &rest[..rest.find('"').unwrap()];
+                assert!(i18n::has_key(key), "{name}: unknown message key {key:?}");
+            }
+            // Keys handed to templates as data.
+            for (pos, _) in src.match_indices("\"key\": \"") {
+                let rest = &src[pos + 8..];
+                let key = &rest[..rest.find('"').unwrap()];
+                assert!(i18n::has_key(key), "{name}: unknown message key {key:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn action_text_fields() {
+        assert_eq!(text_field(Action::Reply, None), (Some("note"), true));
+        assert_eq!(text_field(Action::Return, None), (Some("reason"), true));
+        assert_eq!(
+            text_field(Action::Close, Some(Status::Replied)),
+            (Some("reason"), true)
+        );
+        assert_eq!(
+            text_field(Action::Close, Some(Status::FollowedUp)),
+            (Some("reason"), false)
+        );
+        assert_eq!(text_field(Action::Sign, None), (None, false));
+    }
+}

@@ -1,0 +1,253 @@
+/*!
+Queues: the center's, a unit's and my cases, with views, search and sorting.
+*/
+
+use super::*;
+
+/// The queue views and which roles see them.
+pub(super) fn views_for(role: Role) -> &'static [&'static str] {
+    match role {
+        Role::Admin | Role::Supervisor | Role::Operator | Role::Dispatcher => &[
+            "new",
+            "overdue",
+            "returned",
+            "to_sign",
+            "in_progress",
+            "mine",
+        ],
+        Role::UnitHandler => &["to_sign", "in_progress", "overdue"],
+        Role::GridWorker => &["mine"],
+        Role::Analyst | Role::Auditor => &[],
+    }
+}
+
+pub(super) fn view_key(view: &str) -> &'static str {
+    match view {
+        "new" => "queue.new",
+        "overdue" => "queue.overdue",
+        "returned" => "queue.returned",
+        "to_sign" => "queue.to_sign",
+        "in_progress" => "queue.in_progress",
+        _ => "queue.mine",
+    }
+}
+
+pub(super) const OPEN_STATUSES: &[&str] = &[
+    "received",
+    "dispatched",
+    "signed",
+    "in_progress",
+    "replied",
+    "followed_up",
+    "returned",
+];
+
+/// The store filter of a view for a principal, scope included (same rules as the JSON list).
+pub(super) fn view_filter(state: &AppState, p: &Principal, view: &str) -> Option<CaseFilter> {
+    let mut f = CaseFilter {
+        limit: QUEUE_LIMIT,
+        ..Default::default()
+    };
+    let statuses: &[&str] = match view {
+        "new" => &["received"],
+        "returned" => &["returned"],
+        "to_sign" => &["dispatched"],
+        "in_progress" => &["signed", "in_progress"],
+        "overdue" => {
+            f.overdue = Some(true);
+            OPEN_STATUSES
+        }
+        _ => &[],
+    };
+    f.statuses = statuses.iter().map(|s| s.to_string()).collect();
+    match p.role {
+        Role::UnitHandler => f.unit = Some(p.unit_id.clone()?),
+        Role::GridWorker => {
+            f.channel = Some("grid".into());
+            f.grid_codes = state.region.grid_reach(&p.grid_codes);
+            if f.grid_codes.is_empty() {
+                return None;
+            }
+        }
+        Role::Analyst | Role::Auditor => return None,
+        _ => {
+            if view == "mine" {
+                f.operator_id = Some(p.user_id);
+                f.statuses = OPEN_STATUSES.iter().map(|s| s.to_string()).collect();
+            }
+        }
+    }
+    Some(f)
+}
+
+#[derive(Deserialize, Default)]
+pub struct QueueQuery {
+    #[serde(default)]
+    view: Option<String>,
+    #[serde(default)]
+    q: Option<String>,
+    #[serde(default)]
+    category: Option<String>,
+    #[serde(default)]
+    sort: Option<String>,
+    #[serde(default)]
+    // Read by the language middleware from the query string; accepted here so that a
+    // `?lang=` on a form or link is not an unknown field.
+    #[allow(dead_code)]
+    lang: Option<String>,
+}
+
+/// `GET /console/queue`: one view, its tab counts, filter and sort.
+pub async fn queue(
+    State(state): State<AppState>,
+    user: ConsoleUser,
+    Query(q): Query<QueueQuery>,
+) -> Response {
+    let p = &user.principal;
+    let lang = user.lang;
+    let views = views_for(p.role);
+    let Some(&default_view) = views.first() else {
+        return error_page(
+            lang,
+            Some(&user),
+            StatusCode::FORBIDDEN,
+            lang.t("error.forbidden"),
+        );
+    };
+    let view = q
+        .view
+        .as_deref()
+        .filter(|v| views.contains(v))
+        .unwrap_or(default_view);
+    let text =
+        q.q.clone()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty());
+    let category = q
+        .category
+        .clone()
+        .filter(|c| state.region.category(c).is_some());
+    let deadline_view = matches!(view, "to_sign" | "in_progress" | "overdue");
+    let sort = match q.sort.as_deref() {
+        Some(s @ ("due" | "created_desc" | "created_asc" | "priority" | "id")) => s,
+        _ if deadline_view => "due",
+        _ => "created_desc",
+    };
+
+    let mut tabs = Vec::new();
+    let mut rows: Vec<CaseRow> = Vec::new();
+    for v in views {
+        let Some(mut f) = view_filter(&state, p, v) else {
+            continue;
+        };
+        if *v == view {
+            f.q = text.clone();
+            f.category = category.clone();
+            match state.store.list_cases(&f).await {
+                Ok((r, total)) => {
+                    rows = r;
+                    tabs.push((v, total));
+                }
+                Err(e) => return store_error_page(&user, e),
+            }
+        } else {
+            f.limit = 1;
+            match state.store.list_cases(&f).await {
+                Ok((_, total)) => tabs.push((v, total)),
+                Err(e) => return store_error_page(&user, e),
+            }
+        }
+    }
+    let prio_rank = |p: &str| match p {
+        "urgent" => 0,
+        "high" => 1,
+        "normal" => 2,
+        _ => 3,
+    };
+    match sort {
+        "due" => rows.sort_by_key(|r| (running_deadline(r).unwrap_or(i64::MAX), r.id)),
+        "created_asc" | "id" => rows.sort_by_key(|r| r.id),
+        "priority" => rows.sort_by_key(|r| (prio_rank(&r.priority), std::cmp::Reverse(r.id))),
+        _ => rows.sort_by_key(|r| std::cmp::Reverse(r.id)),
+    }
+    let now = now_ms();
+    let base_q = |extra: &str| {
+        let mut s = format!("/console/queue?view={view}");
+        if let Some(t) = &text {
+            s.push_str(&format!("&q={}", url_encode(t)));
+        }
+        if let Some(c) = &category {
+            s.push_str(&format!("&category={}", url_encode(c)));
+        }
+        s.push_str(extra);
+        s
+    };
+    let row_json: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            let due = running_deadline(r);
+            let (due_text, overdue) = match due {
+                Some(d) => i18n::time_left(lang, d, now),
+                None => (String::from("—"), false),
+            };
+            json!({
+                "public_id": r.public_id,
+                "href": format!("/console/cases/{}", r.public_id),
+                "content": r.content.chars().take(60).collect::<String>(),
+                "category": category_name(&state, lang, r.category_code.as_deref()),
+                "grid": grid_name(&state, r.grid_code.as_deref()),
+                "unit": unit_name(&state, r.unit_id.as_deref()),
+                "status": r.status,
+                "priority": r.priority,
+                "supervised": r.supervised != 0,
+                "created": r.created_at,
+                "due_ms": due,
+                "due_text": due_text,
+                "overdue": overdue || r.overdue_sign != 0 || r.overdue_close != 0,
+            })
+        })
+        .collect();
+    let sort_label = |s: &str| -> String {
+        match (s, lang) {
+            ("due", Lang::Zh) => "时限最近优先".into(),
+            ("due", Lang::En) => "Deadline first".into(),
+            ("created_desc", Lang::Zh) => "最新受理优先".into(),
+            ("created_desc", Lang::En) => "Newest first".into(),
+            ("created_asc", Lang::Zh) => "最早受理优先".into(),
+            ("created_asc", Lang::En) => "Oldest first".into(),
+            (_, Lang::Zh) => "优先级".into(),
+            (_, Lang::En) => "Priority".into(),
+        }
+    };
+    let data = json!({
+        "title_key": view_key(view),
+        "view": view,
+        "tabs": tabs.iter().map(|(v, n)| json!({
+            "href": format!("/console/queue?view={v}"),
+            "key": view_key(v),
+            "active": **v == view,
+            "count": n,
+        })).collect::<Vec<_>>(),
+        "filter": {"q": text.clone().unwrap_or_default(), "category": category.clone().unwrap_or_default()},
+        "categories": state.region.categories.iter().map(|c| json!({
+            "code": c.code, "name": lang.pick(&c.name_zh, &c.name_en),
+        })).collect::<Vec<_>>(),
+        "sorts": SORTS.iter().map(|s| json!({
+            "value": s, "label": sort_label(s), "selected": *s == sort,
+        })).collect::<Vec<_>>(),
+        "sort_links": {
+            "id": base_q("&sort=created_asc"),
+            "created": base_q(if sort == "created_desc" { "&sort=created_asc" } else { "&sort=created_desc" }),
+            "due": base_q("&sort=due"),
+        },
+        "rows": row_json,
+    });
+    page_response(
+        &state,
+        &user,
+        StatusCode::OK,
+        "queue.html",
+        "queue",
+        Value::from_serialize(data),
+    )
+}
