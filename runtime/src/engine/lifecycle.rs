@@ -120,9 +120,19 @@ fn list(actions: &[Action]) -> String {
 
 /// Actions `role` may take on a case in `snap` right now (for 409 messages and the console).
 pub fn allowed_actions(snap: Snapshot, role: Role) -> Vec<Action> {
+    // Asked of `decide` itself with every input filled in, so what the console offers can never
+    // disagree with what the service accepts (it once offered 办结 to operators on a replied
+    // case, which `decide` refuses: operators close only after a follow-up).
+    let complete = Request {
+        note: Some("-".into()),
+        unit: Some("-".into()),
+        reason: Some("-".into()),
+        satisfaction: Some(Satisfaction::Satisfied),
+        hours: Some(1),
+    };
     Action::ALL
         .into_iter()
-        .filter(|a| a.roles().contains(&role) && status_allows(*a, snap).is_ok())
+        .filter(|a| judge(snap, role, *a, &complete, false).is_ok())
         .collect()
 }
 
@@ -155,6 +165,25 @@ pub fn decide(
     action: Action,
     req: &Request,
 ) -> Result<Transition, LifecycleError> {
+    judge(snap, role, action, req, true)
+}
+
+/// [`decide`]; `list_allowed` fills an illegal transition's `allowed` list (off when
+/// [`allowed_actions`] itself asks, which would otherwise recurse).
+fn judge(
+    snap: Snapshot,
+    role: Role,
+    action: Action,
+    req: &Request,
+    list_allowed: bool,
+) -> Result<Transition, LifecycleError> {
+    let allowed = || {
+        if list_allowed {
+            allowed_actions(snap, role)
+        } else {
+            Vec::new()
+        }
+    };
     if !action.roles().contains(&role) {
         return Err(LifecycleError::Forbidden { role, action });
     }
@@ -163,7 +192,7 @@ pub fn decide(
             status: snap.status,
             action,
             why,
-            allowed: allowed_actions(snap, role),
+            allowed: allowed(),
         });
     }
     let from = snap.status;
@@ -258,10 +287,7 @@ pub fn decide(
                               (dispatcher, supervisor) may close a replied case when the \
                               citizen declined the follow-up"
                             .into(),
-                        allowed: allowed_actions(snap, role)
-                            .into_iter()
-                            .filter(|a| *a != Action::Close)
-                            .collect(),
+                        allowed: allowed(),
                     });
                 }
                 nonblank(&req.reason).ok_or(LifecycleError::Missing {
@@ -595,5 +621,60 @@ mod tests {
         for a in Action::ALL {
             assert_eq!(Action::parse(a.as_str()), Some(a));
         }
+    }
+
+    /// The whole status × action × role matrix, as users and reviewers read it: for every
+    /// status (and the 延期-pending flag where it matters) and role, what `decide` allows — and a
+    /// check that `allowed_actions` (what the console offers) says exactly the same.
+    #[test]
+    fn lifecycle_matrix_snapshot() {
+        let full = Request {
+            note: Some("n".into()),
+            unit: Some("u1".into()),
+            reason: Some("r".into()),
+            satisfaction: Some(Satisfaction::Satisfied),
+            hours: Some(24),
+        };
+        let mut out = String::from("status | role | allowed actions (by decide)\n");
+        for status in Status::ALL {
+            let flags: &[bool] = if matches!(status, Status::Signed | Status::InProgress) {
+                &[false, true]
+            } else {
+                &[false]
+            };
+            for &extension_pending in flags {
+                let snap = Snapshot {
+                    status,
+                    extension_pending,
+                };
+                for role in Role::ALL {
+                    let allowed: Vec<&str> = Action::ALL
+                        .into_iter()
+                        .filter(|a| decide(snap, role, *a, &full).is_ok())
+                        .map(|a| a.as_str())
+                        .collect();
+                    let offered: Vec<&str> = allowed_actions(snap, role)
+                        .into_iter()
+                        .map(|a| a.as_str())
+                        .collect();
+                    assert_eq!(allowed, offered, "{status:?} {role:?} pending={extension_pending}");
+                    let label = if extension_pending {
+                        format!("{} (延期 pending)", status.as_str())
+                    } else {
+                        status.as_str().to_string()
+                    };
+                    out.push_str(&format!(
+                        "{label} | {} | {}\n",
+                        role.as_str(),
+                        if allowed.is_empty() {
+                            "—".to_string()
+                        } else {
+                            allowed.join(", ")
+                        }
+                    ));
+                }
+            }
+        }
+        insta::assert_snapshot!("lifecycle_matrix", out);
     }
 }
