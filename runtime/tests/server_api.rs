@@ -15,7 +15,7 @@ use m110_runtime::model::Role;
 use m110_runtime::model::time::now_ms;
 use m110_runtime::policy::credentials as auth;
 use m110_runtime::store::audit::NewAudit;
-use m110_runtime::store::testdb::{TestDb, fixture_region, test_engines};
+use m110_runtime::store::testdb::{TestDb, fixture_region};
 use m110_runtime::store::users::NewUser;
 use m110_runtime::store::{Engine, Store};
 use serde_json::{Value, json};
@@ -215,429 +215,426 @@ fn id(v: &Value) -> String {
     v["id"].as_str().unwrap().to_string()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn lifecycle_over_http() {
-    for engine in test_engines() {
-        let db = TestDb::new(engine).await;
-        let app = start(&db).await;
-        let (s, v) = app.req("", "GET", "/readyz", None).await;
-        assert_eq!(s, 200, "{v}");
+async fn lifecycle_over_http(engine: Engine) {
+    let db = TestDb::new(engine).await;
+    let app = start(&db).await;
+    let (s, v) = app.req("", "GET", "/readyz", None).await;
+    assert_eq!(s, 200, "{v}");
 
-        // Intake: classified (路灯), located (东关社区), auto-dispatched to the most specific rule.
-        let c = app
-            .create(
-                "operator",
-                json!({"channel": "phone", "caller": {"phone": "13800138000", "name": "张三"},
-                       "content": "东关社区门口的路灯坏了，晚上不亮"}),
-            )
-            .await;
-        assert_eq!(c["status"], "dispatched", "{c}");
-        assert_eq!(c["category"]["code"], "roads.streetlight");
-        assert_eq!(c["grid"]["code"], "350781001001");
-        assert_eq!(c["unit"]["id"], "dongguan-community-center");
-        assert_eq!(c["caller"]["phone"], "138****8000");
-        assert!(c["sign_due"].as_str().unwrap().ends_with("+08:00"));
-        let case1 = id(&c);
-        assert!(case1.starts_with("MS350781-"), "{case1}");
-
-        // Another unit cannot act on it or read it; the auditor cannot read cases at all.
-        let (s, _) = app.act("housing", &case1, json!({"action": "sign"})).await;
-        assert_eq!(s, 403);
-        let (s, _) = app
-            .req("housing", "GET", &format!("/api/v1/cases/{case1}"), None)
-            .await;
-        assert_eq!(s, 403);
-        let (s, _) = app.req("auditor", "GET", "/api/v1/cases", None).await;
-        assert_eq!(s, 403);
-        let (s, _) = app.req("", "GET", "/api/v1/cases", None).await;
-        assert_eq!(s, 401);
-
-        // Illegal transition: 409 with why and what is allowed.
-        let (s, v) = app
-            .act("dongguan", &case1, json!({"action": "reply", "note": "x"}))
-            .await;
-        assert_eq!(s, 409, "{v}");
-        assert_eq!(v["error"]["code"], "illegal_transition");
-        assert_eq!(
-            v["error"]["detail"]["allowed_actions"],
-            json!(["sign", "return"])
-        );
-
-        // Sign, start, request extension, center grants it, supervise, reply.
-        let v = app.ok("dongguan", &case1, json!({"action": "sign"})).await;
-        assert_eq!(v["status"], "signed");
-        app.ok("dongguan", &case1, json!({"action": "start"})).await;
-        let (s, v) = app
-            .act(
-                "dongguan",
-                &case1,
-                json!({"action": "request_extension", "reason": "等配件"}),
-            )
-            .await;
-        assert_eq!(
-            (s, v["error"]["field"].as_str()),
-            (422, Some("hours")),
-            "{v}"
-        );
-        let before = app
-            .ok(
-                "dongguan",
-                &case1,
-                json!({"action": "request_extension", "hours": 48, "reason": "等配件"}),
-            )
-            .await;
-        assert_eq!(before["flags"]["extension_requested"], true);
-        let (s, _) = app
-            .act("dongguan", &case1, json!({"action": "grant_extension"}))
-            .await;
-        assert_eq!(s, 403, "a unit cannot grant its own extension");
-        let after = app
-            .ok("supervisor", &case1, json!({"action": "grant_extension"}))
-            .await;
-        assert_ne!(before["close_due"], after["close_due"]);
-        app.ok(
-            "supervisor",
-            &case1,
-            json!({"action": "supervise", "note": "请尽快处理"}),
+    // Intake: classified (路灯), located (东关社区), auto-dispatched to the most specific rule.
+    let c = app
+        .create(
+            "operator",
+            json!({"channel": "phone", "caller": {"phone": "13800138000", "name": "张三"},
+                   "content": "东关社区门口的路灯坏了，晚上不亮"}),
         )
         .await;
-        app.ok(
+    assert_eq!(c["status"], "dispatched", "{c}");
+    assert_eq!(c["category"]["code"], "roads.streetlight");
+    assert_eq!(c["grid"]["code"], "350781001001");
+    assert_eq!(c["unit"]["id"], "dongguan-community-center");
+    assert_eq!(c["caller"]["phone"], "138****8000");
+    assert!(c["sign_due"].as_str().unwrap().ends_with("+08:00"));
+    let case1 = id(&c);
+    assert!(case1.starts_with("MS350781-"), "{case1}");
+
+    // Another unit cannot act on it or read it; the auditor cannot read cases at all.
+    let (s, _) = app.act("housing", &case1, json!({"action": "sign"})).await;
+    assert_eq!(s, 403);
+    let (s, _) = app
+        .req("housing", "GET", &format!("/api/v1/cases/{case1}"), None)
+        .await;
+    assert_eq!(s, 403);
+    let (s, _) = app.req("auditor", "GET", "/api/v1/cases", None).await;
+    assert_eq!(s, 403);
+    let (s, _) = app.req("", "GET", "/api/v1/cases", None).await;
+    assert_eq!(s, 401);
+
+    // Illegal transition: 409 with why and what is allowed.
+    let (s, v) = app
+        .act("dongguan", &case1, json!({"action": "reply", "note": "x"}))
+        .await;
+    assert_eq!(s, 409, "{v}");
+    assert_eq!(v["error"]["code"], "illegal_transition");
+    assert_eq!(
+        v["error"]["detail"]["allowed_actions"],
+        json!(["sign", "return"])
+    );
+
+    // Sign, start, request extension, center grants it, supervise, reply.
+    let v = app.ok("dongguan", &case1, json!({"action": "sign"})).await;
+    assert_eq!(v["status"], "signed");
+    app.ok("dongguan", &case1, json!({"action": "start"})).await;
+    let (s, v) = app
+        .act(
             "dongguan",
             &case1,
-            json!({"action": "reply", "note": "已更换灯泡"}),
+            json!({"action": "request_extension", "reason": "等配件"}),
         )
         .await;
-
-        // Unsatisfied follow-up: 重办 back to the same unit with new deadlines.
-        let v = app
-            .ok(
-                "operator",
-                &case1,
-                json!({"action": "follow_up", "satisfaction": "unsatisfied", "note": "还是不亮"}),
-            )
-            .await;
-        assert_eq!(v["status"], "dispatched");
-        assert_eq!(v["redo_count"], 1);
-        assert_eq!(v["unit"]["id"], "dongguan-community-center");
-        app.ok("dongguan", &case1, json!({"action": "sign"})).await;
-        app.ok(
+    assert_eq!(
+        (s, v["error"]["field"].as_str()),
+        (422, Some("hours")),
+        "{v}"
+    );
+    let before = app
+        .ok(
             "dongguan",
             &case1,
-            json!({"action": "reply", "note": "线路已修复"}),
+            json!({"action": "request_extension", "hours": 48, "reason": "等配件"}),
         )
         .await;
-        let (s, _) = app
-            .act("operator", &case1, json!({"action": "close"}))
-            .await;
-        assert_eq!(s, 409, "operator closes only after a follow-up");
-        app.ok(
+    assert_eq!(before["flags"]["extension_requested"], true);
+    let (s, _) = app
+        .act("dongguan", &case1, json!({"action": "grant_extension"}))
+        .await;
+    assert_eq!(s, 403, "a unit cannot grant its own extension");
+    let after = app
+        .ok("supervisor", &case1, json!({"action": "grant_extension"}))
+        .await;
+    assert_ne!(before["close_due"], after["close_due"]);
+    app.ok(
+        "supervisor",
+        &case1,
+        json!({"action": "supervise", "note": "请尽快处理"}),
+    )
+    .await;
+    app.ok(
+        "dongguan",
+        &case1,
+        json!({"action": "reply", "note": "已更换灯泡"}),
+    )
+    .await;
+
+    // Unsatisfied follow-up: 重办 back to the same unit with new deadlines.
+    let v = app
+        .ok(
             "operator",
             &case1,
-            json!({"action": "follow_up", "satisfaction": "satisfied"}),
+            json!({"action": "follow_up", "satisfaction": "unsatisfied", "note": "还是不亮"}),
         )
         .await;
-        // A stale expected_version is refused; the current one closes the case.
-        let (s, v) = app
-            .act(
-                "operator",
-                &case1,
-                json!({"action": "close", "expected_version": 999}),
-            )
-            .await;
-        assert_eq!(
-            (s, v["error"]["code"].as_str()),
-            (409, Some("stale_version")),
-            "{v}"
-        );
-        let version = v["error"]["detail"]["version"].as_i64().unwrap();
-        let v = app
-            .ok(
-                "operator",
-                &case1,
-                json!({"action": "close", "expected_version": version}),
-            )
-            .await;
-        assert_eq!(v["status"], "closed");
+    assert_eq!(v["status"], "dispatched");
+    assert_eq!(v["redo_count"], 1);
+    assert_eq!(v["unit"]["id"], "dongguan-community-center");
+    app.ok("dongguan", &case1, json!({"action": "sign"})).await;
+    app.ok(
+        "dongguan",
+        &case1,
+        json!({"action": "reply", "note": "线路已修复"}),
+    )
+    .await;
+    let (s, _) = app
+        .act("operator", &case1, json!({"action": "close"}))
+        .await;
+    assert_eq!(s, 409, "operator closes only after a follow-up");
+    app.ok(
+        "operator",
+        &case1,
+        json!({"action": "follow_up", "satisfaction": "satisfied"}),
+    )
+    .await;
+    // A stale expected_version is refused; the current one closes the case.
+    let (s, v) = app
+        .act(
+            "operator",
+            &case1,
+            json!({"action": "close", "expected_version": 999}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (409, Some("stale_version")),
+        "{v}"
+    );
+    let version = v["error"]["detail"]["version"].as_i64().unwrap();
+    let v = app
+        .ok(
+            "operator",
+            &case1,
+            json!({"action": "close", "expected_version": version}),
+        )
+        .await;
+    assert_eq!(v["status"], "closed");
 
-        let (s, detail) = app
-            .req("operator", "GET", &format!("/api/v1/cases/{case1}"), None)
-            .await;
-        assert_eq!(s, 200);
-        assert_eq!(
-            detail["caller"]["phone"], "13800138000",
-            "operators see the number"
-        );
-        let kinds: Vec<&str> = detail["events"]
+    let (s, detail) = app
+        .req("operator", "GET", &format!("/api/v1/cases/{case1}"), None)
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        detail["caller"]["phone"], "13800138000",
+        "operators see the number"
+    );
+    let kinds: Vec<&str> = detail["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "received",
+            "dispatched",
+            "signed",
+            "started",
+            "extension_requested",
+            "extension_granted",
+            "supervised",
+            "replied",
+            "redo",
+            "signed",
+            "replied",
+            "followed_up",
+            "closed"
+        ]
+    );
+    let (audits,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE action = 'case.read_caller'")
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(audits, 1);
+
+    // 退单: back to the center, re-dispatched elsewhere.
+    let c2 = app
+        .create("operator", json!({"channel": "web", "content": "家里水管爆了停水", "location": {"grid_code": "350781002001"}}))
+        .await;
+    assert_eq!(c2["unit"]["id"], "housing-bureau");
+    let case2 = id(&c2);
+    let (s, v) = app
+        .act("housing", &case2, json!({"action": "return"}))
+        .await;
+    assert_eq!((s, v["error"]["field"].as_str()), (422, Some("reason")));
+    let v = app
+        .ok(
+            "housing",
+            &case2,
+            json!({"action": "return", "reason": "不属于本单位职责"}),
+        )
+        .await;
+    assert_eq!(v["status"], "returned");
+    assert!(v["unit"].is_null());
+    let (s, v) = app
+        .act(
+            "dispatcher",
+            &case2,
+            json!({"action": "dispatch", "unit": "nope"}),
+        )
+        .await;
+    assert_eq!((s, v["error"]["field"].as_str()), (422, Some("unit")));
+    let v = app
+        .ok(
+            "dispatcher",
+            &case2,
+            json!({"action": "dispatch", "unit": "tongtai-office"}),
+        )
+        .await;
+    assert_eq!(v["status"], "dispatched");
+
+    // Police: keyword → transferred at intake with an outbox message.
+    let p = app
+        .create("operator", json!({"channel": "phone", "content": "水北社区有人持刀抢劫", "caller": {"phone": "13900001111"}}))
+        .await;
+    assert_eq!(p["status"], "transferred_police");
+    let out = app.store.outbox("police.transfer", 10).await.unwrap();
+    assert_eq!(out.len(), 1);
+    assert!(out[0].1.contains(&id(&p)));
+
+    // Unclassified → center queue; the dispatcher dispatches with a category.
+    let u = app
+        .create(
+            "operator",
+            json!({"channel": "sms", "content": "请问社保卡怎么补办"}),
+        )
+        .await;
+    assert_eq!(u["status"], "received");
+    let (s, v) = app
+        .act(
+            "dispatcher",
+            &id(&u),
+            json!({"action": "dispatch", "unit": "housing-bureau"}),
+        )
+        .await;
+    assert_eq!((s, v["error"]["field"].as_str()), (422, Some("category")));
+    app.ok(
+        "dispatcher",
+        &id(&u),
+        json!({"action": "dispatch", "unit": "housing-bureau", "category": "roads"}),
+    )
+    .await;
+    let t = app
+        .ok(
+            "operator",
+            &id(&app
+                .create("operator", json!({"channel": "phone", "content": "咨询"}))
+                .await),
+            json!({"action": "transfer_police", "note": "实为警情"}),
+        )
+        .await;
+    assert_eq!(t["status"], "transferred_police");
+
+    // Grid workers: grid channel, own grid only; they list only their reports.
+    let (s, _) = app
+        .req(
+            "grid",
+            "POST",
+            "/api/v1/cases",
+            Some(json!({"channel": "phone", "content": "路灯不亮"})),
+        )
+        .await;
+    assert_eq!(s, 403);
+    let (s, _) = app.req("grid", "POST", "/api/v1/cases", Some(json!({"channel": "grid", "content": "路灯不亮", "location": {"grid_code": "350781002001"}}))).await;
+    assert_eq!(s, 403);
+    let g = app.create("grid", json!({"channel": "grid", "content": "第一网格路灯不亮", "location": {"grid_code": "350781001001-01"}})).await;
+    let (_, list) = app.req("grid", "GET", "/api/v1/cases", None).await;
+    assert_eq!(list["total"], 1, "{list}");
+    assert_eq!(list["items"][0]["id"], g["id"]);
+
+    // Lists, filters and masking; the analyst sees masked callers.
+    let (s, list) = app
+        .req(
+            "analyst",
+            "GET",
+            "/api/v1/cases?status=dispatched,closed&page_size=50",
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{list}");
+    assert!(
+        list["items"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|e| e["kind"].as_str().unwrap())
-            .collect();
-        assert_eq!(
-            kinds,
-            [
-                "received",
-                "dispatched",
-                "signed",
-                "started",
-                "extension_requested",
-                "extension_granted",
-                "supervised",
-                "replied",
-                "redo",
-                "signed",
-                "replied",
-                "followed_up",
-                "closed"
-            ]
-        );
-        let (audits,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE action = 'case.read_caller'")
-                .fetch_one(app.store.pool())
-                .await
-                .unwrap();
-        assert_eq!(audits, 1);
+            .all(|c| c["caller"].is_null() || c["caller"]["masked"] == true)
+    );
+    let (s, v) = app
+        .req("operator", "GET", "/api/v1/cases?status=bogus", None)
+        .await;
+    assert_eq!((s, v["error"]["field"].as_str()), (422, Some("status")));
+    let (s, v) = app
+        .req("operator", "GET", "/api/v1/cases?colour=red", None)
+        .await;
+    assert_eq!(s, 400, "{v}");
 
-        // 退单: back to the center, re-dispatched elsewhere.
-        let c2 = app
-            .create("operator", json!({"channel": "web", "content": "家里水管爆了停水", "location": {"grid_code": "350781002001"}}))
-            .await;
-        assert_eq!(c2["unit"]["id"], "housing-bureau");
-        let case2 = id(&c2);
-        let (s, v) = app
-            .act("housing", &case2, json!({"action": "return"}))
-            .await;
-        assert_eq!((s, v["error"]["field"].as_str()), (422, Some("reason")));
-        let v = app
-            .ok(
-                "housing",
-                &case2,
-                json!({"action": "return", "reason": "不属于本单位职责"}),
-            )
-            .await;
-        assert_eq!(v["status"], "returned");
-        assert!(v["unit"].is_null());
-        let (s, v) = app
-            .act(
-                "dispatcher",
-                &case2,
-                json!({"action": "dispatch", "unit": "nope"}),
-            )
-            .await;
-        assert_eq!((s, v["error"]["field"].as_str()), (422, Some("unit")));
-        let v = app
-            .ok(
-                "dispatcher",
-                &case2,
-                json!({"action": "dispatch", "unit": "tongtai-office"}),
-            )
-            .await;
-        assert_eq!(v["status"], "dispatched");
-
-        // Police: keyword → transferred at intake with an outbox message.
-        let p = app
-            .create("operator", json!({"channel": "phone", "content": "水北社区有人持刀抢劫", "caller": {"phone": "13900001111"}}))
-            .await;
-        assert_eq!(p["status"], "transferred_police");
-        let out = app.store.outbox("police.transfer", 10).await.unwrap();
-        assert_eq!(out.len(), 1);
-        assert!(out[0].1.contains(&id(&p)));
-
-        // Unclassified → center queue; the dispatcher dispatches with a category.
-        let u = app
-            .create(
-                "operator",
-                json!({"channel": "sms", "content": "请问社保卡怎么补办"}),
-            )
-            .await;
-        assert_eq!(u["status"], "received");
-        let (s, v) = app
-            .act(
-                "dispatcher",
-                &id(&u),
-                json!({"action": "dispatch", "unit": "housing-bureau"}),
-            )
-            .await;
-        assert_eq!((s, v["error"]["field"].as_str()), (422, Some("category")));
-        app.ok(
-            "dispatcher",
-            &id(&u),
-            json!({"action": "dispatch", "unit": "housing-bureau", "category": "roads"}),
+    // CTI screen pop.
+    let (s, v) = app
+        .req(
+            "operator",
+            "POST",
+            "/api/v1/calls",
+            Some(json!({"phone": "138 0013 8000"})),
         )
         .await;
-        let t = app
-            .ok(
-                "operator",
-                &id(&app
-                    .create("operator", json!({"channel": "phone", "content": "咨询"}))
-                    .await),
-                json!({"action": "transfer_police", "note": "实为警情"}),
-            )
-            .await;
-        assert_eq!(t["status"], "transferred_police");
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["known"], true);
+    assert_eq!(v["total_cases"], 1);
 
-        // Grid workers: grid channel, own grid only; they list only their reports.
-        let (s, _) = app
-            .req(
-                "grid",
-                "POST",
-                "/api/v1/cases",
-                Some(json!({"channel": "phone", "content": "路灯不亮"})),
-            )
-            .await;
-        assert_eq!(s, 403);
-        let (s, _) = app.req("grid", "POST", "/api/v1/cases", Some(json!({"channel": "grid", "content": "路灯不亮", "location": {"grid_code": "350781002001"}}))).await;
-        assert_eq!(s, 403);
-        let g = app.create("grid", json!({"channel": "grid", "content": "第一网格路灯不亮", "location": {"grid_code": "350781001001-01"}})).await;
-        let (_, list) = app.req("grid", "GET", "/api/v1/cases", None).await;
-        assert_eq!(list["total"], 1, "{list}");
-        assert_eq!(list["items"][0]["id"], g["id"]);
-
-        // Lists, filters and masking; the analyst sees masked callers.
-        let (s, list) = app
-            .req(
-                "analyst",
-                "GET",
-                "/api/v1/cases?status=dispatched,closed&page_size=50",
-                None,
-            )
-            .await;
-        assert_eq!(s, 200, "{list}");
-        assert!(
-            list["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .all(|c| c["caller"].is_null() || c["caller"]["masked"] == true)
-        );
+    // Malformed requests: 4xx JSON naming the field, nothing created.
+    let before = app.store.case_counts_by_status().await.unwrap();
+    for (body, status, field) in [
+        (
+            json!({"channel": "fax", "content": "x"}),
+            422,
+            Some("channel"),
+        ),
+        (
+            json!({"channel": "web", "content": 5}),
+            422,
+            Some("content"),
+        ),
+        (
+            json!({"channel": "web", "content": "x", "extra": 1}),
+            422,
+            Some("extra"),
+        ),
+        (
+            json!({"channel": "web", "content": "x", "caller": {"phone": "abc"}}),
+            422,
+            Some("caller.phone"),
+        ),
+        (
+            json!({"channel": "web", "content": "x", "location": {"lat": 100.0, "lon": 1.0}}),
+            422,
+            Some("location.lat"),
+        ),
+        (
+            json!({"channel": "web", "content": "x", "location": {"grid_code": "999"}}),
+            422,
+            Some("location.grid_code"),
+        ),
+        (
+            json!({"channel": "web", "content": "   "}),
+            422,
+            Some("content"),
+        ),
+        (json!({"channel": "web"}), 422, Some("content")),
+    ] {
         let (s, v) = app
-            .req("operator", "GET", "/api/v1/cases?status=bogus", None)
+            .req("operator", "POST", "/api/v1/cases", Some(body.clone()))
             .await;
-        assert_eq!((s, v["error"]["field"].as_str()), (422, Some("status")));
-        let (s, v) = app
-            .req("operator", "GET", "/api/v1/cases?colour=red", None)
-            .await;
-        assert_eq!(s, 400, "{v}");
-
-        // CTI screen pop.
-        let (s, v) = app
-            .req(
-                "operator",
-                "POST",
-                "/api/v1/calls",
-                Some(json!({"phone": "138 0013 8000"})),
-            )
-            .await;
-        assert_eq!(s, 200, "{v}");
-        assert_eq!(v["known"], true);
-        assert_eq!(v["total_cases"], 1);
-
-        // Malformed requests: 4xx JSON naming the field, nothing created.
-        let before = app.store.case_counts_by_status().await.unwrap();
-        for (body, status, field) in [
-            (
-                json!({"channel": "fax", "content": "x"}),
-                422,
-                Some("channel"),
-            ),
-            (
-                json!({"channel": "web", "content": 5}),
-                422,
-                Some("content"),
-            ),
-            (
-                json!({"channel": "web", "content": "x", "extra": 1}),
-                422,
-                Some("extra"),
-            ),
-            (
-                json!({"channel": "web", "content": "x", "caller": {"phone": "abc"}}),
-                422,
-                Some("caller.phone"),
-            ),
-            (
-                json!({"channel": "web", "content": "x", "location": {"lat": 100.0, "lon": 1.0}}),
-                422,
-                Some("location.lat"),
-            ),
-            (
-                json!({"channel": "web", "content": "x", "location": {"grid_code": "999"}}),
-                422,
-                Some("location.grid_code"),
-            ),
-            (
-                json!({"channel": "web", "content": "   "}),
-                422,
-                Some("content"),
-            ),
-            (json!({"channel": "web"}), 422, Some("content")),
-        ] {
-            let (s, v) = app
-                .req("operator", "POST", "/api/v1/cases", Some(body.clone()))
-                .await;
-            assert_eq!(s, status, "{body} → {v}");
-            assert_eq!(v["error"]["field"].as_str(), field, "{body} → {v}");
-        }
-        let (s, v) = app
-            .raw(
-                "operator",
-                "/api/v1/cases",
-                "application/json",
-                b"{\"channel\":\"web\",\"content\":\"\xff\"}".to_vec(),
-            )
-            .await;
-        assert_eq!(
-            (s, v["error"]["code"].as_str()),
-            (400, Some("invalid_utf8"))
-        );
-        let (s, v) = app
-            .raw(
-                "operator",
-                "/api/v1/cases",
-                "application/json",
-                b"{\"channel\":".to_vec(),
-            )
-            .await;
-        assert_eq!(
-            (s, v["error"]["code"].as_str()),
-            (400, Some("malformed_json"))
-        );
-        let (s, _) = app
-            .raw("operator", "/api/v1/cases", "text/plain", b"hello".to_vec())
-            .await;
-        assert_eq!(s, 415);
-        let big = format!(
-            "{{\"channel\":\"web\",\"content\":\"{}\"}}",
-            "a".repeat(70 * 1024)
-        );
-        let (s, v) = app
-            .raw(
-                "operator",
-                "/api/v1/cases",
-                "application/json",
-                big.into_bytes(),
-            )
-            .await;
-        assert_eq!(
-            (s, v["error"]["code"].as_str()),
-            (413, Some("body_too_large"))
-        );
-        assert_eq!(before, app.store.case_counts_by_status().await.unwrap());
-
-        // Metrics and OpenAPI answer.
-        let (s, m) = app.req("", "GET", "/metrics", None).await;
-        assert_eq!(s, 200);
-        assert!(
-            m.as_str()
-                .unwrap()
-                .contains("m110_cases{status=\"closed\"} 1")
-        );
-        let (s, doc) = app.req("", "GET", "/api/openapi.json", None).await;
-        assert_eq!(s, 200);
-        assert!(doc["paths"]["/api/v1/cases/{id}/actions"]["post"].is_object());
-        drop(app);
-        let _ = engine;
+        assert_eq!(s, status, "{body} → {v}");
+        assert_eq!(v["error"]["field"].as_str(), field, "{body} → {v}");
     }
+    let (s, v) = app
+        .raw(
+            "operator",
+            "/api/v1/cases",
+            "application/json",
+            b"{\"channel\":\"web\",\"content\":\"\xff\"}".to_vec(),
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (400, Some("invalid_utf8"))
+    );
+    let (s, v) = app
+        .raw(
+            "operator",
+            "/api/v1/cases",
+            "application/json",
+            b"{\"channel\":".to_vec(),
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (400, Some("malformed_json"))
+    );
+    let (s, _) = app
+        .raw("operator", "/api/v1/cases", "text/plain", b"hello".to_vec())
+        .await;
+    assert_eq!(s, 415);
+    let big = format!(
+        "{{\"channel\":\"web\",\"content\":\"{}\"}}",
+        "a".repeat(70 * 1024)
+    );
+    let (s, v) = app
+        .raw(
+            "operator",
+            "/api/v1/cases",
+            "application/json",
+            big.into_bytes(),
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (413, Some("body_too_large"))
+    );
+    assert_eq!(before, app.store.case_counts_by_status().await.unwrap());
+
+    // Metrics and OpenAPI answer.
+    let (s, m) = app.req("", "GET", "/metrics", None).await;
+    assert_eq!(s, 200);
+    assert!(
+        m.as_str()
+            .unwrap()
+            .contains("m110_cases{status=\"closed\"} 1")
+    );
+    let (s, doc) = app.req("", "GET", "/api/openapi.json", None).await;
+    assert_eq!(s, 200);
+    assert!(doc["paths"]["/api/v1/cases/{id}/actions"]["post"].is_object());
+    drop(app);
+    let _ = engine;
 }
 
 /// Makes every dispatched case overdue for signing and closing by moving its deadlines back.
@@ -650,72 +647,71 @@ async fn backdate(store: &Store, minutes: i64) {
         .unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deadline_job_marks_once_and_escalates() {
-    for engine in test_engines() {
-        let db = TestDb::new(engine).await;
-        let app = start(&db).await;
-        let mut ids = Vec::new();
-        for i in 0..30 {
-            let c = app
-                .create(
-                    "operator",
-                    json!({"channel": "phone", "content": format!("东关社区路灯不亮 {i}")}),
-                )
-                .await;
-            ids.push(id(&c));
-        }
-        backdate(&app.store, 10).await;
-        // Two runners on one database at the same time (two pools = two servers).
-        let other = Store::connect(&db.url).await.unwrap();
-        let (a, b) = tokio::join!(
-            scan_deadlines(&app.store, &app.region, now_ms()),
-            scan_deadlines(&other, &app.region, now_ms())
-        );
-        let (a, b) = (a.unwrap(), b.unwrap());
-        assert_eq!(
-            a.overdue_sign + b.overdue_sign,
-            30,
-            "{engine:?} {a:?} {b:?}"
-        );
-        assert_eq!(a.overdue_close + b.overdue_close, 30);
-        // Re-running finds nothing new.
-        let again = scan_deadlines(&other, &app.region, now_ms()).await.unwrap();
-        assert_eq!((again.overdue_sign, again.overdue_close), (0, 0));
-        for kind in ["overdue_sign", "overdue_close"] {
-            let rows: Vec<(i64, i64)> = sqlx::query_as(
-                "SELECT case_id, COUNT(*) FROM case_events WHERE kind = $1 GROUP BY case_id",
-            )
-            .bind(kind)
-            .fetch_all(app.store.pool())
-            .await
-            .unwrap();
-            assert_eq!(rows.len(), 30, "{kind}");
-            assert!(rows.iter().all(|(_, n)| *n == 1), "{kind}: {rows:?}");
-        }
-        // The default chain's first step (after 0 minutes) fired once per case.
-        let (esc,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM case_events WHERE kind = 'escalated'")
-                .fetch_one(app.store.pool())
-                .await
-                .unwrap();
-        assert_eq!(esc, 30, "{engine:?}");
-        assert_eq!(
-            app.store.outbox("case.escalated", 100).await.unwrap().len(),
-            30
-        );
-        let (s, list) = app
-            .req(
-                "dispatcher",
-                "GET",
-                "/api/v1/cases?overdue=true&page_size=100",
-                None,
+async fn deadline_job_marks_once_and_escalates(engine: Engine) {
+    let db = TestDb::new(engine).await;
+    let app = start(&db).await;
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        let c = app
+            .create(
+                "operator",
+                json!({"channel": "phone", "content": format!("东关社区路灯不亮 {i}")}),
             )
             .await;
-        assert_eq!(s, 200);
-        assert_eq!(list["total"], 30);
-        if engine == Engine::Postgres {
-            other.close().await;
-        }
+        ids.push(id(&c));
+    }
+    backdate(&app.store, 10).await;
+    // Two runners on one database at the same time (two pools = two servers).
+    let other = Store::connect(&db.url).await.unwrap();
+    let (a, b) = tokio::join!(
+        scan_deadlines(&app.store, &app.region, now_ms()),
+        scan_deadlines(&other, &app.region, now_ms())
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(
+        a.overdue_sign + b.overdue_sign,
+        30,
+        "{engine:?} {a:?} {b:?}"
+    );
+    assert_eq!(a.overdue_close + b.overdue_close, 30);
+    // Re-running finds nothing new.
+    let again = scan_deadlines(&other, &app.region, now_ms()).await.unwrap();
+    assert_eq!((again.overdue_sign, again.overdue_close), (0, 0));
+    for kind in ["overdue_sign", "overdue_close"] {
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT case_id, COUNT(*) FROM case_events WHERE kind = $1 GROUP BY case_id",
+        )
+        .bind(kind)
+        .fetch_all(app.store.pool())
+        .await
+        .unwrap();
+        assert_eq!(rows.len(), 30, "{kind}");
+        assert!(rows.iter().all(|(_, n)| *n == 1), "{kind}: {rows:?}");
+    }
+    // The default chain's first step (after 0 minutes) fired once per case.
+    let (esc,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM case_events WHERE kind = 'escalated'")
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(esc, 30, "{engine:?}");
+    assert_eq!(
+        app.store.outbox("case.escalated", 100).await.unwrap().len(),
+        30
+    );
+    let (s, list) = app
+        .req(
+            "dispatcher",
+            "GET",
+            "/api/v1/cases?overdue=true&page_size=100",
+            None,
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(list["total"], 30);
+    if engine == Engine::Postgres {
+        other.close().await;
     }
 }
+
+m110_runtime::per_engine!(lifecycle_over_http, deadline_job_marks_once_and_escalates);

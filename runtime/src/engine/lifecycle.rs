@@ -657,7 +657,10 @@ mod tests {
                         .into_iter()
                         .map(|a| a.as_str())
                         .collect();
-                    assert_eq!(allowed, offered, "{status:?} {role:?} pending={extension_pending}");
+                    assert_eq!(
+                        allowed, offered,
+                        "{status:?} {role:?} pending={extension_pending}"
+                    );
                     let label = if extension_pending {
                         format!("{} (延期 pending)", status.as_str())
                     } else {

@@ -38,6 +38,38 @@ pub fn test_engines() -> Vec<Engine> {
     v
 }
 
+/// Whether this run covers PostgreSQL ([`PG_ENV`] is set).
+pub fn postgres_enabled() -> bool {
+    std::env::var(PG_ENV).is_ok_and(|s| !s.is_empty())
+}
+
+/// One test per engine: `per_engine!(name)` turns `async fn name(engine: Engine)` into the tests
+/// `name::sqlite` and `name::postgres`, so a SQLite failure never hides PostgreSQL and every
+/// failure names its engine. The PostgreSQL test returns early with a note when [`PG_ENV`] is
+/// unset (set but unreachable is a failure, as everywhere).
+#[macro_export]
+macro_rules! per_engine {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::store::Engine::Sqlite).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if $crate::store::testdb::postgres_enabled() {
+                        super::$name($crate::store::Engine::Postgres).await
+                    } else {
+                        eprintln!("note: {} unset, PostgreSQL variant skipped", $crate::store::testdb::PG_ENV);
+                    }
+                }
+            }
+        )*
+    };
+}
+
 /// A unique name for a test database or file: process id, time and a counter.
 pub fn unique_name(prefix: &str) -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
