@@ -714,4 +714,33 @@ async fn deadline_job_marks_once_and_escalates(engine: Engine) {
     }
 }
 
+/// What integrators read: the OpenAPI document (built from the route × role table) and the JSON
+/// of a created case, as snapshots a reviewer diffs. Times, ids and versions that change per run
+/// are replaced by placeholders. The document does not depend on the engine, so SQLite serves it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_document_and_case_json_snapshots() {
+    let db = TestDb::new(Engine::Sqlite).await;
+    let app = start(&db).await;
+    let (s, doc) = app.req("", "GET", "/api/openapi.json", None).await;
+    assert_eq!(s, 200, "{doc}");
+    insta::assert_json_snapshot!("openapi_document", doc);
+
+    let created = app
+        .create(
+            "operator",
+            json!({"channel": "phone", "content": "路灯坏了，晚上很黑",
+                   "caller": {"phone": "13800138000", "name": "张三"}}),
+        )
+        .await;
+    insta::assert_json_snapshot!("case_created_json", created, {
+        ".id" => "[id]",
+        ".created_at" => "[time]",
+        ".updated_at" => "[time]",
+        ".dispatched_at" => "[time]",
+        ".sign_due" => "[time]",
+        ".close_due" => "[time]",
+        ".operator_id" => "[user]",
+    });
+}
+
 m110_runtime::per_engine!(lifecycle_over_http, deadline_job_marks_once_and_escalates);
