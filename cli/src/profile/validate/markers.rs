@@ -1,0 +1,73 @@
+/*!
+`FILL_IN` markers: every value the starter profile left for a person to fill in by hand
+(待人工填写), reported with a hint chosen by the field it sits in. This scan walks the raw YAML
+value, so it runs even when the document does not have the right structure.
+*/
+
+use std::path::Path;
+
+use serde_yaml::Value;
+
+use super::Ctx;
+use crate::profile::diag::Diagnostics;
+use crate::profile::raw::FILL_IN;
+use crate::profile::yaml::PosIndex;
+
+/// Hint for a FILL_IN marker, by the field it sits in.
+fn fill_hint(path: &str) -> &'static str {
+    if path.ends_with("population") {
+        "enter the resident population (第七次全国人口普查 or the latest statistical yearbook)"
+    } else if path.ends_with("households") {
+        "enter the number of households from the grid survey"
+    } else if path.ends_with("area_km2") {
+        "enter the land area in km² from the statistical yearbook"
+    } else if path.ends_with("phone") || path.ends_with("hotline") {
+        "enter the real number: mobile 13912345678, landline 0599-6332345 or a service number like 12345"
+    } else if path.ends_with("name") {
+        "enter the responsible person's name"
+    } else {
+        "replace FILL_IN with the real value"
+    }
+}
+
+/// Reports every `FILL_IN` marker left in the document.
+fn scan_markers(value: &Value, path: &mut String, ctx: &mut Ctx<'_>) {
+    match value {
+        Value::String(s) if s.starts_with(FILL_IN) => {
+            let p = path.clone();
+            ctx.err(
+                &p,
+                "value still to be filled in by hand / 待人工填写",
+                fill_hint(&p),
+            );
+        }
+        Value::Mapping(m) => {
+            for (k, v) in m {
+                let Some(k) = k.as_str() else { continue };
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(k);
+                scan_markers(v, path, ctx);
+                path.truncate(len);
+            }
+        }
+        Value::Sequence(items) => {
+            for (i, v) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                scan_markers(v, path, ctx);
+                path.truncate(len);
+            }
+        }
+        Value::Tagged(t) => scan_markers(&t.value, path, ctx),
+        _ => {}
+    }
+}
+
+/// Reports FILL_IN markers; runs even when the structure is broken.
+pub fn markers(file: &Path, value: &Value, index: &PosIndex, diags: &mut Diagnostics) {
+    let mut ctx = Ctx { file, index, diags };
+    scan_markers(value, &mut String::new(), &mut ctx);
+}

@@ -1,0 +1,115 @@
+/*!
+The `existing_platforms` section: ids (format, duplicates), kinds, names, camera counts (only
+and always on a `camera_network`) and integrations (type, the one field each type takes, a
+CSV file that exists or an http(s) URL).
+*/
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::{Ctx, check_file};
+use crate::profile::compile::parse_platform_kind;
+use crate::profile::formats::{is_http_url, is_id};
+use crate::profile::raw::RawProfile;
+
+pub(super) fn check_platforms(c: &mut Ctx<'_>, raw: &RawProfile, base: &Path) {
+    let mut ids: HashMap<&str, usize> = HashMap::new();
+    for (i, pl) in raw.existing_platforms.iter().enumerate() {
+        let p = format!("existing_platforms[{i}]");
+        if !is_id(&pl.id) {
+            c.err(
+                &format!("{p}.id"),
+                format!("`{}` is not an id", pl.id),
+                "lowercase letters, digits and '-'",
+            );
+        }
+        if let Some(&j) = ids.get(pl.id.as_str()) {
+            let line = c.index.locate(&format!("existing_platforms[{j}].id")).0;
+            c.err(
+                &format!("{p}.id"),
+                format!("duplicate platform id `{}` (first at line {line})", pl.id),
+                "give each platform its own id",
+            );
+        } else {
+            ids.insert(pl.id.as_str(), i);
+        }
+        let kind = parse_platform_kind(&pl.kind);
+        if kind.is_none() {
+            c.err(
+                &format!("{p}.kind"),
+                format!("unknown platform kind `{}`", pl.kind),
+                "use police_dispatch, hotline_12345, grid_app, camera_network, gov_portal, welfare_db or other",
+            );
+        }
+        c.non_empty(&format!("{p}.name"), &pl.name);
+        let is_cam = pl.kind == "camera_network";
+        match pl.cameras {
+            Some(0) => c.err(
+                &format!("{p}.cameras"),
+                "camera count must be positive",
+                "e.g. 735",
+            ),
+            Some(_) if !is_cam => c.err(
+                &format!("{p}.cameras"),
+                "only camera_network platforms have a camera count",
+                "remove cameras or set kind: camera_network",
+            ),
+            None if is_cam => c.err(
+                &p,
+                "a camera_network needs `cameras` (how many)",
+                "add cameras: N",
+            ),
+            _ => {}
+        }
+        let Some(int) = &pl.integration else { continue };
+        let ip = format!("{p}.integration");
+        let (needs, field) = match int.kind.as_str() {
+            "none" => (None, ""),
+            "csv_import" => (int.path.as_ref(), "path"),
+            "webhook" => (int.url.as_ref(), "url"),
+            "open311" => (int.endpoint.as_ref(), "endpoint"),
+            other => {
+                c.err(
+                    &format!("{ip}.type"),
+                    format!("unknown integration type `{other}`"),
+                    "use none, csv_import, webhook or open311",
+                );
+                continue;
+            }
+        };
+        for (name, v) in [
+            ("path", &int.path),
+            ("url", &int.url),
+            ("endpoint", &int.endpoint),
+        ] {
+            if v.is_some() && name != field {
+                c.err(
+                    &format!("{ip}.{name}"),
+                    format!("`{name}` does not apply to integration type {}", int.kind),
+                    "csv_import takes path, webhook takes url, open311 takes endpoint",
+                );
+            }
+        }
+        if field.is_empty() {
+            continue;
+        }
+        let Some(v) = needs else {
+            c.err(
+                &ip,
+                format!("integration type {} needs `{field}`", int.kind),
+                format!("add {field}:"),
+            );
+            continue;
+        };
+        let fp = format!("{ip}.{field}");
+        if field == "path" {
+            check_file(c, &fp, base, v);
+        } else if !is_http_url(v) {
+            c.err(
+                &fp,
+                format!("`{v}` is not an http(s) URL"),
+                "write a full URL, e.g. https://12345.example.gov.cn/open311/v2",
+            );
+        }
+    }
+}
