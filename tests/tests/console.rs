@@ -1,78 +1,43 @@
-//! The operator console in a real browser (headless Chromium over WebDriver) against the real
-//! `m110d`, on an install made by the real `m110 provision` from the Shaowu profile (SQLite).
+//! The operator console against the real `m110d`, once per engine, on an install made by the
+//! real `m110 provision` from the Shaowu profile: in a real browser (headless Chromium over
+//! WebDriver), and without one for the pages, the forms and their CSRF tokens.
 //!
-//! One story per test, as the people who use it: an operator takes a call, creates a case and
-//! dispatches it; the unit signs and replies; the operator follows up and closes; another unit's
-//! handler is refused the case; the English switch works; a new case appears in an open queue
-//! and an overdue deadline turns red without a reload. Screenshots of every page are written to
-//! `target/console-screenshots/`. Without Chromium these tests FAIL (CI installs it).
+//! One story per browser test, as the people who use it: an operator takes a call, creates a
+//! case and dispatches it; the unit signs and replies; the operator follows up and closes;
+//! another unit's handler is refused the case; the English switch works; a new case appears in
+//! an open queue and an overdue deadline turns red without a reload. Screenshots of every page
+//! are written to `target/console-screenshots/<engine>/`. Without Chromium these tests FAIL (CI
+//! installs it).
 //!
 //! `regenerate_docs_screenshots` (ignored; run with `--ignored`) fills the install with a few
 //! hundred cases and rewrites `docs/screenshots/{dashboard,case}.png`.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use m110_e2e::browser::Browser;
-use m110_e2e::{Engine, PgDatabase, Server, bin, engines, workspace_root};
+use m110_e2e::{Engine, Install, eventually, metric, per_engine, workspace_root};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "Console-Test-2026!";
 
-/// Provisions the Shaowu profile into a fresh install (SQLite) and adds the test users.
-fn install(dir: &Path) -> PathBuf {
-    install_on(dir, None)
-}
-
-/// Provisions the Shaowu profile into a fresh install on `database` (default: SQLite in the
-/// install) and adds the test users.
-fn install_on(dir: &Path, database: Option<&str>) -> PathBuf {
-    let install = dir.join("install");
-    let mut cmd = Command::new(bin("m110"));
-    cmd.arg("provision")
-        .arg(workspace_root().join("profiles/shaowu.yaml"))
-        .arg("--install")
-        .arg(&install)
-        .env_remove("M110_DATABASE_URL")
-        .stdin(Stdio::null());
-    if let Some(db) = database {
-        cmd.arg("--database").arg(db);
-    }
-    let out = cmd.output().expect("run m110 provision");
-    assert!(
-        out.status.success(),
-        "m110 provision failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+/// The Shaowu profile provisioned on `engine`, with the console's test users.
+async fn install(engine: Engine) -> Install {
+    let install = Install::provision(engine, "shaowu").await;
     for (name, role, unit) in [
         ("op1", "operator", None),
         ("sup1", "supervisor", None),
         ("transport1", "unit_handler", Some("transport")),
         ("justice1", "unit_handler", Some("justice")),
     ] {
-        let mut cmd = Command::new(bin("m110"));
-        cmd.args(["user", "add", "--install"])
-            .arg(&install)
-            .args(["--name", name, "--role", role, "--password-stdin"])
-            .env_remove("M110_DATABASE_URL")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        if let Some(u) = unit {
-            cmd.args(["--unit", u]);
-        }
-        let mut child = cmd.spawn().expect("run m110 user add");
-        writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "m110 user add {name}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let unit: Vec<&str> = unit.map(|u| vec!["--unit", u]).unwrap_or_default();
+        install.user(name, role, &unit, PASSWORD);
     }
     install
+}
+
+/// A screenshot under `console-screenshots/<engine>/`, so both engines' runs keep theirs.
+async fn shot(b: &Browser, engine: Engine, name: &str) {
+    b.screenshot(&format!("{}/{name}", engine.as_str())).await;
 }
 
 async fn login(b: &Browser, base: &str, name: &str) {
@@ -108,11 +73,10 @@ async fn expect_status(b: &Browser, want: &str) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn operator_and_unit_work_a_case_from_call_to_close() {
-    let tmp = tempfile::tempdir().unwrap();
-    let install = install(tmp.path());
-    let server = Server::start(&install, &[]);
+per_engine!(operator_and_unit_work_a_case_from_call_to_close);
+async fn operator_and_unit_work_a_case_from_call_to_close(engine: Engine) {
+    let install = install(engine).await;
+    let server = install.serve(&[]);
     let base = server.base.clone();
     let b = Browser::start().await;
 
@@ -121,7 +85,7 @@ async fn operator_and_unit_work_a_case_from_call_to_close() {
     b.find("#login-submit").await;
     assert_eq!(b.attr("html", "lang").await.as_deref(), Some("zh-CN"));
     assert!(b.text("h1").await.contains("登录"));
-    b.screenshot("01-login").await;
+    shot(&b, engine, "01-login").await;
 
     // A wrong password is refused with a message, and nothing else happens.
     b.fill("#username", "op1").await;
@@ -146,7 +110,7 @@ async fn operator_and_unit_work_a_case_from_call_to_close() {
         suggested.is_some(),
         "a suggestion carries its category code"
     );
-    b.screenshot("02-call-suggestions").await;
+    shot(&b, engine, "02-call-suggestions").await;
 
     // A request no rule routes stays with the center: the operator dispatches it.
     b.fill("#caller_name", "王先生").await;
@@ -161,7 +125,7 @@ async fn operator_and_unit_work_a_case_from_call_to_close() {
     expect_status(&b, "已受理").await;
     // The operator's role needs the caller's number: shown in full.
     assert!(b.text("#case-caller").await.contains("13905990001"));
-    b.screenshot("03-case-received").await;
+    shot(&b, engine, "03-case-received").await;
 
     b.select("#form-dispatch select[name=unit_id]", "transport")
         .await;
@@ -179,7 +143,7 @@ async fn operator_and_unit_work_a_case_from_call_to_close() {
     b.find("#error-message").await;
     assert!(!b.exists("#case-id").await);
     assert!(b.text("#error-message").await.contains("无权"));
-    b.screenshot("04-other-unit-forbidden").await;
+    shot(&b, engine, "04-other-unit-forbidden").await;
     // …and it is not in their queue either.
     b.goto(&format!("{base}/console/queue?view=to_sign")).await;
     assert!(!b.exists(&format!("#row-{case_id}")).await);
@@ -194,7 +158,7 @@ async fn operator_and_unit_work_a_case_from_call_to_close() {
             .await
             .contains("剩余")
     );
-    b.screenshot("05-unit-queue").await;
+    shot(&b, engine, "05-unit-queue").await;
     b.click(&format!("#row-{case_id} a")).await;
     b.click("#do-sign").await;
     expect_status(&b, "已签收").await;
@@ -204,7 +168,7 @@ async fn operator_and_unit_work_a_case_from_call_to_close() {
         .await;
     b.click("#do-reply").await;
     expect_status(&b, "已反馈").await;
-    b.screenshot("06-unit-replied").await;
+    shot(&b, engine, "06-unit-replied").await;
     logout(&b).await;
 
     // The operator follows up and closes.
@@ -223,14 +187,14 @@ async fn operator_and_unit_work_a_case_from_call_to_close() {
         assert!(timeline.contains(step), "timeline lacks {step}: {timeline}");
     }
     assert!(b.exists("#no-actions").await);
-    b.screenshot("07-case-closed").await;
+    shot(&b, engine, "07-case-closed").await;
 
     // The English switch: same page, English text, remembered for the next page.
     b.click("#lang-switch").await;
     expect_status(&b, "Closed").await;
     assert_eq!(b.attr("html", "lang").await.as_deref(), Some("en"));
     assert!(b.text("#h-timeline").await.contains("Timeline"));
-    b.screenshot("08-case-english").await;
+    shot(&b, engine, "08-case-english").await;
     b.goto(&format!("{base}/console/queue")).await;
     assert!(b.text("nav.mainnav").await.contains("Take a call"));
     b.click("#lang-switch").await;
@@ -242,14 +206,13 @@ async fn operator_and_unit_work_a_case_from_call_to_close() {
     b.find("svg.chart-trend").await;
     assert!(b.exists("svg.chart-map").await && b.exists("svg.chart-bar").await);
     assert_eq!(b.text("#kpi-today .value").await, "1");
-    b.screenshot("09-dashboard").await;
+    shot(&b, engine, "09-dashboard").await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn forms_need_the_session_csrf_token() {
-    let tmp = tempfile::tempdir().unwrap();
-    let install = install(tmp.path());
-    let server = Server::start(&install, &[]);
+per_engine!(forms_need_the_session_csrf_token);
+async fn forms_need_the_session_csrf_token(engine: Engine) {
+    let install = install(engine).await;
+    let server = install.serve(&[]);
     let base = server.base.clone();
     let b = Browser::start().await;
     login(&b, &base, "op1").await;
@@ -270,11 +233,10 @@ async fn forms_need_the_session_csrf_token() {
     assert!(b.exists("#queue tr.empty").await);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn queue_updates_live_and_deadlines_turn_red() {
-    let tmp = tempfile::tempdir().unwrap();
-    let install = install(tmp.path());
-    let server = Server::start(&install, &[]);
+per_engine!(queue_updates_live_and_deadlines_turn_red);
+async fn queue_updates_live_and_deadlines_turn_red(engine: Engine) {
+    let install = install(engine).await;
+    let server = install.serve(&[]);
     let base = server.base.clone();
     let b = Browser::start().await;
     login(&b, &base, "sup1").await;
@@ -310,7 +272,7 @@ async fn queue_updates_live_and_deadlines_turn_red() {
     // It appears in the open queue without a reload.
     b.wait_for(&format!("#row-{id}"), Duration::from_secs(10))
         .await;
-    b.screenshot("10-queue-live").await;
+    shot(&b, engine, "10-queue-live").await;
 
     // A deadline that passes while the page is open turns red without a reload.
     let created: Value = api
@@ -328,18 +290,36 @@ async fn queue_updates_live_and_deadlines_turn_red() {
     let row = format!("#row-{id2}");
     b.find(&row).await;
     assert!(!b.exists(&format!("{row}.overdue")).await);
-    // Let the live refresh caused by the creation itself pass (the poller runs every second).
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    // Move the deadline in the page to one second from now (the clock itself is the browser's).
-    b.exec(
-        "document.querySelector(arguments[0] + ' td.due').setAttribute('data-due', String(Date.now() + 1000));",
-        vec![json!(row)],
-    )
-    .await;
-    b.wait_for(&format!("{row}.overdue"), Duration::from_secs(12))
+    // Move the deadline in the page to one second from now (the clock itself is the browser's);
+    // the countdown runs every 5 s. A live refresh (the page refreshes its rows when its event
+    // stream connects, and on every case event) re-renders the row with its real deadline: if
+    // one lands before the row turned red, the mark is gone and the deadline is moved again.
+    let moved = format!("{row} td.due[data-moved]");
+    let start = Instant::now();
+    'red: loop {
+        b.exec(
+            "var c = document.querySelector(arguments[0] + ' td.due'); \
+             c.setAttribute('data-due', String(Date.now() + 1000)); \
+             c.setAttribute('data-moved', '1');",
+            vec![json!(row)],
+        )
         .await;
+        loop {
+            if b.exists(&format!("{row}.overdue")).await {
+                break 'red;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "{engine:?}: {row} did not turn red"
+            );
+            if !b.exists(&moved).await {
+                continue 'red;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
     assert!(b.text(&format!("{row} .due")).await.contains("超时"));
-    b.screenshot("11-queue-overdue").await;
+    shot(&b, engine, "11-queue-overdue").await;
 
     // Directories: browse, search and edit (a supervisor may edit).
     b.goto(&format!("{base}/console/directories")).await;
@@ -349,7 +329,7 @@ async fn queue_updates_live_and_deadlines_turn_red() {
     b.click("form[role=search] button").await;
     b.wait_for("#d-q", Duration::from_secs(5)).await;
     assert!(b.text("#directory").await.contains(&first));
-    b.screenshot("12-directories").await;
+    shot(&b, engine, "12-directories").await;
     b.click("#directory tbody tr a").await;
     b.find("#edit-form").await;
     b.fill("#f-phone", "0599-6399999").await;
@@ -393,208 +373,199 @@ fn assert_labelled(page: &str, html: &str) {
     }
 }
 
-/// Without a browser, on every engine (PostgreSQL when `M110_TEST_PG_URL` is set): the pages
-/// render, forms round-trip with their CSRF tokens, a case is created and dispatched through
-/// the console, and a unit handler is refused another unit's case.
-#[tokio::test(flavor = "multi_thread")]
-async fn pages_work_on_every_engine() {
-    for engine in engines() {
-        let tmp = tempfile::tempdir().unwrap();
-        let pg = match engine {
-            Engine::Postgres => Some(PgDatabase::create().await),
-            Engine::Sqlite => None,
-        };
-        let install = install_on(tmp.path(), pg.as_ref().map(|p| p.url.as_str()));
-        let server = Server::start(&install, &[]);
-        let base = server.base.clone();
-        let web = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::limited(5))
-            .build()
-            .unwrap();
-        let get = |path: &str| {
-            let web = web.clone();
-            let url = format!("{base}{path}");
-            async move {
-                let r = web.get(url).send().await.unwrap();
-                (r.status().as_u16(), r.text().await.unwrap())
-            }
-        };
-        let login = |name: &'static str| {
-            let web = web.clone();
-            let base = base.clone();
-            async move {
-                let html = web
-                    .get(format!("{base}/console/login"))
-                    .send()
-                    .await
-                    .unwrap()
-                    .text()
-                    .await
-                    .unwrap();
-                let r = web
-                    .post(format!("{base}/console/login"))
-                    .form(&[
-                        ("csrf", csrf_of(&html).as_str()),
-                        ("username", name),
-                        ("password", PASSWORD),
-                        ("next", "/console"),
-                    ])
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(r.status().as_u16(), 200, "{engine:?}: login {name}");
-                r.text().await.unwrap()
-            }
-        };
-
-        // The registry knows the caller's household (entered by a supervisor through the API).
-        let api = reqwest::Client::builder()
-            .cookie_store(true)
-            .build()
-            .unwrap();
-        let r = api
-            .post(format!("{base}/api/v1/login"))
-            .json(&json!({"name": "sup1", "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success());
-        let r = api
-            .post(format!("{base}/api/v1/households"))
-            .json(
-                &json!({"head_name": "李大爷", "kind": "dibao", "grid": "350781001001",
-                          "phone": "13905990077"}),
-            )
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            r.status().is_success(),
-            "{engine:?}: household: {}",
-            r.text().await.unwrap()
-        );
-
-        // Unauthenticated pages redirect to the login form.
-        let (status, html) = get("/console/dashboard").await;
-        assert_eq!(status, 200);
-        assert!(html.contains("id=\"login-submit\""), "{engine:?}");
-
-        let html = login("op1").await;
-        assert!(
-            html.contains("id=\"new-case\""),
-            "{engine:?}: operator lands on the call page"
-        );
-        let csrf = csrf_of(&html);
-        let r = web
-            .post(format!("{base}/console/cases"))
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("channel", "phone"),
-                ("phone", "13905990077"),
-                ("caller_name", "赵<b>先生</b>"),
-                ("content", "来电人反映情况较复杂，需要中心人工研判后派单"),
-                ("category", ""),
-                ("grid_code", ""),
-                ("address", ""),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 200, "{engine:?}");
-        let case_url = r.url().to_string();
-        let html = r.text().await.unwrap();
-        assert!(case_url.contains("/console/cases/MS350781-"), "{case_url}");
-        // Output is escaped: the markup in the caller's name is text.
-        assert!(
-            html.contains("赵&lt;b&gt;先生&lt;&#x2f;b&gt;"),
-            "{engine:?}"
-        );
-        let id = case_url.rsplit('/').next().unwrap().to_string();
-        let r = web
-            .post(format!("{base}/console/cases/{id}/actions/dispatch"))
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("unit_id", "transport"),
-                ("category", "roads"),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 200, "{engine:?}");
-        assert!(
-            r.text().await.unwrap().contains("s-dispatched"),
-            "{engine:?}"
-        );
-        // The same action without the token changes nothing.
-        let r = web
-            .post(format!("{base}/console/cases/{id}/actions/supervise"))
-            .form(&[("csrf", "forged"), ("note", "x")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 403, "{engine:?}");
-        for path in [
-            "/console/queue?view=to_sign",
-            "/console/queue?view=overdue&sort=priority",
-            "/console/dashboard?lang=en",
-            "/console/directories?kind=market_providers",
-            "/console/call?phone=13905990077",
-        ] {
-            let (status, html) = get(path).await;
-            assert_eq!(status, 200, "{engine:?} {path}");
-            assert!(html.contains("<main"), "{engine:?} {path}");
-            assert_labelled(path, &html);
+per_engine!(pages_work_without_a_browser);
+/// Without a browser: the pages render, forms round-trip with their CSRF tokens, a case is
+/// created and dispatched through the console, and a unit handler is refused another unit's
+/// case.
+async fn pages_work_without_a_browser(engine: Engine) {
+    let install = install(engine).await;
+    let server = install.serve(&[]);
+    let base = server.base.clone();
+    let web = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::limited(5))
+        .build()
+        .unwrap();
+    let get = |path: &str| {
+        let web = web.clone();
+        let url = format!("{base}{path}");
+        async move {
+            let r = web.get(url).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
         }
-        let (_, html) = get("/console/dashboard").await;
-        assert!(
-            html.contains("Dashboard") && html.contains("<svg"),
-            "{engine:?}: English stays"
-        );
-        let (_, html) = get("/console/call?phone=13905990077").await;
-        assert!(
-            html.contains(&id),
-            "{engine:?}: screen pop lists the open case"
-        );
-        assert!(
-            html.contains("id=\"vulnerable-flag\"") && html.contains("Dibao household"),
-            "{engine:?}: the screen pop flags the vulnerable household"
-        );
-        // An unknown number: a new caller, no flag.
-        let (_, html) = get("/console/call?phone=13900000000").await;
-        assert!(html.contains("id=\"new-caller\"") && !html.contains("vulnerable-flag"));
-        // The registry tab: an operator sees records masked.
-        let (status, html) = get("/console/directories?kind=households&q=%E6%9D%8E").await;
-        assert_eq!(status, 200, "{engine:?}");
-        assert!(
-            html.contains("李**") && html.contains("139****0077"),
-            "{engine:?}: masked"
-        );
-        assert!(
-            !html.contains("13905990077</td>"),
-            "{engine:?}: no full number"
-        );
+    };
+    let login = |name: &'static str| {
+        let web = web.clone();
+        let base = base.clone();
+        async move {
+            let html = web
+                .get(format!("{base}/console/login"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let r = web
+                .post(format!("{base}/console/login"))
+                .form(&[
+                    ("csrf", csrf_of(&html).as_str()),
+                    ("username", name),
+                    ("password", PASSWORD),
+                    ("next", "/console"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 200, "{engine:?}: login {name}");
+            r.text().await.unwrap()
+        }
+    };
 
-        // Another unit's handler: refused the case page and its actions.
-        web.post(format!("{base}/console/logout"))
-            .form(&[("csrf", csrf.as_str())])
-            .send()
-            .await
-            .unwrap();
-        let html = login("justice1").await;
-        let csrf = csrf_of(&html);
-        let (status, _) = get(&format!("/console/cases/{id}")).await;
-        assert_eq!(status, 403, "{engine:?}");
-        let r = web
-            .post(format!("{base}/console/cases/{id}/actions/sign"))
-            .form(&[("csrf", csrf.as_str())])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 403, "{engine:?}");
-        drop(server);
-        drop(pg);
+    // The registry knows the caller's household (entered by a supervisor through the API).
+    let api = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let r = api
+        .post(format!("{base}/api/v1/login"))
+        .json(&json!({"name": "sup1", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let r = api
+        .post(format!("{base}/api/v1/households"))
+        .json(
+            &json!({"head_name": "李大爷", "kind": "dibao", "grid": "350781001001",
+                          "phone": "13905990077"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.status().is_success(),
+        "{engine:?}: household: {}",
+        r.text().await.unwrap()
+    );
+
+    // Unauthenticated pages redirect to the login form.
+    let (status, html) = get("/console/dashboard").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("id=\"login-submit\""), "{engine:?}");
+
+    let html = login("op1").await;
+    assert!(
+        html.contains("id=\"new-case\""),
+        "{engine:?}: operator lands on the call page"
+    );
+    let csrf = csrf_of(&html);
+    let r = web
+        .post(format!("{base}/console/cases"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("channel", "phone"),
+            ("phone", "13905990077"),
+            ("caller_name", "赵<b>先生</b>"),
+            ("content", "来电人反映情况较复杂，需要中心人工研判后派单"),
+            ("category", ""),
+            ("grid_code", ""),
+            ("address", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200, "{engine:?}");
+    let case_url = r.url().to_string();
+    let html = r.text().await.unwrap();
+    assert!(case_url.contains("/console/cases/MS350781-"), "{case_url}");
+    // Output is escaped: the markup in the caller's name is text.
+    assert!(
+        html.contains("赵&lt;b&gt;先生&lt;&#x2f;b&gt;"),
+        "{engine:?}"
+    );
+    let id = case_url.rsplit('/').next().unwrap().to_string();
+    let r = web
+        .post(format!("{base}/console/cases/{id}/actions/dispatch"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("unit_id", "transport"),
+            ("category", "roads"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200, "{engine:?}");
+    assert!(
+        r.text().await.unwrap().contains("s-dispatched"),
+        "{engine:?}"
+    );
+    // The same action without the token changes nothing.
+    let r = web
+        .post(format!("{base}/console/cases/{id}/actions/supervise"))
+        .form(&[("csrf", "forged"), ("note", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403, "{engine:?}");
+    for path in [
+        "/console/queue?view=to_sign",
+        "/console/queue?view=overdue&sort=priority",
+        "/console/dashboard?lang=en",
+        "/console/directories?kind=market_providers",
+        "/console/call?phone=13905990077",
+    ] {
+        let (status, html) = get(path).await;
+        assert_eq!(status, 200, "{engine:?} {path}");
+        assert!(html.contains("<main"), "{engine:?} {path}");
+        assert_labelled(path, &html);
     }
+    let (_, html) = get("/console/dashboard").await;
+    assert!(
+        html.contains("Dashboard") && html.contains("<svg"),
+        "{engine:?}: English stays"
+    );
+    let (_, html) = get("/console/call?phone=13905990077").await;
+    assert!(
+        html.contains(&id),
+        "{engine:?}: screen pop lists the open case"
+    );
+    assert!(
+        html.contains("id=\"vulnerable-flag\"") && html.contains("Dibao household"),
+        "{engine:?}: the screen pop flags the vulnerable household"
+    );
+    // An unknown number: a new caller, no flag.
+    let (_, html) = get("/console/call?phone=13900000000").await;
+    assert!(html.contains("id=\"new-caller\"") && !html.contains("vulnerable-flag"));
+    // The registry tab: an operator sees records masked.
+    let (status, html) = get("/console/directories?kind=households&q=%E6%9D%8E").await;
+    assert_eq!(status, 200, "{engine:?}");
+    assert!(
+        html.contains("李**") && html.contains("139****0077"),
+        "{engine:?}: masked"
+    );
+    assert!(
+        !html.contains("13905990077</td>"),
+        "{engine:?}: no full number"
+    );
+
+    // Another unit's handler: refused the case page and its actions.
+    web.post(format!("{base}/console/logout"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let html = login("justice1").await;
+    let csrf = csrf_of(&html);
+    let (status, _) = get(&format!("/console/cases/{id}")).await;
+    assert_eq!(status, 403, "{engine:?}");
+    let r = web
+        .post(format!("{base}/console/cases/{id}/actions/sign"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403, "{engine:?}");
 }
 
 /// Typical requests (no police words), so the classifier and routing spread them like a real
@@ -631,9 +602,9 @@ const SAMPLES: &[&str] = &[
 async fn regenerate_docs_screenshots() {
     use sqlx::Connection;
 
-    let tmp = tempfile::tempdir().unwrap();
-    let install = install(tmp.path());
-    let db_url = format!("sqlite://{}", install.join("m110.db").display());
+    let engine = Engine::Sqlite;
+    let install = install(engine).await;
+    let db_url = install.database_url();
     let mut db = sqlx::SqliteConnection::connect(&db_url).await.unwrap();
     let grids: Vec<(String,)> =
         sqlx::query_as("SELECT code FROM grid_units WHERE tier = 2 ORDER BY code")
@@ -642,7 +613,7 @@ async fn regenerate_docs_screenshots() {
             .unwrap();
     drop(db);
 
-    let server = Server::start(&install, &[]);
+    let server = install.serve(&[]);
     let base = server.base.clone();
     let api = reqwest::Client::builder()
         .cookie_store(true)
@@ -703,21 +674,7 @@ async fn regenerate_docs_screenshots() {
         .cookie_store(true)
         .build()
         .unwrap();
-    let mut cmd = Command::new(bin("m110"));
-    cmd.args(["user", "add", "--install"])
-        .arg(&install)
-        .args([
-            "--name",
-            "fixture-admin",
-            "--role",
-            "admin",
-            "--password-stdin",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null());
-    let mut child = cmd.spawn().unwrap();
-    writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
-    assert!(child.wait().unwrap().success());
+    install.user("fixture-admin", "admin", &[], PASSWORD);
     assert!(
         admin
             .post(format!("{base}/api/v1/login"))
@@ -811,9 +768,19 @@ async fn regenerate_docs_screenshots() {
     drop(db);
 
     // Serve again (the deadline job marks what the shift made overdue) and take the pictures.
-    let server = Server::start(&install, &["--deadline-scan-seconds", "1"]);
+    let server = install.serve(&["--deadline-scan-seconds", "1"]);
     let base = server.base.clone();
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // One finished scan has marked everything the shift made overdue.
+    eventually("a deadline scan", Duration::from_secs(20), || async {
+        let text = reqwest::get(format!("{base}/metrics"))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        (metric(&text, "m110_job_runs_total{job=\"deadlines\"}")? >= 1.0).then_some(())
+    })
+    .await;
     let b = Browser::start().await;
     login(&b, &base, "sup1").await;
     b.set_window(1440, 1380).await;
@@ -841,5 +808,5 @@ async fn regenerate_docs_screenshots() {
     // And the center's overdue queue, for the README.
     b.goto(&format!("{base}/console/queue?view=overdue")).await;
     b.find("#queue").await;
-    b.screenshot("queue-overdue").await;
+    shot(&b, engine, "queue-overdue").await;
 }
