@@ -7,15 +7,20 @@
 //! another unit's handler is refused the case; the English switch works; a new case appears in
 //! an open queue and an overdue deadline turns red without a reload. Screenshots of every page
 //! are written to `target/console-screenshots/<engine>/`. Without Chromium these tests FAIL (CI
-//! installs it).
+//! installs it). Every console POST route refuses a missing or forged CSRF token and changes
+//! nothing.
 //!
 //! `regenerate_docs_screenshots` (ignored; run with `--ignored`) fills the install with a few
 //! hundred cases and rewrites `docs/screenshots/{dashboard,case}.png`.
 
+use std::collections::BTreeSet;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use m110_e2e::browser::Browser;
 use m110_e2e::{Engine, Install, eventually, metric, per_engine, workspace_root};
+use m110_runtime::lifecycle::Action;
+use m110_runtime::store::Store;
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "Console-Test-2026!";
@@ -566,6 +571,416 @@ async fn pages_work_without_a_browser(engine: Engine) {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 403, "{engine:?}");
+}
+
+/// The console's POST routes, read from its router source (`runtime/src/console/`), so a new
+/// form route fails [`every_console_post_refuses_a_forged_csrf_token`] until it is covered.
+fn console_post_routes() -> BTreeSet<String> {
+    fn scan(dir: &Path, found: &mut BTreeSet<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                scan(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                // `.route("PATH", get(a).post(b))`: the first literal, and `post(` before the
+                // next route.
+                for chunk in text.split(".route(").skip(1) {
+                    let chunk = chunk.split(".route(").next().unwrap_or(chunk);
+                    let chunk = chunk.split(".merge(").next().unwrap_or(chunk);
+                    let Some(path) = chunk.split('"').nth(1) else {
+                        continue;
+                    };
+                    if path.starts_with('/') && chunk.contains("post(") {
+                        found.insert(path.to_string());
+                    }
+                }
+            }
+        }
+    }
+    let mut found = BTreeSet::new();
+    scan(&workspace_root().join("runtime/src/console"), &mut found);
+    found
+}
+
+/// Everything a console POST could change, as numbers: row counts, and the sum of versions and
+/// latest update of the rows forms edit.
+async fn fingerprint(store: &Store) -> Vec<i64> {
+    let mut v = Vec::new();
+    for table in [
+        "cases",
+        "case_events",
+        "follow_ups",
+        "callers",
+        "sessions",
+        "directory_entries",
+        "audit_log",
+        "outbox",
+    ] {
+        let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        v.push(n);
+    }
+    for table in ["cases", "directory_entries"] {
+        let (versions, updated): (i64, i64) = sqlx::query_as(&format!(
+            "SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT), \
+             CAST(COALESCE(MAX(updated_at), 0) AS BIGINT) FROM {table}"
+        ))
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        v.extend([versions, updated]);
+    }
+    v
+}
+
+/// A console session made through the login form: its cookie and its CSRF token.
+struct ConsoleSession {
+    cookie: String,
+    csrf: String,
+}
+
+/// A client that keeps no cookies and follows no redirects: every request carries exactly the
+/// cookies the test gives it.
+fn bare_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The value of cookie `name` among a response's `Set-Cookie` headers.
+fn set_cookie(resp: &reqwest::Response, name: &str) -> Option<String> {
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix(&format!("{name}=")))
+        .and_then(|v| v.split(';').next())
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
+/// `GET /console/login`: the double-submit cookie and the form's token (the same value).
+async fn login_form(base: &str) -> (String, String) {
+    let resp = bare_client()
+        .get(format!("{base}/console/login"))
+        .send()
+        .await
+        .unwrap();
+    let cookie = set_cookie(&resp, "m110_csrf").expect("the login form sets m110_csrf");
+    let html = resp.text().await.unwrap();
+    (cookie, csrf_of(&html))
+}
+
+impl ConsoleSession {
+    async fn login(base: &str, name: &str) -> ConsoleSession {
+        let (csrf_cookie, token) = login_form(base).await;
+        let resp = bare_client()
+            .post(format!("{base}/console/login"))
+            .header("cookie", format!("m110_csrf={csrf_cookie}"))
+            .form(&[
+                ("csrf", token.as_str()),
+                ("username", name),
+                ("password", PASSWORD),
+                ("next", "/console/queue"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            resp.status().is_redirection(),
+            "login {name}: {}",
+            resp.status()
+        );
+        let cookie = set_cookie(&resp, "m110_session").expect("a session cookie");
+        let html = bare_client()
+            .get(format!("{base}/console/queue"))
+            .header("cookie", format!("m110_session={cookie}"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        ConsoleSession {
+            cookie,
+            csrf: csrf_of(&html),
+        }
+    }
+
+    /// POSTs `form` (plus `csrf` when given) with this session's cookie.
+    async fn post(
+        &self,
+        base: &str,
+        path: &str,
+        form: &[(&str, String)],
+        csrf: Option<&str>,
+    ) -> reqwest::Response {
+        let mut fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        if let Some(t) = csrf {
+            fields.push(("csrf", t));
+        }
+        bare_client()
+            .post(format!("{base}{path}"))
+            .header("cookie", format!("m110_session={}", self.cookie))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `GET path` with this session: the status.
+    async fn get_status(&self, base: &str, path: &str) -> u16 {
+        bare_client()
+            .get(format!("{base}{path}"))
+            .header("cookie", format!("m110_session={}", self.cookie))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+}
+
+/// The redirect target of a response.
+fn location(resp: &reqwest::Response) -> String {
+    resp.headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+per_engine!(every_console_post_refuses_a_forged_csrf_token);
+/// Every console POST route — login, logout, new case, every case action, directory edit —
+/// refuses a missing, empty, wrong or another session's CSRF token with 403 and the "form
+/// expired" page, and changes nothing in the database; the same request with the right token
+/// then succeeds (so it was the token that was refused, not the form).
+async fn every_console_post_refuses_a_forged_csrf_token(engine: Engine) {
+    let install = install(engine).await;
+    let server = install.serve(&[]);
+    let base = server.base.clone();
+    let store = install.store().await;
+    let covered: BTreeSet<String> = [
+        "/console/login",
+        "/console/logout",
+        "/console/cases",
+        "/console/cases/{id}/actions/{action}",
+        "/console/directories/{system}/{id}",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    assert_eq!(
+        console_post_routes(),
+        covered,
+        "the console's POST routes changed: cover the new ones here"
+    );
+
+    let sup = ConsoleSession::login(&base, "sup1").await;
+    let other = ConsoleSession::login(&base, "op1").await;
+    assert_ne!(sup.csrf, other.csrf);
+    // A received case (no rule routes it) and a directory entry to aim the forms at.
+    let resp = sup
+        .post(
+            &base,
+            "/console/cases",
+            &[
+                ("channel", "phone".into()),
+                ("phone", "13905990001".into()),
+                (
+                    "content",
+                    "来电人反映情况较复杂，需要中心人工研判后派单".into(),
+                ),
+                ("category", String::new()),
+            ],
+            Some(&sup.csrf),
+        )
+        .await;
+    let case_url = location(&resp);
+    assert!(
+        resp.status().is_redirection() && case_url.starts_with("/console/cases/MS350781-"),
+        "{engine:?}: {} → {case_url:?}",
+        resp.status()
+    );
+    let case_id = case_url.rsplit('/').next().unwrap().to_string();
+    let api = m110_e2e::login(&base, "sup1", PASSWORD).await;
+    let found: Value = api
+        .get(format!(
+            "{base}/api/v1/directory/government_services?page_size=1"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let entry = found["items"][0].clone();
+    let entry_id = entry["id"].as_i64().unwrap_or_else(|| panic!("{found}"));
+    let field = |k: &str| entry[k].as_str().unwrap_or_default().to_string();
+    let directory_form = vec![
+        ("version", entry["version"].to_string()),
+        ("name", field("name")),
+        ("category", field("category")),
+        ("phone", "0599-6300000".to_string()),
+        ("address", field("address")),
+        ("qualification", field("qualification")),
+        ("description", field("description")),
+        ("status", field("status")),
+    ];
+
+    // Each route with the form its page sends.
+    let mut posts: Vec<(String, Vec<(&str, String)>)> = vec![
+        (
+            "/console/cases".into(),
+            vec![
+                ("channel", "phone".into()),
+                ("phone", "13905990002".into()),
+                ("content", "楼道灯不亮".into()),
+            ],
+        ),
+        (
+            format!("/console/directories/government_services/{entry_id}"),
+            directory_form.clone(),
+        ),
+    ];
+    for action in Action::ALL {
+        posts.push((
+            format!("/console/cases/{case_id}/actions/{}", action.as_str()),
+            vec![
+                ("unit_id", "transport".into()),
+                ("category", "roads".into()),
+                ("note", "伪造的表单".into()),
+                ("satisfaction", "satisfied".into()),
+                ("hours", "24".into()),
+            ],
+        ));
+    }
+    posts.push(("/console/logout".into(), Vec::new()));
+
+    let forgeries = [
+        ("no token", None),
+        ("an empty token", Some("")),
+        ("a wrong token", Some("forged")),
+        ("another session's token", Some(other.csrf.as_str())),
+    ];
+    let refused = |resp: reqwest::Response, what: String| async move {
+        let status = resp.status().as_u16();
+        let body = resp.text().await.unwrap();
+        assert_eq!(status, 403, "{engine:?}: {what}: {body}");
+        assert!(body.contains("表单已过期"), "{engine:?}: {what}: {body}");
+    };
+    for (path, form) in &posts {
+        for (how, token) in forgeries {
+            let before = fingerprint(&store).await;
+            let resp = sup.post(&base, path, form, token).await;
+            refused(resp, format!("POST {path} with {how}")).await;
+            assert_eq!(
+                fingerprint(&store).await,
+                before,
+                "{engine:?}: POST {path} with {how} changed the database"
+            );
+        }
+    }
+    // The session survived every forged logout.
+    assert_eq!(
+        sup.get_status(&base, "/console/queue").await,
+        200,
+        "{engine:?}"
+    );
+
+    // The login form's double-submit token: missing, mismatched or alone on either side.
+    let (cookie, token) = login_form(&base).await;
+    let login = |cookie: Option<String>, token: Option<String>| {
+        let base = base.clone();
+        async move {
+            let mut form = vec![
+                ("username", "sup1".to_string()),
+                ("password", PASSWORD.to_string()),
+                ("next", "/console".to_string()),
+            ];
+            if let Some(t) = token {
+                form.push(("csrf", t));
+            }
+            let mut req = bare_client().post(format!("{base}/console/login"));
+            if let Some(c) = cookie {
+                req = req.header("cookie", format!("m110_csrf={c}"));
+            }
+            req.form(&form).send().await.unwrap()
+        }
+    };
+    for (how, c, t) in [
+        ("neither cookie nor token", None, None),
+        ("the cookie without the token", Some(cookie.clone()), None),
+        ("the token without the cookie", None, Some(token.clone())),
+        (
+            "a token that is not the cookie's",
+            Some(cookie.clone()),
+            Some("forged".into()),
+        ),
+        ("both empty", Some(String::new()), Some(String::new())),
+    ] {
+        let before = fingerprint(&store).await;
+        let resp = login(c, t).await;
+        assert!(
+            set_cookie(&resp, "m110_session").is_none(),
+            "{engine:?}: a login with {how} started a session"
+        );
+        refused(resp, format!("POST /console/login with {how}")).await;
+        assert_eq!(
+            fingerprint(&store).await,
+            before,
+            "{engine:?}: login with {how} changed the database"
+        );
+    }
+
+    // With the right token the same requests go through.
+    let resp = login(Some(cookie.clone()), Some(token.clone())).await;
+    assert!(
+        resp.status().is_redirection() && set_cookie(&resp, "m110_session").is_some(),
+        "{engine:?}: login with its token: {}",
+        resp.status()
+    );
+    for (path, form) in &posts[..2] {
+        let resp = sup.post(&base, path, form, Some(&sup.csrf)).await;
+        assert!(
+            resp.status().is_redirection(),
+            "{engine:?}: POST {path} with its token: {} {}",
+            resp.status(),
+            resp.text().await.unwrap()
+        );
+    }
+    let dispatch = format!("/console/cases/{case_id}/actions/dispatch");
+    let resp = sup
+        .post(
+            &base,
+            &dispatch,
+            &[
+                ("unit_id", "transport".into()),
+                ("category", "roads".into()),
+            ],
+            Some(&sup.csrf),
+        )
+        .await;
+    assert!(
+        location(&resp).ends_with("?done=dispatch"),
+        "{engine:?}: dispatch with its token: {} → {:?}",
+        resp.status(),
+        location(&resp)
+    );
+    let resp = sup
+        .post(&base, "/console/logout", &[], Some(&sup.csrf))
+        .await;
+    assert!(location(&resp).starts_with("/console/login"), "{engine:?}");
+    assert_ne!(
+        sup.get_status(&base, "/console/queue").await,
+        200,
+        "{engine:?}: logged out"
+    );
+    store.close().await;
 }
 
 /// Typical requests (no police words), so the classifier and routing spread them like a real
