@@ -228,7 +228,12 @@ impl Install {
             },
         )
         .await
-        .unwrap_or_else(|e| panic!("{}: open the install's database: {e}", self.engine.as_str()))
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: open the install's database: {e}",
+                engine_name(self.engine)
+            )
+        })
     }
 }
 
