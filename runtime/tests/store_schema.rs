@@ -14,14 +14,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use m110_runtime::auth::{self, Role};
+use m110_runtime::model::Role;
 use m110_runtime::model::{
     Archetype, Category, Contact, DirectorySystem, EscalationChain, EscalationStep, GridUnit,
     Integration, LatLon, Priority, RoutingRule, UnitKind,
 };
+use m110_runtime::policy::access::GridScope;
+use m110_runtime::policy::credentials as auth;
 use m110_runtime::store::audit::AuditFilter;
 use m110_runtime::store::cases::CaseRow;
-use m110_runtime::store::households::GridScope;
 use m110_runtime::store::testdb::{PG_ENV, TestDb};
 use m110_runtime::store::{Engine, Store};
 use sqlx::migrate::{Migrate, Migrator};

@@ -8,7 +8,7 @@ is deterministic and touches nothing outside its temp dir. A missing browser is 
 with a clear message (CI installs `chromium` and `chromium-driver`), never a skip.
 */
 
-use std::io::Write as _;
+use std::io::{BufRead, BufReader, Write as _};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -53,6 +53,28 @@ pub fn screenshot_dir() -> PathBuf {
     dir
 }
 
+/// The port in chromedriver's "… started successfully on port N." line (within 20 s); the rest
+/// of its stdout is drained on the same thread so the driver never blocks on a full pipe.
+fn driver_port(stdout: std::process::ChildStdout) -> Option<u16> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { return };
+            if let Some(port) = line
+                .split("on port ")
+                .nth(1)
+                .and_then(|r| r.trim_end_matches('.').trim().parse::<u16>().ok())
+                .filter(|p| *p != 0)
+                && let Some(tx) = tx.take()
+            {
+                let _ = tx.send(port);
+            }
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(20)).ok()
+}
+
 /// A headless Chromium session.
 pub struct Browser {
     driver: Child,
@@ -81,14 +103,18 @@ impl Browser {
                  (apt-get install -y chromium-driver) or set M110_CHROMEDRIVER"
             )
         });
-        let port = crate::free_port();
-        let driver = Command::new(&chromedriver)
-            .arg(format!("--port={port}"))
+        // Port 0: chromedriver binds a free port itself and names it on stdout.
+        let mut driver = Command::new(&chromedriver)
+            .arg("--port=0")
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", chromedriver.display()));
+        let port = driver_port(driver.stdout.take().expect("piped stdout")).unwrap_or_else(|| {
+            let _ = driver.kill();
+            panic!("chromedriver did not say which port it listens on")
+        });
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .build()
@@ -352,14 +378,17 @@ impl Browser {
         .await
     }
 
-    /// Writes a PNG of the viewport to `<target>/console-screenshots/<name>.png` and returns
-    /// the path.
+    /// Writes a PNG of the viewport to `<target>/console-screenshots/<name>.png` (`name` may
+    /// hold a subdirectory, e.g. `sqlite/01-login`) and returns the path.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let b64 = self.cmd(reqwest::Method::GET, "/screenshot", None).await;
         let png = base64::engine::general_purpose::STANDARD
             .decode(b64.as_str().expect("base64 screenshot"))
             .expect("decode screenshot");
         let path = screenshot_dir().join(format!("{name}.png"));
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).expect("create screenshot dir");
+        }
         std::fs::write(&path, png).expect("write screenshot");
         path
     }

@@ -1,22 +1,36 @@
 /*!
-Helpers for the end-to-end suite: locate the real `m110` and `m110d` binaries, pick the databases a
-test runs on (SQLite always, PostgreSQL when `M110_TEST_PG_URL` is set), create a fresh database
-per test, and start `m110d` on a free port.
+Helpers for the end-to-end suite: locate the real `m110` and `m110d` binaries, run each test once
+per database engine ([`per_engine!`]), provision installs and start servers ([`Install`],
+[`Server`]), drive the JSON API as every role ([`App`]) and a real browser ([`browser`]), and wait
+on conditions instead of sleeping ([`eventually`]).
+
+Engines: SQLite always; PostgreSQL when `M110_TEST_PG_URL` is set ([`PG_ENV`], the runtime test
+kit's variable). Each test on PostgreSQL gets a fresh database from the runtime's
+[`m110_runtime::store::testdb`], dropped afterwards. Set but unreachable is a failure, never a
+skip.
 
 `cargo test --workspace` builds both binaries before any test runs (each binary's crate has
 integration tests, which makes cargo build the executables).
 */
 
+pub mod app;
 pub mod browser;
+pub mod install;
+pub mod server;
 
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::pin::Pin;
+use std::process::{Command, Output, Stdio};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use sqlx::Connection;
-
-/// Environment variable carrying the PostgreSQL URL for tests.
-pub const PG_ENV: &str = "M110_TEST_PG_URL";
+pub use app::App;
+pub use install::{Install, PASSWORD, STAFF, login};
+pub use m110_runtime::store::Engine;
+pub use m110_runtime::store::testdb::PG_ENV;
+pub use server::Server;
 
 /// Path of a workspace binary (`m110`, `m110d`) next to the running test executable.
 pub fn bin(name: &str) -> PathBuf {
@@ -52,179 +66,139 @@ pub fn run(bin_name: &str, args: &[&str]) -> Output {
         .expect("spawn")
 }
 
-/// Which database engine a test runs against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Engine {
-    Sqlite,
-    Postgres,
+/// Status, stdout and stderr of a finished command, for assertion messages.
+pub fn output_text(out: &Output) -> String {
+    format!(
+        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
-/// The engines this run covers: SQLite always, PostgreSQL when `M110_TEST_PG_URL` is set.
-pub fn engines() -> Vec<Engine> {
-    let mut v = vec![Engine::Sqlite];
-    if std::env::var(PG_ENV).is_ok_and(|s| !s.is_empty()) {
-        v.push(Engine::Postgres);
-    } else {
-        eprintln!("note: {PG_ENV} unset, PostgreSQL variants skipped");
+/// True when this run covers PostgreSQL (`M110_TEST_PG_URL` set and not empty).
+pub fn postgres_configured() -> bool {
+    std::env::var(PG_ENV).is_ok_and(|s| !s.is_empty())
+}
+
+/// Human name of an engine, for messages.
+pub fn engine_name(engine: Engine) -> &'static str {
+    match engine {
+        Engine::Sqlite => "SQLite",
+        Engine::Postgres => "PostgreSQL",
     }
-    v
 }
 
-/// A fresh PostgreSQL database for one test, dropped when this value is dropped.
-pub struct PgDatabase {
-    admin_url: String,
-    name: String,
-    pub url: String,
+/// Runs one engine's variant of a test (what [`per_engine!`] expands to).
+///
+/// On PostgreSQL without `M110_TEST_PG_URL` it prints a note and returns (the run does not
+/// cover PostgreSQL); with it set, an unreachable server fails the test when the test opens its
+/// database. A failure is re-raised with the engine's name in front of the message, so the
+/// report says which engine failed even where an assertion does not.
+pub async fn run_on<F, Fut>(engine: Engine, test: F)
+where
+    F: FnOnce(Engine) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    if engine == Engine::Postgres && !postgres_configured() {
+        eprintln!("note: {PG_ENV} unset, PostgreSQL variant skipped");
+        return;
+    }
+    if let Err(panic) = (CatchUnwind(Box::pin(test(engine)))).await {
+        let message = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("(non-text panic)");
+        panic!("[{}] {message}", engine_name(engine));
+    }
 }
 
-impl PgDatabase {
-    /// Creates `m110_test_<unique>`; panics (fails the test) when the server is unreachable.
-    pub async fn create() -> PgDatabase {
-        let admin_url = std::env::var(PG_ENV).expect("M110_TEST_PG_URL set");
-        let name = format!(
-            "m110_test_{}_{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        );
-        let mut conn = sqlx::PgConnection::connect(&admin_url)
-            .await
-            .unwrap_or_else(|e| panic!("{PG_ENV} is set but PostgreSQL is unreachable: {e}"));
-        sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-            .execute(&mut conn)
-            .await
-            .expect("create test database");
-        let url = replace_db_name(&admin_url, &name);
-        PgDatabase {
-            admin_url,
-            name,
-            url,
+/// A future that turns a panic while polling into an `Err` (the test's body is polled in place,
+/// so it needs neither `Send` nor `'static`).
+struct CatchUnwind<F>(Pin<Box<F>>);
+
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = std::thread::Result<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = self.get_mut().0.as_mut();
+        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Err(panic) => Poll::Ready(Err(panic)),
         }
     }
 }
 
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        let admin = self.admin_url.clone();
-        let name = self.name.clone();
-        // Drop runs outside any runtime guarantee: use a private one.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
-                    let _ =
-                        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                            .execute(&mut c)
-                            .await;
-                }
-            })
-        })
-        .join();
-    }
-}
-
-/// Replaces the database name (path) of a PostgreSQL URL, keeping any query string.
-pub fn replace_db_name(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let host_end = base[scheme_end..]
-        .find('/')
-        .map(|i| i + scheme_end)
-        .unwrap_or(base.len());
-    let mut out = format!("{}/{}", &base[..host_end], name);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
-
-/// A free TCP port on 127.0.0.1.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A running `m110d`, killed on drop.
-pub struct Server {
-    pub child: Child,
-    pub base: String,
-}
-
-impl Server {
-    /// Starts `m110d serve --install DIR --listen 127.0.0.1:<free>` and waits for `/readyz`.
-    pub fn start(install: &Path, extra_args: &[&str]) -> Server {
-        let port = free_port();
-        let listen = format!("127.0.0.1:{port}");
-        let mut args = vec![
-            "serve".to_string(),
-            "--install".to_string(),
-            install.display().to_string(),
-            "--listen".to_string(),
-            listen.clone(),
-        ];
-        args.extend(extra_args.iter().map(|s| s.to_string()));
-        let child = Command::new(bin("m110d"))
-            .args(&args)
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("spawn m110d");
-        let server = Server {
-            child,
-            base: format!("http://{listen}"),
-        };
-        server.wait_ready(Duration::from_secs(30));
-        server
-    }
-
-    fn wait_ready(&self, limit: Duration) {
-        let start = Instant::now();
-        let url = format!("{}/readyz", self.base);
-        while start.elapsed() < limit {
-            if let Ok(true) = probe::get_ok(&url) {
-                return;
+/// Runs an `async fn NAME(engine: Engine)` as two tests, one per engine:
+///
+/// ```text
+/// per_engine!(provisions);
+/// /// What the test shows.
+/// async fn provisions(engine: Engine) {
+///     let install = Install::provision(engine, "shaowu").await;
+///     // ...
+/// }
+/// ```
+///
+/// declares a module `provisions` (modules and functions do not share a namespace) holding the
+/// `#[tokio::test]`s `sqlite` and `postgres`, so a SQLite failure never hides a PostgreSQL one
+/// and the test name says which engine failed (`cargo test provisions::postgres`). Attributes
+/// written before the name (`per_engine!(#[ignore = "why"] name)`) go on both tests. The test
+/// body stays an ordinary function, formatted and linted like any other; a body that no
+/// `per_engine!` runs is dead code, which the lints refuse. The PostgreSQL variant prints a
+/// note and passes when `M110_TEST_PG_URL` is unset (see [`run_on`]).
+#[macro_export]
+macro_rules! per_engine {
+    ($(#[$meta:meta])* $name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            $(#[$meta])*
+            async fn sqlite() {
+                $crate::run_on($crate::Engine::Sqlite, super::$name).await
             }
-            std::thread::sleep(Duration::from_millis(100));
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            $(#[$meta])*
+            async fn postgres() {
+                $crate::run_on($crate::Engine::Postgres, super::$name).await
+            }
         }
-        panic!("m110d at {} not ready within {limit:?}", self.base);
+    };
+}
+
+/// Polls `probe` every 100 ms until it yields `Some`, and returns that; fails the test naming
+/// `what` when `limit` passes first. For conditions that become true on their own time (a
+/// background job, a server starting) — never a fixed sleep.
+pub async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let start = Instant::now();
+    loop {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        assert!(start.elapsed() < limit, "{what}: not within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The value of one series (`NAME{LABELS}`, written exactly as exposed) in a Prometheus text
+/// exposition, e.g. `metric(text, "m110_job_runs_total{job=\"deadlines\"}")`.
+pub fn metric(exposition: &str, series: &str) -> Option<f64> {
+    exposition
+        .lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
 }
 
-/// Minimal blocking readiness probe (reqwest's blocking client is not enabled).
-mod probe {
-    use std::io::{Read, Write};
-    use std::net::TcpStream;
-    use std::time::Duration;
-
-    pub fn get_ok(url: &str) -> std::io::Result<bool> {
-        let rest = url.trim_start_matches("http://");
-        let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-        let mut s = TcpStream::connect(host)?;
-        s.set_read_timeout(Some(Duration::from_secs(2)))?;
-        write!(
-            s,
-            "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-        )?;
-        let mut buf = String::new();
-        s.read_to_string(&mut buf)?;
-        Ok(buf.starts_with("HTTP/1.1 200"))
-    }
+/// Current time in epoch milliseconds (the unit the schema stores).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis() as i64
 }

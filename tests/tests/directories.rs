@@ -1,15 +1,12 @@
 //! Directories and the vulnerable-household registry end to end, with the real `m110` and
-//! `m110d`, on SQLite and PostgreSQL: directory create / read / update / delete / search with
+//! `m110d`, once per engine: directory create / read / update / delete / search with
 //! role checks and 422s naming the field; households per role — full, masked, counts only,
 //! denied, a grid worker limited to their own grid — and an audit row for every read.
 
-mod support;
-
-use m110_e2e::engines;
+use m110_e2e::{Engine, Install, login, per_engine};
 use m110_runtime::store::Store;
 use m110_runtime::store::audit::AuditFilter;
 use serde_json::{Value, json};
-use support::{Install, login};
 
 struct Api {
     http: reqwest::Client,
@@ -89,34 +86,32 @@ fn tokens(install: &Install) -> Tokens {
     }
 }
 
-#[tokio::test]
-async fn directories_and_households_per_role() {
-    for engine in engines() {
-        let mut install = Install::provision(engine, "shaowu").await;
-        let t = tokens(&install);
-        install.user(
-            "gw1",
-            "grid_worker",
-            &["--grid", "350781001001"],
-            "grid-worker-pass-1",
-        );
-        install.user(
-            "uh1",
-            "unit_handler",
-            &["--unit", "civil-affairs"],
-            "unit-handler-pass-1",
-        );
-        let base = install.serve();
-        let api = Api {
-            http: reqwest::Client::new(),
-            base: base.clone(),
-        };
-        directories(&api, &t).await;
-        let store = install.store().await;
-        households(&api, &t, &base, &store).await;
-        store.close().await;
-        eprintln!("directories suite passed on {engine:?}");
-    }
+per_engine!(directories_and_households_per_role);
+async fn directories_and_households_per_role(engine: Engine) {
+    let install = Install::provision(engine, "shaowu").await;
+    let t = tokens(&install);
+    install.user(
+        "gw1",
+        "grid_worker",
+        &["--grid", "350781001001"],
+        "grid-worker-pass-1",
+    );
+    install.user(
+        "uh1",
+        "unit_handler",
+        &["--unit", "civil-affairs"],
+        "unit-handler-pass-1",
+    );
+    let server = install.serve(&[]);
+    let base = server.base.clone();
+    let api = Api {
+        http: reqwest::Client::new(),
+        base: base.clone(),
+    };
+    directories(&api, &t).await;
+    let store = install.store().await;
+    households(&api, &t, &base, &store).await;
+    store.close().await;
 }
 
 async fn directories(api: &Api, t: &Tokens) {

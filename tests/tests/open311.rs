@@ -1,14 +1,11 @@
-//! Open311 GeoReport v2 end to end, with the real `m110` and `m110d`, on SQLite and PostgreSQL:
+//! Open311 GeoReport v2 end to end, with the real `m110` and `m110d`, once per engine:
 //! discovery and services in JSON and XML (the XML parsed), service definitions, `POST requests`
 //! → `GET requests/{id}` round trips in both formats, filters, tokens, request updates, the error
 //! documents and their status codes, and jurisdiction handling. Requests are sent the way a
 //! standard client sends them: form-urlencoded bodies, `attribute[code]` and `attribute[code][]`.
 
-mod support;
-
-use m110_e2e::engines;
+use m110_e2e::{Engine, Install, per_engine};
 use serde_json::Value;
-use support::Install;
 
 const REGION: &str = "350781";
 const TRANSPORT: &str = "邵武市交通运输局";
@@ -133,24 +130,21 @@ fn assert_xml_error(status: u16, body: &str, code: u16, what: &str) {
     assert!(!xml_texts(body, "description")[0].is_empty());
 }
 
-#[tokio::test]
-async fn open311_round_trips_filters_and_errors() {
-    for engine in engines() {
-        let mut install = Install::provision(engine, "shaowu").await;
-        let key = install.token("open311-app", "dispatcher");
-        let analyst_key = install.token("open311-analyst", "analyst");
-        let base = install.serve();
-        let c = Client {
-            http: reqwest::Client::new(),
-            base,
-        };
-        discovery_and_services(&c).await;
-        let ids = submit_and_read_back(&c, &key).await;
-        filters(&c, &ids).await;
-        police_transfer(&c, &key).await;
-        errors(&c, &key, &analyst_key).await;
-        eprintln!("open311 suite passed on {engine:?}");
-    }
+per_engine!(open311_round_trips_filters_and_errors);
+async fn open311_round_trips_filters_and_errors(engine: Engine) {
+    let install = Install::provision(engine, "shaowu").await;
+    let key = install.token("open311-app", "dispatcher");
+    let analyst_key = install.token("open311-analyst", "analyst");
+    let server = install.serve(&[]);
+    let c = Client {
+        http: reqwest::Client::new(),
+        base: server.base.clone(),
+    };
+    discovery_and_services(&c).await;
+    let ids = submit_and_read_back(&c, &key).await;
+    filters(&c, &ids).await;
+    police_transfer(&c, &key).await;
+    errors(&c, &key, &analyst_key).await;
 }
 
 async fn discovery_and_services(c: &Client) {
@@ -703,10 +697,12 @@ fn conform_all(sw: &Value, name: &str, list: &Value, at: &str) {
     assert!(problems.is_empty(), "{problems:#?}");
 }
 
-#[tokio::test]
-async fn responses_match_the_corrected_georeport_swagger() {
+/// The corrected swagger describes every endpoint the suite checks, and the checker catches
+/// violations (no server needed).
+#[test]
+fn the_conformance_checker_catches_violations() {
     let sw = swagger();
-    // Every documented path is served.
+    // The documented paths.
     let paths: Vec<&String> = sw["paths"].as_object().unwrap().keys().collect();
     for p in [
         "/requests.{response_format}",
@@ -723,43 +719,46 @@ async fn responses_match_the_corrected_georeport_swagger() {
     // The checker itself catches a wrong type, a missing required field and a bad enum.
     let bad = serde_json::json!({"service_code": 7, "type": "sometimes", "metadata": "yes"});
     assert_eq!(conform(&sw, "Service", &bad, "bad").len(), 4, "{bad}");
-    for engine in engines() {
-        let mut install = Install::provision(engine, "shaowu").await;
-        let key = install.token("swagger-app", "operator");
-        let c = Client {
-            http: reqwest::Client::new(),
-            base: install.serve(),
-        };
-        let (_, services) = c.get_json("services.json").await;
-        conform_all(&sw, "Service", &services, "services");
-        let (_, def) = c.get_json("services/roads.json").await;
-        let problems = conform(&sw, "ServiceDefinition", &def, "services/roads");
-        assert!(problems.is_empty(), "{problems:#?}");
+}
 
-        let (status, created) = c
-            .post(
-                "requests.json",
-                &[
-                    ("api_key", key.as_str()),
-                    ("service_code", "roads"),
-                    ("lat", "27.3403"),
-                    ("long", "117.4925"),
-                    ("description", "路面坑洼"),
-                ],
-            )
-            .await;
-        assert_eq!(status, 200, "{created}");
-        let created: Value = serde_json::from_str(&created).unwrap();
-        conform_all(&sw, "RequestResponse", &created, "POST requests");
-        let id = created[0]["service_request_id"].as_str().unwrap();
-        let token = created[0]["token"].as_str().unwrap();
+per_engine!(responses_match_the_corrected_georeport_swagger);
+async fn responses_match_the_corrected_georeport_swagger(engine: Engine) {
+    let sw = swagger();
+    let install = Install::provision(engine, "shaowu").await;
+    let key = install.token("swagger-app", "operator");
+    let server = install.serve(&[]);
+    let c = Client {
+        http: reqwest::Client::new(),
+        base: server.base.clone(),
+    };
+    let (_, services) = c.get_json("services.json").await;
+    conform_all(&sw, "Service", &services, "services");
+    let (_, def) = c.get_json("services/roads.json").await;
+    let problems = conform(&sw, "ServiceDefinition", &def, "services/roads");
+    assert!(problems.is_empty(), "{problems:#?}");
 
-        let (_, list) = c.get_json("requests.json").await;
-        conform_all(&sw, "Request", &list, "requests");
-        let (_, one) = c.get_json(&format!("requests/{id}.json")).await;
-        conform_all(&sw, "Request", &one, "requests/{id}");
-        let (_, t) = c.get_json(&format!("tokens/{token}.json")).await;
-        conform_all(&sw, "TokenResponse", &t, "tokens/{token}");
-        eprintln!("swagger conformance passed on {engine:?}");
-    }
+    let (status, created) = c
+        .post(
+            "requests.json",
+            &[
+                ("api_key", key.as_str()),
+                ("service_code", "roads"),
+                ("lat", "27.3403"),
+                ("long", "117.4925"),
+                ("description", "路面坑洼"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{created}");
+    let created: Value = serde_json::from_str(&created).unwrap();
+    conform_all(&sw, "RequestResponse", &created, "POST requests");
+    let id = created[0]["service_request_id"].as_str().unwrap();
+    let token = created[0]["token"].as_str().unwrap();
+
+    let (_, list) = c.get_json("requests.json").await;
+    conform_all(&sw, "Request", &list, "requests");
+    let (_, one) = c.get_json(&format!("requests/{id}.json")).await;
+    conform_all(&sw, "Request", &one, "requests/{id}");
+    let (_, t) = c.get_json(&format!("tokens/{token}.json")).await;
+    conform_all(&sw, "TokenResponse", &t, "tokens/{token}");
 }

@@ -4,8 +4,14 @@
 `m110d serve --install DIR [--listen ADDR:PORT] [--database URL] [--log-format text|json]`
 reads `DIR/m110d.yaml`; the environment (`M110_LISTEN`, `M110_DATABASE_URL`, `M110_LOG_FORMAT`)
 overrides the file and flags override both. SIGTERM or Ctrl-C shuts down gracefully.
+
+Once the socket is bound, one line goes to stdout with the address actually bound, in the same
+form as `m110 up` prints it: `服务地址 / serving: http://127.0.0.1:8110/  (API: …, Open311: …)`.
+With `--listen 127.0.0.1:0` the system picks a free port and that line names it, so a
+supervisor or a test starts `m110d` without choosing a port first. Logs stay on stderr.
 */
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -32,7 +38,8 @@ struct ServeArgs {
     /// Install directory made by `m110 provision` (holds m110d.yaml).
     #[arg(long)]
     install: PathBuf,
-    /// Listen address, e.g. 127.0.0.1:8110 (overrides m110d.yaml and M110_LISTEN).
+    /// Listen address, e.g. 127.0.0.1:8110 (overrides m110d.yaml and M110_LISTEN); port 0 picks
+    /// a free port, printed on stdout.
     #[arg(long)]
     listen: Option<String>,
     /// Database URL (overrides m110d.yaml and M110_DATABASE_URL).
@@ -82,8 +89,20 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(&config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
+        announce(listener.local_addr()?);
         m110_runtime::server::serve(config, listener, shutdown_signal()).await
     })
+}
+
+/// Prints the bound address on stdout (one line, flushed). A closed or broken stdout is not an
+/// error: the address is also in the `m110d serving` log line.
+fn announce(addr: std::net::SocketAddr) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "服务地址 / serving: http://{addr}/  (API: http://{addr}/api/v1, Open311: http://{addr}/open311/v2)"
+    );
+    let _ = out.flush();
 }
 
 fn init_logging(format: LogFormat) {
