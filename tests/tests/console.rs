@@ -332,8 +332,12 @@ async fn queue_updates_live_and_deadlines_turn_red(engine: Engine) {
     let first = b.text("#directory tbody tr td").await;
     b.fill("#d-q", &first).await;
     b.click("form[role=search] button").await;
-    b.wait_for("#d-q", Duration::from_secs(5)).await;
-    assert!(b.text("#directory").await.contains(&first));
+    // The results page replaces the list: wait until it shows the match (the search box exists
+    // on both pages, so waiting for it alone raced the navigation).
+    eventually("the search result", Duration::from_secs(10), || async {
+        b.text("#directory").await.contains(&first).then_some(())
+    })
+    .await;
     shot(&b, engine, "12-directories").await;
     b.click("#directory tbody tr a").await;
     b.find("#edit-form").await;
