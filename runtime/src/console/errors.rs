@@ -8,7 +8,7 @@ the engines raise has a catalogue entry).
 */
 
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 
 use super::i18n::{Lang, has_key};
 use super::pages::error_page;
@@ -72,11 +72,6 @@ pub fn error_response(user: &ConsoleUser, err: Error) -> Response {
 /// An error page for a storage error met while reading.
 pub fn store_error_response(user: &ConsoleUser, err: StoreError) -> Response {
     error_response(user, err.into())
-}
-
-/// Where an unauthenticated console request goes.
-pub fn to_login() -> Response {
-    Redirect::to("/console/login").into_response()
 }
 
 #[cfg(test)]
