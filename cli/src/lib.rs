@@ -19,6 +19,7 @@ pub mod plan;
 pub mod profile;
 pub mod provision;
 pub mod staffing;
+pub mod triage_eval;
 
 #[cfg(test)]
 #[path = "../tests/common/fixture.rs"]

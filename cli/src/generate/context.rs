@@ -207,6 +207,8 @@ fn priority_zh(p: Priority) -> &'static str {
 fn platform_kind_zh(k: PlatformKind) -> &'static str {
     match k {
         PlatformKind::PoliceDispatch => "公安110接处警",
+        PlatformKind::FireDispatch => "119消防救援指挥",
+        PlatformKind::MedicalDispatch => "120急救指挥",
         PlatformKind::Hotline12345 => "12345热线",
         PlatformKind::GridApp => "网格App",
         PlatformKind::CameraNetwork => "视频监控网",

@@ -58,6 +58,8 @@ pub fn parse_archetype(s: &str) -> Option<Archetype> {
 pub fn parse_platform_kind(s: &str) -> Option<PlatformKind> {
     [
         PlatformKind::PoliceDispatch,
+        PlatformKind::FireDispatch,
+        PlatformKind::MedicalDispatch,
         PlatformKind::Hotline12345,
         PlatformKind::GridApp,
         PlatformKind::CameraNetwork,

@@ -395,7 +395,7 @@ pub struct RawEscalationStep {
 #[serde(deny_unknown_fields)]
 pub struct RawPlatform {
     pub id: String,
-    /// police_dispatch, hotline_12345, grid_app, camera_network, gov_portal, welfare_db, other.
+    /// police_dispatch, fire_dispatch, medical_dispatch, hotline_12345, grid_app, camera_network, gov_portal, welfare_db, other.
     pub kind: String,
     pub name: String,
     #[serde(default)]

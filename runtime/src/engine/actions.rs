@@ -15,7 +15,8 @@ use super::error::{Error, Result};
 use super::lifecycle::{self, Effect, Snapshot};
 use super::region::RegionIndex;
 use crate::model::time::{now_ms, render_time};
-use crate::model::{Action, Principal, Satisfaction, Status, UnitKind};
+use super::intake::TRANSFER_TOPIC;
+use crate::model::{Action, EmergencyLine, Principal, Satisfaction, Status, UnitKind};
 use crate::policy::access::{CaseScope, can_see_case, may_act_on_unit};
 use crate::store::cases::{
     CaseRow, NewEvent, append_events, enqueue, insert_follow_up, lock_case,
@@ -43,6 +44,9 @@ pub struct ActionInput {
     /// Hours asked for by `request_extension`.
     #[serde(default)]
     pub hours: Option<u32>,
+    /// The emergency line of `transfer_police` (`110` when not given).
+    #[serde(default)]
+    pub line: Option<EmergencyLine>,
     /// The version the client saw; a stale one is a 409.
     #[serde(default)]
     pub expected_version: Option<i64>,
@@ -193,6 +197,16 @@ pub async fn perform(
             ));
         }
     }
+    if input.action == Action::TransferPolice {
+        next.emergency_line = Some(
+            input
+                .line
+                .unwrap_or(EmergencyLine::Police)
+                .as_str()
+                .to_string(),
+        );
+        next.priority = crate::model::Priority::Urgent.as_str().into();
+    }
     for effect in &t.effects {
         match effect {
             Effect::AssignUnit(unit) => {
@@ -261,9 +275,15 @@ pub async fn perform(
             }
             Effect::Redo => next.redo_count += 1,
             Effect::NotifyPolice => outbox.push((
-                "police.transfer",
+                TRANSFER_TOPIC,
                 json!({
                     "case": row.public_id,
+                    "line": next.emergency_line,
+                    "platform": input
+                        .line
+                        .or(Some(EmergencyLine::Police))
+                        .and_then(|l| region.emergency_platform(l))
+                        .map(|p| p.id.clone()),
                     "content": row.content,
                     "address": row.address,
                     "grid_code": row.grid_code,

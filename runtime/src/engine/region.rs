@@ -10,7 +10,10 @@ use serde::Serialize;
 
 use super::routing::RoutingTable;
 use super::triage::Triage;
-use crate::model::{Category, EscalationChain, GridUnit, Region, RoutingRule, UnitKind};
+use crate::model::{
+    Category, EmergencyLine, EscalationChain, GridUnit, Integration, Platform, Region, RoutingRule,
+    UnitKind,
+};
 use crate::store::{Store, StoreError};
 
 /// A handling unit as the services need it.
@@ -32,6 +35,8 @@ pub struct RegionIndex {
     pub units: Vec<UnitInfo>,
     pub grid_units: Vec<GridUnit>,
     pub escalation: Vec<EscalationChain>,
+    /// The existing platforms the region links to (emergency lines, 12345, grid app …).
+    pub platforms: Vec<Platform>,
     by_category: HashMap<String, usize>,
     by_unit: HashMap<String, usize>,
     by_grid: HashMap<String, usize>,
@@ -49,6 +54,7 @@ pub struct RegionData {
     /// Unit id no rule covers (normally the center).
     pub fallback: String,
     pub escalation: Vec<EscalationChain>,
+    pub platforms: Vec<Platform>,
 }
 
 impl RegionIndex {
@@ -63,6 +69,7 @@ impl RegionIndex {
             rules,
             fallback,
             escalation,
+            platforms,
         } = data;
         let triage = Triage::new(&categories, &grid_units);
         let routing = RoutingTable::from_parts(
@@ -99,6 +106,7 @@ impl RegionIndex {
             units,
             grid_units,
             escalation,
+            platforms,
         }
     }
 
@@ -127,6 +135,7 @@ impl RegionIndex {
             rules: region.routing.rules.clone(),
             fallback: region.routing.fallback_unit.clone(),
             escalation: region.routing.escalation.clone(),
+            platforms: region.platforms.clone(),
         })
     }
 
@@ -145,6 +154,20 @@ impl RegionIndex {
     /// The police-dispatch unit, if the region lists one.
     pub fn police_unit(&self) -> Option<&UnitInfo> {
         self.units.iter().find(|u| u.kind == UnitKind::Police)
+    }
+
+    /// The platform that receives hand-offs for an emergency line, if the region links one.
+    pub fn emergency_platform(&self, line: EmergencyLine) -> Option<&Platform> {
+        self.platforms
+            .iter()
+            .find(|p| p.kind == line.platform_kind())
+    }
+
+    /// True when a hand-off to `line` can only be made by phone (电话转接): no platform, or one
+    /// without an integration the delivery worker can send through.
+    pub fn handoff_by_phone(&self, line: EmergencyLine) -> bool {
+        self.emergency_platform(line)
+            .is_none_or(|p| matches!(p.integration, Integration::None | Integration::CsvImport { .. }))
     }
 
     /// `codes` and every grid unit below them (a grid worker's reach).

@@ -9,6 +9,66 @@ use serde::{Deserialize, Serialize};
 
 use super::role::Role;
 
+/// The emergency lines the one-number model links to: a call about one of them is handed to that
+/// line's dispatch (转警 / 转119 / 转120 / 转122) instead of being handled by the center.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum EmergencyLine {
+    /// 110: police — violence, weapons, threats, theft in progress, missing persons, fraud.
+    #[serde(rename = "110")]
+    Police,
+    /// 119: fire and rescue — fire, gas leak, explosion, people trapped, someone in the water.
+    #[serde(rename = "119")]
+    Fire,
+    /// 120: medical — unconscious, bleeding, not breathing, poisoning.
+    #[serde(rename = "120")]
+    Medical,
+    /// 122: traffic accidents with injuries.
+    #[serde(rename = "122")]
+    Traffic,
+}
+
+impl EmergencyLine {
+    pub const ALL: [EmergencyLine; 4] = [
+        EmergencyLine::Police,
+        EmergencyLine::Fire,
+        EmergencyLine::Medical,
+        EmergencyLine::Traffic,
+    ];
+
+    /// The number dialled: the code stored and sent (`110`, `119`, `120`, `122`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EmergencyLine::Police => "110",
+            EmergencyLine::Fire => "119",
+            EmergencyLine::Medical => "120",
+            EmergencyLine::Traffic => "122",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EmergencyLine> {
+        EmergencyLine::ALL.into_iter().find(|l| l.as_str() == s.trim())
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            EmergencyLine::Police => "110 公安",
+            EmergencyLine::Fire => "119 消防",
+            EmergencyLine::Medical => "120 急救",
+            EmergencyLine::Traffic => "122 交警",
+        }
+    }
+
+    /// Which existing platform receives this line's hand-offs. 122 is the traffic police, a
+    /// part of police dispatch in every county.
+    pub fn platform_kind(self) -> super::PlatformKind {
+        match self {
+            EmergencyLine::Police | EmergencyLine::Traffic => super::PlatformKind::PoliceDispatch,
+            EmergencyLine::Fire => super::PlatformKind::FireDispatch,
+            EmergencyLine::Medical => super::PlatformKind::MedicalDispatch,
+        }
+    }
+}
+
 /// Where a case stands (code names from the glossary).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

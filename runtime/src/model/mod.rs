@@ -11,6 +11,6 @@ pub mod region;
 pub mod role;
 pub mod time;
 
-pub use case::{Action, Channel, Satisfaction, Status};
+pub use case::{Action, Channel, EmergencyLine, Satisfaction, Status};
 pub use region::*;
 pub use role::{Principal, Role};

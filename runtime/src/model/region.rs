@@ -324,6 +324,10 @@ pub struct Platform {
 #[serde(rename_all = "snake_case")]
 pub enum PlatformKind {
     PoliceDispatch,
+    /// 119 fire and rescue dispatch.
+    FireDispatch,
+    /// 120 emergency medical dispatch.
+    MedicalDispatch,
     Hotline12345,
     GridApp,
     CameraNetwork,
@@ -336,6 +340,8 @@ impl PlatformKind {
     pub fn as_str(self) -> &'static str {
         match self {
             PlatformKind::PoliceDispatch => "police_dispatch",
+            PlatformKind::FireDispatch => "fire_dispatch",
+            PlatformKind::MedicalDispatch => "medical_dispatch",
             PlatformKind::Hotline12345 => "hotline_12345",
             PlatformKind::GridApp => "grid_app",
             PlatformKind::CameraNetwork => "camera_network",

@@ -559,6 +559,7 @@ async fn create_request(state: &AppState, params: &Params) -> Result<Created, Op
         }),
         priority,
         external_id: None,
+        emergency: None,
         open311_token: Some(token.clone()),
     };
     let created = intake::create_case(&state.store, &state.region, &principal, input)

@@ -29,8 +29,8 @@ const CASE_COLUMNS: &str = "c.id, c.public_id, c.channel, c.caller_id, c.content
     c.category_code, c.grid_code, c.address, c.lat, c.lon, c.priority, c.status, c.operator_id, \
     c.unit_id, c.sign_due, c.close_due, c.dispatched_at, c.signed_at, c.replied_at, c.closed_at, \
     c.extension_requested, c.supervised, c.overdue_sign, c.overdue_close, c.escalation_step, \
-    c.redo_count, c.satisfaction, c.open311_token, c.external_id, c.created_at, c.updated_at, \
-    c.version, p.phone AS caller_phone, p.name AS caller_name, p.gender AS caller_gender, \
+    c.redo_count, c.satisfaction, c.open311_token, c.external_id, c.emergency_line, c.created_at, \
+    c.updated_at, c.version, p.phone AS caller_phone, p.name AS caller_name, p.gender AS caller_gender, \
     p.age_band AS caller_age_band, p.occupation AS caller_occupation";
 
 const CASE_FROM: &str = "cases c LEFT JOIN callers p ON p.id = c.caller_id";
@@ -67,6 +67,8 @@ pub struct CaseRow {
     pub satisfaction: Option<String>,
     pub open311_token: Option<String>,
     pub external_id: Option<String>,
+    /// The emergency line the case was handed to (`110`, `119`, `120`, `122`).
+    pub emergency_line: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
     pub version: i64,
@@ -129,6 +131,7 @@ pub struct NewCase {
     pub dispatched_at: Option<i64>,
     pub open311_token: Option<String>,
     pub external_id: Option<String>,
+    pub emergency_line: Option<String>,
     pub created_at: i64,
 }
 
@@ -246,9 +249,10 @@ pub async fn insert_case(
         "WITH n AS ({next}) \
          INSERT INTO cases (id, public_id, channel, caller_id, content, category_code, grid_code, \
          address, lat, lon, priority, status, operator_id, unit_id, sign_due, close_due, \
-         dispatched_at, open311_token, external_id, created_at, updated_at, version) \
+         dispatched_at, open311_token, external_id, created_at, updated_at, version, \
+         emergency_line) \
          SELECT {id_sql}, {public_sql}, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-         $15, $16, $17, $18, $19, $19, 1 FROM n \
+         $15, $16, $17, $18, $19, $19, 1, $20 FROM n \
          RETURNING id, public_id"
     );
     let (id, public_id): (i64, String) = sqlx::query_as(&sql)
@@ -271,6 +275,7 @@ pub async fn insert_case(
         .bind(case.open311_token.clone())
         .bind(case.external_id.clone())
         .bind(case.created_at)
+        .bind(case.emergency_line.clone())
         .fetch_one(&mut *conn)
         .await?;
     Ok((id, public_id))
@@ -415,7 +420,8 @@ pub async fn update_case(
          operator_id = $5, unit_id = $6, sign_due = $7, close_due = $8, dispatched_at = $9, \
          signed_at = $10, replied_at = $11, closed_at = $12, extension_requested = $13, \
          supervised = $14, overdue_sign = $15, overdue_close = $16, escalation_step = $17, \
-         redo_count = $18, satisfaction = $19, updated_at = $20, version = version + 1 \
+         redo_count = $18, satisfaction = $19, updated_at = $20, version = version + 1, \
+         emergency_line = $23 \
          WHERE id = $21 AND version = $22",
     )
     .bind(&row.status)
@@ -440,6 +446,7 @@ pub async fn update_case(
     .bind(now)
     .bind(row.id)
     .bind(row.version)
+    .bind(row.emergency_line.clone())
     .execute(&mut *conn)
     .await?;
     if done.rows_affected() == 0 {

@@ -39,6 +39,7 @@ pub mod provision;
 pub mod region;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testdb;
+pub mod triage;
 pub mod users;
 pub mod write;
 

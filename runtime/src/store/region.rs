@@ -64,6 +64,8 @@ fn centroid(lat: Option<f64>, lon: Option<f64>) -> Option<LatLon> {
 fn platform_kind(s: &str) -> Result<PlatformKind, StoreError> {
     Ok(match s {
         "police_dispatch" => PlatformKind::PoliceDispatch,
+        "fire_dispatch" => PlatformKind::FireDispatch,
+        "medical_dispatch" => PlatformKind::MedicalDispatch,
         "hotline_12345" => PlatformKind::Hotline12345,
         "grid_app" => PlatformKind::GridApp,
         "camera_network" => PlatformKind::CameraNetwork,

@@ -1,5 +1,5 @@
 // Minsheng 110 console helpers: live updates over server-sent events, deadline countdowns and
-// category suggestions. Plain ES2017, no build step; every page works without it.
+// triage (emergency line, category suggestions, place). Plain ES2017, no build step; every page works without it.
 (function () {
   "use strict";
   var lang = document.documentElement.lang || "zh-CN";
@@ -66,41 +66,79 @@
     es.addEventListener("overdue", refreshQueue);
   }
 
-  // Category suggestions from the classifier while the call-taker types.
+  // Triage while the call-taker types: the emergency stage first (a red box with the line, its
+  // evidence and the two decisions), then the top three categories with their evidence, or
+  // "choose the category" when the classifier is not sure, and where the place was recognised.
   function suggestions() {
     var box = document.getElementById("suggestions");
     var text = document.querySelector("[data-classify]");
     var select = document.getElementById("category");
     if (!box || !text || !select) return;
+    var address = document.getElementById(text.getAttribute("data-address") || "");
     var timer = null, last = "";
+    function emergency(e) {
+      var eb = document.getElementById("emergency-box");
+      if (!eb) return;
+      if (!e) { eb.hidden = true; return; }
+      var phoneLines = (eb.getAttribute("data-phone-lines") || "").split(",");
+      document.getElementById("emergency-label").textContent = e.label;
+      document.getElementById("emergency-confirm-line").textContent = e.label;
+      document.getElementById("emergency-evidence").textContent = e.evidence.join("、");
+      document.getElementById("emergency-confidence").textContent = Math.round(e.confidence * 100) + "%";
+      document.getElementById("emergency-confirm").value = e.line;
+      document.getElementById("emergency-phone").hidden = phoneLines.indexOf(e.line) < 0;
+      eb.hidden = false;
+    }
     function ask() {
       var q = text.value.trim();
-      if (q === last) return;
-      last = q;
+      var where = address ? address.value.trim() : "";
+      var key = q + "\u0000" + where;
+      if (key === last) return;
+      last = key;
       if (q.length < 2) { box.textContent = ""; return; }
-      fetch(text.getAttribute("data-classify") + "?text=" + encodeURIComponent(q), { credentials: "same-origin" })
-        .then(function (r) { return r.ok ? r.json() : []; })
-        .then(function (list) {
+      var url = text.getAttribute("data-classify") + "?text=" + encodeURIComponent(q) +
+        "&address=" + encodeURIComponent(where);
+      fetch(url, { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (res) {
           box.textContent = "";
-          if (!list.length) return;
+          if (!res) return;
+          emergency(res.emergency);
           var label = document.createElement("span");
           label.className = "muted";
           label.textContent = box.getAttribute("data-label") + ":";
           box.appendChild(label);
-          list.forEach(function (s, i) {
+          if (res.manual) {
+            var m = document.createElement("span");
+            m.className = "tag warn";
+            m.id = "manual-choice";
+            m.textContent = box.getAttribute("data-manual");
+            box.appendChild(m);
+          }
+          res.suggestions.forEach(function (s, i) {
             var b = document.createElement("button");
             b.type = "button";
             b.className = "suggestion";
             b.setAttribute("data-code", s.code);
-            b.textContent = s.name;
+            b.textContent = s.name + " " + Math.round(s.score * 100) + "%";
+            if (s.evidence.length) b.title = box.getAttribute("data-evidence") + ": " + s.evidence.join("、");
             b.addEventListener("click", function () { select.value = s.code; select.focus(); });
             box.appendChild(b);
-            if (i === 0 && !select.value) select.value = s.code;
+            if (i === 0 && !res.manual && !select.value) select.value = s.code;
           });
+          if (res.location) {
+            var l = document.createElement("span");
+            l.className = res.location.name ? "muted" : "tag warn";
+            l.id = "location-hint";
+            l.textContent = res.location.name || box.getAttribute("data-unlocated");
+            box.appendChild(l);
+          }
         })
         .catch(function () {});
     }
-    text.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(ask, 300); });
+    function later() { clearTimeout(timer); timer = setTimeout(ask, 300); }
+    text.addEventListener("input", later);
+    if (address) address.addEventListener("input", later);
     ask();
   }
 

@@ -38,7 +38,7 @@ pub(super) fn check_platforms(c: &mut Ctx<'_>, raw: &RawProfile, base: &Path) {
             c.err(
                 &format!("{p}.kind"),
                 format!("unknown platform kind `{}`", pl.kind),
-                "use police_dispatch, hotline_12345, grid_app, camera_network, gov_portal, welfare_db or other",
+                "use police_dispatch, fire_dispatch, medical_dispatch, hotline_12345, grid_app, camera_network, gov_portal, welfare_db or other",
             );
         }
         c.non_empty(&format!("{p}.name"), &pl.name);

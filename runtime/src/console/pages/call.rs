@@ -198,6 +198,38 @@ pub(super) async fn render_call(
         .iter()
         .map(|c| json!({"code": c.code, "name": lang.pick(&c.name_zh, &c.name_en), "police": c.police}))
         .collect::<Vec<_>>());
+    // The emergency stage over what has been typed (a re-rendered form keeps its detection;
+    // the 转警 button without text asks for line 110).
+    let detected = if form.content.trim().is_empty() {
+        None
+    } else {
+        state.region.triage.emergency(form.content.trim())
+    };
+    let pending = detected
+        .as_ref()
+        .map(|e| (e.line, e.evidence.join("、"), e.confidence))
+        .or_else(|| {
+            (form.police.as_deref() == Some("1"))
+                .then(|| (EmergencyLine::Police, String::new(), 1.0))
+        });
+    data["emergency"] = match pending {
+        Some((line, evidence, confidence)) => json!({
+            "line": line.as_str(),
+            "label": emergency_label(lang, line),
+            "evidence": evidence,
+            "confidence": format!("{:.0}%", confidence * 100.0),
+            "by_phone": state.region.handoff_by_phone(line),
+        }),
+        None => serde_json::Value::Null,
+    };
+    data["phone_lines"] = json!(
+        EmergencyLine::ALL
+            .iter()
+            .filter(|l| state.region.handoff_by_phone(**l))
+            .map(|l| l.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
     data["form"] = json!({
         "phone": form.phone,
         "caller_name": form.caller_name,
@@ -205,6 +237,8 @@ pub(super) async fn render_call(
         "category": form.category,
         "grid_code": form.grid_code,
         "address": form.address,
+        "emergency_reason": form.emergency_reason,
+        "incident_number": form.incident_number,
     });
     page_response(
         state,
@@ -232,9 +266,17 @@ pub struct NewCaseForm {
     grid_code: String,
     #[serde(default)]
     address: String,
-    /// Set by the one-click 转警 button.
+    /// Set by the one-click 转警 button (line 110).
     #[serde(default)]
     police: Option<String>,
+    /// The emergency decision: `110`/`119`/`120`/`122` (hand off), `none` (not an emergency).
+    #[serde(default)]
+    emergency: String,
+    #[serde(default)]
+    emergency_reason: String,
+    /// 警情编号 of a phone transfer (电话转接).
+    #[serde(default)]
+    incident_number: String,
 }
 
 pub(super) fn opt(s: &str) -> Option<String> {
@@ -261,20 +303,7 @@ pub async fn create_case(
         );
     }
     let police = form.police.as_deref() == Some("1");
-    let mut category = opt(&form.category);
-    if police
-        && !category
-            .as_deref()
-            .and_then(|c| state.region.category(c))
-            .is_some_and(|c| c.police)
-    {
-        category = state
-            .region
-            .categories
-            .iter()
-            .find(|c| c.police)
-            .map(|c| c.code.clone());
-    }
+    let category = opt(&form.category);
     let mut content = form.content.trim().to_string();
     if police && content.is_empty() {
         // One click during an emergency: the operator may not have typed anything yet.
@@ -282,6 +311,41 @@ pub async fn create_case(
             Lang::Zh => "紧急警情，转公安110处置".into(),
             Lang::En => "Police emergency, transferred to police dispatch".into(),
         };
+    }
+    let decision = match form.emergency.trim() {
+        "" if police => Some(EmergencyInput {
+            line: Some(EmergencyLine::Police),
+            reason: None,
+            incident_number: opt(&form.incident_number),
+        }),
+        "" => None,
+        "none" => Some(EmergencyInput {
+            line: None,
+            reason: opt(&form.emergency_reason),
+            incident_number: None,
+        }),
+        other => match EmergencyLine::parse(other) {
+            Some(line) => Some(EmergencyInput {
+                line: Some(line),
+                reason: opt(&form.emergency_reason),
+                incident_number: opt(&form.incident_number),
+            }),
+            None => {
+                let phone = form.phone.clone();
+                return render_call(&state, &user, &phone, form, None, StatusCode::UNPROCESSABLE_ENTITY)
+                    .await;
+            }
+        },
+    };
+    // An emergency the call-taker has not yet confirmed or overridden: nothing is created; the
+    // form comes back with the detection and the two decisions, one click each.
+    if decision.is_none()
+        && !content.is_empty()
+        && state.region.triage.emergency(&content).is_some()
+    {
+        let phone = form.phone.clone();
+        let msg = lang.t("emergency.decide").to_string();
+        return render_call(&state, &user, &phone, form, Some(msg), StatusCode::OK).await;
     }
     let input = CaseInput {
         channel: Channel::Phone,
@@ -300,6 +364,7 @@ pub async fn create_case(
         }),
         priority: None,
         external_id: None,
+        emergency: decision,
         open311_token: None,
     };
     match intake::create_case(&state.store, &state.region, &user.principal, input).await {
@@ -322,6 +387,8 @@ pub async fn create_case(
 pub struct ClassifyQuery {
     #[serde(default)]
     text: String,
+    #[serde(default)]
+    address: String,
 }
 
 /// `GET /console/classify?text=…`: category suggestions for the new-case form (JSON).
@@ -345,21 +412,52 @@ pub async fn classify(
         )
             .into_response();
     }
-    let (class, _) = intake::triage(&state.region, text, &LocationInput::default());
+    let (class, location) = intake::triage(
+        &state.region,
+        text,
+        &LocationInput {
+            address: opt(&q.address),
+            ..LocationInput::default()
+        },
+    );
     let lang = user.lang;
-    let mut out = Vec::new();
-    let mut push = |code: &str, score: f64| {
-        if let Some(c) = state.region.category(code)
-            && !out.iter().any(|v: &serde_json::Value| v["code"] == code)
-        {
-            out.push(json!({"code": c.code, "name": lang.pick(&c.name_zh, &c.name_en), "score": score, "police": c.police}));
-        }
-    };
-    if let Some(c) = &class.category {
-        push(c, class.confidence);
-    }
-    for alt in class.alternatives.iter().take(3) {
-        push(&alt.category, alt.confidence);
-    }
-    Json(out).into_response()
+    let place = location
+        .grid()
+        .and_then(|g| state.region.grid(g))
+        .map(|g| g.name.clone());
+    let suggestions: Vec<_> = class
+        .suggestions
+        .iter()
+        .filter_map(|s| {
+            let c = state.region.category(&s.category)?;
+            Some(json!({
+                "code": c.code,
+                "name": lang.pick(&c.name_zh, &c.name_en),
+                "score": s.probability,
+                "evidence": s.evidence,
+                "police": c.police,
+            }))
+        })
+        .collect();
+    let emergency = class.emergency.as_ref().map(|e| {
+        json!({
+            "line": e.line.as_str(),
+            "label": emergency_label(lang, e.line),
+            "evidence": e.evidence,
+            "confidence": e.confidence,
+            "by_phone": state.region.handoff_by_phone(e.line),
+        })
+    });
+    Json(json!({
+        "suggestions": suggestions,
+        "manual": class.manual,
+        "emergency": emergency,
+        "location": {"via": location.via(), "name": place},
+    }))
+    .into_response()
+}
+
+/// The line as the call-taker reads it: 119 消防 / 119 fire.
+pub(super) fn emergency_label(lang: Lang, line: EmergencyLine) -> String {
+    lang.t(&format!("emergency.line.{}", line.as_str())).to_string()
 }

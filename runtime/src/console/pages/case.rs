@@ -245,6 +245,7 @@ pub async fn case_action(
         reason: None,
         satisfaction: None,
         hours: None,
+        line: get("line").and_then(|l| EmergencyLine::parse(&l)),
         expected_version: get("version").and_then(|v| v.parse().ok()),
     };
     match field {

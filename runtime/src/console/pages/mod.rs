@@ -27,12 +27,14 @@ use super::session::{
 use super::svg;
 use super::templates;
 use crate::engine::actions::{self, ActionInput, allowed_for, can_see};
-use crate::engine::intake::{self, CallerInput, CaseInput, LocationInput, normalize_phone};
+use crate::engine::intake::{
+    self, CallerInput, CaseInput, EmergencyInput, LocationInput, normalize_phone,
+};
 use crate::engine::{Error as EngineError, ErrorKind};
 use crate::http::AppState;
 use crate::http::auth::{SESSION_COOKIE, SESSION_TTL, cookie_value};
 use crate::model::time::now_ms;
-use crate::model::{Action, Channel, Principal, Role, Satisfaction, Status};
+use crate::model::{Action, Channel, EmergencyLine, Principal, Role, Satisfaction, Status};
 use crate::policy::access::{HouseholdAccess, household_access, sees_caller_phone};
 use crate::policy::masking::{mask_name, mask_phone};
 use crate::store::StoreError;

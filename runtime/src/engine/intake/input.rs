@@ -5,7 +5,7 @@ small parsers for their fields.
 
 use serde::Deserialize;
 
-use crate::model::{Channel, Priority};
+use crate::model::{Channel, EmergencyLine, Priority};
 
 /// Longest request text accepted (Open311's description limit).
 pub const MAX_CONTENT_CHARS: usize = 4000;
@@ -60,9 +60,30 @@ pub struct CaseInput {
     /// Id of the request in a source platform (12345, grid app).
     #[serde(default)]
     pub external_id: Option<String>,
+    /// The operator's decision on the emergency stage. Absent: the detector decides (a detected
+    /// emergency is handed to its line). Present: `line` is the line to hand the call to, or null
+    /// for "not an emergency" (with a `reason` when the detector said otherwise).
+    #[serde(default)]
+    pub emergency: Option<EmergencyInput>,
     /// Open311 token handed to the client (set by the Open311 module, never by JSON).
     #[serde(skip)]
     pub open311_token: Option<String>,
+}
+
+/// The operator's confirmation or override of the emergency stage.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmergencyInput {
+    /// `"110"`, `"119"`, `"120"`, `"122"`, or null: not an emergency.
+    #[serde(default)]
+    pub line: Option<EmergencyLine>,
+    /// Why the operator overrides the detector (required when overriding a detection).
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// 警情编号: the incident number the line's dispatcher gave when the call was transferred by
+    /// phone (电话转接). Required when the line has no integration to send the case through.
+    #[serde(default)]
+    pub incident_number: Option<String>,
 }
 
 pub(super) const GENDERS: &[&str] = &["male", "female", "other"];

@@ -7,8 +7,11 @@ locate), routes it, and writes the caller upsert, the case, its first events and
 transfer — the outbox message in ONE transaction. A request either becomes a complete case or
 changes nothing.
 
-- A police emergency (a police category, or an emergency keyword) becomes `transferred_police`
-  with a `police.transfer` outbox message for the police-dispatch integration.
+- An emergency (the emergency stage's line, confirmed or changed by the operator; or a police
+  category) becomes `transferred_police` with its `emergency_line` and an `emergency.transfer`
+  outbox message for that line's platform. An operator's override of a detection needs a reason
+  and is written to the audit log; a hand-off to a line without an integration needs the
+  incident number (警情编号) of the phone transfer.
 - Otherwise the category is the caller's (operator override) or the classifier's best guess; the
   routing table picks the unit for the category × located grid unit. A matching rule dispatches
   at once (`dispatched`, 签收/办结 deadlines from the category); the fallback leaves the case
@@ -19,16 +22,22 @@ changes nothing.
 mod input;
 mod validate;
 
-pub use input::{CallerInput, CaseInput, LocationInput, MAX_CONTENT_CHARS, normalize_phone};
+pub use input::{
+    CallerInput, CaseInput, EmergencyInput, LocationInput, MAX_CONTENT_CHARS, normalize_phone,
+};
+
+/// Outbox topic of every hand-off to an emergency line (the payload names the line and platform).
+pub const TRANSFER_TOPIC: &str = "emergency.transfer";
 
 use serde_json::json;
 
-use super::error::Result;
+use super::error::{Error, Result};
 use super::region::RegionIndex;
 use super::routing::RouteVia;
 use super::triage::{Classification, Location};
 use crate::model::time::{now_ms, render_time};
-use crate::model::{Category, LatLon, Principal, Priority, Status, UnitKind};
+use crate::model::{Category, EmergencyLine, LatLon, Principal, Priority, Status, UnitKind};
+use crate::store::audit::{NewAudit, record_audit};
 use crate::store::Store;
 use crate::store::cases::{
     CaseRow, NewCase, NewEvent, append_events, enqueue, insert_case, upsert_caller,
@@ -44,19 +53,15 @@ pub struct Created {
     pub route: Option<RouteVia>,
 }
 
-/// Triage only (no case): the classifier's and locator's verdict for a text, for suggestions.
+/// Triage only (no case): the emergency stage and the classifier over the content (never the
+/// address), and the locator over address and content.
 pub fn triage(
     region: &RegionIndex,
     content: &str,
     location: &LocationInput,
 ) -> (Classification, Location) {
     let address = location.address.as_deref().unwrap_or("");
-    let text = if address.is_empty() {
-        content.to_string()
-    } else {
-        format!("{content} {address}")
-    };
-    let class = region.triage.classify(&text);
+    let class = region.triage.classify(content);
     let point = match (location.lat, location.lon) {
         (Some(lat), Some(lon)) => Some(LatLon { lat, lon }),
         _ => None,
@@ -65,6 +70,90 @@ pub fn triage(
         .triage
         .locate(location.grid_code.as_deref(), &[address, content], point);
     (class, loc)
+}
+
+/// What the emergency stage and the operator decided together.
+struct Handoff {
+    line: EmergencyLine,
+    /// `phone` (电话转接, with the incident number), `integration` (the delivery worker sends
+    /// it), or `phone_pending` (detected without an operator: someone must phone it through).
+    via: &'static str,
+    incident_number: Option<String>,
+}
+
+/// The line a request goes to, from the detector and the operator's decision.
+fn decide_emergency(
+    region: &RegionIndex,
+    checked: &validate::Checked<'_>,
+    class: &Classification,
+) -> Result<(Option<Handoff>, bool)> {
+    let detected = class.emergency.as_ref().map(|e| e.line);
+    let chosen_police = checked.chosen.is_some_and(|c| c.police);
+    let (line, overridden) = match &checked.emergency {
+        Some(d) => {
+            if d.line.is_none() && chosen_police {
+                return Err(Error::invalid(
+                    "emergency.line",
+                    "police_category_needs_line",
+                    "a police category is handed to 110: choose another category or confirm the transfer",
+                ));
+            }
+            let line = d.line.or(chosen_police.then_some(EmergencyLine::Police));
+            let overridden = detected.is_some() && detected != line;
+            if overridden && line.is_none() && d.reason.is_none() {
+                return Err(Error::invalid(
+                    "emergency.reason",
+                    "emergency_override_reason",
+                    "say why this is not an emergency (the override is audited)",
+                ));
+            }
+            (line, overridden)
+        }
+        None => {
+            // No operator: the detector decides; a police category (the operator's, or the
+            // classifier's when it is sure) goes to 110 as well.
+            let suggested_police = checked.chosen.is_none()
+                && class
+                    .category
+                    .as_deref()
+                    .and_then(|c| region.category(c))
+                    .is_some_and(|c| c.police);
+            let line = detected.or((chosen_police || suggested_police).then_some(EmergencyLine::Police));
+            (line, false)
+        }
+    };
+    let Some(line) = line else {
+        return Ok((None, overridden));
+    };
+    let by_phone = region.handoff_by_phone(line);
+    let incident = checked
+        .emergency
+        .as_ref()
+        .and_then(|d| d.incident_number.clone());
+    let via = match (&checked.emergency, by_phone) {
+        (Some(_), true) if incident.is_none() => {
+            return Err(Error::invalid(
+                "emergency.incident_number",
+                "incident_number_required",
+                format!(
+                    "{} has no integration: transfer the call by phone (电话转接) and enter the incident number (警情编号) it gives",
+                    line.as_str()
+                ),
+            )
+            .arg("line", line.as_str()));
+        }
+        (Some(_), true) => "phone",
+        (None, true) => "phone_pending",
+        (_, false) => "integration",
+    };
+    Ok((
+        Some(Handoff {
+            line,
+            via,
+            incident_number: incident,
+        }),
+        overridden,
+    ))
 }
 
 /// Creates a case: validate, triage, route, write — one transaction.
@@ -76,23 +165,42 @@ pub async fn create_case(
 ) -> Result<Created> {
     let mut checked = validate::check(region, principal, input)?;
 
-    // --- triage ---------------------------------------------------------------------------
+    // --- triage: emergency stage, then category ---------------------------------------------
     let (classification, location) = triage(region, &checked.content, &checked.location);
-    let police = classification.police || checked.chosen.is_some_and(|c| c.police);
+    let (handoff, overridden) = decide_emergency(region, &checked, &classification)?;
     let category: Option<&Category> = match checked.chosen {
         Some(c) => Some(c),
+        None if handoff
+            .as_ref()
+            .is_some_and(|h| matches!(h.line, EmergencyLine::Police | EmergencyLine::Traffic)) =>
+        {
+            region.categories.iter().find(|c| c.police)
+        }
+        None if handoff.is_some() => None,
         None => classification
             .category
             .as_deref()
             .and_then(|c| region.category(c)),
     };
-    let priority = checked
-        .priority
-        .or(category.map(|c| c.priority))
-        .unwrap_or(Priority::Normal);
+    let priority = if handoff.is_some() {
+        Priority::Urgent
+    } else {
+        checked
+            .priority
+            .or(category.map(|c| c.priority))
+            .unwrap_or(Priority::Normal)
+    };
     let grid = location.grid().map(str::to_string);
     let now = now_ms();
     let operator_id = principal.role.is_center().then_some(principal.user_id);
+    let decision = checked.emergency.as_ref().map(|d| {
+        json!({
+            "line": d.line.map(EmergencyLine::as_str),
+            "reason": d.reason,
+            "incident_number": d.incident_number,
+            "overrides_detector": overridden,
+        })
+    });
 
     // --- route ----------------------------------------------------------------------------
     let mut events = vec![NewEvent {
@@ -106,6 +214,7 @@ pub async fn create_case(
             "channel": checked.channel.as_str(),
             "classification": classification,
             "category_source": if checked.chosen.is_some() { "operator" } else { "classifier" },
+            "emergency_decision": decision,
             "location": location,
         })),
     }];
@@ -127,12 +236,19 @@ pub async fn create_case(
         dispatched_at: None,
         open311_token: checked.open311_token.take(),
         external_id: checked.external_id.take(),
+        emergency_line: handoff.as_ref().map(|h| h.line.as_str().to_string()),
         created_at: now,
     };
     let mut route = None;
-    let mut police_payload = None;
-    if police {
+    let mut transfer_payload = None;
+    if let Some(h) = &handoff {
+        let platform = region.emergency_platform(h.line);
         case.status = Status::TransferredPolice.as_str().into();
+        let evidence = classification
+            .emergency
+            .as_ref()
+            .filter(|e| e.line == h.line)
+            .map(|e| e.evidence.clone());
         events.push(NewEvent {
             kind: "transferred_police".into(),
             from_status: Some(Status::Received.as_str().into()),
@@ -140,16 +256,27 @@ pub async fn create_case(
             actor_id: Some(principal.user_id),
             unit_id: region.police_unit().map(|u| u.id.clone()),
             note: None,
-            detail: Some(json!({"trigger": classification.police_trigger, "auto": true})),
+            detail: Some(json!({
+                "line": h.line.as_str(),
+                "evidence": evidence,
+                "auto": checked.emergency.is_none(),
+                "handoff": h.via,
+                "incident_number": h.incident_number,
+                "platform": platform.map(|p| p.id.clone()),
+            })),
         });
-        police_payload = Some(json!({
+        transfer_payload = Some(json!({
+            "line": h.line.as_str(),
+            "platform": platform.map(|p| p.id.clone()),
+            "handoff": h.via,
+            "incident_number": h.incident_number,
             "content": checked.content,
             "address": checked.location.address,
             "grid_code": grid,
             "lat": checked.location.lat,
             "lon": checked.location.lon,
             "caller_phone": checked.caller.phone,
-            "trigger": classification.police_trigger,
+            "evidence": evidence,
             "at": render_time(now),
         }));
     } else if let Some(cat) = category {
@@ -191,9 +318,19 @@ pub async fn create_case(
     case.caller_id = upsert_caller(&mut tx, &checked.caller, now).await?;
     let (id, public_id) = insert_case(&mut tx, store.engine(), &region.code, &case).await?;
     append_events(&mut tx, id, &events, now, Some(1)).await?;
-    if let Some(mut payload) = police_payload {
+    if let Some(mut payload) = transfer_payload {
         payload["case"] = json!(public_id);
-        enqueue(&mut tx, "police.transfer", &payload, now).await?;
+        enqueue(&mut tx, TRANSFER_TOPIC, &payload, now).await?;
+    }
+    if overridden {
+        // The detector said emergency and a person said otherwise: that is always on record.
+        let target = format!("case:{public_id}");
+        let entry = NewAudit::by(principal, "triage.emergency_override", Some(&target))
+            .with_detail(json!({
+                "detected": classification.emergency,
+                "decision": decision,
+            }));
+        record_audit(&mut tx, &entry).await?;
     }
     tx.commit().await?;
 
@@ -227,6 +364,7 @@ pub async fn create_case(
         satisfaction: None,
         open311_token: case.open311_token,
         external_id: case.external_id,
+        emergency_line: case.emergency_line,
         created_at: now,
         updated_at: now,
         version: 1,

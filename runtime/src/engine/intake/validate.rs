@@ -4,7 +4,7 @@ triaged or written, and each failure names its field. Grid workers may report on
 channel and inside their own grid units.
 */
 
-use super::input::{CaseInput, GENDERS, LocationInput, MAX_CONTENT_CHARS, clean, normalize_phone};
+use super::input::{CaseInput, EmergencyInput, GENDERS, LocationInput, MAX_CONTENT_CHARS, clean, normalize_phone};
 use crate::engine::error::{Error, Result};
 use crate::engine::region::RegionIndex;
 use crate::model::{Category, Channel, Principal, Priority, Role};
@@ -29,7 +29,12 @@ pub(super) struct Checked<'r> {
     pub priority: Option<Priority>,
     pub external_id: Option<String>,
     pub open311_token: Option<String>,
+    /// The operator's emergency decision, reason and incident number trimmed.
+    pub emergency: Option<EmergencyInput>,
 }
+
+/// Longest override reason or incident number.
+const MAX_REASON_CHARS: usize = 500;
 
 fn too_long(field: &str, max: usize) -> Error {
     Error::invalid(field, "too_long", format!("longer than {max} characters")).arg("max", max)
@@ -72,6 +77,32 @@ pub(super) fn check<'r>(
     {
         return Err(too_long("external_id", MAX_EXTERNAL_ID_CHARS));
     }
+    let emergency = match input.emergency {
+        Some(e) => {
+            for (field, v) in [
+                ("emergency.reason", &e.reason),
+                ("emergency.incident_number", &e.incident_number),
+            ] {
+                if v.as_deref()
+                    .is_some_and(|s| s.chars().count() > MAX_REASON_CHARS)
+                {
+                    return Err(too_long(field, MAX_REASON_CHARS));
+                }
+            }
+            if !principal.role.is_center() {
+                return Err(Error::forbidden(
+                    "emergency_decision_center_only",
+                    "only the center's staff confirm or override the emergency stage",
+                ));
+            }
+            Some(EmergencyInput {
+                line: e.line,
+                reason: clean(&e.reason),
+                incident_number: clean(&e.incident_number),
+            })
+        }
+        None => None,
+    };
     let mut checked = Checked {
         channel: input.channel,
         content,
@@ -81,6 +112,7 @@ pub(super) fn check<'r>(
         priority: input.priority,
         external_id: clean(&input.external_id),
         open311_token: input.open311_token,
+        emergency,
     };
     if principal.role == Role::GridWorker {
         check_grid_worker(region, principal, &mut checked)?;

@@ -1,21 +1,8 @@
 /*!
-Triage: decide what a request is about (classifier) and where it happened (locator).
-
-Both are built once per process from the region data in the store (categories with their keywords,
-grid units with names and centroids) — region data is static after provisioning — and shared
-read-only by every request, so intake never rebuilds a dictionary.
-
-- **Police first.** Emergency keywords (火灾, 抢劫, 持刀 …) and the keywords of police categories
-  (`Category.police`) mark the request for police transfer (转警) before any other scoring.
-- **Classifier.** jieba-rs segments the text with the region's category keywords and place names
-  added as user words (so "路灯不亮" yields `路灯`, and "公太社区" is not split); each category
-  scores the keyword hits it owns, longer keywords weigh more. The best category wins; its
-  confidence is its share of all hits; the runners-up are returned as alternatives so the operator
-  can override.
-- **Locator.** A grid code given by the caller wins; else the longest, most specific place name
-  found in the address or text (lower tiers preferred, a village whose township is also named
-  beats a namesake elsewhere); else the nearest grid-unit centroid to lat/lon; else unlocated (the
-  case routes region-wide).
+The locator: which grid unit a request is about. A grid code given by the caller wins; else the
+longest, most specific place name found in the address or text (lower tiers preferred, a
+village whose township is also named beats a namesake elsewhere); else the nearest grid-unit
+centroid to lat/lon; else unlocated (the case routes region-wide and the form says 未识别地点).
 */
 
 use std::collections::HashMap;
@@ -24,60 +11,10 @@ use aho_corasick::AhoCorasick;
 use jieba_rs::Jieba;
 use serde::Serialize;
 
-use crate::model::{Category, GridUnit, LatLon};
-
-/// Phrases that always mean police dispatch, whatever the region's categories say.
-pub const EMERGENCY_KEYWORDS: &[&str] = &[
-    "火灾",
-    "着火",
-    "失火",
-    "起火",
-    "爆炸",
-    "抢劫",
-    "抢夺",
-    "杀人",
-    "行凶",
-    "持刀",
-    "持枪",
-    "砍人",
-    "打架斗殴",
-    "斗殴",
-    "车祸有人受伤",
-    "交通事故有人受伤",
-    "绑架",
-    "劫持",
-    "投毒",
-    "强奸",
-    "盗窃进行中",
-    "有人跳楼",
-    "溺水",
-];
+use crate::model::{GridUnit, LatLon};
 
 /// Farthest a lat/lon may be from a grid-unit centroid to be located by it.
 const MAX_NEAREST_KM: f64 = 50.0;
-
-/// The classifier's verdict.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Classification {
-    /// Best category code; `None` when nothing matched.
-    pub category: Option<String>,
-    /// Share of the keyword evidence the best category holds (0..=1).
-    pub confidence: f64,
-    /// Other candidates, best first: (code, confidence).
-    pub alternatives: Vec<Alternative>,
-    /// The request is a police emergency (转警).
-    pub police: bool,
-    /// The emergency keyword or police category keyword that triggered the transfer.
-    pub police_trigger: Option<String>,
-    /// Keywords found in the text.
-    pub matched: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Alternative {
-    pub category: String,
-    pub confidence: f64,
-}
 
 /// How a case was located.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -113,11 +50,6 @@ impl Location {
     }
 }
 
-struct CategoryInfo {
-    code: String,
-    police: bool,
-}
-
 struct Place {
     unit: usize,
     alias: String,
@@ -130,15 +62,8 @@ struct Unit {
     centroid: Option<LatLon>,
 }
 
-/// Classifier and locator for one region, built once.
-pub struct Triage {
-    jieba: Jieba,
-    categories: Vec<CategoryInfo>,
-    /// keyword → (category index, weight)
-    keywords: HashMap<String, Vec<(usize, f64)>>,
-    /// Keywords of police categories plus [`EMERGENCY_KEYWORDS`], matched as substrings so no
-    /// segmentation choice can hide an emergency.
-    police_phrases: Vec<(String, Option<usize>)>,
+/// Place names and centroids of the region's grid units.
+pub(super) struct Locator {
     units: Vec<Unit>,
     by_code: HashMap<String, usize>,
     places: Vec<Place>,
@@ -146,55 +71,19 @@ pub struct Triage {
     place_matcher: Option<AhoCorasick>,
 }
 
-impl std::fmt::Debug for Triage {
+impl std::fmt::Debug for Locator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Triage")
-            .field("categories", &self.categories.len())
-            .field("keywords", &self.keywords.len())
+        f.debug_struct("Locator")
             .field("units", &self.units.len())
             .field("places", &self.places.len())
             .finish()
     }
 }
 
-impl Triage {
-    /// Builds the classifier and locator (loads jieba's dictionary: call once per process).
-    pub fn new(categories: &[Category], grid_units: &[GridUnit]) -> Triage {
-        let mut jieba = Jieba::new();
-        let mut infos = Vec::new();
-        let mut keywords: HashMap<String, Vec<(usize, f64)>> = HashMap::new();
-        let mut police_phrases: Vec<(String, Option<usize>)> = EMERGENCY_KEYWORDS
-            .iter()
-            .map(|k| (k.to_string(), None))
-            .collect();
-        for (i, c) in categories.iter().enumerate() {
-            infos.push(CategoryInfo {
-                code: c.code.clone(),
-                police: c.police,
-            });
-            let words = c
-                .keywords
-                .iter()
-                .map(|k| k.trim())
-                .chain(std::iter::once(c.name_zh.trim()))
-                .filter(|k| !k.is_empty());
-            for kw in words {
-                if c.police {
-                    police_phrases.push((kw.to_string(), Some(i)));
-                    continue;
-                }
-                jieba.add_word(kw, None, Some("n"));
-                let chars = kw.chars().count() as f64;
-                let weight = 1.0 + 0.25 * (chars - 2.0).max(0.0);
-                let entry = keywords.entry(kw.to_string()).or_default();
-                if !entry.iter().any(|(c, _)| *c == i) {
-                    entry.push((i, weight));
-                }
-            }
-        }
-        // Longest first, so the reported trigger is the most telling phrase.
-        police_phrases.sort_by_key(|(p, _)| std::cmp::Reverse(p.chars().count()));
-
+impl Locator {
+    /// Indexes the grid units; their place names join `jieba`'s dictionary so that segmentation
+    /// keeps them whole (公太社区 is not split, 火烧坪村 holds no 火烧).
+    pub(super) fn new(grid_units: &[GridUnit], jieba: &mut Jieba) -> Locator {
         let by_code: HashMap<String, usize> = grid_units
             .iter()
             .enumerate()
@@ -217,11 +106,7 @@ impl Triage {
             }
         }
         let place_matcher = AhoCorasick::new(places.iter().map(|p| p.alias.as_str())).ok();
-        Triage {
-            jieba,
-            categories: infos,
-            keywords,
-            police_phrases,
+        Locator {
             units,
             by_code,
             places,
@@ -229,94 +114,13 @@ impl Triage {
         }
     }
 
-    /// Classifies a request text (content plus anything the caller said about the place).
-    pub fn classify(&self, text: &str) -> Classification {
-        if let Some((phrase, cat)) = self
-            .police_phrases
-            .iter()
-            .find(|(p, _)| text.contains(p.as_str()))
-        {
-            let category = cat.map(|i| self.categories[i].code.clone()).or_else(|| {
-                self.categories
-                    .iter()
-                    .find(|c| c.police)
-                    .map(|c| c.code.clone())
-            });
-            return Classification {
-                category,
-                confidence: 1.0,
-                alternatives: Vec::new(),
-                police: true,
-                police_trigger: Some(phrase.clone()),
-                matched: vec![phrase.clone()],
-            };
-        }
-        let mut scores = vec![0.0f64; self.categories.len()];
-        let mut matched: Vec<String> = Vec::new();
-        // No HMM: every word that matters (keywords, place names) is in the dictionary.
-        for token in self.jieba.cut(text, false) {
-            if let Some(hits) = self.keywords.get(token) {
-                for (cat, w) in hits {
-                    scores[*cat] += w;
-                }
-                if !matched.iter().any(|m| m == token) {
-                    matched.push(token.to_string());
-                }
-            }
-        }
-        // A keyword the segmenter split differently (e.g. glued to a place name) still counts,
-        // at half weight: segmentation decides ties, not whether a keyword is seen at all.
-        for (kw, hits) in &self.keywords {
-            if !matched.iter().any(|m| m == kw) && text.contains(kw.as_str()) {
-                for (cat, w) in hits {
-                    scores[*cat] += w * 0.5;
-                }
-                matched.push(kw.clone());
-            }
-        }
-        let total: f64 = scores.iter().sum();
-        let mut ranked: Vec<(usize, f64)> = scores
-            .iter()
-            .copied()
-            .enumerate()
-            .filter(|(_, s)| *s > 0.0)
-            .collect();
-        // Stable on ties: the earlier category (profile order) wins.
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        let mut it = ranked.into_iter();
-        match it.next() {
-            None => Classification {
-                category: None,
-                confidence: 0.0,
-                alternatives: Vec::new(),
-                police: false,
-                police_trigger: None,
-                matched,
-            },
-            Some((best, score)) => Classification {
-                category: Some(self.categories[best].code.clone()),
-                confidence: round3(score / total),
-                alternatives: it
-                    .take(3)
-                    .map(|(i, s)| Alternative {
-                        category: self.categories[i].code.clone(),
-                        confidence: round3(s / total),
-                    })
-                    .collect(),
-                police: false,
-                police_trigger: None,
-                matched,
-            },
-        }
-    }
-
     /// True when `code` is a grid unit of this region.
-    pub fn has_grid(&self, code: &str) -> bool {
+    pub(super) fn has_grid(&self, code: &str) -> bool {
         self.by_code.contains_key(code)
     }
 
     /// True when grid unit `code` is `ancestor` or lies below it.
-    pub fn grid_within(&self, code: &str, ancestor: &str) -> bool {
+    pub(super) fn grid_within(&self, code: &str, ancestor: &str) -> bool {
         let mut cur = self.by_code.get(code).copied();
         let mut guard = 0;
         while let Some(i) = cur {
@@ -335,7 +139,7 @@ impl Triage {
     /// Locates a request: grid code, else place names in `texts` (address first), else the
     /// nearest centroid, else unlocated. An unknown grid code is the caller's error and is
     /// reported by intake before calling this; here it is ignored.
-    pub fn locate(
+    pub(super) fn locate(
         &self,
         grid_code: Option<&str>,
         texts: &[&str],
@@ -481,21 +285,6 @@ fn round3(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Priority;
-
-    fn cat(code: &str, name: &str, police: bool, kws: &[&str]) -> Category {
-        Category {
-            code: code.into(),
-            name_zh: name.into(),
-            name_en: code.into(),
-            parent: None,
-            priority: Priority::Normal,
-            police,
-            sign_minutes: 30,
-            close_hours: 72,
-            keywords: kws.iter().map(|s| s.to_string()).collect(),
-        }
-    }
 
     fn unit(
         code: &str,
@@ -516,19 +305,8 @@ mod tests {
         }
     }
 
-    fn triage() -> Triage {
-        Triage::new(
-            &[
-                cat(
-                    "roads",
-                    "道路交通",
-                    false,
-                    &["路灯", "道路", "坑洼", "红绿灯"],
-                ),
-                cat("water", "供水", false, &["停水", "水管", "自来水"]),
-                cat("dispute", "矛盾纠纷", false, &["纠纷", "邻里"]),
-                cat("police", "治安警情", true, &["报警", "小偷"]),
-            ],
+    fn triage() -> Locator {
+        Locator::new(
             &[
                 unit("350781001", "昭阳街道", None, 1, Some((27.34, 117.48))),
                 unit(
@@ -554,47 +332,8 @@ mod tests {
                     Some((27.30, 117.45)),
                 ),
             ],
+            &mut Jieba::new(),
         )
-    }
-
-    #[test]
-    fn classifies_by_keyword_hits_with_alternatives() {
-        let t = triage();
-        let c = t.classify("我家门口的路灯坏了好几天，道路也有坑洼");
-        assert_eq!(c.category.as_deref(), Some("roads"));
-        assert!(!c.police);
-        assert!((c.confidence - 1.0).abs() < 1e-9);
-        assert!(c.matched.contains(&"路灯".to_string()), "{:?}", c.matched);
-        let mixed = t.classify("小区停水了，还因为水管的事跟邻里起了纠纷，路灯也不亮");
-        assert_eq!(mixed.category.as_deref(), Some("water"));
-        assert!(mixed.confidence < 1.0);
-        let alts: Vec<&str> = mixed
-            .alternatives
-            .iter()
-            .map(|a| a.category.as_str())
-            .collect();
-        assert!(
-            alts.contains(&"dispute") && alts.contains(&"roads"),
-            "{alts:?}"
-        );
-        let glued = t.classify("公太社区路灯不亮");
-        assert_eq!(glued.category.as_deref(), Some("roads"), "{glued:?}");
-        let none = t.classify("你好，我想咨询一下");
-        assert_eq!(none.category, None);
-        assert_eq!(none.confidence, 0.0);
-    }
-
-    #[test]
-    fn emergencies_go_to_police() {
-        let t = triage();
-        let c = t.classify("楼下有人持刀打架斗殴，快来人");
-        assert!(c.police);
-        assert_eq!(c.category.as_deref(), Some("police"));
-        assert_eq!(c.police_trigger.as_deref(), Some("打架斗殴"));
-        let c = t.classify("我要报警，家里进了小偷");
-        assert!(c.police);
-        let c = t.classify("路灯不亮");
-        assert!(!c.police);
     }
 
     #[test]
