@@ -40,6 +40,8 @@ enum Command {
     User(cmd::user::Args),
     /// Manage API tokens of an install (add prints the token on its last line).
     Token(cmd::token::Args),
+    /// Triage: retrain the category classifier from the install's closed cases.
+    Triage(cmd::triage::Args),
     /// Provision a profile into ./installs/<code> when needed and serve it (127.0.0.1:8110).
     Up(cmd::up::Args),
 }
@@ -63,6 +65,7 @@ fn main() -> ExitCode {
         Command::Provision(args) => cmd::provision::run(args),
         Command::User(args) => cmd::user::run(args),
         Command::Token(args) => cmd::token::run(args),
+        Command::Triage(args) => cmd::triage::run(args),
         Command::Up(args) => cmd::up::run(args),
     };
     match result {

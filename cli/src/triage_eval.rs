@@ -195,9 +195,17 @@ fn macro_f1(confusion: &BTreeMap<String, BTreeMap<String, usize>>) -> f64 {
             .values()
             .map(|row| row.get(*c).copied().unwrap_or(0))
             .sum();
-        let p = if predicted == 0 { 0.0 } else { tp / predicted as f64 };
+        let p = if predicted == 0 {
+            0.0
+        } else {
+            tp / predicted as f64
+        };
         let r = if actual == 0 { 0.0 } else { tp / actual as f64 };
-        sum += if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) };
+        sum += if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        };
     }
     sum / classes.len() as f64
 }
@@ -229,13 +237,13 @@ impl Report {
                 s.recall, s.found, s.expected, s.precision, s.found, s.predicted
             );
         }
-        let _ = writeln!(o, "time per request 每条耗时    {:.1} µs", self.micros_per_request);
+        let _ = writeln!(
+            o,
+            "time per request 每条耗时    {:.1} µs",
+            self.micros_per_request
+        );
         let _ = writeln!(o, "\nconfusion (rows expected, columns got):");
-        let mut cols: Vec<&String> = self
-            .confusion
-            .values()
-            .flat_map(|r| r.keys())
-            .collect();
+        let mut cols: Vec<&String> = self.confusion.values().flat_map(|r| r.keys()).collect();
         cols.sort();
         cols.dedup();
         let _ = write!(o, "{:>18}", "");

@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use crate::config::Config;
 use crate::engine::region::RegionIndex;
 use crate::http::AppState;
-use crate::jobs::{self, deadlines::DeadlineScan};
+use crate::jobs::{self, deadlines::DeadlineScan, triage::TriageModelReload};
 use crate::router::router;
 use crate::store::{ConnectOptions, Engine, Store, redact_url};
 
@@ -53,6 +53,10 @@ pub async fn state(config: Config) -> anyhow::Result<AppState> {
             region.name
         );
     }
+    // A model retrained from this install's cases replaces the one trained from the kit's bank.
+    crate::engine::triage::training::load_latest(&store, &region)
+        .await
+        .context("cannot load the triage model")?;
     Ok(AppState::new(store, region, config))
 }
 
@@ -82,6 +86,15 @@ pub async fn serve_state(
         state.metrics.clone(),
         stop_rx,
     ));
+    let reload = tokio::spawn(jobs::run(
+        TriageModelReload {
+            store: state.store.clone(),
+            region: Arc::clone(&state.region),
+        },
+        std::time::Duration::from_secs(60),
+        state.metrics.clone(),
+        stop_tx.subscribe(),
+    ));
     let addr = listener.local_addr()?;
     tracing::info!(
         %addr,
@@ -97,6 +110,7 @@ pub async fn serve_state(
         .await;
     let _ = stop_tx.send(true);
     let _ = jobs.await;
+    let _ = reload.await;
     store.close().await;
     tracing::info!("m110d stopped");
     result.context("HTTP server failed")

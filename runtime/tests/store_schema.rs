@@ -1421,6 +1421,7 @@ async fn read_back(engine: Engine, store: &Store, ids: &Seeded) {
             satisfaction: None,
             open311_token: None,
             external_id: None,
+            emergency_line: None,
             created_at: T0,
             updated_at: T0 + 5 * MIN,
             version: 2,

@@ -217,7 +217,8 @@ async fn whole_lifecycle_over_http(engine: Engine) {
     // Police transfer: at intake by keyword, and by the operator from the queue.
     let p = create(&app, "op", json!({"channel": "phone", "content": "莲塘村有人持刀抢劫，快来", "caller": {"phone": "13600001111"}})).await;
     assert_eq!(p["status"], "transferred_police");
-    assert_eq!(p["classification"]["police"], true);
+    assert_eq!(p["classification"]["emergency"]["line"], "110");
+    assert_eq!(p["emergency_line"], "110");
     let q = create(
         &app,
         "op",
@@ -236,7 +237,7 @@ async fn whole_lifecycle_over_http(engine: Engine) {
     let store = app.install.store().await;
     let db = store.pool();
     let (n,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE topic = 'police.transfer'")
+        sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE topic = 'emergency.transfer'")
             .fetch_one(db)
             .await
             .unwrap();

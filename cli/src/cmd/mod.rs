@@ -8,6 +8,7 @@ pub mod plan;
 pub mod provision;
 pub mod schema;
 pub mod token;
+pub mod triage;
 pub mod up;
 pub mod user;
 pub mod validate;

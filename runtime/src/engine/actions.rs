@@ -12,10 +12,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::error::{Error, Result};
+use super::intake::TRANSFER_TOPIC;
 use super::lifecycle::{self, Effect, Snapshot};
 use super::region::RegionIndex;
 use crate::model::time::{now_ms, render_time};
-use super::intake::TRANSFER_TOPIC;
 use crate::model::{Action, EmergencyLine, Principal, Satisfaction, Status, UnitKind};
 use crate::policy::access::{CaseScope, can_see_case, may_act_on_unit};
 use crate::store::cases::{

@@ -166,8 +166,12 @@ impl RegionIndex {
     /// True when a hand-off to `line` can only be made by phone (电话转接): no platform, or one
     /// without an integration the delivery worker can send through.
     pub fn handoff_by_phone(&self, line: EmergencyLine) -> bool {
-        self.emergency_platform(line)
-            .is_none_or(|p| matches!(p.integration, Integration::None | Integration::CsvImport { .. }))
+        self.emergency_platform(line).is_none_or(|p| {
+            matches!(
+                p.integration,
+                Integration::None | Integration::CsvImport { .. }
+            )
+        })
     }
 
     /// `codes` and every grid unit below them (a grid worker's reach).

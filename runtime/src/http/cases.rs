@@ -73,6 +73,7 @@ pub fn case_json(row: &CaseRow, region: &RegionIndex, reveal: bool) -> Value {
         "id": row.public_id,
         "status": row.status,
         "status_zh": status.map(|s| s.name_zh()),
+        "emergency_line": row.emergency_line,
         "channel": row.channel,
         "content": row.content,
         "category": category,

@@ -244,7 +244,12 @@ fn schemas() -> Value {
                 "category": {"type": "string", "description": "Operator override of the classifier"},
                 "location": {"$ref": "#/components/schemas/Location"},
                 "priority": {"type": "string", "enum": ["urgent", "high", "normal", "low"]},
-                "external_id": {"type": "string"}
+                "external_id": {"type": "string"},
+                "emergency": {"type": "object", "additionalProperties": false,
+                    "description": "The operator's decision on the emergency stage: line null = not an emergency (reason required, audited); a line without integration needs the incident number of the phone transfer",
+                    "properties": {
+                        "line": {"type": ["string", "null"], "enum": ["110", "119", "120", "122", null]},
+                        "reason": {"type": "string"}, "incident_number": {"type": "string"}}}
             }
         },
         "TriageRequest": {
@@ -254,8 +259,14 @@ fn schemas() -> Value {
         "Triage": {"type": "object", "properties": {
             "classification": {"type": "object", "properties": {
                 "category": nullable_string, "confidence": {"type": "number"},
-                "alternatives": {"type": "array", "items": {"type": "object"}},
-                "police": {"type": "boolean"}, "police_trigger": nullable_string}},
+                "manual": {"type": "boolean", "description": "not sure: the operator chooses (请人工选择)"},
+                "suggestions": {"type": "array", "items": {"type": "object", "properties": {
+                    "category": {"type": "string"}, "probability": {"type": "number"},
+                    "evidence": {"type": "array", "items": {"type": "string"}}}}},
+                "emergency": {"type": ["object", "null"], "properties": {
+                    "line": {"type": "string", "enum": ["110", "119", "120", "122"]},
+                    "evidence": {"type": "array", "items": {"type": "string"}},
+                    "confidence": {"type": "number"}}}}},
             "location": {"type": "object", "properties": {"via": {"type": "string",
                 "enum": ["grid_code", "place_name", "nearest", "unlocated"]}, "grid": {"type": "string"}}}}},
         "ActionRequest": {

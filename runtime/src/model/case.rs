@@ -46,7 +46,9 @@ impl EmergencyLine {
     }
 
     pub fn parse(s: &str) -> Option<EmergencyLine> {
-        EmergencyLine::ALL.into_iter().find(|l| l.as_str() == s.trim())
+        EmergencyLine::ALL
+            .into_iter()
+            .find(|l| l.as_str() == s.trim())
     }
 
     pub fn label_zh(self) -> &'static str {

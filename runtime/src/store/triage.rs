@@ -80,10 +80,7 @@ impl Store {
 
     /// The newest `limit` closed, categorised cases that stayed with the center (not handed to
     /// an emergency line), with the classifier's verdict at intake.
-    pub async fn triage_training_cases(
-        &self,
-        limit: i64,
-    ) -> Result<Vec<TrainingCase>, StoreError> {
+    pub async fn triage_training_cases(&self, limit: i64) -> Result<Vec<TrainingCase>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT c.content, c.category_code, e.detail AS intake_detail FROM cases c \
              LEFT JOIN case_events e ON e.case_id = c.id AND e.seq = 1 \

@@ -220,7 +220,9 @@ pub(super) async fn render_call(
             "confidence": format!("{:.0}%", confidence * 100.0),
             "by_phone": state.region.handoff_by_phone(line),
         }),
-        None => serde_json::Value::Null,
+        None => {
+            json!({"line": "", "label": "", "evidence": "", "confidence": "", "by_phone": false})
+        }
     };
     data["phone_lines"] = json!(
         EmergencyLine::ALL
@@ -332,8 +334,15 @@ pub async fn create_case(
             }),
             None => {
                 let phone = form.phone.clone();
-                return render_call(&state, &user, &phone, form, None, StatusCode::UNPROCESSABLE_ENTITY)
-                    .await;
+                return render_call(
+                    &state,
+                    &user,
+                    &phone,
+                    form,
+                    None,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await;
             }
         },
     };
@@ -459,5 +468,6 @@ pub async fn classify(
 
 /// The line as the call-taker reads it: 119 消防 / 119 fire.
 pub(super) fn emergency_label(lang: Lang, line: EmergencyLine) -> String {
-    lang.t(&format!("emergency.line.{}", line.as_str())).to_string()
+    lang.t(&format!("emergency.line.{}", line.as_str()))
+        .to_string()
 }

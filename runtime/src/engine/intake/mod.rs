@@ -37,8 +37,8 @@ use super::routing::RouteVia;
 use super::triage::{Classification, Location};
 use crate::model::time::{now_ms, render_time};
 use crate::model::{Category, EmergencyLine, LatLon, Principal, Priority, Status, UnitKind};
-use crate::store::audit::{NewAudit, record_audit};
 use crate::store::Store;
+use crate::store::audit::{NewAudit, record_audit};
 use crate::store::cases::{
     CaseRow, NewCase, NewEvent, append_events, enqueue, insert_case, upsert_caller,
 };
@@ -118,7 +118,8 @@ fn decide_emergency(
                     .as_deref()
                     .and_then(|c| region.category(c))
                     .is_some_and(|c| c.police);
-            let line = detected.or((chosen_police || suggested_police).then_some(EmergencyLine::Police));
+            let line =
+                detected.or((chosen_police || suggested_police).then_some(EmergencyLine::Police));
             (line, false)
         }
     };

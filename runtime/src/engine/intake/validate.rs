@@ -4,7 +4,9 @@ triaged or written, and each failure names its field. Grid workers may report on
 channel and inside their own grid units.
 */
 
-use super::input::{CaseInput, EmergencyInput, GENDERS, LocationInput, MAX_CONTENT_CHARS, clean, normalize_phone};
+use super::input::{
+    CaseInput, EmergencyInput, GENDERS, LocationInput, MAX_CONTENT_CHARS, clean, normalize_phone,
+};
 use crate::engine::error::{Error, Result};
 use crate::engine::region::RegionIndex;
 use crate::model::{Category, Channel, Principal, Priority, Role};

@@ -89,7 +89,11 @@ mod tests {
                 r.category.is_some() != r.emergency.is_some(),
                 "exactly one label: {r:?}"
             );
-            let key = r.category.clone().or(r.emergency.clone()).unwrap_or_default();
+            let key = r
+                .category
+                .clone()
+                .or(r.emergency.clone())
+                .unwrap_or_default();
             *per.entry(key).or_default() += 1;
         }
         for (k, n) in &per {

