@@ -531,6 +531,36 @@ async fn lifecycle_over_http(engine: Engine) {
     assert_eq!(v["known"], true);
     assert_eq!(v["total_cases"], 1);
 
+    // Triage suggestions: the emergency stage beside the categories, the address never read.
+    let (s, v) = app
+        .req(
+            "operator",
+            "POST",
+            "/api/v1/triage",
+            Some(json!({"content": "河里有人落水了", "location": {"address": "路灯巷"}})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["classification"]["emergency"]["line"], "119", "{v}");
+    assert!(
+        v["classification"]["emergency"]["evidence"][0].is_string(),
+        "{v}"
+    );
+    let (s, v) = app
+        .req(
+            "operator",
+            "POST",
+            "/api/v1/triage",
+            Some(json!({"content": "路灯不亮", "location": {"address": "火烧坪村持刀巷"}})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert!(v["classification"]["emergency"].is_null(), "{v}");
+    assert_eq!(
+        v["classification"]["suggestions"][0]["category"], "roads.streetlight",
+        "{v}"
+    );
+
     // Malformed requests: 4xx JSON naming the field, nothing created.
     let before = app.store.case_counts_by_status().await.unwrap();
     for (body, status, field) in [
@@ -570,6 +600,23 @@ async fn lifecycle_over_http(engine: Engine) {
             Some("content"),
         ),
         (json!({"channel": "web"}), 422, Some("content")),
+        // The emergency decision: a line that is not one, an override without a reason, a
+        // phone hand-off (no fire platform in the fixture) without the incident number.
+        (
+            json!({"channel": "phone", "content": "x", "emergency": {"line": "111"}}),
+            422,
+            Some("emergency.line"),
+        ),
+        (
+            json!({"channel": "phone", "content": "楼下有人拿刀砍人", "emergency": {"line": null}}),
+            422,
+            Some("emergency.reason"),
+        ),
+        (
+            json!({"channel": "phone", "content": "厨房着火了", "emergency": {"line": "119"}}),
+            422,
+            Some("emergency.incident_number"),
+        ),
     ] {
         let (s, v) = app
             .req("operator", "POST", "/api/v1/cases", Some(body.clone()))

@@ -124,7 +124,8 @@
             if (s.evidence.length) b.title = box.getAttribute("data-evidence") + ": " + s.evidence.join("、");
             b.addEventListener("click", function () { select.value = s.code; select.focus(); });
             box.appendChild(b);
-            if (i === 0 && !res.manual && !select.value) select.value = s.code;
+            // A police category is the emergency stage's to decide, never pre-selected.
+            if (i === 0 && !res.manual && !s.police && !select.value) select.value = s.code;
           });
           if (res.location) {
             var l = document.createElement("span");

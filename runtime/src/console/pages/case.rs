@@ -159,6 +159,7 @@ pub(super) async fn render_case(
         "case": {
             "public_id": row.public_id,
             "status": row.status,
+            "emergency_line": row.emergency_line.as_deref().unwrap_or(""),
             "content": row.content,
             "category": category_name(state, lang, row.category_code.as_deref()),
             "category_code": row.category_code,

@@ -178,10 +178,13 @@ pub async fn create_case(
             region.categories.iter().find(|c| c.police)
         }
         None if handoff.is_some() => None,
+        // Not handed off: a police category from the classifier would be a transfer by the back
+        // door (the operator has just said it is not an emergency), so a person chooses.
         None => classification
             .category
             .as_deref()
-            .and_then(|c| region.category(c)),
+            .and_then(|c| region.category(c))
+            .filter(|c| !c.police),
     };
     let priority = if handoff.is_some() {
         Priority::Urgent
