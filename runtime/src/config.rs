@@ -64,6 +64,12 @@ pub struct FileConfig {
     pub pool_size: Option<u32>,
     /// Request body limit in bytes (default 64 KiB).
     pub body_limit_bytes: Option<usize>,
+    /// Milliseconds between delivery ticks (default 1000).
+    pub delivery_interval_ms: Option<u64>,
+    /// First retry delay of a failed delivery, doubling each time (default 5000 ms).
+    pub delivery_backoff_ms: Option<u64>,
+    /// Attempts before an outbox message is dead (default 12).
+    pub delivery_max_attempts: Option<u32>,
 }
 
 /// Values given on the command line (each overrides file and environment).
@@ -73,6 +79,8 @@ pub struct Overrides {
     pub database: Option<String>,
     pub log_format: Option<LogFormat>,
     pub deadline_scan_seconds: Option<u64>,
+    pub delivery_backoff_ms: Option<u64>,
+    pub delivery_max_attempts: Option<u32>,
 }
 
 /// The resolved configuration `serve` runs with.
@@ -88,6 +96,9 @@ pub struct Config {
     pub deadline_scan: Duration,
     pub pool_size: Option<u32>,
     pub body_limit: usize,
+    pub delivery_interval: Duration,
+    pub delivery_backoff_ms: i64,
+    pub delivery_max_attempts: i64,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8110";
@@ -170,6 +181,21 @@ impl Config {
             deadline_scan: Duration::from_secs(scan),
             pool_size: file.pool_size,
             body_limit: file.body_limit_bytes.unwrap_or(DEFAULT_BODY_LIMIT),
+            delivery_interval: Duration::from_millis(
+                file.delivery_interval_ms.unwrap_or(1000).max(50),
+            ),
+            delivery_backoff_ms: flags
+                .delivery_backoff_ms
+                .or(file.delivery_backoff_ms)
+                .unwrap_or(5000)
+                .clamp(10, 3_600_000) as i64,
+            delivery_max_attempts: i64::from(
+                flags
+                    .delivery_max_attempts
+                    .or(file.delivery_max_attempts)
+                    .unwrap_or(12)
+                    .max(1),
+            ),
         })
     }
 }

@@ -13,9 +13,10 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::config::Config;
+use crate::engine::delivery::Deliverer;
 use crate::engine::region::RegionIndex;
 use crate::http::AppState;
-use crate::jobs::{self, deadlines::DeadlineScan, triage::TriageModelReload};
+use crate::jobs::{self, deadlines::DeadlineScan, delivery::Delivery, triage::TriageModelReload};
 use crate::router::router;
 use crate::store::{ConnectOptions, Engine, Store, redact_url};
 
@@ -95,6 +96,19 @@ pub async fn serve_state(
         state.metrics.clone(),
         stop_tx.subscribe(),
     ));
+    let delivery = tokio::spawn(jobs::run(
+        Delivery {
+            store: state.store.clone(),
+            region: Arc::clone(&state.region),
+            deliverer: Deliverer::new(
+                state.config.delivery_max_attempts,
+                state.config.delivery_backoff_ms,
+            ),
+        },
+        state.config.delivery_interval,
+        state.metrics.clone(),
+        stop_tx.subscribe(),
+    ));
     let addr = listener.local_addr()?;
     tracing::info!(
         %addr,
@@ -111,6 +125,7 @@ pub async fn serve_state(
     let _ = stop_tx.send(true);
     let _ = jobs.await;
     let _ = reload.await;
+    let _ = delivery.await;
     store.close().await;
     tracing::info!("m110d stopped");
     result.context("HTTP server failed")

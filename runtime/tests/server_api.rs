@@ -47,6 +47,9 @@ fn config(url: &str) -> Config {
         deadline_scan: std::time::Duration::from_secs(3600),
         pool_size: None,
         body_limit: 64 * 1024,
+        delivery_interval: std::time::Duration::from_secs(3600),
+        delivery_backoff_ms: 5000,
+        delivery_max_attempts: 12,
     }
 }
 

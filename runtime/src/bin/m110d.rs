@@ -51,6 +51,13 @@ struct ServeArgs {
     /// Seconds between deadline scans (overrides m110d.yaml).
     #[arg(long)]
     deadline_scan_seconds: Option<u64>,
+    /// First retry delay of a failed delivery in milliseconds, doubling each time (overrides
+    /// m110d.yaml; default 5000).
+    #[arg(long)]
+    delivery_backoff_ms: Option<u64>,
+    /// Attempts before an outbox message is dead (overrides m110d.yaml; default 12).
+    #[arg(long)]
+    delivery_max_attempts: Option<u32>,
 }
 
 fn parse_log_format(s: &str) -> Result<LogFormat, String> {
@@ -78,6 +85,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             database: args.database,
             log_format: args.log_format,
             deadline_scan_seconds: args.deadline_scan_seconds,
+            delivery_backoff_ms: args.delivery_backoff_ms,
+            delivery_max_attempts: args.delivery_max_attempts,
         },
     )?;
     init_logging(config.log_format);

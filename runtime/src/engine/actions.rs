@@ -12,14 +12,14 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::error::{Error, Result};
-use super::intake::TRANSFER_TOPIC;
+use super::intake::{HANDOFF_ACKNOWLEDGED, HANDOFF_AWAITING, HANDOFF_RETURNED, TRANSFER_TOPIC};
 use super::lifecycle::{self, Effect, Snapshot};
 use super::region::RegionIndex;
 use crate::model::time::{now_ms, render_time};
 use crate::model::{Action, EmergencyLine, Principal, Satisfaction, Status, UnitKind};
 use crate::policy::access::{CaseScope, can_see_case, may_act_on_unit};
 use crate::store::cases::{
-    CaseRow, NewEvent, append_events, enqueue, insert_follow_up, lock_case,
+    CaseRow, NewEvent, append_events, enqueue, enqueue_to, insert_follow_up, lock_case,
     pending_extension_hours, update_case,
 };
 use crate::store::{Store, StoreError};
@@ -44,6 +44,9 @@ pub struct ActionInput {
     /// Hours asked for by `request_extension`.
     #[serde(default)]
     pub hours: Option<u32>,
+    /// The line's incident number (警情编号) for `police_ack`.
+    #[serde(default)]
+    pub reference: Option<String>,
     /// The emergency line of `transfer_police` (`110` when not given).
     #[serde(default)]
     pub line: Option<EmergencyLine>,
@@ -154,6 +157,7 @@ pub async fn perform(
         reason: input.reason.clone(),
         satisfaction: input.satisfaction,
         hours: input.hours,
+        reference: input.reference.clone(),
     };
     let t = lifecycle::decide(snap, principal.role, input.action, &req)?;
 
@@ -196,6 +200,25 @@ pub async fn perform(
                 "the case has no category yet: give one with the dispatch",
             ));
         }
+    }
+    match input.action {
+        Action::PoliceAck => {
+            next.handoff_state = Some(HANDOFF_ACKNOWLEDGED.into());
+            next.handoff_ref = input.reference.as_deref().map(|r| r.trim().to_string());
+            next.handoff_at = Some(now);
+        }
+        Action::PoliceReturn => {
+            // Back to the center as a civic request; the line it went to stays on record.
+            next.handoff_state = Some(HANDOFF_RETURNED.into());
+            next.handoff_at = Some(now);
+            next.priority = crate::model::Priority::High.as_str().into();
+        }
+        Action::TransferPolice => {
+            next.handoff_state = Some(HANDOFF_AWAITING.into());
+            next.handoff_ref = None;
+            next.handoff_at = Some(now);
+        }
+        _ => {}
     }
     if input.action == Action::TransferPolice {
         next.emergency_line = Some(
@@ -344,7 +367,13 @@ pub async fn perform(
         .await?;
     }
     for (topic, payload) in &outbox {
-        enqueue(&mut tx, topic, payload, now).await?;
+        if *topic == TRANSFER_TOPIC {
+            let line = input.line.unwrap_or(EmergencyLine::Police);
+            let (platform, state) = region.transfer_route(line);
+            enqueue_to(&mut tx, topic, payload, platform, state, now).await?;
+        } else {
+            enqueue(&mut tx, topic, payload, now).await?;
+        }
     }
     tx.commit().await?;
     next.version += 1;

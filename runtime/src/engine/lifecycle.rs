@@ -47,6 +47,8 @@ pub struct Request {
     pub satisfaction: Option<Satisfaction>,
     /// Extension length for `request_extension`.
     pub hours: Option<u32>,
+    /// The line's incident number for `police_ack`.
+    pub reference: Option<String>,
 }
 
 /// The longest extension one request may ask for (30 days).
@@ -129,6 +131,7 @@ pub fn allowed_actions(snap: Snapshot, role: Role) -> Vec<Action> {
         reason: Some("-".into()),
         satisfaction: Some(Satisfaction::Satisfied),
         hours: Some(1),
+        reference: Some("-".into()),
     };
     Action::ALL
         .into_iter()
@@ -306,6 +309,20 @@ fn judge(
                 Effect::NotifyPolice,
             ],
         ),
+        Action::PoliceAck => {
+            nonblank(&req.reference).ok_or(LifecycleError::Missing {
+                field: "reference",
+                message: "the line's incident number (警情编号) acknowledges the hand-off",
+            })?;
+            (Status::TransferredPolice, vec![])
+        }
+        Action::PoliceReturn => {
+            nonblank(&req.reason).ok_or(LifecycleError::Missing {
+                field: "reason",
+                message: "say why the line handed the case back (转警退回)",
+            })?;
+            (Status::Received, vec![])
+        }
     };
     Ok(Transition {
         action,
@@ -634,6 +651,7 @@ mod tests {
             reason: Some("r".into()),
             satisfaction: Some(Satisfaction::Satisfied),
             hours: Some(24),
+            reference: Some("J110-1".into()),
         };
         let mut out = String::from("status | role | allowed actions (by decide)\n");
         for status in Status::ALL {

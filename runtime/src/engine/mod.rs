@@ -2,11 +2,12 @@
 The engines: the domain services every front-end shares, one module each.
 
 - [`region`]: the region index built once per process (lookups, classifier, routing table).
-- [`triage`]: police keywords, the category classifier and the place locator.
+- [`triage`]: the emergency stage (110/119/120/122), the category classifier and the locator.
 - [`routing`]: category × grid scope → handling unit.
 - [`lifecycle`]: the case state machine (pure).
 - [`intake`]: create a case (validate, triage, route, write in one transaction).
 - [`actions`]: apply a lifecycle action with its event in one transaction.
+- [`delivery`]: send outbox messages to the platforms they are for (signed, retried, leased).
 - [`directories`], [`households`]: the data systems' checks and rules.
 - [`provision`]: load a region model into an empty database in one transaction.
 
@@ -16,6 +17,7 @@ checks it.
 */
 
 pub mod actions;
+pub mod delivery;
 pub mod directories;
 pub mod error;
 pub mod households;

@@ -174,6 +174,18 @@ impl RegionIndex {
         })
     }
 
+    /// Where a hand-off to `line` goes: the platform and the outbox state — `pending` when the
+    /// delivery worker can send it (a webhook), `manual` when a person hands it over by phone.
+    pub fn transfer_route(&self, line: EmergencyLine) -> (Option<&str>, &'static str) {
+        match self.emergency_platform(line) {
+            Some(p) if matches!(p.integration, Integration::Webhook { .. }) => {
+                (Some(p.id.as_str()), "pending")
+            }
+            Some(p) => (Some(p.id.as_str()), "manual"),
+            None => (None, "manual"),
+        }
+    }
+
     /// `codes` and every grid unit below them (a grid worker's reach).
     pub fn grid_reach(&self, codes: &[String]) -> Vec<String> {
         self.grid_units

@@ -221,7 +221,8 @@ pub const ROUTES: &[RouteSpec] = &[
         access: Access::Roles(CASE_ACTORS),
         tag: "cases",
         summary: "Lifecycle action: dispatch, sign, start, reply, return, request_extension, \
-                  grant_extension, deny_extension, supervise, follow_up, close, transfer_police",
+                  grant_extension, deny_extension, supervise, follow_up, close, transfer_police, \
+                  police_ack, police_return",
         request: Some("ActionRequest"),
         response: (200, "Case"),
     },

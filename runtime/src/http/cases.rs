@@ -74,6 +74,11 @@ pub fn case_json(row: &CaseRow, region: &RegionIndex, reveal: bool) -> Value {
         "status": row.status,
         "status_zh": status.map(|s| s.name_zh()),
         "emergency_line": row.emergency_line,
+        "handoff": row.handoff_state.as_ref().map(|state| json!({
+            "state": state,
+            "reference": row.handoff_ref,
+            "at": row.handoff_at.map(render_time),
+        })),
         "channel": row.channel,
         "content": row.content,
         "category": category,

@@ -274,11 +274,13 @@ fn schemas() -> Value {
             "properties": {
                 "action": {"type": "string", "enum": ["dispatch", "sign", "start", "reply", "return",
                     "request_extension", "grant_extension", "deny_extension", "supervise",
-                    "follow_up", "close", "transfer_police"]},
+                    "follow_up", "close", "transfer_police", "police_ack", "police_return"]},
                 "note": {"type": "string"}, "unit": {"type": "string"}, "category": {"type": "string"},
                 "reason": {"type": "string"},
                 "satisfaction": {"type": "string", "enum": ["satisfied", "mostly_satisfied", "unsatisfied"]},
                 "hours": {"type": "integer", "minimum": 1, "maximum": 720},
+                "reference": {"type": "string", "description": "police_ack: the line's incident number (警情编号)"},
+                "line": {"type": "string", "enum": ["110", "119", "120", "122"], "description": "transfer_police: the line (default 110)"},
                 "expected_version": {"type": "integer"}
             }
         },
@@ -287,6 +289,10 @@ fn schemas() -> Value {
             "properties": {
                 "id": {"type": "string"}, "status": {"type": "string", "enum": ["received", "dispatched",
                     "signed", "in_progress", "replied", "followed_up", "closed", "returned", "transferred_police"]},
+                "emergency_line": {"type": ["string", "null"], "enum": ["110", "119", "120", "122", null]},
+                "handoff": {"type": ["object", "null"], "description": "a hand-off to an emergency line: awaiting, acknowledged (with the incident number) or returned",
+                    "properties": {"state": {"type": "string", "enum": ["awaiting", "acknowledged", "returned"]},
+                        "reference": {"type": ["string", "null"]}, "at": {"type": ["string", "null"]}}},
                 "channel": {"type": "string"}, "content": {"type": "string"},
                 "category": {"type": "object", "nullable": true}, "priority": {"type": "string"},
                 "grid": {"type": "object", "nullable": true}, "unit": {"type": "object", "nullable": true},

@@ -11,6 +11,7 @@ registry), so jobs know nothing of HTTP.
 */
 
 pub mod deadlines;
+pub mod delivery;
 pub mod triage;
 
 use std::future::Future;

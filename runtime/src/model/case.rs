@@ -166,10 +166,14 @@ pub enum Action {
     FollowUp,
     Close,
     TransferPolice,
+    /// The emergency line acknowledged a hand-off (警情编号 received): 已确认.
+    PoliceAck,
+    /// The emergency line handed the case back (转警退回): it re-enters the center's queue.
+    PoliceReturn,
 }
 
 impl Action {
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 14] = [
         Action::Dispatch,
         Action::Sign,
         Action::Start,
@@ -182,6 +186,8 @@ impl Action {
         Action::FollowUp,
         Action::Close,
         Action::TransferPolice,
+        Action::PoliceAck,
+        Action::PoliceReturn,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -198,6 +204,8 @@ impl Action {
             Action::FollowUp => "follow_up",
             Action::Close => "close",
             Action::TransferPolice => "transfer_police",
+            Action::PoliceAck => "police_ack",
+            Action::PoliceReturn => "police_return",
         }
     }
 
@@ -219,6 +227,8 @@ impl Action {
             Action::FollowUp => "回访",
             Action::Close => "办结",
             Action::TransferPolice => "转警",
+            Action::PoliceAck => "确认接警",
+            Action::PoliceReturn => "转警退回",
         }
     }
 
@@ -237,6 +247,10 @@ impl Action {
             Action::GrantExtension | Action::DenyExtension | Action::Supervise => {
                 &[Admin, Supervisor, Dispatcher]
             }
+            // Recorded by the center from the line's phone confirmation (or by the delivery
+            // worker from the line's webhook response).
+            Action::PoliceAck => &[Admin, Supervisor, Operator, Dispatcher],
+            Action::PoliceReturn => &[Admin, Supervisor, Dispatcher],
         }
     }
 
@@ -256,6 +270,7 @@ impl Action {
             Action::FollowUp => &[Replied],
             Action::Close => &[Replied, FollowedUp],
             Action::TransferPolice => &[Received, Returned],
+            Action::PoliceAck | Action::PoliceReturn => &[TransferredPolice],
         }
     }
 
@@ -274,6 +289,8 @@ impl Action {
             Action::FollowUp => "followed_up",
             Action::Close => "closed",
             Action::TransferPolice => "transferred_police",
+            Action::PoliceAck => "police_acknowledged",
+            Action::PoliceReturn => "police_returned",
         }
     }
 }

@@ -29,8 +29,8 @@ const CASE_COLUMNS: &str = "c.id, c.public_id, c.channel, c.caller_id, c.content
     c.category_code, c.grid_code, c.address, c.lat, c.lon, c.priority, c.status, c.operator_id, \
     c.unit_id, c.sign_due, c.close_due, c.dispatched_at, c.signed_at, c.replied_at, c.closed_at, \
     c.extension_requested, c.supervised, c.overdue_sign, c.overdue_close, c.escalation_step, \
-    c.redo_count, c.satisfaction, c.open311_token, c.external_id, c.emergency_line, c.created_at, \
-    c.updated_at, c.version, p.phone AS caller_phone, p.name AS caller_name, p.gender AS caller_gender, \
+    c.redo_count, c.satisfaction, c.open311_token, c.external_id, c.emergency_line, c.handoff_state, \
+    c.handoff_ref, c.handoff_at, c.created_at, c.updated_at, c.version, p.phone AS caller_phone, p.name AS caller_name, p.gender AS caller_gender, \
     p.age_band AS caller_age_band, p.occupation AS caller_occupation";
 
 const CASE_FROM: &str = "cases c LEFT JOIN callers p ON p.id = c.caller_id";
@@ -69,6 +69,12 @@ pub struct CaseRow {
     pub external_id: Option<String>,
     /// The emergency line the case was handed to (`110`, `119`, `120`, `122`).
     pub emergency_line: Option<String>,
+    /// Where the hand-off stands: `awaiting` (待确认), `acknowledged`, `returned`.
+    pub handoff_state: Option<String>,
+    /// The line's incident number (警情编号).
+    pub handoff_ref: Option<String>,
+    /// When the hand-off last changed.
+    pub handoff_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
     pub version: i64,
@@ -132,6 +138,8 @@ pub struct NewCase {
     pub open311_token: Option<String>,
     pub external_id: Option<String>,
     pub emergency_line: Option<String>,
+    pub handoff_state: Option<String>,
+    pub handoff_ref: Option<String>,
     pub created_at: i64,
 }
 
@@ -250,9 +258,10 @@ pub async fn insert_case(
          INSERT INTO cases (id, public_id, channel, caller_id, content, category_code, grid_code, \
          address, lat, lon, priority, status, operator_id, unit_id, sign_due, close_due, \
          dispatched_at, open311_token, external_id, created_at, updated_at, version, \
-         emergency_line) \
+         emergency_line, handoff_state, handoff_ref, handoff_at) \
          SELECT {id_sql}, {public_sql}, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-         $15, $16, $17, $18, $19, $19, 1, $20 FROM n \
+         $15, $16, $17, $18, $19, $19, 1, $20, $21, $22, \
+         CASE WHEN $21 IS NULL THEN NULL ELSE $19 END FROM n \
          RETURNING id, public_id"
     );
     let (id, public_id): (i64, String) = sqlx::query_as(&sql)
@@ -276,6 +285,8 @@ pub async fn insert_case(
         .bind(case.external_id.clone())
         .bind(case.created_at)
         .bind(case.emergency_line.clone())
+        .bind(case.handoff_state.clone())
+        .bind(case.handoff_ref.clone())
         .fetch_one(&mut *conn)
         .await?;
     Ok((id, public_id))
@@ -353,13 +364,28 @@ pub async fn enqueue(
     payload: &serde_json::Value,
     now: i64,
 ) -> Result<i64, StoreError> {
+    enqueue_to(conn, topic, payload, None, "unrouted", now).await
+}
+
+/// Writes an outbox message for `platform` in `state` (`pending`: the delivery worker sends it;
+/// `manual`: a person hands it over; `unrouted`: no platform receives the topic).
+pub async fn enqueue_to(
+    conn: &mut AnyConnection,
+    topic: &str,
+    payload: &serde_json::Value,
+    platform: Option<&str>,
+    state: &str,
+    now: i64,
+) -> Result<i64, StoreError> {
     let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO outbox (topic, payload, created_at, next_attempt_at, attempts) \
-         VALUES ($1, $2, $3, $3, 0) RETURNING id",
+        "INSERT INTO outbox (topic, payload, created_at, next_attempt_at, attempts, platform_id, \
+         state) VALUES ($1, $2, $3, $3, 0, $4, $5) RETURNING id",
     )
     .bind(topic)
     .bind(payload.to_string())
     .bind(now)
+    .bind(platform)
+    .bind(state)
     .fetch_one(&mut *conn)
     .await?;
     Ok(id)
@@ -421,7 +447,7 @@ pub async fn update_case(
          signed_at = $10, replied_at = $11, closed_at = $12, extension_requested = $13, \
          supervised = $14, overdue_sign = $15, overdue_close = $16, escalation_step = $17, \
          redo_count = $18, satisfaction = $19, updated_at = $20, version = version + 1, \
-         emergency_line = $23 \
+         emergency_line = $23, handoff_state = $24, handoff_ref = $25, handoff_at = $26 \
          WHERE id = $21 AND version = $22",
     )
     .bind(&row.status)
@@ -447,6 +473,9 @@ pub async fn update_case(
     .bind(row.id)
     .bind(row.version)
     .bind(row.emergency_line.clone())
+    .bind(row.handoff_state.clone())
+    .bind(row.handoff_ref.clone())
+    .bind(row.handoff_at)
     .execute(&mut *conn)
     .await?;
     if done.rows_affected() == 0 {

@@ -32,6 +32,7 @@ The store: one repository layer over SQLite and PostgreSQL.
 pub mod audit;
 pub mod cases;
 pub mod console;
+pub mod delivery;
 pub mod directory;
 pub mod households;
 pub mod open311;

@@ -203,7 +203,8 @@ pub(super) async fn render_case(
 pub(super) fn text_field(a: Action, status: Option<Status>) -> (Option<&'static str>, bool) {
     match a {
         Action::Reply => (Some("note"), true),
-        Action::Return | Action::RequestExtension => (Some("reason"), true),
+        Action::Return | Action::RequestExtension | Action::PoliceReturn => (Some("reason"), true),
+        Action::PoliceAck => (Some("reference"), true),
         Action::DenyExtension => (Some("reason"), false),
         // Closing a replied case skips the follow-up: the lifecycle wants a reason then.
         Action::Close => (Some("reason"), status == Some(Status::Replied)),
@@ -247,10 +248,12 @@ pub async fn case_action(
         satisfaction: None,
         hours: None,
         line: get("line").and_then(|l| EmergencyLine::parse(&l)),
+        reference: get("reference"),
         expected_version: get("version").and_then(|v| v.parse().ok()),
     };
     match field {
         Some("reason") => input.reason = text,
+        Some("reference") => input.reference = text,
         _ => input.note = text,
     }
     if let Some(s) = get("satisfaction") {

@@ -28,6 +28,12 @@ pub use input::{
 
 /// Outbox topic of every hand-off to an emergency line (the payload names the line and platform).
 pub const TRANSFER_TOPIC: &str = "emergency.transfer";
+/// A hand-off waiting for the line's acknowledgement (待确认).
+pub const HANDOFF_AWAITING: &str = "awaiting";
+/// The line acknowledged it (an incident number).
+pub const HANDOFF_ACKNOWLEDGED: &str = "acknowledged";
+/// The line handed it back (转警退回).
+pub const HANDOFF_RETURNED: &str = "returned";
 
 use serde_json::json;
 
@@ -40,7 +46,7 @@ use crate::model::{Category, EmergencyLine, LatLon, Principal, Priority, Status,
 use crate::store::Store;
 use crate::store::audit::{NewAudit, record_audit};
 use crate::store::cases::{
-    CaseRow, NewCase, NewEvent, append_events, enqueue, insert_case, upsert_caller,
+    CaseRow, NewCase, NewEvent, append_events, enqueue_to, insert_case, upsert_caller,
 };
 
 /// What intake did.
@@ -241,6 +247,15 @@ pub async fn create_case(
         open311_token: checked.open311_token.take(),
         external_id: checked.external_id.take(),
         emergency_line: handoff.as_ref().map(|h| h.line.as_str().to_string()),
+        // A phone transfer's incident number is the line's acknowledgement.
+        handoff_state: handoff.as_ref().map(|h| {
+            if h.incident_number.is_some() {
+                HANDOFF_ACKNOWLEDGED.to_string()
+            } else {
+                HANDOFF_AWAITING.to_string()
+            }
+        }),
+        handoff_ref: handoff.as_ref().and_then(|h| h.incident_number.clone()),
         created_at: now,
     };
     let mut route = None;
@@ -324,7 +339,11 @@ pub async fn create_case(
     append_events(&mut tx, id, &events, now, Some(1)).await?;
     if let Some(mut payload) = transfer_payload {
         payload["case"] = json!(public_id);
-        enqueue(&mut tx, TRANSFER_TOPIC, &payload, now).await?;
+        let (platform, state) = match &handoff {
+            Some(h) => region.transfer_route(h.line),
+            None => (None, "unrouted"),
+        };
+        enqueue_to(&mut tx, TRANSFER_TOPIC, &payload, platform, state, now).await?;
     }
     if overridden {
         // The detector said emergency and a person said otherwise: that is always on record.
@@ -369,6 +388,9 @@ pub async fn create_case(
         open311_token: case.open311_token,
         external_id: case.external_id,
         emergency_line: case.emergency_line,
+        handoff_at: case.handoff_state.as_ref().map(|_| now),
+        handoff_state: case.handoff_state,
+        handoff_ref: case.handoff_ref,
         created_at: now,
         updated_at: now,
         version: 1,

@@ -1,0 +1,397 @@
+/*!
+Delivery: the outbox messages sent to the platforms they are for.
+
+Every `m110d` runs the delivery job; each tick claims due messages under a lease (so several
+servers on one PostgreSQL never send one at the same time) and sends each to its platform:
+
+- **webhook**: `POST` of the event document (below) as JSON, with headers `X-M110-Event-Id`
+  (receivers deduplicate on it), `X-M110-Event-Type`, and — when the platform's secret is set in
+  the environment variable `M110_SECRET_<PLATFORM ID>` (upper case, `-` → `_`) —
+  `X-M110-Signature: sha256=<hex HMAC-SHA256 of the body>`. A 2xx marks the message delivered;
+  a JSON answer with `incident_number` (or `external_id`) acknowledges a hand-off on the case.
+- anything else (a timeout, a refused connection, a non-2xx) is retried with exponential
+  backoff and jitter (`5 s × 2ⁿ`, at most an hour, × 0.5–1.0), until `max_attempts`, then the
+  message is **dead** (kept, visible, to be replayed). Every attempt is recorded with its time,
+  status code, error and duration.
+- a per-platform **circuit breaker**: after 5 failures in a row the platform is skipped for a
+  minute (its messages keep their place), so one dead receiver does not eat the worker's time.
+
+The event document, version 1:
+
+```json
+{"version": 1, "event_id": "350781-42", "type": "emergency.transfer",
+ "occurred_at": "2026-12-03T10:00:00+08:00", "platform": "police-dispatch", "data": { … }}
+```
+
+`data` is the message payload: for `emergency.transfer` the case number, line, content, place,
+caller phone (the dispatcher calls back), evidence and hand-off mode.
+*/
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use hmac::{Hmac, Mac};
+use rand::Rng;
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+use super::region::RegionIndex;
+use crate::model::Integration;
+use crate::model::time::render_time;
+use crate::store::delivery::{AttemptOutcome, OutboxMessage};
+use crate::store::{Store, StoreError};
+
+/// Version of the event document.
+pub const EVENT_VERSION: u32 = 1;
+/// Attempts before a message is dead (unless the config says otherwise).
+pub const DEFAULT_MAX_ATTEMPTS: i64 = 12;
+/// First retry delay unless the config says otherwise.
+pub const DEFAULT_BACKOFF_MS: i64 = 5_000;
+const MAX_BACKOFF_MS: i64 = 3_600_000;
+const LEASE_MS: i64 = 60_000;
+const BATCH: i64 = 20;
+const BREAKER_FAILURES: u32 = 5;
+const BREAKER_OPEN_MS: i64 = 60_000;
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What one tick did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Tick {
+    pub delivered: u64,
+    pub failed: u64,
+    pub dead: u64,
+    pub skipped: u64,
+    pub acknowledged: u64,
+}
+
+#[derive(Default)]
+struct Breaker {
+    failures: u32,
+    open_until: i64,
+}
+
+/// The delivery worker of one process.
+pub struct Deliverer {
+    client: reqwest::Client,
+    /// Who holds leases (host, process, random): another process never finishes our attempt.
+    holder: String,
+    max_attempts: i64,
+    backoff_ms: i64,
+    breakers: Mutex<HashMap<String, Breaker>>,
+}
+
+impl Deliverer {
+    pub fn new(max_attempts: i64, backoff_ms: i64) -> Deliverer {
+        let client = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .connect_timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("m110d/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_else(|_| reqwest::Client::new());
+        let holder = format!(
+            "{}-{}",
+            std::process::id(),
+            crate::policy::credentials::random_hex(6)
+        );
+        Deliverer {
+            client,
+            holder,
+            max_attempts: max_attempts.max(1),
+            backoff_ms: backoff_ms.max(1),
+            breakers: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Claims and sends what is due.
+    pub async fn tick(
+        &self,
+        store: &Store,
+        region: &RegionIndex,
+        now: i64,
+    ) -> Result<Tick, StoreError> {
+        let mut t = Tick::default();
+        let batch = store
+            .claim_outbox(&self.holder, now, LEASE_MS, BATCH)
+            .await?;
+        for msg in batch {
+            let platform_id = msg.platform_id.clone().unwrap_or_default();
+            if self.circuit_open(&platform_id, now) {
+                store
+                    .release_outbox(msg.id, &self.holder, now + BREAKER_OPEN_MS)
+                    .await?;
+                t.skipped += 1;
+                continue;
+            }
+            let platform = region.platforms.iter().find(|p| p.id == platform_id);
+            let url = match platform.map(|p| &p.integration) {
+                Some(Integration::Webhook { url }) => url.clone(),
+                _ => {
+                    // The profile changed under the message: nothing can send it any more.
+                    let o = AttemptOutcome {
+                        at: now,
+                        status_code: None,
+                        error: Some(format!("platform {platform_id} has no webhook")),
+                        duration_ms: 0,
+                        state: "dead",
+                        next_attempt_at: now,
+                    };
+                    store.finish_attempt(msg.id, &self.holder, &o).await?;
+                    t.dead += 1;
+                    continue;
+                }
+            };
+            let body = event_document(&region.code, &msg);
+            let (outcome, answer) = self.send(&url, &platform_id, &msg, &body).await;
+            let state = outcome.0;
+            let o = AttemptOutcome {
+                at: now,
+                status_code: outcome.1,
+                error: outcome.2.clone(),
+                duration_ms: outcome.3,
+                state: match state {
+                    Sent::Ok => "delivered",
+                    Sent::Failed if msg.attempts + 1 >= self.max_attempts => "dead",
+                    Sent::Failed => "pending",
+                },
+                next_attempt_at: now
+                    + backoff(
+                        self.backoff_ms,
+                        msg.attempts,
+                        rand::thread_rng().r#gen::<f64>(),
+                    ),
+            };
+            if !store.finish_attempt(msg.id, &self.holder, &o).await? {
+                continue;
+            }
+            match o.state {
+                "delivered" => {
+                    t.delivered += 1;
+                    self.record(&platform_id, true, now);
+                    if msg.topic == super::intake::TRANSFER_TOPIC
+                        && let Some(reference) = answer
+                        && let Some(case) = serde_json::from_str::<Value>(&msg.payload)
+                            .ok()
+                            .and_then(|p| p["case"].as_str().map(str::to_string))
+                        && store
+                            .acknowledge_handoff(&case, &reference, &platform_id, now)
+                            .await?
+                    {
+                        t.acknowledged += 1;
+                    }
+                }
+                "dead" => {
+                    t.dead += 1;
+                    self.record(&platform_id, false, now);
+                    tracing::warn!(
+                        message = msg.id,
+                        platform = %platform_id,
+                        error = ?o.error,
+                        "outbox message dead after {} attempts",
+                        msg.attempts + 1
+                    );
+                }
+                _ => {
+                    t.failed += 1;
+                    self.record(&platform_id, false, now);
+                }
+            }
+        }
+        Ok(t)
+    }
+
+    async fn send(
+        &self,
+        url: &str,
+        platform_id: &str,
+        msg: &OutboxMessage,
+        body: &str,
+    ) -> ((Sent, Option<i64>, Option<String>, i64), Option<String>) {
+        let started = Instant::now();
+        let mut req = self
+            .client
+            .post(url)
+            .header("content-type", "application/json")
+            .header("x-m110-event-id", event_id_of(msg, body))
+            .header("x-m110-event-type", msg.topic.as_str());
+        match secret_for(platform_id) {
+            Ok(Some(secret)) => {
+                req = req.header(
+                    "x-m110-signature",
+                    format!("sha256={}", sign(&secret, body)),
+                );
+            }
+            Ok(None) => {}
+            Err(e) => return ((Sent::Failed, None, Some(e), 0), None),
+        }
+        let result = req.body(body.to_string()).send().await;
+        let ms = started.elapsed().as_millis() as i64;
+        match result {
+            Ok(resp) => {
+                let code = i64::from(resp.status().as_u16());
+                if resp.status().is_success() {
+                    let answer = resp.json::<Value>().await.ok().and_then(|v| {
+                        v.get("incident_number")
+                            .or_else(|| v.get("external_id"))
+                            .and_then(|x| x.as_str())
+                            .map(str::trim)
+                            .filter(|s| !s.is_empty())
+                            .map(str::to_string)
+                    });
+                    ((Sent::Ok, Some(code), None, ms), answer)
+                } else {
+                    (
+                        (Sent::Failed, Some(code), Some(format!("HTTP {code}")), ms),
+                        None,
+                    )
+                }
+            }
+            // The error text names the URL and the cause, never the secret.
+            Err(e) => ((Sent::Failed, None, Some(error_text(e)), ms), None),
+        }
+    }
+
+    fn circuit_open(&self, platform: &str, now: i64) -> bool {
+        let b = self.breakers.lock().unwrap_or_else(|e| e.into_inner());
+        b.get(platform).is_some_and(|b| b.open_until > now)
+    }
+
+    fn record(&self, platform: &str, ok: bool, now: i64) {
+        let mut b = self.breakers.lock().unwrap_or_else(|e| e.into_inner());
+        let e = b.entry(platform.to_string()).or_default();
+        if ok {
+            *e = Breaker::default();
+        } else {
+            e.failures += 1;
+            if e.failures >= BREAKER_FAILURES {
+                e.open_until = now + BREAKER_OPEN_MS;
+                e.failures = 0;
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Sent {
+    Ok,
+    Failed,
+}
+
+fn error_text(e: reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timeout"
+    } else if e.is_connect() {
+        "connection refused or unreachable"
+    } else {
+        "request failed"
+    };
+    format!("{kind}: {}", e.without_url())
+}
+
+/// The event id receivers deduplicate on: the region and the message id.
+pub fn event_id(region: &str, message_id: i64) -> String {
+    format!("{region}-{message_id}")
+}
+
+fn event_id_of(msg: &OutboxMessage, body: &str) -> String {
+    serde_json::from_str::<Value>(body)
+        .ok()
+        .and_then(|v| v["event_id"].as_str().map(str::to_string))
+        .unwrap_or_else(|| msg.id.to_string())
+}
+
+/// The versioned event document of a message.
+pub fn event_document(region: &str, msg: &OutboxMessage) -> String {
+    let data: Value = serde_json::from_str(&msg.payload).unwrap_or(Value::Null);
+    json!({
+        "version": EVENT_VERSION,
+        "event_id": event_id(region, msg.id),
+        "type": msg.topic,
+        "occurred_at": render_time(msg.created_at),
+        "platform": msg.platform_id,
+        "data": data,
+    })
+    .to_string()
+}
+
+/// `hex(HMAC-SHA256(secret, body))`.
+pub fn sign(secret: &str, body: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
+    mac.update(body.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// The environment variable holding a platform's signing secret.
+pub fn secret_env(platform_id: &str) -> String {
+    let id: String = platform_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("M110_SECRET_{id}")
+}
+
+fn secret_for(platform_id: &str) -> Result<Option<String>, String> {
+    let name = secret_env(platform_id);
+    match std::env::var(&name) {
+        Ok(s) if !s.is_empty() => Ok(Some(s)),
+        Ok(_) => Err(format!("{name} is empty")),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(format!("{name} is not UTF-8")),
+    }
+}
+
+/// Wait before the next attempt after `attempts` failures, from a first delay of `base` ms;
+/// `jitter` in 0..1 spreads retries of many messages apart.
+pub fn backoff(base: i64, attempts: i64, jitter: f64) -> i64 {
+    let exp = base.saturating_mul(1i64 << attempts.clamp(0, 20));
+    let capped = exp.min(MAX_BACKOFF_MS) as f64;
+    (capped * (0.5 + 0.5 * jitter.clamp(0.0, 1.0))) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let b = DEFAULT_BACKOFF_MS;
+        assert_eq!(backoff(b, 0, 1.0), 5_000);
+        assert_eq!(backoff(b, 1, 1.0), 10_000);
+        assert_eq!(backoff(b, 3, 0.0), 20_000);
+        assert_eq!(backoff(b, 30, 1.0), MAX_BACKOFF_MS);
+        assert!(backoff(b, 2, 0.5) >= 10_000 && backoff(b, 2, 0.5) <= 20_000);
+    }
+
+    #[test]
+    fn signature_is_hmac_sha256_hex() {
+        // RFC 4231 test case 2.
+        assert_eq!(
+            sign("Jefe", "what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        assert_eq!(secret_env("police-dispatch"), "M110_SECRET_POLICE_DISPATCH");
+    }
+
+    #[test]
+    fn event_documents_are_versioned() {
+        let msg = OutboxMessage {
+            id: 42,
+            topic: "emergency.transfer".into(),
+            payload: r#"{"case":"MS1","line":"110"}"#.into(),
+            platform_id: Some("police-dispatch".into()),
+            attempts: 0,
+            created_at: 0,
+        };
+        let v: Value = serde_json::from_str(&event_document("350781", &msg)).unwrap();
+        assert_eq!(v["version"], 1);
+        assert_eq!(v["event_id"], "350781-42");
+        assert_eq!(v["data"]["line"], "110");
+    }
+}

@@ -1,0 +1,330 @@
+//! The one-number loop's first half on both engines, against a real webhook receiver on
+//! 127.0.0.1 (an axum server inside the test):
+//!
+//! - a police transfer at intake arrives at the police platform as a signed, versioned event
+//!   (`X-M110-Event-Id`, `X-M110-Signature: sha256=HMAC(secret, body)`); the receiver's answer
+//!   carrying an incident number acknowledges the hand-off on the case;
+//! - with the receiver down (503) the worker retries with backoff, every attempt recorded; when
+//!   it is back the message is delivered — exactly once per event id;
+//! - `kill -9` of `m110d` between enqueue and delivery: delivered after the restart;
+//! - a receiver that never recovers: the message goes dead after the retry bound;
+//! - the center records a phone acknowledgement (`police_ack`) and a hand-back (`police_return`:
+//!   the case re-enters the center's queue).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use hmac::{Hmac, Mac};
+use m110_e2e::server::Server;
+use m110_e2e::{Engine, Install, eventually, per_engine, workspace_root};
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+const SECRET: &str = "test-webhook-secret-0123456789";
+const PASSWORD: &str = "Delivery-Test-2026!";
+
+/// Event id → how many times it arrived, with the last body and whether its signature verified.
+type Seen = Arc<Mutex<HashMap<String, (u32, Value, bool)>>>;
+
+#[derive(Clone, Default)]
+struct Receiver {
+    seen: Seen,
+    down: Arc<AtomicBool>,
+    hits: Arc<AtomicU32>,
+}
+
+async fn receive(
+    State(r): State<Receiver>,
+    headers: HeaderMap,
+    body: String,
+) -> (StatusCode, String) {
+    r.hits.fetch_add(1, Ordering::SeqCst);
+    if r.down.load(Ordering::SeqCst) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "down".into());
+    }
+    let id = headers
+        .get("x-m110-event-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let sig = headers
+        .get("x-m110-signature")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+    mac.update(body.as_bytes());
+    let good = sig == format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+    let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    let mut seen = r.seen.lock().unwrap();
+    let e = seen.entry(id.clone()).or_insert((0, Value::Null, false));
+    e.0 += 1;
+    e.1 = v;
+    e.2 = good;
+    (
+        StatusCode::OK,
+        json!({"incident_number": format!("J110-{id}")}).to_string(),
+    )
+}
+
+async fn receiver() -> (Receiver, String) {
+    let r = Receiver::default();
+    let app = Router::new()
+        .route("/police", post(receive))
+        .with_state(r.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (r, format!("http://{addr}/police"))
+}
+
+/// Shaowu with its police platform on a webhook to `url`.
+async fn install(engine: Engine, url: &str) -> Install {
+    let install = Install::empty(engine).await;
+    let src = workspace_root().join("profiles");
+    let dir = install.scratch().join("profiles");
+    copy_dir(&src, &dir);
+    let yaml = std::fs::read_to_string(dir.join("shaowu.yaml")).unwrap();
+    let yaml = yaml.replace(
+        "integration: {type: none}}",
+        &format!("integration: {{type: webhook, url: \"{url}\"}}}}"),
+    );
+    std::fs::write(dir.join("shaowu.yaml"), yaml).unwrap();
+    let out = install
+        .provision_cmd(&dir.join("shaowu.yaml"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", m110_e2e::output_text(&out));
+    install.user("op1", "operator", &[], PASSWORD);
+    install.user("disp1", "dispatcher", &[], PASSWORD);
+    install
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+fn serve(install: &Install, extra: &[&str]) -> Server {
+    let mut cmd = std::process::Command::new(m110_e2e::bin("m110d"));
+    cmd.arg("serve")
+        .arg("--install")
+        .arg(install.path())
+        .args(["--listen", "127.0.0.1:0", "--delivery-backoff-ms", "100"])
+        .args(extra)
+        .env("M110_SECRET_POLICE_DISPATCH", SECRET);
+    Server::spawn(cmd)
+}
+
+async fn create(base: &str, token: &str, content: &str) -> Value {
+    let r = reqwest::Client::new()
+        .post(format!("{base}/api/v1/cases"))
+        .bearer_auth(token)
+        .json(&json!({"channel": "phone", "content": content, "caller": {"phone": "13600002222"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201, "create");
+    r.json().await.unwrap()
+}
+
+async fn case(base: &str, token: &str, id: &str) -> Value {
+    reqwest::Client::new()
+        .get(format!("{base}/api/v1/cases/{id}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn outbox_state(install: &Install, case_id: &str) -> (String, i64) {
+    let store = install.store().await;
+    let (state, id): (String, i64) = sqlx::query_as(
+        "SELECT state, id FROM outbox WHERE topic = 'emergency.transfer' AND payload LIKE $1",
+    )
+    .bind(format!("%{case_id}%"))
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    (state, id)
+}
+
+async fn police_transfer_is_delivered_signed_and_acknowledged(engine: Engine) {
+    let (rx, url) = receiver().await;
+    let install = install(engine, &url).await;
+    let token = install.token("bridge-op", "operator");
+    let server = serve(&install, &[]);
+    let base = server.base.clone();
+
+    // Delivered, signed, versioned; the answer's incident number acknowledges the hand-off.
+    let c = create(&base, &token, "村口有人拿着刀追着砍人，快来").await;
+    assert_eq!(c["status"], "transferred_police", "{engine:?}");
+    let id = c["id"].as_str().unwrap().to_string();
+    let acked = eventually("hand-off acknowledged", Duration::from_secs(20), || {
+        let (base, token, id) = (base.clone(), token.clone(), id.clone());
+        async move {
+            let v = case(&base, &token, &id).await;
+            (v["handoff"]["state"] == "acknowledged").then_some(v)
+        }
+    })
+    .await;
+    let (state, msg_id) = outbox_state(&install, &id).await;
+    assert_eq!(state, "delivered");
+    let event_id = format!("350781-{msg_id}");
+    {
+        let seen = rx.seen.lock().unwrap();
+        let (n, body, signed) = seen.get(&event_id).cloned().expect("event arrived");
+        assert_eq!(n, 1, "{engine:?}: one delivery per event id");
+        assert!(signed, "{engine:?}: X-M110-Signature verifies");
+        assert_eq!(body["version"], 1);
+        assert_eq!(body["type"], "emergency.transfer");
+        assert_eq!(body["data"]["case"], id.as_str());
+        assert_eq!(body["data"]["line"], "110");
+    }
+    assert_eq!(acked["handoff"]["reference"], format!("J110-{event_id}"));
+
+    // Receiver down: retried with backoff, each attempt recorded; back up: delivered once.
+    rx.down.store(true, Ordering::SeqCst);
+    let c2 = create(&base, &token, "有人在砸我家的门，说要杀了我").await;
+    let id2 = c2["id"].as_str().unwrap().to_string();
+    let before = rx.hits.load(Ordering::SeqCst);
+    eventually("three failed attempts", Duration::from_secs(20), || {
+        let h = rx.hits.load(Ordering::SeqCst);
+        async move { (h >= before + 3).then_some(()) }
+    })
+    .await;
+    let (state, msg2) = outbox_state(&install, &id2).await;
+    assert_eq!(state, "pending", "{engine:?}");
+    let store = install.store().await;
+    let (attempts,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM outbox_attempts WHERE message_id = $1 AND status_code = 503",
+    )
+    .bind(msg2)
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert!(attempts >= 3, "{engine:?}: {attempts} attempts recorded");
+    rx.down.store(false, Ordering::SeqCst);
+    eventually(
+        "delivered after the receiver is back",
+        Duration::from_secs(60),
+        || {
+            let install = &install;
+            let id2 = id2.clone();
+            async move { (outbox_state(install, &id2).await.0 == "delivered").then_some(()) }
+        },
+    )
+    .await;
+    assert_eq!(
+        rx.seen
+            .lock()
+            .unwrap()
+            .get(&format!("350781-{msg2}"))
+            .map(|e| e.0),
+        Some(1),
+        "{engine:?}: delivered exactly once"
+    );
+
+    // kill -9 between enqueue and delivery: the message waits in the database, and the next
+    // m110d delivers it.
+    rx.down.store(true, Ordering::SeqCst);
+    let c3 = create(&base, &token, "我老婆被人拉上面包车带走了").await;
+    let id3 = c3["id"].as_str().unwrap().to_string();
+    drop(server); // SIGKILL
+    rx.down.store(false, Ordering::SeqCst);
+    let server = serve(&install, &[]);
+    eventually("delivered after a restart", Duration::from_secs(60), || {
+        let install = &install;
+        let id3 = id3.clone();
+        async move { (outbox_state(install, &id3).await.0 == "delivered").then_some(()) }
+    })
+    .await;
+    drop(server);
+}
+
+async fn dead_letters_and_manual_handoff_decisions(engine: Engine) {
+    let (rx, url) = receiver().await;
+    rx.down.store(true, Ordering::SeqCst);
+    let install = install(engine, &url).await;
+    let token = install.token("bridge-op", "operator");
+    let disp = install.token("bridge-disp", "dispatcher");
+    let server = serve(&install, &["--delivery-max-attempts", "3"]);
+    let base = server.base.clone();
+
+    let c = create(&base, &token, "楼下两伙人在打群架，有人拿着钢管").await;
+    let id = c["id"].as_str().unwrap().to_string();
+    eventually("dead after 3 attempts", Duration::from_secs(30), || {
+        let install = &install;
+        let id = id.clone();
+        async move { (outbox_state(install, &id).await.0 == "dead").then_some(()) }
+    })
+    .await;
+    let v = case(&base, &token, &id).await;
+    assert_eq!(v["handoff"]["state"], "awaiting", "{engine:?}");
+
+    // The center phones the police and records the incident number.
+    let act = |who: String, body: Value| {
+        let base = base.clone();
+        let id = id.clone();
+        async move {
+            let r = reqwest::Client::new()
+                .post(format!("{base}/api/v1/cases/{id}/actions"))
+                .bearer_auth(who)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let s = r.status().as_u16();
+            (s, r.json::<Value>().await.unwrap())
+        }
+    };
+    let (s, v) = act(token.clone(), json!({"action": "police_ack"})).await;
+    assert_eq!(
+        (s, v["error"]["field"].as_str()),
+        (422, Some("reference")),
+        "{v}"
+    );
+    let (s, v) = act(
+        token.clone(),
+        json!({"action": "police_ack", "reference": "J110-777"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["handoff"]["state"], "acknowledged");
+    assert_eq!(v["handoff"]["reference"], "J110-777");
+    // Police hand it back: it re-enters the center's queue (an operator may not decide that).
+    let (s, _) = act(
+        token.clone(),
+        json!({"action": "police_return", "reason": "非警情"}),
+    )
+    .await;
+    assert_eq!(s, 403, "{engine:?}");
+    let (s, v) = act(
+        disp.clone(),
+        json!({"action": "police_return", "reason": "经核实为邻里纠纷，非警情"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["status"], "received");
+    assert_eq!(v["handoff"]["state"], "returned");
+    drop(server);
+}
+
+per_engine!(police_transfer_is_delivered_signed_and_acknowledged);
+per_engine!(dead_letters_and_manual_handoff_decisions);
