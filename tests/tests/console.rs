@@ -779,6 +779,7 @@ async fn every_console_post_refuses_a_forged_csrf_token(engine: Engine) {
         "/console/cases",
         "/console/cases/{id}/actions/{action}",
         "/console/directories/{system}/{id}",
+        "/console/integrations/replay/{id}",
     ]
     .into_iter()
     .map(String::from)
@@ -868,6 +869,7 @@ async fn every_console_post_refuses_a_forged_csrf_token(engine: Engine) {
             ],
         ));
     }
+    posts.push(("/console/integrations/replay/1".into(), Vec::new()));
     posts.push(("/console/logout".into(), Vec::new()));
 
     let forgeries = [

@@ -323,6 +323,69 @@ async fn dead_letters_and_manual_handoff_decisions(engine: Engine) {
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["status"], "received");
     assert_eq!(v["handoff"]["state"], "returned");
+
+    // The dead message shows in /metrics and on the integrations page; replayed once the
+    // receiver is back, it is delivered, and the replay is audited.
+    let metrics = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        m110_e2e::metric(
+            &metrics,
+            "m110_outbox_messages{platform=\"police-dispatch\",state=\"dead\"}"
+        ),
+        Some(1.0),
+        "{engine:?}"
+    );
+    let web = m110_e2e::install::login(&base, "disp1", PASSWORD).await;
+    let page = web
+        .get(format!("{base}/console/integrations"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("推送异常") && page.contains("HTTP 503"),
+        "{page}"
+    );
+    let (_, msg_id) = outbox_state(&install, &id).await;
+    assert!(page.contains(&format!("id=\"replay-{msg_id}\"")), "{page}");
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_string();
+    rx.down.store(false, Ordering::SeqCst);
+    let r = web
+        .post(format!("{base}/console/integrations/replay/{msg_id}"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    eventually(
+        "delivered after the replay",
+        Duration::from_secs(30),
+        || {
+            let install = &install;
+            let id = id.clone();
+            async move { (outbox_state(install, &id).await.0 == "delivered").then_some(()) }
+        },
+    )
+    .await;
+    let store = install.store().await;
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE action = 'outbox.replay'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(n, 1, "{engine:?}");
     drop(server);
 }
 

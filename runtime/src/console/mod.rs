@@ -54,6 +54,8 @@ pub fn router() -> Router<AppState> {
         )
         .route("/console/classify", get(pages::classify))
         .route("/console/dashboard", get(pages::dashboard))
+        .route("/console/integrations", get(pages::integrations))
+        .route("/console/integrations/replay/{id}", post(pages::replay))
         .route("/console/events", get(sse::events))
         .route("/console/directories", get(directories::list))
         .route(

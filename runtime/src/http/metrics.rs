@@ -5,7 +5,9 @@ Prometheus metrics at `/metrics` (text exposition format 0.0.4), without a metri
   `m110_http_request_duration_seconds{method,route}` — by the *matched* route (`/api/v1/cases/{id}`),
   so ids never explode the label space;
 - `m110_cases{status}` — counted from the database at scrape time;
-- `m110_job_runs_total{job}`, `m110_job_events_total{job,kind}` — background job activity.
+- `m110_job_runs_total{job}`, `m110_job_events_total{job,kind}` — background job activity;
+- `m110_outbox_messages{platform,state}` and `m110_delivery_latency_seconds{platform}` — the
+  delivery worker (pending / delivered / dead / manual / unrouted; enqueue → receiver's 2xx).
 */
 
 use std::collections::BTreeMap;
@@ -176,6 +178,47 @@ async fn metrics(State(state): State<AppState>) -> ApiResult<Response> {
             .map(|(_, n)| *n)
             .unwrap_or(0);
         let _ = writeln!(out, "m110_cases{{status=\"{}\"}} {n}", status.as_str());
+    }
+    out.push_str("# HELP m110_outbox_messages Outbox messages by platform and delivery state.\n");
+    out.push_str("# TYPE m110_outbox_messages gauge\n");
+    for c in state.store.outbox_counts().await? {
+        let _ = writeln!(
+            out,
+            "m110_outbox_messages{{platform=\"{}\",state=\"{}\"}} {}",
+            escape(c.platform_id.as_deref().unwrap_or("")),
+            escape(&c.state),
+            c.n
+        );
+    }
+    const BOUNDS_MS: [i64; 10] = [
+        100, 500, 1_000, 5_000, 10_000, 30_000, 60_000, 300_000, 900_000, 3_600_000,
+    ];
+    out.push_str(
+        "# HELP m110_delivery_latency_seconds Enqueue to the receiver's 2xx, per platform.\n",
+    );
+    out.push_str("# TYPE m110_delivery_latency_seconds histogram\n");
+    for (platform, buckets, n, total) in state.store.delivery_latency(&BOUNDS_MS).await? {
+        let p = escape(&platform);
+        for (b, count) in BOUNDS_MS.iter().zip(&buckets) {
+            let _ = writeln!(
+                out,
+                "m110_delivery_latency_seconds_bucket{{platform=\"{p}\",le=\"{}\"}} {count}",
+                *b as f64 / 1000.0
+            );
+        }
+        let _ = writeln!(
+            out,
+            "m110_delivery_latency_seconds_bucket{{platform=\"{p}\",le=\"+Inf\"}} {n}"
+        );
+        let _ = writeln!(
+            out,
+            "m110_delivery_latency_seconds_sum{{platform=\"{p}\"}} {}",
+            total as f64 / 1000.0
+        );
+        let _ = writeln!(
+            out,
+            "m110_delivery_latency_seconds_count{{platform=\"{p}\"}} {n}"
+        );
     }
     Ok((
         [(

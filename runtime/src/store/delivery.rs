@@ -145,6 +145,40 @@ impl Store {
         .await?)
     }
 
+    /// Delivery latency (enqueue → the receiver's 2xx) per platform as cumulative bucket counts
+    /// for `bounds_ms`, with the count and the sum in milliseconds. Counts only grow (delivered
+    /// messages are kept), as a Prometheus histogram's must.
+    pub async fn delivery_latency(
+        &self,
+        bounds_ms: &[i64],
+    ) -> Result<Vec<(String, Vec<i64>, i64, i64)>, StoreError> {
+        let mut cols = String::new();
+        for (i, b) in bounds_ms.iter().enumerate() {
+            // Bounds are the code's constants, not input: formatting them keeps one statement.
+            cols.push_str(&format!(
+                "CAST(SUM(CASE WHEN delivered_at - created_at <= {b} THEN 1 ELSE 0 END) AS BIGINT) AS b{i}, "
+            ));
+        }
+        let sql = format!(
+            "SELECT platform_id, {cols} COUNT(*) AS n, \
+             CAST(SUM(delivered_at - created_at) AS BIGINT) AS total FROM outbox \
+             WHERE state = 'delivered' AND platform_id IS NOT NULL GROUP BY platform_id \
+             ORDER BY platform_id"
+        );
+        let rows = sqlx::query(&sql).fetch_all(self.pool()).await?;
+        let mut out = Vec::new();
+        for row in rows {
+            use sqlx::Row;
+            let platform: String = row.try_get("platform_id")?;
+            let mut buckets = Vec::with_capacity(bounds_ms.len());
+            for i in 0..bounds_ms.len() {
+                buckets.push(row.try_get::<i64, _>(format!("b{i}").as_str())?);
+            }
+            out.push((platform, buckets, row.try_get("n")?, row.try_get("total")?));
+        }
+        Ok(out)
+    }
+
     /// Attempts of a message, oldest first: (at, status code, error, duration ms).
     pub async fn outbox_attempts(
         &self,
@@ -155,6 +189,49 @@ impl Store {
              WHERE message_id = $1 ORDER BY id",
         )
         .bind(id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Puts a dead message back in the queue (the console's replay, audited by the caller).
+    pub async fn replay_outbox(&self, id: i64, now: i64) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query(
+            "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = $1, \
+             lease_until = NULL, leased_by = NULL WHERE id = $2 AND state = 'dead'",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Per platform: the newest error of a message not yet delivered, and when.
+    pub async fn platform_last_errors(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT o.platform_id, a.error, a.at FROM outbox_attempts a \
+             JOIN outbox o ON o.id = a.message_id \
+             WHERE a.id IN (SELECT MAX(a2.id) FROM outbox_attempts a2 \
+               JOIN outbox o2 ON o2.id = a2.message_id \
+               WHERE a2.error IS NOT NULL AND o2.platform_id IS NOT NULL GROUP BY o2.platform_id) \
+             ORDER BY o.platform_id",
+        )
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Dead messages, newest first (for the console's replay list).
+    pub async fn dead_messages(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<(i64, String, Option<String>, i64, Option<String>)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, topic, platform_id, attempts, last_error FROM outbox \
+             WHERE state = 'dead' ORDER BY id DESC LIMIT $1",
+        )
+        .bind(limit)
         .fetch_all(self.pool())
         .await?)
     }

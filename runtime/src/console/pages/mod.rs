@@ -98,6 +98,9 @@ fn nav_items(role: Role, active: &str) -> Vec<serde_json::Value> {
     if role != Role::Auditor {
         add("/console/directories", "nav.directories", "directories");
     }
+    if matches!(role, Role::Admin | Role::Supervisor | Role::Dispatcher) {
+        add("/console/integrations", "nav.integrations", "integrations");
+    }
     v
 }
 
@@ -249,12 +252,14 @@ fn running_deadline(row: &CaseRow) -> Option<i64> {
 mod call;
 mod case;
 mod dashboard;
+mod integrations;
 mod login;
 mod queue;
 
 pub use call::*;
 pub use case::*;
 pub use dashboard::*;
+pub use integrations::*;
 pub use login::*;
 pub use queue::*;
 
