@@ -70,6 +70,9 @@ pub struct FileConfig {
     pub delivery_backoff_ms: Option<u64>,
     /// Attempts before an outbox message is dead (default 12).
     pub delivery_max_attempts: Option<u32>,
+    /// Minutes a hand-off to an emergency line may wait for its acknowledgement before it turns
+    /// red in the 待确认 queue (default 5).
+    pub handoff_ack_minutes: Option<u32>,
 }
 
 /// Values given on the command line (each overrides file and environment).
@@ -99,6 +102,7 @@ pub struct Config {
     pub delivery_interval: Duration,
     pub delivery_backoff_ms: i64,
     pub delivery_max_attempts: i64,
+    pub handoff_ack_minutes: i64,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8110";
@@ -196,6 +200,7 @@ impl Config {
                     .unwrap_or(12)
                     .max(1),
             ),
+            handoff_ack_minutes: i64::from(file.handoff_ack_minutes.unwrap_or(5).max(1)),
         })
     }
 }

@@ -50,6 +50,7 @@ fn config(url: &str) -> Config {
         delivery_interval: std::time::Duration::from_secs(3600),
         delivery_backoff_ms: 5000,
         delivery_max_attempts: 12,
+        handoff_ack_minutes: 5,
     }
 }
 

@@ -277,6 +277,20 @@ async fn dead_letters_and_manual_handoff_decisions(engine: Engine) {
     .await;
     let v = case(&base, &token, &id).await;
     assert_eq!(v["handoff"]["state"], "awaiting", "{engine:?}");
+    // It waits in the center's 待确认转警 queue, not in a dead end.
+    let web = m110_e2e::install::login(&base, "disp1", PASSWORD).await;
+    let queue = web
+        .get(format!("{base}/console/queue?view=awaiting_police"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        queue.contains(&id) && queue.contains("待确认转警"),
+        "{engine:?}: {queue}"
+    );
 
     // The center phones the police and records the incident number.
     let act = |who: String, body: Value| {
@@ -340,7 +354,6 @@ async fn dead_letters_and_manual_handoff_decisions(engine: Engine) {
         Some(1.0),
         "{engine:?}"
     );
-    let web = m110_e2e::install::login(&base, "disp1", PASSWORD).await;
     let page = web
         .get(format!("{base}/console/integrations"))
         .send()

@@ -618,6 +618,7 @@ static CATALOG: &[(&str, &str, &str)] = &[
     ("priority.low", "低", "Low"),
     ("priority.normal", "一般", "Normal"),
     ("priority.urgent", "特急", "Urgent"),
+    ("queue.awaiting_police", "待确认转警", "Awaiting the line"),
     ("queue.center", "中心队列", "Center queue"),
     ("queue.in_progress", "办理中", "In progress"),
     ("queue.live", "实时更新", "Live"),

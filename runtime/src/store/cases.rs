@@ -183,6 +183,8 @@ pub struct CaseFilter {
     /// Substring of the content or the public id.
     pub q: Option<String>,
     pub caller_id: Option<i64>,
+    /// Where a hand-off to an emergency line stands (`awaiting`, `acknowledged`, `returned`).
+    pub handoff_state: Option<String>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -593,6 +595,12 @@ impl Store {
         }
         if let Some(caller) = filter.caller_id {
             clauses.push(format!("c.caller_id = {}", param(Param::Int(caller))));
+        }
+        if let Some(h) = &filter.handoff_state {
+            clauses.push(format!(
+                "c.handoff_state = {}",
+                param(Param::Text(h.clone()))
+            ));
         }
         if !filter.grid_codes.is_empty() {
             let list: Vec<String> = filter

@@ -13,6 +13,7 @@ pub(super) fn views_for(role: Role) -> &'static [&'static str] {
             "returned",
             "to_sign",
             "in_progress",
+            "awaiting_police",
             "mine",
         ],
         Role::UnitHandler => &["to_sign", "in_progress", "overdue"],
@@ -28,6 +29,7 @@ pub(super) fn view_key(view: &str) -> &'static str {
         "returned" => "queue.returned",
         "to_sign" => "queue.to_sign",
         "in_progress" => "queue.in_progress",
+        "awaiting_police" => "queue.awaiting_police",
         _ => "queue.mine",
     }
 }
@@ -53,6 +55,11 @@ pub(super) fn view_filter(state: &AppState, p: &Principal, view: &str) -> Option
         "returned" => &["returned"],
         "to_sign" => &["dispatched"],
         "in_progress" => &["signed", "in_progress"],
+        // Handed to an emergency line and not yet acknowledged (待确认): a loop, not an end.
+        "awaiting_police" => {
+            f.handoff_state = Some("awaiting".into());
+            &["transferred_police"]
+        }
         "overdue" => {
             f.overdue = Some(true);
             OPEN_STATUSES
@@ -127,7 +134,10 @@ pub async fn queue(
         .category
         .clone()
         .filter(|c| state.region.category(c).is_some());
-    let deadline_view = matches!(view, "to_sign" | "in_progress" | "overdue");
+    let deadline_view = matches!(
+        view,
+        "to_sign" | "in_progress" | "overdue" | "awaiting_police"
+    );
     let sort = match q.sort.as_deref() {
         Some(s @ ("due" | "created_desc" | "created_asc" | "priority" | "id")) => s,
         _ if deadline_view => "due",
@@ -165,7 +175,14 @@ pub async fn queue(
         _ => 3,
     };
     match sort {
-        "due" => rows.sort_by_key(|r| (running_deadline(r).unwrap_or(i64::MAX), r.id)),
+        "due" => rows.sort_by_key(|r| {
+            let due = if r.handoff_state.as_deref() == Some("awaiting") {
+                r.handoff_at
+            } else {
+                running_deadline(r)
+            };
+            (due.unwrap_or(i64::MAX), r.id)
+        }),
         "created_asc" | "id" => rows.sort_by_key(|r| r.id),
         "priority" => rows.sort_by_key(|r| (prio_rank(&r.priority), std::cmp::Reverse(r.id))),
         _ => rows.sort_by_key(|r| std::cmp::Reverse(r.id)),
@@ -185,7 +202,14 @@ pub async fn queue(
     let row_json: Vec<_> = rows
         .iter()
         .map(|r| {
-            let due = running_deadline(r);
+            // A hand-off waiting for the line: its deadline is the acknowledgement window.
+            let ack_due = (r.handoff_state.as_deref() == Some("awaiting"))
+                .then(|| {
+                    r.handoff_at
+                        .map(|at| at + state.config.handoff_ack_minutes * 60_000)
+                })
+                .flatten();
+            let due = ack_due.or_else(|| running_deadline(r));
             let (due_text, overdue) = match due {
                 Some(d) => i18n::time_left(lang, d, now),
                 None => (String::from("—"), false),
@@ -198,6 +222,7 @@ pub async fn queue(
                 "grid": grid_name(&state, r.grid_code.as_deref()),
                 "unit": unit_name(&state, r.unit_id.as_deref()),
                 "status": r.status,
+                "emergency_line": r.emergency_line,
                 "priority": r.priority,
                 "supervised": r.supervised != 0,
                 "created": r.created_at,
