@@ -545,6 +545,7 @@ mod tests {
         r.platforms[0].kind = PlatformKind::PoliceDispatch;
         r.platforms[0].integration = Integration::Webhook {
             url: "https://x.example/h".into(),
+            secret_env: None,
         };
         assert!(check(&column(&r), "one_number").ok);
     }

@@ -137,7 +137,7 @@ pub fn integration_target(i: &Integration) -> Option<String> {
     match i {
         Integration::None => None,
         Integration::CsvImport { path } => Some(path.clone()),
-        Integration::Webhook { url } => Some(url.clone()),
+        Integration::Webhook { url, .. } => Some(url.clone()),
         Integration::Open311 { endpoint } => Some(endpoint.clone()),
     }
 }

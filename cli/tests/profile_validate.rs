@@ -760,3 +760,17 @@ fn disabled_category_cannot_be_routed() {
         "nothing to disable",
     );
 }
+
+#[test]
+fn webhook_secret_env_is_a_variable_name() {
+    let c = mutate(
+        "url: \"https://x.example.cn/h\"}",
+        "url: \"https://x.example.cn/h\", secret_env: \"my secret\"}",
+    );
+    expect(
+        &c,
+        pos(&c.text, "\"my secret\"", "\"my secret\""),
+        "existing_platforms[1].integration.secret_env",
+        "environment variable",
+    );
+}

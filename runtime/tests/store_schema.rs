@@ -1376,7 +1376,8 @@ async fn read_back(engine: Engine, store: &Store, ids: &Seeded) {
     assert_eq!(
         region.platforms[0].integration,
         Integration::Webhook {
-            url: "http://127.0.0.1:9/police".into()
+            url: "http://127.0.0.1:9/police".into(),
+            secret_env: None,
         }
     );
     assert_eq!(region.platforms[1].cameras, Some(1_200));

@@ -2,7 +2,8 @@
 //! 127.0.0.1 (an axum server inside the test):
 //!
 //! - a police transfer at intake arrives at the police platform as a signed, versioned event
-//!   (`X-M110-Event-Id`, `X-M110-Signature: sha256=HMAC(secret, body)`); the receiver's answer
+//!   (`X-M110-Event-Id`, `X-M110-Signature: sha256=HMAC(secret, body)`, the secret from the
+//!   variable the profile's `secret_env` names); the receiver's answer
 //!   carrying an incident number acknowledges the hand-off on the case;
 //! - with the receiver down (503) the worker retries with backoff, every attempt recorded; when
 //!   it is back the message is delivered — exactly once per event id;
@@ -92,7 +93,9 @@ async fn install(engine: Engine, url: &str) -> Install {
     let yaml = std::fs::read_to_string(dir.join("shaowu.yaml")).unwrap();
     let yaml = yaml.replace(
         "integration: {type: none}}",
-        &format!("integration: {{type: webhook, url: \"{url}\"}}}}"),
+        &format!(
+            "integration: {{type: webhook, url: \"{url}\", secret_env: POLICE_HOOK_SECRET}}}}"
+        ),
     );
     std::fs::write(dir.join("shaowu.yaml"), yaml).unwrap();
     let out = install
@@ -125,7 +128,7 @@ fn serve(install: &Install, extra: &[&str]) -> Server {
         .arg(install.path())
         .args(["--listen", "127.0.0.1:0", "--delivery-backoff-ms", "100"])
         .args(extra)
-        .env("M110_SECRET_POLICE_DISPATCH", SECRET);
+        .env("POLICE_HOOK_SECRET", SECRET);
     Server::spawn(cmd)
 }
 

@@ -366,6 +366,7 @@ fn integration(p: &super::raw::RawPlatform) -> Integration {
             },
             "webhook" => Integration::Webhook {
                 url: i.url.clone().unwrap_or_default(),
+                secret_env: i.secret_env.clone(),
             },
             "open311" => Integration::Open311 {
                 endpoint: i.endpoint.clone().unwrap_or_default(),

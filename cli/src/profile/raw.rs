@@ -417,6 +417,10 @@ pub struct RawIntegration {
     pub url: Option<String>,
     #[serde(default)]
     pub endpoint: Option<String>,
+    /// webhook: name of the environment variable holding the HMAC-SHA256 signing secret
+    /// (X-M110-Signature); the secret itself never goes in the profile.
+    #[serde(default)]
+    pub secret_env: Option<String>,
 }
 
 /// CSV files of the data systems, relative to the profile file.

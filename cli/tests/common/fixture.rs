@@ -259,6 +259,7 @@ pub fn region() -> Region {
                 name: "公安110接处警系统".into(),
                 integration: Integration::Webhook {
                     url: "https://110.example.gov.cn/hook".into(),
+                    secret_env: None,
                 },
                 cameras: None,
             },

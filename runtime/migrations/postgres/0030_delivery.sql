@@ -27,6 +27,9 @@ CREATE TABLE outbox_attempts (
 );
 CREATE INDEX outbox_attempts_message ON outbox_attempts (message_id, at);
 
+-- The environment variable holding a webhook platform's signing secret (never the secret).
+ALTER TABLE platforms ADD COLUMN secret_env TEXT;
+
 ALTER TABLE cases ADD COLUMN handoff_state TEXT
     CHECK (handoff_state IN ('awaiting', 'acknowledged', 'returned'));
 ALTER TABLE cases ADD COLUMN handoff_ref TEXT;

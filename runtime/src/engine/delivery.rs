@@ -6,8 +6,10 @@ servers on one PostgreSQL never send one at the same time) and sends each to its
 
 - **webhook**: `POST` of the event document (below) as JSON, with headers `X-M110-Event-Id`
   (receivers deduplicate on it), `X-M110-Event-Type`, and — when the platform's secret is set in
-  the environment variable `M110_SECRET_<PLATFORM ID>` (upper case, `-` → `_`) —
-  `X-M110-Signature: sha256=<hex HMAC-SHA256 of the body>`. A 2xx marks the message delivered;
+  the environment variable the profile names (`integration.secret_env`; else
+  `M110_SECRET_<PLATFORM ID>`, upper case, `-` → `_`) —
+  `X-M110-Signature: sha256=<hex HMAC-SHA256 of the body>`. A profile naming a variable that is
+  not set makes every attempt fail with that name in the error (never a silent unsigned send). A 2xx marks the message delivered;
   a JSON answer with `incident_number` (or `external_id`) acknowledges a hand-off on the case.
 - anything else (a timeout, a refused connection, a non-2xx) is retried with exponential
   backoff and jitter (`5 s × 2ⁿ`, at most an hour, × 0.5–1.0), until `max_attempts`, then the
@@ -125,8 +127,14 @@ impl Deliverer {
                 continue;
             }
             let platform = region.platforms.iter().find(|p| p.id == platform_id);
-            let url = match platform.map(|p| &p.integration) {
-                Some(Integration::Webhook { url }) => url.clone(),
+            let (url, env) = match platform.map(|p| &p.integration) {
+                Some(Integration::Webhook { url, secret_env }) => (
+                    url.clone(),
+                    match secret_env {
+                        Some(name) => (name.clone(), true),
+                        None => (secret_env_default(&platform_id), false),
+                    },
+                ),
                 _ => {
                     // The profile changed under the message: nothing can send it any more.
                     let o = AttemptOutcome {
@@ -143,7 +151,7 @@ impl Deliverer {
                 }
             };
             let body = event_document(&region.code, &msg);
-            let (outcome, answer) = self.send(&url, &platform_id, &msg, &body).await;
+            let (outcome, answer) = self.send(&url, &env, &msg, &body).await;
             let state = outcome.0;
             let o = AttemptOutcome {
                 at: now,
@@ -204,7 +212,7 @@ impl Deliverer {
     async fn send(
         &self,
         url: &str,
-        platform_id: &str,
+        (secret_env, required): &(String, bool),
         msg: &OutboxMessage,
         body: &str,
     ) -> ((Sent, Option<i64>, Option<String>, i64), Option<String>) {
@@ -215,7 +223,7 @@ impl Deliverer {
             .header("content-type", "application/json")
             .header("x-m110-event-id", event_id_of(msg, body))
             .header("x-m110-event-type", msg.topic.as_str());
-        match secret_for(platform_id) {
+        match secret_from(secret_env, *required) {
             Ok(Some(secret)) => {
                 req = req.header(
                     "x-m110-signature",
@@ -322,8 +330,9 @@ pub fn sign(secret: &str, body: &str) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
-/// The environment variable holding a platform's signing secret.
-pub fn secret_env(platform_id: &str) -> String {
+/// The environment variable holding a platform's signing secret when the profile names none
+/// (`integration.secret_env`): `M110_SECRET_<PLATFORM ID>`.
+pub fn secret_env_default(platform_id: &str) -> String {
     let id: String = platform_id
         .chars()
         .map(|c| {
@@ -337,11 +346,14 @@ pub fn secret_env(platform_id: &str) -> String {
     format!("M110_SECRET_{id}")
 }
 
-fn secret_for(platform_id: &str) -> Result<Option<String>, String> {
-    let name = secret_env(platform_id);
-    match std::env::var(&name) {
+/// The secret in `name`; a variable the profile names (`required`) must be set.
+fn secret_from(name: &str, required: bool) -> Result<Option<String>, String> {
+    match std::env::var(name) {
         Ok(s) if !s.is_empty() => Ok(Some(s)),
         Ok(_) => Err(format!("{name} is empty")),
+        Err(std::env::VarError::NotPresent) if required => {
+            Err(format!("{name} is not set (the profile's secret_env)"))
+        }
         Err(std::env::VarError::NotPresent) => Ok(None),
         Err(std::env::VarError::NotUnicode(_)) => Err(format!("{name} is not UTF-8")),
     }
@@ -376,7 +388,10 @@ mod tests {
             sign("Jefe", "what do ya want for nothing?"),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
-        assert_eq!(secret_env("police-dispatch"), "M110_SECRET_POLICE_DISPATCH");
+        assert_eq!(
+            secret_env_default("police-dispatch"),
+            "M110_SECRET_POLICE_DISPATCH"
+        );
     }
 
     #[test]

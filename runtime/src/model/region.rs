@@ -356,9 +356,18 @@ impl PlatformKind {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Integration {
     None,
-    CsvImport { path: String },
-    Webhook { url: String },
-    Open311 { endpoint: String },
+    CsvImport {
+        path: String,
+    },
+    Webhook {
+        url: String,
+        /// Environment variable holding the signing secret (X-M110-Signature).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        secret_env: Option<String>,
+    },
+    Open311 {
+        endpoint: String,
+    },
 }
 
 impl Integration {

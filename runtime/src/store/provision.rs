@@ -277,7 +277,7 @@ pub async fn write_platforms(tx: &mut AnyConnection, region: &Region) -> Result<
     for (pos, p) in region.platforms.iter().enumerate() {
         sqlx::query(
             "INSERT INTO platforms (id, kind, name, integration_kind, integration_target, \
-             cameras, position) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             cameras, position, secret_env) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&p.id)
         .bind(p.kind.as_str())
@@ -286,6 +286,10 @@ pub async fn write_platforms(tx: &mut AnyConnection, region: &Region) -> Result<
         .bind(integration_target(&p.integration))
         .bind(p.cameras.map(i64::from))
         .bind(pos as i64)
+        .bind(match &p.integration {
+            crate::model::Integration::Webhook { secret_env, .. } => secret_env.clone(),
+            _ => None,
+        })
         .execute(&mut *tx)
         .await
         .map_err(|e| context(e, &format!("platform {}", p.id)))?;

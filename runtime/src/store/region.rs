@@ -81,12 +81,16 @@ pub fn integration_target(i: &Integration) -> Option<&str> {
     match i {
         Integration::None => None,
         Integration::CsvImport { path } => Some(path),
-        Integration::Webhook { url } => Some(url),
+        Integration::Webhook { url, .. } => Some(url),
         Integration::Open311 { endpoint } => Some(endpoint),
     }
 }
 
-fn integration(kind: &str, target: Option<String>) -> Result<Integration, StoreError> {
+fn integration(
+    kind: &str,
+    target: Option<String>,
+    secret_env: Option<String>,
+) -> Result<Integration, StoreError> {
     let target = || {
         target
             .clone()
@@ -95,7 +99,10 @@ fn integration(kind: &str, target: Option<String>) -> Result<Integration, StoreE
     Ok(match kind {
         "none" => Integration::None,
         "csv_import" => Integration::CsvImport { path: target()? },
-        "webhook" => Integration::Webhook { url: target()? },
+        "webhook" => Integration::Webhook {
+            url: target()?,
+            secret_env,
+        },
         "open311" => Integration::Open311 {
             endpoint: target()?,
         },
@@ -309,20 +316,28 @@ impl Store {
             );
         }
 
-        type PlatformRow = (String, String, String, String, Option<String>, Option<i64>);
+        type PlatformRow = (
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<i64>,
+            Option<String>,
+        );
         let plats: Vec<PlatformRow> = sqlx::query_as(
-            "SELECT id, kind, name, integration_kind, integration_target, cameras \
+            "SELECT id, kind, name, integration_kind, integration_target, cameras, secret_env \
              FROM platforms ORDER BY position",
         )
         .fetch_all(pool)
         .await?;
         let mut platforms = Vec::with_capacity(plats.len());
-        for (id, kind, name, ikind, target, cameras) in plats {
+        for (id, kind, name, ikind, target, cameras, secret_env) in plats {
             platforms.push(Platform {
                 id,
                 kind: platform_kind(&kind)?,
                 name,
-                integration: integration(&ikind, target)?,
+                integration: integration(&ikind, target, secret_env)?,
                 cameras: cameras.map(|n| n as u32),
             });
         }

@@ -536,6 +536,7 @@ pub fn fixture_region() -> crate::model::Region {
                 name: "警务110接处警系统".into(),
                 integration: Integration::Webhook {
                     url: "http://127.0.0.1:9/police".into(),
+                    secret_env: None,
                 },
                 cameras: None,
             },

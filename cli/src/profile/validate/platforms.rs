@@ -90,6 +90,24 @@ pub(super) fn check_platforms(c: &mut Ctx<'_>, raw: &RawProfile, base: &Path) {
                 );
             }
         }
+        if let Some(env) = &int.secret_env {
+            if int.kind != "webhook" {
+                c.err(
+                    &format!("{ip}.secret_env"),
+                    format!(
+                        "`secret_env` does not apply to integration type {}",
+                        int.kind
+                    ),
+                    "only webhook deliveries are signed",
+                );
+            } else if !is_env_name(env) {
+                c.err(
+                    &format!("{ip}.secret_env"),
+                    format!("`{env}` is not an environment variable name"),
+                    "upper-case letters, digits and _, e.g. M110_POLICE_WEBHOOK_SECRET",
+                );
+            }
+        }
         if field.is_empty() {
             continue;
         }
@@ -112,4 +130,13 @@ pub(super) fn check_platforms(c: &mut Ctx<'_>, raw: &RawProfile, base: &Path) {
             );
         }
     }
+}
+
+/// `NAME` as a shell would accept it for an environment variable: `[A-Z_][A-Z0-9_]*`.
+fn is_env_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_uppercase() || c == '_')
+        && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
