@@ -29,6 +29,7 @@ async fn operator(db: &TestDb) -> Principal {
         .await
         .unwrap();
     Principal {
+        scope: None,
         user_id: id,
         name: "op1".into(),
         role: Role::Operator,

@@ -1074,7 +1074,7 @@ async fn regenerate_docs_screenshots() {
         let surname = ["张", "李", "王", "陈", "刘", "黄"][next(6) as usize];
         let name = format!("{surname}女士");
         let body = json!({
-            "channel": if i % 7 == 0 { "grid" } else { "phone" },
+            "channel": if i % 7 == 0 { "web" } else { "phone" },
             "content": content,
             "caller": {"phone": phone, "name": name},
             "location": {"grid_code": grids[g].0},

@@ -405,5 +405,170 @@ async fn dead_letters_and_manual_handoff_decisions(engine: Engine) {
     drop(server);
 }
 
+fn scoped_token(install: &Install, name: &str, role: &str, scope: &str) -> String {
+    let out = install
+        .m110(&[
+            "token", "add", "--name", name, "--role", role, "--scope", scope,
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", m110_e2e::output_text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains(&format!("scope={scope}")), "{stdout}");
+    stdout.lines().last().unwrap().trim().to_string()
+}
+
+/// Scoped tokens: a police bridge reads only handed-off cases and may only acknowledge or
+/// return them; an Open311 client's key works on Open311 and is refused by /api/v1; the JSON
+/// API refuses the channels only other front-ends set.
+async fn scoped_tokens_and_reserved_channels(engine: Engine) {
+    let (_rx, url) = receiver().await;
+    let install = install(engine, &url).await;
+    let op = install.token("bridge-op", "operator");
+    let bridge = scoped_token(&install, "police-bridge", "dispatcher", "police_bridge");
+    let client = scoped_token(&install, "portal", "operator", "open311_client");
+    let server = serve(&install, &[]);
+    let base = server.base.clone();
+    let http = reqwest::Client::new();
+    let call = |token: String, method: reqwest::Method, path: String, body: Option<Value>| {
+        let http = http.clone();
+        let base = base.clone();
+        async move {
+            let mut r = http
+                .request(method, format!("{base}{path}"))
+                .bearer_auth(token);
+            if let Some(b) = body {
+                r = r.json(&b);
+            }
+            let r = r.send().await.unwrap();
+            let s = r.status().as_u16();
+            (s, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    use reqwest::Method;
+    let handed = create(&base, &op, "有人拿着刀在小区门口砍人").await;
+    let handed_id = handed["id"].as_str().unwrap().to_string();
+    let quiet = create(&base, &op, "我家门口的路灯坏了好几天").await;
+    let quiet_id = quiet["id"].as_str().unwrap().to_string();
+
+    let (s, v) = call(
+        bridge.clone(),
+        Method::GET,
+        format!("/api/v1/cases/{handed_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{engine:?}: {v}");
+    assert_eq!(
+        v["allowed_actions"],
+        json!(["police_ack", "police_return"]),
+        "{v}"
+    );
+    let (s, _) = call(
+        bridge.clone(),
+        Method::GET,
+        format!("/api/v1/cases/{quiet_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 403, "{engine:?}: a bridge sees only handed-off cases");
+    let (s, _) = call(bridge.clone(), Method::GET, "/api/v1/cases".into(), None).await;
+    assert_eq!(s, 403, "{engine:?}");
+    let (s, _) = call(
+        bridge.clone(),
+        Method::POST,
+        "/api/v1/cases".into(),
+        Some(json!({"channel": "phone", "content": "x"})),
+    )
+    .await;
+    assert_eq!(s, 403, "{engine:?}");
+    let (s, v) = call(
+        bridge.clone(),
+        Method::POST,
+        format!("/api/v1/cases/{handed_id}/actions"),
+        Some(json!({"action": "police_ack", "reference": "J110-BRIDGE-1"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{engine:?}: {v}");
+    assert_eq!(v["handoff"]["reference"], "J110-BRIDGE-1");
+    let (s, _) = call(
+        bridge.clone(),
+        Method::POST,
+        format!("/api/v1/cases/{quiet_id}/actions"),
+        Some(json!({"action": "dispatch", "unit": "transport"})),
+    )
+    .await;
+    assert_eq!(s, 403, "{engine:?}");
+
+    // The Open311 client's key: refused by /api/v1, accepted by Open311.
+    let (s, v) = call(client.clone(), Method::GET, "/api/v1/me".into(), None).await;
+    assert_eq!(s, 403, "{engine:?}: {v}");
+    let r = http
+        .post(format!("{base}/open311/v2/requests.json"))
+        .form(&[
+            ("api_key", client.as_str()),
+            ("service_code", "roads"),
+            ("address_string", "熙春路"),
+            ("description", "路面塌陷一个大坑"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status().as_u16(),
+        200,
+        "{engine:?}: {}",
+        r.text().await.unwrap()
+    );
+    // The bridge's key may not submit through Open311.
+    let r = http
+        .post(format!("{base}/open311/v2/requests.json"))
+        .form(&[
+            ("api_key", bridge.as_str()),
+            ("service_code", "roads"),
+            ("address_string", "熙春路"),
+            ("description", "路面塌陷"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403, "{engine:?}");
+
+    // Channels only other front-ends set.
+    for channel in ["open311", "grid"] {
+        let (s, v) = call(
+            op.clone(),
+            Method::POST,
+            "/api/v1/cases".into(),
+            Some(json!({"channel": channel, "content": "路灯不亮"})),
+        )
+        .await;
+        assert_eq!(
+            (s, v["error"]["field"].as_str()),
+            (422, Some("channel")),
+            "{engine:?}: {v}"
+        );
+    }
+    // The public feed leaves the handed-off case out.
+    let feed: Value = http
+        .get(format!("{base}/open311/v2/requests.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = feed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["service_request_id"].as_str())
+        .collect();
+    assert!(!ids.contains(&handed_id.as_str()), "{engine:?}: {ids:?}");
+    assert!(ids.contains(&quiet_id.as_str()), "{engine:?}: {ids:?}");
+    drop(server);
+}
+
 per_engine!(police_transfer_is_delivered_signed_and_acknowledged);
+per_engine!(scoped_tokens_and_reserved_channels);
 per_engine!(dead_letters_and_manual_handoff_decisions);

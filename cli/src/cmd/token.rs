@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use m110::provision::open_install;
-use m110_runtime::model::Role;
+use m110_runtime::model::{Role, TokenScope};
 use m110_runtime::store::StoreError;
 use m110_runtime::store::audit::NewAudit;
 
@@ -49,6 +49,15 @@ pub struct AddArgs {
     /// Role the token acts with.
     #[arg(long)]
     pub role: Role,
+    /// Limit the token: `open311_client` (Open311 only, refused by /api/v1 — give this to
+    /// Open311 clients) or `police_bridge` (an emergency line's bridge: reads handed-off cases
+    /// and acknowledges or returns them; use with --role dispatcher).
+    #[arg(long, value_parser = parse_scope)]
+    pub scope: Option<TokenScope>,
+}
+
+fn parse_scope(s: &str) -> Result<TokenScope, String> {
+    TokenScope::parse(s).ok_or_else(|| format!("{s:?} is not open311_client or police_bridge"))
 }
 
 #[derive(clap::Args)]
@@ -90,9 +99,10 @@ fn report(e: StoreError) -> anyhow::Result<ExitCode> {
 async fn add(a: AddArgs) -> anyhow::Result<ExitCode> {
     let store = open_install(&a.install.install, a.install.database.as_deref()).await?;
     let result = store
-        .create_token(
+        .create_scoped_token(
             &a.name,
             a.role,
+            a.scope,
             &NewAudit::system("m110 token add", "token.create", None),
         )
         .await;
@@ -100,9 +110,13 @@ async fn add(a: AddArgs) -> anyhow::Result<ExitCode> {
     match result {
         Ok((token, id)) => {
             println!(
-                "已创建令牌 / token created: id={id} name={} role={} — shown once, store it now / \
+                "已创建令牌 / token created: id={id} name={} role={}{} — shown once, store it now / \
                  仅显示一次，请妥善保存:",
-                a.name, a.role
+                a.name,
+                a.role,
+                a.scope
+                    .map(|s| format!(" scope={}", s.as_str()))
+                    .unwrap_or_default()
             );
             println!("{token}");
             Ok(ExitCode::SUCCESS)

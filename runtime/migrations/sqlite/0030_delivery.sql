@@ -27,6 +27,9 @@ CREATE TABLE outbox_attempts (
 );
 CREATE INDEX outbox_attempts_message ON outbox_attempts (message_id, at);
 
+-- A token limited to Open311 (open311_client) or to an emergency line's bridge (police_bridge).
+ALTER TABLE api_tokens ADD COLUMN scope TEXT CHECK (scope IN ('open311_client', 'police_bridge'));
+
 -- The environment variable holding a webhook platform's signing secret (never the secret).
 ALTER TABLE platforms ADD COLUMN secret_env TEXT;
 

@@ -329,6 +329,11 @@ static CATALOG: &[(&str, &str, &str)] = &[
         "The case has no category yet",
     ),
     (
+        "err.channel_reserved",
+        "渠道 {channel} 只能由对应入口设置",
+        "Channel {channel} is set by its own front-end",
+    ),
+    (
         "err.conflict",
         "记录冲突：已存在或已被他人修改",
         "Conflict: the record exists or was changed",
@@ -496,6 +501,11 @@ static CATALOG: &[(&str, &str, &str)] = &[
         "err.stale_version",
         "工单 {case} 已被他人修改，请刷新后重试",
         "The case changed since you loaded it",
+    ),
+    (
+        "err.token_scope",
+        "该令牌的权限范围不允许此操作",
+        "This token's scope does not allow this",
     ),
     (
         "err.too_long",

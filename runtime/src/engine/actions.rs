@@ -17,7 +17,7 @@ use super::lifecycle::{self, Effect, Snapshot};
 use super::region::RegionIndex;
 use crate::model::time::{now_ms, render_time};
 use crate::model::{Action, EmergencyLine, Principal, Satisfaction, Status, UnitKind};
-use crate::policy::access::{CaseScope, can_see_case, may_act_on_unit};
+use crate::policy::access::{CaseScope, can_see_case, may_act_on_unit, scope_allows_action};
 use crate::store::cases::{
     CaseRow, NewEvent, append_events, enqueue, enqueue_to, insert_follow_up, lock_case,
     pending_extension_hours, update_case,
@@ -66,6 +66,7 @@ pub fn can_see(p: &Principal, region: &RegionIndex, row: &CaseRow) -> bool {
             channel: &row.channel,
             grid_code: row.grid_code.as_deref(),
             unit_id: row.unit_id.as_deref(),
+            handoff_state: row.handoff_state.as_deref(),
         },
         |g, ancestor| region.triage.grid_within(g, ancestor),
     )
@@ -76,6 +77,7 @@ pub fn allowed_for(p: &Principal, row: &CaseRow) -> Vec<&'static str> {
     if !may_act_on_unit(p, row.unit_id.as_deref()) {
         return Vec::new();
     }
+    let scoped = |a: &Action| scope_allows_action(p, *a);
     let Some(status) = Status::parse(&row.status) else {
         return Vec::new();
     };
@@ -87,6 +89,7 @@ pub fn allowed_for(p: &Principal, row: &CaseRow) -> Vec<&'static str> {
         p.role,
     )
     .into_iter()
+    .filter(scoped)
     .map(|a| a.as_str())
     .collect()
 }
@@ -114,6 +117,16 @@ pub async fn perform(
     if public_id.contains('\0') {
         return Err(Error::not_found("case_not_found", "case"));
     }
+    if !scope_allows_action(principal, input.action) {
+        return Err(Error::forbidden(
+            "token_scope",
+            format!(
+                "this token's scope does not allow {}",
+                input.action.as_str()
+            ),
+        )
+        .arg("action", input.action.name_zh()));
+    }
     let mut tx = store.write().await?;
     let row = match lock_case(&mut tx, store.engine(), public_id).await {
         Ok(r) => r,
@@ -125,6 +138,12 @@ pub async fn perform(
         }
         Err(e) => return Err(e.into()),
     };
+    if !can_see(principal, region, &row) && principal.scope.is_some() {
+        return Err(Error::forbidden(
+            "token_scope",
+            format!("case {public_id} is outside this token's scope"),
+        ));
+    }
     if !may_act_on_unit(principal, row.unit_id.as_deref()) {
         return Err(Error::forbidden(
             "case_not_your_unit",

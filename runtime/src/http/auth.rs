@@ -380,6 +380,9 @@ pub async fn authorize(State(state): State<AppState>, mut req: Request, next: Ne
         Ok(None) => return ApiError::Unauthenticated.into_response(),
         Err(e) => return e.into_response(),
     };
+    if let Err(e) = scope_check(&principal, req.method().as_str(), req.uri().path()) {
+        return e.into_response();
+    }
     if !matches!(spec.access, Access::Handler(_)) && !spec.access.allows(principal.role) {
         return ApiError::forbidden(format!(
             "role {} may not call {} {}",
@@ -438,6 +441,19 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> ApiResult<Op
     }
 }
 
+/// A scoped token (Open311 client, police bridge) on a JSON API route it may not use: 403.
+fn scope_check(p: &Principal, method: &str, path: &str) -> ApiResult<()> {
+    if crate::policy::access::scope_allows_route(p, method, path) {
+        return Ok(());
+    }
+    Err(ApiError::forbidden(match p.scope {
+        Some(crate::model::TokenScope::Open311Client) => {
+            "an open311_client token is for /open311/v2 only".to_string()
+        }
+        _ => "this token's scope does not allow this route".to_string(),
+    }))
+}
+
 /// The principal behind an API token (also Open311's `api_key`); `Err(401)` when unknown.
 pub async fn bearer_principal(state: &AppState, token: &str) -> ApiResult<Principal> {
     let key = crate::policy::credentials::sha256_hex(token);
@@ -477,6 +493,7 @@ impl FromRequestParts<AppState> for Principal {
         let p = authenticate(state, &parts.headers)
             .await?
             .ok_or(ApiError::Unauthenticated)?;
+        scope_check(&p, parts.method.as_str(), parts.uri.path())?;
         parts.extensions.insert(p.clone());
         Ok(p)
     }

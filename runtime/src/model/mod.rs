@@ -13,4 +13,4 @@ pub mod time;
 
 pub use case::{Action, Channel, EmergencyLine, Satisfaction, Status};
 pub use region::*;
-pub use role::{Principal, Role};
+pub use role::{Principal, Role, TokenScope};

@@ -106,6 +106,33 @@ impl std::str::FromStr for Role {
     }
 }
 
+/// What an API token is limited to, beyond its user's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenScope {
+    /// An Open311 client's `api_key`: accepted by Open311 (submit and read requests), refused by
+    /// `/api/v1` (which shows callers' data).
+    Open311Client,
+    /// An emergency line's bridge: reads the cases handed to it and acknowledges or returns them
+    /// (`police_ack`, `police_return`), nothing else.
+    PoliceBridge,
+}
+
+impl TokenScope {
+    pub const ALL: [TokenScope; 2] = [TokenScope::Open311Client, TokenScope::PoliceBridge];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenScope::Open311Client => "open311_client",
+            TokenScope::PoliceBridge => "police_bridge",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TokenScope> {
+        TokenScope::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
 /// An authenticated caller of the API or console (a user, or an API token acting as its user).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Principal {
@@ -116,6 +143,9 @@ pub struct Principal {
     pub unit_id: Option<String>,
     /// Grid units of a `grid_worker`.
     pub grid_codes: Vec<String>,
+    /// The token's scope, when it is a scoped API token.
+    #[serde(default)]
+    pub scope: Option<TokenScope>,
 }
 
 impl Principal {

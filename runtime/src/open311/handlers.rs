@@ -512,6 +512,11 @@ async fn create_request(state: &AppState, params: &Params) -> Result<Created, Op
         }
         Err(e) => return Err(internal(e)),
     };
+    if principal.scope == Some(crate::model::TokenScope::PoliceBridge) {
+        return Err(Open311Error::forbidden(
+            "api_key 是转警对接令牌，不能提交诉求 / a police_bridge key may not submit requests",
+        ));
+    }
     if !principal.has_role(&SUBMITTERS) {
         return Err(Open311Error::forbidden(format!(
             "api_key 的角色 {} 不能提交诉求 / the api_key's role {} may not submit requests",

@@ -10,7 +10,7 @@ Who may see what — each rule once, shared by the JSON API, Open311, the consol
 - Directories: [`may_write_directories`].
 */
 
-use crate::model::{Principal, Role};
+use crate::model::{Action, Principal, Role, TokenScope};
 
 /// Whether `role` sees callers' phone numbers in full: the people who call citizens back or
 /// must reach them on the ground.
@@ -127,6 +127,8 @@ pub struct CaseScope<'a> {
     pub channel: &'a str,
     pub grid_code: Option<&'a str>,
     pub unit_id: Option<&'a str>,
+    /// Set when the case was handed to an emergency line (`awaiting`, `acknowledged` …).
+    pub handoff_state: Option<&'a str>,
 }
 
 /// Whether `p` may see a case at all — the scope rule shared by every read path.
@@ -136,6 +138,13 @@ pub fn can_see_case(
     case: CaseScope<'_>,
     grid_within: impl Fn(&str, &str) -> bool,
 ) -> bool {
+    match p.scope {
+        // An emergency line's bridge sees only what was handed to a line; an Open311 client's
+        // token reads through Open311, never here.
+        Some(TokenScope::PoliceBridge) => return case.handoff_state.is_some(),
+        Some(TokenScope::Open311Client) => return false,
+        None => {}
+    }
     match p.role {
         Role::UnitHandler => p.unit_id.is_some() && case.unit_id == p.unit_id.as_deref(),
         Role::GridWorker => {
@@ -146,6 +155,32 @@ pub fn can_see_case(
         }
         Role::Auditor => false,
         _ => true,
+    }
+}
+
+/// Whether a scoped token may take `action` at all (the role decides the rest).
+pub fn scope_allows_action(p: &Principal, action: Action) -> bool {
+    match p.scope {
+        Some(TokenScope::PoliceBridge) => {
+            matches!(action, Action::PoliceAck | Action::PoliceReturn)
+        }
+        Some(TokenScope::Open311Client) => false,
+        None => true,
+    }
+}
+
+/// Whether a scoped token may use the JSON API route `method path` (Open311 clients never; a
+/// bridge only reads cases and acts on them).
+pub fn scope_allows_route(p: &Principal, method: &str, path: &str) -> bool {
+    match p.scope {
+        None => true,
+        Some(TokenScope::Open311Client) => false,
+        Some(TokenScope::PoliceBridge) => {
+            path == "/api/v1/me"
+                || (path.starts_with("/api/v1/cases/")
+                    && ((method == "GET" && path.matches('/').count() == 4)
+                        || (method == "POST" && path.ends_with("/actions"))))
+        }
     }
 }
 
@@ -160,6 +195,7 @@ mod tests {
 
     fn principal(role: Role) -> Principal {
         Principal {
+            scope: None,
             user_id: 1,
             name: "t".into(),
             role,
@@ -193,6 +229,7 @@ mod tests {
             channel: "grid",
             grid_code: Some("g1x"),
             unit_id: Some("u2"),
+            handoff_state: None,
         };
         assert!(can_see_case(
             &principal(Role::GridWorker),
@@ -218,6 +255,33 @@ mod tests {
         assert!(may_act_on_unit(&principal(Role::UnitHandler), Some("u1")));
         assert!(!may_act_on_unit(&principal(Role::UnitHandler), Some("u2")));
         assert!(may_act_on_unit(&principal(Role::Dispatcher), Some("u2")));
+        // Scoped tokens.
+        let bridge = Principal {
+            scope: Some(TokenScope::PoliceBridge),
+            ..principal(Role::Dispatcher)
+        };
+        assert!(!can_see_case(&bridge, phone_case, within));
+        let handed = CaseScope {
+            handoff_state: Some("awaiting"),
+            ..phone_case
+        };
+        assert!(can_see_case(&bridge, handed, within));
+        assert!(scope_allows_action(&bridge, Action::PoliceAck));
+        assert!(!scope_allows_action(&bridge, Action::Dispatch));
+        assert!(scope_allows_route(&bridge, "GET", "/api/v1/cases/MS1"));
+        assert!(scope_allows_route(
+            &bridge,
+            "POST",
+            "/api/v1/cases/MS1/actions"
+        ));
+        assert!(!scope_allows_route(&bridge, "GET", "/api/v1/cases"));
+        assert!(!scope_allows_route(&bridge, "POST", "/api/v1/cases"));
+        let client = Principal {
+            scope: Some(TokenScope::Open311Client),
+            ..principal(Role::Operator)
+        };
+        assert!(!scope_allows_route(&client, "GET", "/api/v1/me"));
+        assert!(!can_see_case(&client, handed, within));
     }
 
     #[test]

@@ -90,6 +90,11 @@ pub struct CaseFilter {
 /// Statuses Open311 reports as `closed`.
 pub const CLOSED_STATUSES: [&str; 2] = ["closed", "transferred_police"];
 
+/// A case the public Open311 feed may list: not handed to an emergency line, not in a police
+/// category.
+const PUBLIC_CASE: &str = "(c.status <> 'transferred_police' AND NOT EXISTS \
+    (SELECT 1 FROM categories k WHERE k.code = c.category_code AND k.police = 1))";
+
 const CASE_SELECT: &str = "SELECT c.id, c.public_id, c.channel, c.status, c.category_code, \
        cat.name_zh, c.content, u.name, c.created_at, c.updated_at, c.close_due, c.address, \
        c.grid_code, g.name, c.lat, c.lon, s.media_url, s.attributes, s.address_id \
@@ -169,8 +174,9 @@ impl Store {
         if public_ids.is_empty() {
             return Ok(Vec::new());
         }
+        // By id: also the submitter's own Open311 request, whatever became of it.
         let sql = format!(
-            "{CASE_SELECT}WHERE c.public_id IN ({})",
+            "{CASE_SELECT}WHERE c.public_id IN ({}) AND (c.channel = 'open311' OR {PUBLIC_CASE})",
             placeholders(1, public_ids.len())
         );
         let mut q = sqlx::query(&sql);
@@ -190,9 +196,10 @@ impl Store {
     pub async fn open311_cases(&self, f: &CaseFilter) -> Result<Vec<Open311Case>, StoreError> {
         let closed_expr =
             "CASE WHEN c.status IN ('closed', 'transferred_police') THEN 1 ELSE 0 END";
+        // The public feed leaves out what went to an emergency line and police categories.
         let mut sql = format!(
             "{CASE_SELECT}WHERE c.created_at >= $1 AND c.created_at <= $2 \
-             AND ($3 IS NULL OR {closed_expr} = $3)"
+             AND ($3 IS NULL OR {closed_expr} = $3) AND {PUBLIC_CASE}"
         );
         if !f.service_codes.is_empty() {
             sql.push_str(&format!(
@@ -252,18 +259,19 @@ impl Store {
         end_ms: i64,
         limit: i64,
     ) -> Result<Vec<Open311Event>, StoreError> {
-        let rows: Vec<EventRow> = sqlx::query_as(
+        let sql = format!(
             "SELECT e.id, e.case_id, c.public_id, e.kind, \
                     COALESCE(e.to_status, e.from_status, c.status), e.at, u.name \
              FROM case_events e JOIN cases c ON c.id = e.case_id \
              LEFT JOIN units u ON u.id = e.unit_id \
-             WHERE e.at >= $1 AND e.at <= $2 ORDER BY e.at, e.id LIMIT $3",
-        )
-        .bind(start_ms)
-        .bind(end_ms)
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?;
+             WHERE e.at >= $1 AND e.at <= $2 AND {PUBLIC_CASE} ORDER BY e.at, e.id LIMIT $3"
+        );
+        let rows: Vec<EventRow> = sqlx::query_as(&sql)
+            .bind(start_ms)
+            .bind(end_ms)
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?;
         Ok(rows.into_iter().map(event).collect())
     }
 

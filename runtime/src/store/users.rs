@@ -15,7 +15,7 @@ use sqlx::AnyConnection;
 use super::audit::{NewAudit, record_audit};
 use super::{Store, StoreError};
 use crate::model::time::now_ms;
-use crate::model::{Principal, Role};
+use crate::model::{Principal, Role, TokenScope};
 use crate::policy::credentials as auth;
 
 /// A user to create.
@@ -283,6 +283,7 @@ impl Store {
             role: user.role,
             unit_id: user.unit_id,
             grid_codes: user.grid_codes,
+            scope: None,
         })
     }
 
@@ -432,6 +433,17 @@ impl Store {
         role: Role,
         actor: &NewAudit<'_>,
     ) -> Result<(String, i64), StoreError> {
+        self.create_scoped_token(name, role, None, actor).await
+    }
+
+    /// [`Store::create_token`] limited to `scope` (Open311 clients, emergency-line bridges).
+    pub async fn create_scoped_token(
+        &self,
+        name: &str,
+        role: Role,
+        scope: Option<TokenScope>,
+        actor: &NewAudit<'_>,
+    ) -> Result<(String, i64), StoreError> {
         if role.needs_unit() || role.needs_grid() {
             // A service user cannot be bound from here; bind a real user instead.
             let existing: Option<(i64,)> = sqlx::query_as("SELECT id FROM users WHERE name = $1")
@@ -481,19 +493,24 @@ impl Store {
         };
         let (token, hash) = auth::generate_token();
         let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO api_tokens (user_id, name, token_hash, created_at) \
-             VALUES ($1, $2, $3, $4) RETURNING id",
+            "INSERT INTO api_tokens (user_id, name, token_hash, created_at, scope) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(user_id)
         .bind(name)
         .bind(&hash)
         .bind(now_ms())
+        .bind(scope.map(TokenScope::as_str))
         .fetch_one(&mut *tx)
         .await?;
         let target = format!("token:{id}");
         let audit = NewAudit {
             target: Some(&target),
-            detail: Some(serde_json::json!({"user": name, "role": role.as_str()})),
+            detail: Some(serde_json::json!({
+                "user": name,
+                "role": role.as_str(),
+                "scope": scope.map(TokenScope::as_str),
+            })),
             ..actor.clone()
         };
         record_audit(&mut tx, &audit).await?;
@@ -505,13 +522,14 @@ impl Store {
     /// `NotFound` when unknown, revoked, or its user is disabled.
     pub async fn principal_for_token(&self, token: &str) -> Result<Principal, StoreError> {
         let hash = auth::sha256_hex(token);
-        let (id, user_id): (i64, i64) = sqlx::query_as(
-            "SELECT id, user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+        let (id, user_id, scope): (i64, i64, Option<String>) = sqlx::query_as(
+            "SELECT id, user_id, scope FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
         )
         .bind(&hash)
         .fetch_one(self.pool())
         .await?;
-        let principal = self.principal(user_id).await?;
+        let mut principal = self.principal(user_id).await?;
+        principal.scope = scope.as_deref().and_then(TokenScope::parse);
         sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
             .bind(now_ms())
             .bind(id)

@@ -59,6 +59,24 @@ pub(super) fn check<'r>(
     if content.chars().count() > MAX_CONTENT_CHARS {
         return Err(too_long("content", MAX_CONTENT_CHARS));
     }
+    // Channels only another front-end may set: Open311 submissions carry the token the Open311
+    // front-end hands out; grid reports come from grid workers.
+    if input.channel == Channel::Open311 && input.open311_token.is_none() {
+        return Err(Error::invalid(
+            "channel",
+            "channel_reserved",
+            "channel open311 is set by the Open311 endpoint (/open311/v2), not by this API",
+        )
+        .arg("channel", "open311"));
+    }
+    if input.channel == Channel::Grid && principal.role != Role::GridWorker {
+        return Err(Error::invalid(
+            "channel",
+            "channel_reserved",
+            "channel grid is for grid workers' reports",
+        )
+        .arg("channel", "grid"));
+    }
     let caller = check_caller(input.caller.unwrap_or_default())?;
     let location = check_location(region, input.location.unwrap_or_default())?;
     let chosen = match clean(&input.category) {
