@@ -40,6 +40,8 @@ enum Command {
     User(cmd::user::Args),
     /// Manage API tokens of an install (add prints the token on its last line).
     Token(cmd::token::Args),
+    /// Import an existing platform's history: `m110 import cases FILE.csv|FILE.xlsx`.
+    Import(cmd::import::Args),
     /// Triage: retrain the category classifier from the install's closed cases.
     Triage(cmd::triage::Args),
     /// Provision a profile into ./installs/<code> when needed and serve it (127.0.0.1:8110).
@@ -66,6 +68,7 @@ fn main() -> ExitCode {
         Command::User(args) => cmd::user::run(args),
         Command::Token(args) => cmd::token::run(args),
         Command::Triage(args) => cmd::triage::run(args),
+        Command::Import(args) => cmd::import::run(args),
         Command::Up(args) => cmd::up::run(args),
     };
     match result {

@@ -2,6 +2,7 @@
 
 pub mod compare;
 pub mod generate;
+pub mod import;
 pub mod init;
 pub mod load;
 pub mod plan;

@@ -27,6 +27,9 @@ CREATE TABLE outbox_attempts (
 );
 CREATE INDEX outbox_attempts_message ON outbox_attempts (message_id, at);
 
+-- History import matches re-runs on the old platform's id.
+CREATE INDEX cases_external_id ON cases (external_id);
+
 -- A token limited to Open311 (open311_client) or to an emergency line's bridge (police_bridge).
 ALTER TABLE api_tokens ADD COLUMN scope TEXT CHECK (scope IN ('open311_client', 'police_bridge'));
 

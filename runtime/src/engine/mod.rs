@@ -9,6 +9,7 @@ The engines: the domain services every front-end shares, one module each.
 - [`actions`]: apply a lifecycle action with its event in one transaction.
 - [`delivery`]: send outbox messages to the platforms they are for (signed, retried, leased).
 - [`directories`], [`households`]: the data systems' checks and rules.
+- [`import`]: load an existing platform's history (checked whole, written in one transaction).
 - [`provision`]: load a region model into an empty database in one transaction.
 
 Every engine returns [`error::Error`], which knows nothing of HTTP: the front-ends map it once.
@@ -21,6 +22,7 @@ pub mod delivery;
 pub mod directories;
 pub mod error;
 pub mod households;
+pub mod import;
 pub mod intake;
 pub mod lifecycle;
 pub mod provision;

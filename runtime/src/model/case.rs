@@ -353,4 +353,16 @@ impl Channel {
             Channel::Open311 => "open311",
         }
     }
+
+    pub fn parse(s: &str) -> Option<Channel> {
+        [
+            Channel::Phone,
+            Channel::Web,
+            Channel::Grid,
+            Channel::Sms,
+            Channel::Open311,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
+    }
 }

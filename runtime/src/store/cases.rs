@@ -261,7 +261,8 @@ pub async fn insert_case(
          address, lat, lon, priority, status, operator_id, unit_id, sign_due, close_due, \
          dispatched_at, open311_token, external_id, created_at, updated_at, version, \
          emergency_line, handoff_state, handoff_ref, handoff_at) \
-         SELECT {id_sql}, {public_sql}, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+         SELECT {id_sql}, {public_sql}, $2, $3, $4, $5, $6, $7, CAST($8 AS DOUBLE PRECISION), \
+         CAST($9 AS DOUBLE PRECISION), $10, $11, $12, $13, $14, \
          $15, $16, $17, $18, $19, $19, 1, $20, $21, $22, \
          CASE WHEN $21 IS NULL THEN NULL ELSE $19 END FROM n \
          RETURNING id, public_id"
@@ -274,8 +275,11 @@ pub async fn insert_case(
         .bind(case.category_code.clone())
         .bind(case.grid_code.clone())
         .bind(case.address.clone())
-        .bind(case.lat)
-        .bind(case.lon)
+        // As text, cast in SQL: the Any driver declares a NULL f64 parameter with a type that a
+        // later non-NULL one in the same cached statement does not match on PostgreSQL
+        // ("incorrect binary data format"); text is the same type either way.
+        .bind(case.lat.map(|v| v.to_string()))
+        .bind(case.lon.map(|v| v.to_string()))
         .bind(&case.priority)
         .bind(&case.status)
         .bind(case.operator_id)

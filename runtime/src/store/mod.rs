@@ -35,6 +35,7 @@ pub mod console;
 pub mod delivery;
 pub mod directory;
 pub mod households;
+pub mod imports;
 pub mod open311;
 pub mod provision;
 pub mod region;
