@@ -369,6 +369,18 @@ async fn dead_letters_and_manual_handoff_decisions(engine: Engine) {
         page.contains("推送异常") && page.contains("HTTP 503"),
         "{page}"
     );
+    // The dashboard says so too (readyz stays green: the center itself works).
+    let dash = web
+        .get(format!("{base}/console/dashboard"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(dash.contains("id=\"failing-platforms\""), "{engine:?}");
+    let ready = reqwest::get(format!("{base}/readyz")).await.unwrap();
+    assert_eq!(ready.status().as_u16(), 200);
     let (_, msg_id) = outbox_state(&install, &id).await;
     assert!(page.contains(&format!("id=\"replay-{msg_id}\"")), "{page}");
     let csrf = page
@@ -569,6 +581,50 @@ async fn scoped_tokens_and_reserved_channels(engine: Engine) {
     drop(server);
 }
 
+/// Two `m110d` on one database: every message is sent by one of them, once (leases; `FOR
+/// UPDATE SKIP LOCKED` on PostgreSQL).
+async fn two_servers_deliver_each_message_once(engine: Engine) {
+    let (rx, url) = receiver().await;
+    let install = install(engine, &url).await;
+    let token = install.token("bridge-op", "operator");
+    let a = serve(&install, &[]);
+    let b = serve(&install, &[]);
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        let base = if i % 2 == 0 { &a.base } else { &b.base };
+        let c = create(base, &token, &format!("第{i}起：有人拿着刀追着砍人")).await;
+        ids.push(c["id"].as_str().unwrap().to_string());
+    }
+    let store = install.store().await;
+    eventually("all 30 delivered", Duration::from_secs(60), || {
+        let store = store.clone();
+        async move {
+            let (n,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM outbox WHERE topic = 'emergency.transfer' AND state = 'delivered'",
+            )
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+            (n == 30).then_some(())
+        }
+    })
+    .await;
+    let seen = rx.seen.lock().unwrap();
+    assert_eq!(seen.len(), 30, "{engine:?}");
+    assert!(
+        seen.values().all(|(n, _, signed)| *n == 1 && *signed),
+        "{engine:?}: {:?}",
+        seen.values().map(|v| v.0).collect::<Vec<_>>()
+    );
+    let (attempts,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox_attempts")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(attempts, 30, "{engine:?}: one attempt per message");
+    drop((a, b));
+}
+
 per_engine!(police_transfer_is_delivered_signed_and_acknowledged);
+per_engine!(two_servers_deliver_each_message_once);
 per_engine!(scoped_tokens_and_reserved_channels);
 per_engine!(dead_letters_and_manual_handoff_decisions);

@@ -297,6 +297,55 @@ fn error_text(e: reqwest::Error) -> String {
     format!("{kind}: {}", e.without_url())
 }
 
+/// How one platform's deliveries stand (the console's 对接平台 page and dashboard banner).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PlatformHealth {
+    pub id: String,
+    pub name: String,
+    pub integration: &'static str,
+    pub pending: i64,
+    pub delivered: i64,
+    pub dead: i64,
+    pub manual: i64,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<i64>,
+    /// Dead messages, or pending ones after an error: what it is sent does not arrive.
+    pub failing: bool,
+}
+
+/// Every platform of the region with its message counts and last error.
+pub async fn platform_health(
+    store: &Store,
+    region: &RegionIndex,
+) -> Result<Vec<PlatformHealth>, StoreError> {
+    let (counts, errors) = tokio::try_join!(store.outbox_counts(), store.platform_last_errors())?;
+    Ok(region
+        .platforms
+        .iter()
+        .map(|p| {
+            let n = |s: &str| {
+                counts
+                    .iter()
+                    .find(|c| c.platform_id.as_deref() == Some(p.id.as_str()) && c.state == s)
+                    .map_or(0, |c| c.n)
+            };
+            let last = errors.iter().find(|(id, _, _)| *id == p.id);
+            PlatformHealth {
+                id: p.id.clone(),
+                name: p.name.clone(),
+                integration: p.integration.kind_str(),
+                pending: n("pending"),
+                delivered: n("delivered"),
+                dead: n("dead"),
+                manual: n("manual"),
+                last_error: last.map(|(_, e, _)| e.clone()),
+                last_error_at: last.map(|(_, _, at)| *at),
+                failing: n("dead") > 0 || (n("pending") > 0 && last.is_some()),
+            }
+        })
+        .collect())
+}
+
 /// The event id receivers deduplicate on: the region and the message id.
 pub fn event_id(region: &str, message_id: i64) -> String {
     format!("{region}-{message_id}")

@@ -3,6 +3,7 @@ The dashboard: today's figures, SVG charts and the grid density map.
 */
 
 use super::*;
+use crate::engine::delivery::platform_health;
 
 /// `GET /console/dashboard`: today's numbers and the charts, all drawn by the server.
 pub async fn dashboard(State(state): State<AppState>, user: ConsoleUser) -> Response {
@@ -115,6 +116,16 @@ pub async fn dashboard(State(state): State<AppState>, user: ConsoleUser) -> Resp
     } else {
         "—".into()
     };
+    // A platform whose messages are dead or failing shows here (readyz stays green: the center
+    // works, but what it hands on does not arrive).
+    let failing: Vec<String> = match platform_health(store, &state.region).await {
+        Ok(list) => list
+            .into_iter()
+            .filter(|p| p.failing)
+            .map(|p| p.name)
+            .collect(),
+        Err(e) => return store_error_page(&user, e),
+    };
     let kpis = json!([
         {"id": "today", "key": "dash.today", "value": headline.received_today, "alert": false},
         {"id": "closed", "key": "dash.closed_today", "value": headline.closed_today, "alert": false},
@@ -129,7 +140,7 @@ pub async fn dashboard(State(state): State<AppState>, user: ConsoleUser) -> Resp
             by_category => templates::safe(svg::bar_chart(lang.t("dash.by_category"), &cat_bars, empty)),
             by_township => templates::safe(svg::bar_chart(lang.t("dash.by_township"), &town_bars, empty)),
         },
-        Value::from_serialize(json!({"kpis": kpis, "now": now})),
+        Value::from_serialize(json!({"kpis": kpis, "now": now, "failing": failing})),
     ]);
     page_response(
         &state,

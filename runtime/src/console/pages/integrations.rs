@@ -5,6 +5,7 @@ For the center's supervisors, dispatchers and admins.
 */
 
 use super::*;
+use crate::engine::delivery::platform_health;
 
 /// Roles that see the integrations page and may replay a dead message.
 const INTEGRATION_ROLES: &[Role] = &[Role::Admin, Role::Supervisor, Role::Dispatcher];
@@ -21,42 +22,13 @@ pub async fn integrations(State(state): State<AppState>, user: ConsoleUser) -> R
         );
     }
     let store = &state.store;
-    let (counts, errors, dead) = match tokio::try_join!(
-        store.outbox_counts(),
-        store.platform_last_errors(),
+    let (platforms, dead) = match tokio::try_join!(
+        platform_health(store, &state.region),
         store.dead_messages(50),
     ) {
         Ok(v) => v,
         Err(e) => return store_error_page(&user, e),
     };
-    let count = |p: &str, s: &str| {
-        counts
-            .iter()
-            .find(|c| c.platform_id.as_deref() == Some(p) && c.state == s)
-            .map_or(0, |c| c.n)
-    };
-    let platforms: Vec<_> = state
-        .region
-        .platforms
-        .iter()
-        .map(|p| {
-            let last = errors.iter().find(|(id, _, _)| *id == p.id);
-            let failing =
-                count(&p.id, "dead") > 0 || (count(&p.id, "pending") > 0 && last.is_some());
-            json!({
-                "id": p.id,
-                "name": p.name,
-                "integration": p.integration.kind_str(),
-                "pending": count(&p.id, "pending"),
-                "delivered": count(&p.id, "delivered"),
-                "dead": count(&p.id, "dead"),
-                "manual": count(&p.id, "manual"),
-                "last_error": last.map(|(_, e, _)| e.clone()),
-                "last_error_at": last.map(|(_, _, at)| *at),
-                "failing": failing,
-            })
-        })
-        .collect();
     let dead: Vec<_> = dead
         .iter()
         .map(|(id, topic, platform, attempts, error)| {
