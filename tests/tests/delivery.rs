@@ -609,13 +609,15 @@ async fn two_servers_deliver_each_message_once(engine: Engine) {
         }
     })
     .await;
-    let seen = rx.seen.lock().unwrap();
-    assert_eq!(seen.len(), 30, "{engine:?}");
-    assert!(
-        seen.values().all(|(n, _, signed)| *n == 1 && *signed),
-        "{engine:?}: {:?}",
-        seen.values().map(|v| v.0).collect::<Vec<_>>()
-    );
+    {
+        let seen = rx.seen.lock().unwrap();
+        assert_eq!(seen.len(), 30, "{engine:?}");
+        assert!(
+            seen.values().all(|(n, _, signed)| *n == 1 && *signed),
+            "{engine:?}: {:?}",
+            seen.values().map(|v| v.0).collect::<Vec<_>>()
+        );
+    }
     let (attempts,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox_attempts")
         .fetch_one(store.pool())
         .await
