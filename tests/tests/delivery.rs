@@ -168,6 +168,15 @@ async fn outbox_state(install: &Install, case_id: &str) -> (String, i64) {
     (state, id)
 }
 
+/// Waits until the hand-off message of case `id` is in `state` (a crashed holder's lease runs
+/// out after a minute, hence the generous limit).
+async fn wait_state(install: &Install, id: &str, state: &str, what: &str) {
+    eventually(what, Duration::from_secs(120), || async move {
+        (outbox_state(install, id).await.0 == state).then_some(())
+    })
+    .await;
+}
+
 async fn police_transfer_is_delivered_signed_and_acknowledged(engine: Engine) {
     let (rx, url) = receiver().await;
     let install = install(engine, &url).await;
@@ -224,14 +233,11 @@ async fn police_transfer_is_delivered_signed_and_acknowledged(engine: Engine) {
     .unwrap();
     assert!(attempts >= 3, "{engine:?}: {attempts} attempts recorded");
     rx.down.store(false, Ordering::SeqCst);
-    eventually(
+    wait_state(
+        &install,
+        &id2,
+        "delivered",
         "delivered after the receiver is back",
-        Duration::from_secs(60),
-        || {
-            let install = &install;
-            let id2 = id2.clone();
-            async move { (outbox_state(install, &id2).await.0 == "delivered").then_some(()) }
-        },
     )
     .await;
     assert_eq!(
@@ -252,12 +258,7 @@ async fn police_transfer_is_delivered_signed_and_acknowledged(engine: Engine) {
     drop(server); // SIGKILL
     rx.down.store(false, Ordering::SeqCst);
     let server = serve(&install, &[]);
-    eventually("delivered after a restart", Duration::from_secs(60), || {
-        let install = &install;
-        let id3 = id3.clone();
-        async move { (outbox_state(install, &id3).await.0 == "delivered").then_some(()) }
-    })
-    .await;
+    wait_state(&install, &id3, "delivered", "delivered after a restart").await;
     drop(server);
 }
 
@@ -272,12 +273,7 @@ async fn dead_letters_and_manual_handoff_decisions(engine: Engine) {
 
     let c = create(&base, &token, "楼下两伙人在打群架，有人拿着钢管").await;
     let id = c["id"].as_str().unwrap().to_string();
-    eventually("dead after 3 attempts", Duration::from_secs(30), || {
-        let install = &install;
-        let id = id.clone();
-        async move { (outbox_state(install, &id).await.0 == "dead").then_some(()) }
-    })
-    .await;
+    wait_state(&install, &id, "dead", "dead after 3 attempts").await;
     let v = case(&base, &token, &id).await;
     assert_eq!(v["handoff"]["state"], "awaiting", "{engine:?}");
     // It waits in the center's 待确认转警 queue, not in a dead end.
@@ -397,16 +393,7 @@ async fn dead_letters_and_manual_handoff_decisions(engine: Engine) {
         .await
         .unwrap();
     assert!(r.status().is_success(), "{}", r.status());
-    eventually(
-        "delivered after the replay",
-        Duration::from_secs(30),
-        || {
-            let install = &install;
-            let id = id.clone();
-            async move { (outbox_state(install, &id).await.0 == "delivered").then_some(()) }
-        },
-    )
-    .await;
+    wait_state(&install, &id, "delivered", "delivered after the replay").await;
     let store = install.store().await;
     let (n,): (i64,) =
         sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE action = 'outbox.replay'")
