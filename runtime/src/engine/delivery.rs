@@ -150,18 +150,21 @@ impl Deliverer {
                     continue;
                 }
             };
-            let body = event_document(&region.code, &msg);
-            let (outcome, answer) = self.send(&url, &env, &msg, &body).await;
-            let state = outcome.0;
+            let id = event_id(&region.code, msg.id);
+            let body = event_document(&id, &msg);
+            let sent = self.send(&url, &env, &id, &msg.topic, &body).await;
+            let answer = sent.answer;
             let o = AttemptOutcome {
                 at: now,
-                status_code: outcome.1,
-                error: outcome.2.clone(),
-                duration_ms: outcome.3,
-                state: match state {
-                    Sent::Ok => "delivered",
-                    Sent::Failed if msg.attempts + 1 >= self.max_attempts => "dead",
-                    Sent::Failed => "pending",
+                status_code: sent.status_code,
+                error: sent.error,
+                duration_ms: sent.duration_ms,
+                state: if sent.ok {
+                    "delivered"
+                } else if msg.attempts + 1 >= self.max_attempts {
+                    "dead"
+                } else {
+                    "pending"
                 },
                 next_attempt_at: now
                     + backoff(
@@ -213,16 +216,24 @@ impl Deliverer {
         &self,
         url: &str,
         (secret_env, required): &(String, bool),
-        msg: &OutboxMessage,
+        event_id: &str,
+        topic: &str,
         body: &str,
-    ) -> ((Sent, Option<i64>, Option<String>, i64), Option<String>) {
+    ) -> Sent {
         let started = Instant::now();
+        let failed = |status_code, error, duration_ms| Sent {
+            ok: false,
+            status_code,
+            error: Some(error),
+            duration_ms,
+            answer: None,
+        };
         let mut req = self
             .client
             .post(url)
             .header("content-type", "application/json")
-            .header("x-m110-event-id", event_id_of(msg, body))
-            .header("x-m110-event-type", msg.topic.as_str());
+            .header("x-m110-event-id", event_id)
+            .header("x-m110-event-type", topic);
         match secret_from(secret_env, *required) {
             Ok(Some(secret)) => {
                 req = req.header(
@@ -231,7 +242,7 @@ impl Deliverer {
                 );
             }
             Ok(None) => {}
-            Err(e) => return ((Sent::Failed, None, Some(e), 0), None),
+            Err(e) => return failed(None, e, 0),
         }
         let result = req.body(body.to_string()).send().await;
         let ms = started.elapsed().as_millis() as i64;
@@ -247,16 +258,19 @@ impl Deliverer {
                             .filter(|s| !s.is_empty())
                             .map(str::to_string)
                     });
-                    ((Sent::Ok, Some(code), None, ms), answer)
+                    Sent {
+                        ok: true,
+                        status_code: Some(code),
+                        error: None,
+                        duration_ms: ms,
+                        answer,
+                    }
                 } else {
-                    (
-                        (Sent::Failed, Some(code), Some(format!("HTTP {code}")), ms),
-                        None,
-                    )
+                    failed(Some(code), format!("HTTP {code}"), ms)
                 }
             }
             // The error text names the URL and the cause, never the secret.
-            Err(e) => ((Sent::Failed, None, Some(error_text(e)), ms), None),
+            Err(e) => failed(None, error_text(e), ms),
         }
     }
 
@@ -280,10 +294,15 @@ impl Deliverer {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Sent {
-    Ok,
-    Failed,
+/// What one request came to.
+struct Sent {
+    /// The receiver answered 2xx.
+    ok: bool,
+    status_code: Option<i64>,
+    error: Option<String>,
+    duration_ms: i64,
+    /// The incident number (or external id) the receiver answered with.
+    answer: Option<String>,
 }
 
 fn error_text(e: reqwest::Error) -> String {
@@ -351,19 +370,12 @@ pub fn event_id(region: &str, message_id: i64) -> String {
     format!("{region}-{message_id}")
 }
 
-fn event_id_of(msg: &OutboxMessage, body: &str) -> String {
-    serde_json::from_str::<Value>(body)
-        .ok()
-        .and_then(|v| v["event_id"].as_str().map(str::to_string))
-        .unwrap_or_else(|| msg.id.to_string())
-}
-
-/// The versioned event document of a message.
-pub fn event_document(region: &str, msg: &OutboxMessage) -> String {
+/// The versioned event document of a message, under its event id.
+pub fn event_document(event_id: &str, msg: &OutboxMessage) -> String {
     let data: Value = serde_json::from_str(&msg.payload).unwrap_or(Value::Null);
     json!({
         "version": EVENT_VERSION,
-        "event_id": event_id(region, msg.id),
+        "event_id": event_id,
         "type": msg.topic,
         "occurred_at": render_time(msg.created_at),
         "platform": msg.platform_id,
@@ -453,7 +465,8 @@ mod tests {
             attempts: 0,
             created_at: 0,
         };
-        let v: Value = serde_json::from_str(&event_document("350781", &msg)).unwrap();
+        let v: Value =
+            serde_json::from_str(&event_document(&event_id("350781", msg.id), &msg)).unwrap();
         assert_eq!(v["version"], 1);
         assert_eq!(v["event_id"], "350781-42");
         assert_eq!(v["data"]["line"], "110");

@@ -213,13 +213,13 @@ pub(super) async fn render_call(
                 .then(|| (EmergencyLine::Police, String::new(), 1.0))
         });
     data["emergency"] = match pending {
-        Some((line, evidence, confidence)) => json!({
-            "line": line.as_str(),
-            "label": emergency_label(lang, line),
-            "evidence": evidence,
-            "confidence": format!("{:.0}%", confidence * 100.0),
-            "by_phone": state.region.handoff_by_phone(line),
-        }),
+        Some((line, evidence, confidence)) => emergency_json(
+            state,
+            lang,
+            line,
+            json!(evidence),
+            json!(format!("{:.0}%", confidence * 100.0)),
+        ),
         None => {
             json!({"line": "", "label": "", "evidence": "", "confidence": "", "by_phone": false})
         }
@@ -448,15 +448,10 @@ pub async fn classify(
             }))
         })
         .collect();
-    let emergency = class.emergency.as_ref().map(|e| {
-        json!({
-            "line": e.line.as_str(),
-            "label": emergency_label(lang, e.line),
-            "evidence": e.evidence,
-            "confidence": e.confidence,
-            "by_phone": state.region.handoff_by_phone(e.line),
-        })
-    });
+    let emergency = class
+        .emergency
+        .as_ref()
+        .map(|e| emergency_json(&state, lang, e.line, json!(e.evidence), json!(e.confidence)));
     Json(json!({
         "suggestions": suggestions,
         "manual": class.manual,
@@ -470,4 +465,21 @@ pub async fn classify(
 pub(super) fn emergency_label(lang: Lang, line: EmergencyLine) -> String {
     lang.t(&format!("emergency.line.{}", line.as_str()))
         .to_string()
+}
+
+/// A detected emergency as the call form shows it (the page and the live suggestions).
+fn emergency_json(
+    state: &AppState,
+    lang: Lang,
+    line: EmergencyLine,
+    evidence: serde_json::Value,
+    confidence: serde_json::Value,
+) -> serde_json::Value {
+    json!({
+        "line": line.as_str(),
+        "label": emergency_label(lang, line),
+        "evidence": evidence,
+        "confidence": confidence,
+        "by_phone": state.region.handoff_by_phone(line),
+    })
 }

@@ -211,6 +211,19 @@ const fn rescue(weight: f64, unless: &'static [&'static str], spec: &'static str
     }
 }
 
+/// A 119 rescue request pattern (groups anywhere in the request).
+const fn rescue_r(weight: f64, unless: &'static [&'static str], spec: &'static str) -> Pattern {
+    Pattern {
+        line: Fire,
+        weight,
+        mode: Mode::Request,
+        no_de: false,
+        unless,
+        rank: 2,
+        spec,
+    }
+}
+
 const fn r(
     line: EmergencyLine,
     weight: f64,
@@ -381,29 +394,17 @@ static PATTERNS: &[Pattern] = &[
         RESCUE_UNLESS,
         "电梯|楼梯间|地下室|井里|坑里|洞里|山上|屋顶|水里 > 困|被困|关在|卡住|出不来|困住",
     ),
-    Pattern {
-        line: Fire,
-        weight: 0.9,
-        mode: Mode::Request,
-        no_de: false,
-        unless: RESCUE_UNLESS,
-        rank: 2,
-        spec: "电梯 & 出不来|困|关在里面|被关|卡在",
-    },
+    rescue_r(0.9, RESCUE_UNLESS, "电梯 & 出不来|困|关在里面|被关|卡在"),
     rescue(
         0.9,
         RESCUE_UNLESS,
         "被困|困住了|困在|困人|压在下面|压住人|人被压|被压住了|埋在下面|埋住了|压着人|出不来了",
     ),
-    Pattern {
-        line: Fire,
-        weight: 0.9,
-        mode: Mode::Request,
-        no_de: false,
-        unless: NOBODY_HURT,
-        rank: 2,
-        spec: "塌了|倒塌|坍塌|垮了|塌下来|房子倒了|墙倒了|楼倒了 & 压着人|压住人|压着|人在里面|困|埋了人|人被埋|被埋|下面有人|里面有人|里面还有人|还有人",
-    },
+    rescue_r(
+        0.9,
+        NOBODY_HURT,
+        "塌了|倒塌|坍塌|垮了|塌下来|房子倒了|墙倒了|楼倒了 & 压着人|压住人|压着|人在里面|困|埋了人|人被埋|被埋|下面有人|里面有人|里面还有人|还有人",
+    ),
     rescue(
         0.95,
         NONE,
@@ -414,15 +415,11 @@ static PATTERNS: &[Pattern] = &[
         PETS,
         "掉进|掉到|掉下|落入|跌进|滑进|跌入 > 井|枯井|河|水|塘|池塘|水塘|鱼塘|河里|水里|江里|湖里|水库|坑|洞|江|湖|海|水沟",
     ),
-    Pattern {
-        line: Fire,
-        weight: 0.85,
-        mode: Mode::Request,
-        no_de: false,
-        unless: NONE,
-        rank: 2,
-        spec: "洪水|大水|水淹|涨水 & 困|出不来|出不去|围住|屋顶|冲走",
-    },
+    rescue_r(
+        0.85,
+        NONE,
+        "洪水|大水|水淹|涨水 & 困|出不来|出不去|围住|屋顶|冲走",
+    ),
     // ---- 120 medical -----------------------------------------------------------------------
     pu(
         Medical,
