@@ -1,43 +1,109 @@
-//! Every release upgrades the installs of earlier ones without losing a record. The install
-//! made by release 0.1.0 (`tests/fixtures/release-0.1.0`, made by `make-release-0.1.0.sh` with
-//! the 0.1.0 binaries) is served by today's `m110d` on both engines: the new migrations apply,
-//! the old cases, users and tokens are all there, the old police transfer waits for its line's
-//! acknowledgement, its pre-delivery outbox message is kept but not sent, and new intake works.
+//! Every release upgrades the installs of earlier ones without losing a record. Two installs
+//! are kept as fixtures, each a SQLite file and a PostgreSQL dump with the same little traffic
+//! (a dispatched case, a police transfer and its outbox message, an unclassified case, a user
+//! with a password and an operator token):
+//!
+//! - `tests/fixtures/release-0.1.0`, made by `make-release-0.1.0.sh` with release 0.1.0
+//!   (cb53aeb), from before delivery existed: its transfer's outbox message names no platform;
+//! - `tests/fixtures/landed-daf738f`, made by `make-release.sh landed-daf738f` with the kit of
+//!   commit daf738f: its transfer's message is `manual` (the police line has no integration,
+//!   a person hands it over by phone), and it holds an `open311_client`-scoped token.
+//!
+//! Today's `m110d` serves each on both engines: the new migrations apply, the old cases, users
+//! and tokens are all there, the old police transfer waits for its line's acknowledgement, its
+//! outbox message is kept as it was and not sent, a scoped token keeps its scope, and new
+//! intake works.
+
+use std::time::Duration;
 
 use m110_e2e::server::Server;
-use m110_e2e::{Engine, per_engine, workspace_root};
+use m110_e2e::{Engine, eventually, metric, per_engine, workspace_root};
 use m110_runtime::store::testdb::TestDb;
 use serde_json::{Value, json};
 
-fn fixture(name: &str) -> std::path::PathBuf {
-    workspace_root()
-        .join("tests/fixtures/release-0.1.0")
-        .join(name)
+/// An install kept under `tests/fixtures/`, and what its kit wrote differently.
+struct Fixture {
+    /// Directory under `tests/fixtures/`.
+    dir: &'static str,
+    /// Topic of the police transfer's outbox message.
+    transfer_topic: &'static str,
+    /// Platform and delivery state that message has once upgraded: kept, never sent.
+    transfer_platform: Option<&'static str>,
+    transfer_state: &'static str,
+    /// Whether `credentials.txt` holds `<engine>_open311_token`, an `open311_client` token.
+    open311_token: bool,
 }
 
-fn credential(key: &str) -> String {
-    std::fs::read_to_string(fixture("credentials.txt"))
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{key}=")).map(str::to_string))
-        .unwrap_or_else(|| panic!("no {key} in credentials.txt"))
+/// Release 0.1.0 wrote a `police.transfer` message for no platform; migration 0030 keeps it as
+/// `unrouted`.
+const RELEASE_0_1_0: Fixture = Fixture {
+    dir: "release-0.1.0",
+    transfer_topic: "police.transfer",
+    transfer_platform: None,
+    transfer_state: "unrouted",
+    open311_token: false,
+};
+
+/// The kit at daf738f wrote an `emergency.transfer` message for the police line, `manual`
+/// because the shaowu profile's police platform has no integration.
+const LANDED_DAF738F: Fixture = Fixture {
+    dir: "landed-daf738f",
+    transfer_topic: "emergency.transfer",
+    transfer_platform: Some("police-dispatch"),
+    transfer_state: "manual",
+    open311_token: true,
+};
+
+impl Fixture {
+    fn path(&self, name: &str) -> std::path::PathBuf {
+        workspace_root()
+            .join("tests/fixtures")
+            .join(self.dir)
+            .join(name)
+    }
+
+    fn credential(&self, key: &str) -> String {
+        std::fs::read_to_string(self.path("credentials.txt"))
+            .unwrap()
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{key}=")).map(str::to_string))
+            .unwrap_or_else(|| panic!("no {key} in {}/credentials.txt", self.dir))
+    }
 }
 
 async fn upgrades_an_install_made_by_release_0_1_0(engine: Engine) {
+    upgrades(&RELEASE_0_1_0, engine).await
+}
+
+per_engine!(upgrades_an_install_made_by_release_0_1_0);
+
+async fn upgrades_the_install_landed_at_daf738f(engine: Engine) {
+    upgrades(&LANDED_DAF738F, engine).await
+}
+
+per_engine!(upgrades_the_install_landed_at_daf738f);
+
+/// Serves `fixture` on `engine` with today's `m110d` and checks that nothing was lost.
+async fn upgrades(fixture: &Fixture, engine: Engine) {
     let dir = tempfile::tempdir().unwrap();
     let install = dir.path().join("install");
     std::fs::create_dir_all(&install).unwrap();
-    std::fs::copy(fixture("m110d.yaml"), install.join("m110d.yaml")).unwrap();
+    std::fs::copy(fixture.path("m110d.yaml"), install.join("m110d.yaml")).unwrap();
+    // Credentials are recorded per engine: `sqlite_token`, `postgres_open311_token`.
+    let prefix = match engine {
+        Engine::Sqlite => "sqlite",
+        Engine::Postgres => "postgres",
+    };
     // Kept alive for the PostgreSQL variant: dropping it drops the database.
     let mut pg: Option<TestDb> = None;
-    let (token, extra) = match engine {
+    let extra = match engine {
         Engine::Sqlite => {
-            std::fs::copy(fixture("m110.db"), install.join("m110.db")).unwrap();
-            (credential("sqlite_token"), Vec::new())
+            std::fs::copy(fixture.path("m110.db"), install.join("m110.db")).unwrap();
+            Vec::new()
         }
         Engine::Postgres => {
             let db = TestDb::empty(Engine::Postgres).await;
-            let dump = std::fs::read_to_string(fixture("postgres.sql")).unwrap();
+            let dump = std::fs::read_to_string(fixture.path("postgres.sql")).unwrap();
             // On a connection of its own: the dump empties its session's search_path.
             {
                 use sqlx::Connection;
@@ -47,12 +113,10 @@ async fn upgrades_an_install_made_by_release_0_1_0(engine: Engine) {
             }
             let url = db.url.clone();
             pg = Some(db);
-            (
-                credential("postgres_token"),
-                vec!["--database".to_string(), url],
-            )
+            vec!["--database".to_string(), url]
         }
     };
+    let token = fixture.credential(&format!("{prefix}_token"));
     let args: Vec<&str> = extra.iter().map(String::as_str).collect();
     let server = Server::start(&install, &args);
     let base = server.base.clone();
@@ -66,33 +130,59 @@ async fn upgrades_an_install_made_by_release_0_1_0(engine: Engine) {
             r.json::<Value>().await.unwrap()
         }
     };
+    let dir_name = fixture.dir;
 
     // The old cases, with the old token.
     let list = get(format!("{base}/api/v1/cases")).await;
     let cases = list["items"].as_array().cloned().unwrap_or_default();
-    assert_eq!(cases.len(), 3, "{engine:?}: {list}");
+    assert_eq!(cases.len(), 3, "{dir_name} {engine:?}: {list}");
     let transferred = cases
         .iter()
         .find(|c| c["status"] == "transferred_police")
-        .expect("the 0.1.0 police transfer");
+        .expect("the fixture's police transfer");
     let id = transferred["id"].as_str().unwrap();
     let case = get(format!("{base}/api/v1/cases/{id}")).await;
-    assert_eq!(case["handoff"]["state"], "awaiting", "{engine:?}: {case}");
+    assert_eq!(
+        case["handoff"]["state"], "awaiting",
+        "{dir_name} {engine:?}: {case}"
+    );
     assert!(
         cases.iter().any(|c| c["status"] == "dispatched"),
-        "{engine:?}"
+        "{dir_name} {engine:?}"
     );
 
     // The old user logs in with the old password.
     let r = http
         .post(format!("{base}/api/v1/login"))
-        .json(&json!({"name": "op1", "password": credential("password")}))
+        .json(&json!({"name": "op1", "password": fixture.credential("password")}))
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status().as_u16(), 200, "{engine:?}");
+    assert_eq!(r.status().as_u16(), 200, "{dir_name} {engine:?}");
 
-    // Its outbox message from before delivery existed is kept, not sent months later.
+    // The old police transfer's outbox message is kept as it was and not sent, also after the
+    // delivery worker has made passes over the upgraded outbox.
+    eventually(
+        "two delivery passes on the upgraded install",
+        Duration::from_secs(30),
+        || {
+            let http = http.clone();
+            let base = base.clone();
+            async move {
+                let text = http
+                    .get(format!("{base}/metrics"))
+                    .send()
+                    .await
+                    .ok()?
+                    .text()
+                    .await
+                    .ok()?;
+                let runs = metric(&text, "m110_job_runs_total{job=\"delivery\"}")?;
+                (runs >= 2.0).then_some(())
+            }
+        },
+    )
+    .await;
     let store = match &pg {
         Some(db) => db.store.clone(),
         None => m110_runtime::store::Store::connect(&format!(
@@ -102,12 +192,78 @@ async fn upgrades_an_install_made_by_release_0_1_0(engine: Engine) {
         .await
         .unwrap(),
     };
-    let (state,): (String,) =
-        sqlx::query_as("SELECT state FROM outbox WHERE topic = 'police.transfer'")
-            .fetch_one(store.pool())
+    // The topic is this file's constant, not input.
+    let messages: Vec<(String, Option<String>)> = sqlx::query_as(&format!(
+        "SELECT state, platform_id FROM outbox WHERE topic = '{}'",
+        fixture.transfer_topic
+    ))
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        messages,
+        vec![(
+            fixture.transfer_state.to_string(),
+            fixture.transfer_platform.map(str::to_string)
+        )],
+        "{dir_name} {engine:?}"
+    );
+    let (attempts,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox_attempts")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(attempts, 0, "{dir_name} {engine:?}: nothing was sent");
+    let text = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // At least the transfer: the deadline job's escalations of the fixture's long-overdue
+    // dispatched case are `unrouted` messages of no platform too.
+    let series = format!(
+        "m110_outbox_messages{{platform=\"{}\",state=\"{}\"}}",
+        fixture.transfer_platform.unwrap_or(""),
+        fixture.transfer_state
+    );
+    assert!(
+        metric(&text, &series).is_some_and(|n| n >= 1.0),
+        "{dir_name} {engine:?}: {series} in\n{text}"
+    );
+
+    // The scoped token keeps its scope: Open311 takes it, /api/v1 refuses it (403, not 401:
+    // the token is known).
+    if fixture.open311_token {
+        let client = fixture.credential(&format!("{prefix}_open311_token"));
+        let r = http
+            .post(format!("{base}/open311/v2/requests.json"))
+            .form(&[
+                ("api_key", client.as_str()),
+                ("service_code", "roads"),
+                ("address_string", "熙春路"),
+                ("description", "路面塌陷一个大坑"),
+            ])
+            .send()
             .await
             .unwrap();
-    assert_eq!(state, "unrouted", "{engine:?}");
+        let status = r.status().as_u16();
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(status, 200, "{dir_name} {engine:?}: {v}");
+        let submitted = v[0]["service_request_id"].as_str().expect("an id");
+        let case = get(format!("{base}/api/v1/cases/{submitted}")).await;
+        assert_eq!(case["channel"], "open311", "{dir_name} {engine:?}: {case}");
+        for path in ["/api/v1/me", "/api/v1/cases"] {
+            let r = http
+                .get(format!("{base}{path}"))
+                .bearer_auth(&client)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 403, "{dir_name} {engine:?}: {path}");
+        }
+    }
 
     // New intake on the upgraded install.
     let r = http
@@ -117,10 +273,8 @@ async fn upgrades_an_install_made_by_release_0_1_0(engine: Engine) {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status().as_u16(), 201, "{engine:?}");
+    assert_eq!(r.status().as_u16(), 201, "{dir_name} {engine:?}");
     let v: Value = r.json().await.unwrap();
-    assert_eq!(v["emergency_line"], "119", "{engine:?}: {v}");
+    assert_eq!(v["emergency_line"], "119", "{dir_name} {engine:?}: {v}");
     drop(server);
 }
-
-per_engine!(upgrades_an_install_made_by_release_0_1_0);
