@@ -138,7 +138,7 @@ pub fn integration_target(i: &Integration) -> Option<String> {
         Integration::None => None,
         Integration::CsvImport { path } => Some(path.clone()),
         Integration::Webhook { url, .. } => Some(url.clone()),
-        Integration::Open311 { endpoint } => Some(endpoint.clone()),
+        Integration::Open311 { endpoint, .. } => Some(endpoint.clone()),
     }
 }
 

@@ -73,6 +73,8 @@ pub struct FileConfig {
     /// Minutes a hand-off to an emergency line may wait for its acknowledgement before it turns
     /// red in the 待确认 queue (default 5).
     pub handoff_ack_minutes: Option<u32>,
+    /// Seconds between status pulls of cases forwarded to Open311 platforms (default 60).
+    pub status_pull_seconds: Option<u64>,
 }
 
 /// Values given on the command line (each overrides file and environment).
@@ -84,6 +86,8 @@ pub struct Overrides {
     pub deadline_scan_seconds: Option<u64>,
     pub delivery_backoff_ms: Option<u64>,
     pub delivery_max_attempts: Option<u32>,
+    /// Milliseconds between status pulls (the file's `status_pull_seconds`, finer for tests).
+    pub status_pull_ms: Option<u64>,
 }
 
 /// The resolved configuration `serve` runs with.
@@ -103,6 +107,7 @@ pub struct Config {
     pub delivery_backoff_ms: i64,
     pub delivery_max_attempts: i64,
     pub handoff_ack_minutes: i64,
+    pub status_pull: Duration,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8110";
@@ -201,6 +206,13 @@ impl Config {
                     .max(1),
             ),
             handoff_ack_minutes: i64::from(file.handoff_ack_minutes.unwrap_or(5).max(1)),
+            status_pull: Duration::from_millis(
+                flags
+                    .status_pull_ms
+                    .or(file.status_pull_seconds.map(|s| s.saturating_mul(1000)))
+                    .unwrap_or(60_000)
+                    .max(100),
+            ),
         })
     }
 }

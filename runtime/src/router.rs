@@ -30,6 +30,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::http::auth::router())
         .merge(crate::http::cases::router())
         .merge(crate::http::calls::router())
+        .merge(crate::http::sms::router())
         .merge(crate::console::router())
         .merge(crate::http::directories::router())
         .merge(crate::http::households::router())

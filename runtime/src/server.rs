@@ -16,7 +16,10 @@ use crate::config::Config;
 use crate::engine::delivery::Deliverer;
 use crate::engine::region::RegionIndex;
 use crate::http::AppState;
-use crate::jobs::{self, deadlines::DeadlineScan, delivery::Delivery, triage::TriageModelReload};
+use crate::jobs::{
+    self, deadlines::DeadlineScan, delivery::Delivery, forward::StatusPull,
+    triage::TriageModelReload,
+};
 use crate::router::router;
 use crate::store::{ConnectOptions, Engine, Store, redact_url};
 
@@ -82,6 +85,7 @@ pub async fn serve_state(
         DeadlineScan {
             store: state.store.clone(),
             region: Arc::clone(&state.region),
+            handoff_ack_ms: state.config.handoff_ack_minutes * 60_000,
         },
         state.config.deadline_scan,
         state.metrics.clone(),
@@ -109,6 +113,12 @@ pub async fn serve_state(
         state.metrics.clone(),
         stop_tx.subscribe(),
     ));
+    let pull = tokio::spawn(jobs::run(
+        StatusPull::new(state.store.clone(), Arc::clone(&state.region)),
+        state.config.status_pull,
+        state.metrics.clone(),
+        stop_tx.subscribe(),
+    ));
     let addr = listener.local_addr()?;
     tracing::info!(
         %addr,
@@ -126,6 +136,7 @@ pub async fn serve_state(
     let _ = jobs.await;
     let _ = reload.await;
     let _ = delivery.await;
+    let _ = pull.await;
     store.close().await;
     tracing::info!("m110d stopped");
     result.context("HTTP server failed")

@@ -51,6 +51,7 @@ fn config(url: &str) -> Config {
         delivery_backoff_ms: 5000,
         delivery_max_attempts: 12,
         handoff_ack_minutes: 5,
+        status_pull: std::time::Duration::from_secs(60),
     }
 }
 

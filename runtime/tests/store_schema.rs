@@ -1426,6 +1426,8 @@ async fn read_back(engine: Engine, store: &Store, ids: &Seeded) {
             handoff_state: None,
             handoff_ref: None,
             handoff_at: None,
+            forward_ref: None,
+            forward_at: None,
             created_at: T0,
             updated_at: T0 + 5 * MIN,
             version: 2,

@@ -51,13 +51,15 @@ pub struct AddArgs {
     pub role: Role,
     /// Limit the token: `open311_client` (Open311 only, refused by /api/v1 — give this to
     /// Open311 clients) or `police_bridge` (an emergency line's bridge: reads handed-off cases
-    /// and acknowledges or returns them; use with --role dispatcher).
+    /// and acknowledges or returns them; use with --role dispatcher) or `sms_gateway` (the SMS
+    /// gateway's inbound callback, nothing else; use with --role operator).
     #[arg(long, value_parser = parse_scope)]
     pub scope: Option<TokenScope>,
 }
 
 fn parse_scope(s: &str) -> Result<TokenScope, String> {
-    TokenScope::parse(s).ok_or_else(|| format!("{s:?} is not open311_client or police_bridge"))
+    TokenScope::parse(s)
+        .ok_or_else(|| format!("{s:?} is not open311_client, police_bridge or sms_gateway"))
 }
 
 #[derive(clap::Args)]

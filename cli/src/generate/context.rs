@@ -214,6 +214,7 @@ fn platform_kind_zh(k: PlatformKind) -> &'static str {
         PlatformKind::CameraNetwork => "视频监控网",
         PlatformKind::GovPortal => "政府门户",
         PlatformKind::WelfareDb => "民政救助数据库",
+        PlatformKind::SmsGateway => "短信网关",
         PlatformKind::Other => "其他",
     }
 }

@@ -65,6 +65,7 @@ pub fn parse_platform_kind(s: &str) -> Option<PlatformKind> {
         PlatformKind::CameraNetwork,
         PlatformKind::GovPortal,
         PlatformKind::WelfareDb,
+        PlatformKind::SmsGateway,
         PlatformKind::Other,
     ]
     .into_iter()
@@ -268,6 +269,7 @@ pub fn implicit_center(raw: &RawProfile) -> HandlingUnit {
         qualification: None,
         scope: Vec::new(),
         address: None,
+        platform: None,
     }
 }
 
@@ -298,6 +300,7 @@ fn unit(u: &RawUnit) -> HandlingUnit {
         qualification: u.qualification.clone(),
         scope: u.scope.clone(),
         address: u.address.clone(),
+        platform: u.platform.clone(),
     }
 }
 
@@ -370,6 +373,7 @@ fn integration(p: &super::raw::RawPlatform) -> Integration {
             },
             "open311" => Integration::Open311 {
                 endpoint: i.endpoint.clone().unwrap_or_default(),
+                secret_env: i.secret_env.clone(),
             },
             _ => Integration::None,
         },

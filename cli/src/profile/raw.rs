@@ -303,6 +303,10 @@ pub struct RawUnit {
     pub scope: Vec<String>,
     #[serde(default)]
     pub address: Option<String>,
+    /// Id of the existing platform this unit is reached through (e.g. the prefecture's 12345
+    /// with an open311 or webhook integration): cases dispatched to the unit are forwarded.
+    #[serde(default)]
+    pub platform: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -395,7 +399,7 @@ pub struct RawEscalationStep {
 #[serde(deny_unknown_fields)]
 pub struct RawPlatform {
     pub id: String,
-    /// police_dispatch, fire_dispatch, medical_dispatch, hotline_12345, grid_app, camera_network, gov_portal, welfare_db, other.
+    /// police_dispatch, fire_dispatch, medical_dispatch, hotline_12345, grid_app, camera_network, gov_portal, welfare_db, sms_gateway, other.
     pub kind: String,
     pub name: String,
     #[serde(default)]
@@ -418,7 +422,8 @@ pub struct RawIntegration {
     #[serde(default)]
     pub endpoint: Option<String>,
     /// webhook: name of the environment variable holding the HMAC-SHA256 signing secret
-    /// (X-M110-Signature); the secret itself never goes in the profile.
+    /// (X-M110-Signature); open311: the one holding the platform's api_key. The secret itself
+    /// never goes in the profile.
     #[serde(default)]
     pub secret_env: Option<String>,
 }

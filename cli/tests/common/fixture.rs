@@ -46,6 +46,7 @@ fn unit(id: &str, kind: UnitKind, name: &str, hotline: Option<&str>) -> Handling
         qualification: None,
         scope: vec![],
         address: None,
+        platform: None,
     }
 }
 
@@ -285,6 +286,7 @@ pub fn region() -> Region {
                 name: "邵武市政府门户".into(),
                 integration: Integration::Open311 {
                     endpoint: "https://www.shaowu.gov.cn/open311/v2".into(),
+                    secret_env: None,
                 },
                 cameras: None,
             },

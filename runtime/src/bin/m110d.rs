@@ -58,6 +58,10 @@ struct ServeArgs {
     /// Attempts before an outbox message is dead (overrides m110d.yaml; default 12).
     #[arg(long)]
     delivery_max_attempts: Option<u32>,
+    /// Milliseconds between status pulls of cases forwarded to Open311 platforms (overrides
+    /// m110d.yaml's status_pull_seconds; default 60000).
+    #[arg(long)]
+    status_pull_ms: Option<u64>,
 }
 
 fn parse_log_format(s: &str) -> Result<LogFormat, String> {
@@ -87,6 +91,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             deadline_scan_seconds: args.deadline_scan_seconds,
             delivery_backoff_ms: args.delivery_backoff_ms,
             delivery_max_attempts: args.delivery_max_attempts,
+            status_pull_ms: args.status_pull_ms,
         },
     )?;
     init_logging(config.log_format);

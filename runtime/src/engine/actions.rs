@@ -4,7 +4,9 @@ The lifecycle service: apply one action to a case, shared by the JSON API and th
 [`perform`] locks the case, checks scope (a unit handler acts only on its own unit's cases) and
 the optimistic version, asks the pure state machine ([`super::lifecycle::decide`]) what the action
 means, applies its effects, and writes the status change, the timeline event (actor, time, note),
-a follow-up row and outbox messages in ONE transaction. An illegal action changes nothing and
+a follow-up row and outbox messages in ONE transaction — among them the forward of a case
+dispatched to a unit reached through another platform ([`super::forward`]) and the 回访 text to
+the citizen when the unit replies ([`super::sms`]). An illegal action changes nothing and
 comes back as a 409 saying why, with the actions allowed now.
 */
 
@@ -12,9 +14,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::error::{Error, Result};
+use super::forward::{self, FORWARD_TOPIC};
 use super::intake::{HANDOFF_ACKNOWLEDGED, HANDOFF_AWAITING, HANDOFF_RETURNED, TRANSFER_TOPIC};
 use super::lifecycle::{self, Effect, Snapshot};
 use super::region::RegionIndex;
+use super::sms;
 use crate::model::time::{now_ms, render_time};
 use crate::model::{Action, EmergencyLine, Principal, Satisfaction, Status, UnitKind};
 use crate::policy::access::{CaseScope, can_see_case, may_act_on_unit, scope_allows_action};
@@ -22,6 +26,7 @@ use crate::store::cases::{
     CaseRow, NewEvent, append_events, enqueue, enqueue_to, insert_follow_up, lock_case,
     pending_extension_hours, update_case,
 };
+use crate::store::forward::clear_forward;
 use crate::store::{Store, StoreError};
 
 /// `POST /api/v1/cases/{id}/actions` body.
@@ -53,6 +58,24 @@ pub struct ActionInput {
     /// The version the client saw; a stale one is a 409.
     #[serde(default)]
     pub expected_version: Option<i64>,
+}
+
+impl ActionInput {
+    /// `action` with nothing else filled in.
+    pub fn new(action: Action) -> ActionInput {
+        ActionInput {
+            action,
+            note: None,
+            unit: None,
+            category: None,
+            reason: None,
+            satisfaction: None,
+            hours: None,
+            reference: None,
+            line: None,
+            expected_version: None,
+        }
+    }
 }
 
 /// Longest note, reason or comment accepted.
@@ -384,6 +407,35 @@ pub async fn perform(
             now,
         )
         .await?;
+    }
+    if t.to == Status::Dispatched
+        && let Some(unit) = next.unit_id.as_deref()
+        && let Some((platform, state)) = region.forward_route(unit)
+    {
+        // A fresh forward: the platform's id of an earlier one (before a 重办) must not be
+        // pulled again, or its old close would close this one.
+        clear_forward(&mut tx, row.id).await?;
+        let facts = forward::Facts {
+            case: &row.public_id,
+            category: next.category_code.as_deref(),
+            content: &row.content,
+            address: row.address.as_deref(),
+            grid_code: row.grid_code.as_deref(),
+            lat: row.lat,
+            lon: row.lon,
+            caller_phone: row.caller_phone.as_deref(),
+            caller_name: row.caller_name.as_deref(),
+            unit,
+            close_due: next.close_due,
+        };
+        let payload = forward::payload(region, &facts, now);
+        enqueue_to(&mut tx, FORWARD_TOPIC, &payload, Some(platform), state, now).await?;
+    }
+    if input.action == Action::Reply
+        && let Some(phone) = row.caller_phone.as_deref()
+    {
+        let text = sms::survey_text(region, &row.public_id, input.note.as_deref());
+        sms::queue(&mut tx, region, phone, row.id, sms::SURVEY, &text, now).await?;
     }
     for (topic, payload) in &outbox {
         if *topic == TRANSFER_TOPIC {

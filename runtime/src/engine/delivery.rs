@@ -38,7 +38,9 @@ use rand::Rng;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
+use super::forward::{self, FORWARD_TOPIC};
 use super::region::RegionIndex;
+use super::sms::SMS_TOPIC;
 use crate::model::Integration;
 use crate::model::time::render_time;
 use crate::store::delivery::{AttemptOutcome, OutboxMessage};
@@ -127,20 +129,34 @@ impl Deliverer {
                 continue;
             }
             let platform = region.platforms.iter().find(|p| p.id == platform_id);
-            let (url, env) = match platform.map(|p| &p.integration) {
-                Some(Integration::Webhook { url, secret_env }) => (
-                    url.clone(),
-                    match secret_env {
-                        Some(name) => (name.clone(), true),
-                        None => (secret_env_default(&platform_id), false),
-                    },
-                ),
+            let id = event_id(&region.code, msg.id);
+            let sent = match platform.map(|p| &p.integration) {
+                Some(Integration::Webhook { url, secret_env }) => {
+                    let env = secret_of(&platform_id, secret_env);
+                    let body = event_document(&id, &msg);
+                    let url = if msg.topic == SMS_TOPIC {
+                        fill_url(url, &msg.payload)
+                    } else {
+                        url.clone()
+                    };
+                    self.send_webhook(&url, &env, &id, &msg.topic, &body).await
+                }
+                Some(Integration::Open311 {
+                    endpoint,
+                    secret_env,
+                }) if msg.topic == FORWARD_TOPIC => {
+                    let env = secret_of(&platform_id, secret_env);
+                    self.send_open311(endpoint, &env, &msg.payload).await
+                }
                 _ => {
                     // The profile changed under the message: nothing can send it any more.
                     let o = AttemptOutcome {
                         at: now,
                         status_code: None,
-                        error: Some(format!("platform {platform_id} has no webhook")),
+                        error: Some(format!(
+                            "platform {platform_id} cannot take {} messages",
+                            msg.topic
+                        )),
                         duration_ms: 0,
                         state: "dead",
                         next_attempt_at: now,
@@ -150,9 +166,6 @@ impl Deliverer {
                     continue;
                 }
             };
-            let id = event_id(&region.code, msg.id);
-            let body = event_document(&id, &msg);
-            let sent = self.send(&url, &env, &id, &msg.topic, &body).await;
             let answer = sent.answer;
             let o = AttemptOutcome {
                 at: now,
@@ -161,7 +174,7 @@ impl Deliverer {
                 duration_ms: sent.duration_ms,
                 state: if sent.ok {
                     "delivered"
-                } else if msg.attempts + 1 >= self.max_attempts {
+                } else if sent.permanent || msg.attempts + 1 >= self.max_attempts {
                     "dead"
                 } else {
                     "pending"
@@ -180,16 +193,26 @@ impl Deliverer {
                 "delivered" => {
                     t.delivered += 1;
                     self.record(&platform_id, true, now);
-                    if msg.topic == super::intake::TRANSFER_TOPIC
-                        && let Some(reference) = answer
-                        && let Some(case) = serde_json::from_str::<Value>(&msg.payload)
-                            .ok()
-                            .and_then(|p| p["case"].as_str().map(str::to_string))
-                        && store
-                            .acknowledge_handoff(&case, &reference, &platform_id, now)
-                            .await?
-                    {
-                        t.acknowledged += 1;
+                    let case = serde_json::from_str::<Value>(&msg.payload)
+                        .ok()
+                        .and_then(|p| p["case"].as_str().map(str::to_string));
+                    if let (Some(reference), Some(case)) = (answer, case) {
+                        let taken = match msg.topic.as_str() {
+                            super::intake::TRANSFER_TOPIC => {
+                                store
+                                    .acknowledge_handoff(&case, &reference, &platform_id, now)
+                                    .await?
+                            }
+                            FORWARD_TOPIC => {
+                                store
+                                    .accept_forward(&case, &platform_id, &reference, now)
+                                    .await?
+                            }
+                            _ => false,
+                        };
+                        if taken {
+                            t.acknowledged += 1;
+                        }
                     }
                 }
                 "dead" => {
@@ -212,7 +235,7 @@ impl Deliverer {
         Ok(t)
     }
 
-    async fn send(
+    async fn send_webhook(
         &self,
         url: &str,
         (secret_env, required): &(String, bool),
@@ -221,13 +244,7 @@ impl Deliverer {
         body: &str,
     ) -> Sent {
         let started = Instant::now();
-        let failed = |status_code, error, duration_ms| Sent {
-            ok: false,
-            status_code,
-            error: Some(error),
-            duration_ms,
-            answer: None,
-        };
+        let failed = Sent::failed;
         let mut req = self
             .client
             .post(url)
@@ -258,13 +275,7 @@ impl Deliverer {
                             .filter(|s| !s.is_empty())
                             .map(str::to_string)
                     });
-                    Sent {
-                        ok: true,
-                        status_code: Some(code),
-                        error: None,
-                        duration_ms: ms,
-                        answer,
-                    }
+                    Sent::ok(code, ms, answer)
                 } else {
                     failed(Some(code), format!("HTTP {code}"), ms)
                 }
@@ -272,6 +283,43 @@ impl Deliverer {
             // The error text names the URL and the cause, never the secret.
             Err(e) => failed(None, error_text(e), ms),
         }
+    }
+
+    /// `POST {endpoint}/requests.json` of a forwarded case (see [`super::forward`]).
+    async fn send_open311(
+        &self,
+        endpoint: &str,
+        (key_env, required): &(String, bool),
+        payload: &str,
+    ) -> Sent {
+        let started = Instant::now();
+        let p: Value = serde_json::from_str(payload).unwrap_or(Value::Null);
+        let mut form = forward::open311_form(&p);
+        match secret_from(key_env, *required) {
+            Ok(Some(key)) => form.push(("api_key", key)),
+            Ok(None) => {}
+            Err(e) => return Sent::failed(None, e, 0),
+        }
+        let url = format!("{}/requests.json", endpoint.trim_end_matches('/'));
+        let result = self.client.post(&url).form(&form).send().await;
+        let ms = started.elapsed().as_millis() as i64;
+        let resp = match result {
+            Ok(r) => r,
+            Err(e) => return Sent::failed(None, error_text(e), ms),
+        };
+        let status = resp.status();
+        let code = i64::from(status.as_u16());
+        let text = resp.text().await.unwrap_or_default();
+        if status.is_success() {
+            return match forward::open311_created(&text) {
+                Ok(id) => Sent::ok(code, ms, id),
+                Err(why) => Sent::failed(Some(code), why, ms),
+            };
+        }
+        let why = forward::open311_error(&text).unwrap_or_else(|| format!("HTTP {code}"));
+        let mut sent = Sent::failed(Some(code), why, ms);
+        sent.permanent = is_permanent(code);
+        sent
     }
 
     fn circuit_open(&self, platform: &str, now: i64) -> bool {
@@ -303,6 +351,60 @@ struct Sent {
     duration_ms: i64,
     /// The incident number (or external id) the receiver answered with.
     answer: Option<String>,
+    /// The receiver refused the message itself (retrying cannot help): dead at once.
+    permanent: bool,
+}
+
+impl Sent {
+    fn ok(status_code: i64, duration_ms: i64, answer: Option<String>) -> Sent {
+        Sent {
+            ok: true,
+            status_code: Some(status_code),
+            error: None,
+            duration_ms,
+            answer,
+            permanent: false,
+        }
+    }
+
+    fn failed(status_code: Option<i64>, error: String, duration_ms: i64) -> Sent {
+        Sent {
+            ok: false,
+            status_code,
+            error: Some(error),
+            duration_ms,
+            answer: None,
+            permanent: false,
+        }
+    }
+}
+
+/// A 4xx other than 408 (timeout) and 429 (slow down): the request is wrong, not the moment.
+fn is_permanent(code: i64) -> bool {
+    (400..500).contains(&code) && code != 408 && code != 429
+}
+
+/// The secret variable of a platform: the one the profile names (required), else the default.
+fn secret_of(platform_id: &str, named: &Option<String>) -> (String, bool) {
+    match named {
+        Some(name) => (name.clone(), true),
+        None => (secret_env_default(platform_id), false),
+    }
+}
+
+/// An SMS gateway URL with `{to}` and `{text}` filled in (percent-encoded) from the payload.
+fn fill_url(template: &str, payload: &str) -> String {
+    if !template.contains('{') {
+        return template.to_string();
+    }
+    let p: Value = serde_json::from_str(payload).unwrap_or(Value::Null);
+    let enc = |k: &str| {
+        url::form_urlencoded::byte_serialize(p[k].as_str().unwrap_or("").as_bytes())
+            .collect::<String>()
+    };
+    template
+        .replace("{to}", &enc("to"))
+        .replace("{text}", &enc("text"))
 }
 
 fn error_text(e: reqwest::Error) -> String {

@@ -8,6 +8,8 @@ The engines: the domain services every front-end shares, one module each.
 - [`intake`]: create a case (validate, triage, route, write in one transaction).
 - [`actions`]: apply a lifecycle action with its event in one transaction.
 - [`delivery`]: send outbox messages to the platforms they are for (signed, retried, leased).
+- [`forward`]: cases of units reached through another platform (12345): sent, taken, pulled back.
+- [`sms`]: texts to citizens (case number, 回访 question) and from them (new case, thread, reply).
 - [`directories`], [`households`]: the data systems' checks and rules.
 - [`import`]: load an existing platform's history (checked whole, written in one transaction).
 - [`provision`]: load a region model into an empty database in one transaction.
@@ -21,6 +23,7 @@ pub mod actions;
 pub mod delivery;
 pub mod directories;
 pub mod error;
+pub mod forward;
 pub mod households;
 pub mod import;
 pub mod intake;
@@ -28,6 +31,7 @@ pub mod lifecycle;
 pub mod provision;
 pub mod region;
 pub mod routing;
+pub mod sms;
 pub mod triage;
 
 pub use error::{Error, ErrorKind, Result};

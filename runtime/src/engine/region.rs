@@ -11,8 +11,8 @@ use serde::Serialize;
 use super::routing::RoutingTable;
 use super::triage::Triage;
 use crate::model::{
-    Category, EmergencyLine, EscalationChain, GridUnit, Integration, Platform, Region, RoutingRule,
-    UnitKind,
+    Category, EmergencyLine, EscalationChain, GridUnit, Integration, Platform, PlatformKind,
+    Region, RoutingRule, UnitKind,
 };
 use crate::store::{Store, StoreError};
 
@@ -22,6 +22,8 @@ pub struct UnitInfo {
     pub id: String,
     pub name: String,
     pub kind: UnitKind,
+    /// The platform the unit is reached through (cases dispatched to it are forwarded).
+    pub platform: Option<String>,
 }
 
 /// Region data built once per process.
@@ -130,6 +132,7 @@ impl RegionIndex {
                     id: u.id.clone(),
                     name: u.name.clone(),
                     kind: u.kind,
+                    platform: u.platform.clone(),
                 })
                 .collect(),
             rules: region.routing.rules.clone(),
@@ -184,6 +187,26 @@ impl RegionIndex {
             Some(p) => (Some(p.id.as_str()), "manual"),
             None => (None, "manual"),
         }
+    }
+
+    /// Where a case dispatched to `unit` is forwarded, when the unit is reached through another
+    /// platform (`units[].platform`): the platform and the outbox state — `pending` for an
+    /// open311 or webhook integration, `manual` otherwise (the profile check refuses that).
+    pub fn forward_route(&self, unit: &str) -> Option<(&str, &'static str)> {
+        let id = self.unit(unit)?.platform.as_deref()?;
+        let p = self.platforms.iter().find(|p| p.id == id)?;
+        Some(match p.integration {
+            Integration::Webhook { .. } | Integration::Open311 { .. } => (p.id.as_str(), "pending"),
+            _ => (p.id.as_str(), "manual"),
+        })
+    }
+
+    /// The SMS gateway platform, if the region has one with a webhook integration.
+    pub fn sms_gateway(&self) -> Option<&Platform> {
+        self.platforms.iter().find(|p| {
+            p.kind == PlatformKind::SmsGateway
+                && matches!(p.integration, Integration::Webhook { .. })
+        })
     }
 
     /// `codes` and every grid unit below them (a grid worker's reach).

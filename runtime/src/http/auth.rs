@@ -235,6 +235,16 @@ pub const ROUTES: &[RouteSpec] = &[
         request: Some("Call"),
         response: (200, "CallerCard"),
     },
+    RouteSpec {
+        method: "POST",
+        path: "/api/v1/sms/inbound",
+        access: Access::Roles(INTAKE),
+        tag: "cases",
+        summary: "SMS gateway callback (sms_gateway token): an inbound text becomes a case, joins \
+                  the sender's open case, or answers its follow-up question",
+        request: Some("SmsInbound"),
+        response: (200, "SmsReceived"),
+    },
     // Directories and households (modules `directories` / `households`): writes are checked
     // here; reads are checked by their handlers, because households audit every read attempt.
     RouteSpec {

@@ -79,6 +79,18 @@ pub fn case_json(row: &CaseRow, region: &RegionIndex, reveal: bool) -> Value {
             "reference": row.handoff_ref,
             "at": row.handoff_at.map(render_time),
         })),
+        // A case of a unit reached through another platform (12345): where it went, and the
+        // id it has there once the platform took it.
+        "forward": row
+            .unit_id
+            .as_deref()
+            .and_then(|u| region.unit(u))
+            .and_then(|u| u.platform.clone())
+            .map(|platform| json!({
+                "platform": platform,
+                "reference": row.forward_ref,
+                "at": row.forward_at.map(render_time),
+            })),
         "channel": row.channel,
         "content": row.content,
         "category": category,

@@ -9,7 +9,7 @@ The HTTP layer of `m110d`: JSON APIs under `/api/v1`, health and metrics, the Op
 - [`auth`]: the [`Principal`](crate::model::Principal) extractor (session cookie or Bearer token),
   login / logout / me.
 - One module per resource: [`cases`], [`calls`], [`directories`], [`households`], [`health`],
-  [`metrics`], [`openapi`].
+  [`metrics`], [`openapi`], [`sms`] (the SMS gateway's inbound callback).
 
 Invariant: handlers hold no business rules — intake, the lifecycle and their storage live in
 [`crate::engine::intake`], [`crate::engine::lifecycle`] and [`crate::store::cases`], shared with Open311 and the
@@ -25,6 +25,7 @@ pub mod health;
 pub mod households;
 pub mod metrics;
 pub mod openapi;
+pub mod sms;
 
 use std::sync::Arc;
 

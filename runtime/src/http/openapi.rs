@@ -309,6 +309,13 @@ fn schemas() -> Value {
         "CaseList": {"type": "object", "properties": {
             "items": {"type": "array", "items": {"$ref": "#/components/schemas/Case"}},
             "total": {"type": "integer"}, "page": {"type": "integer"}, "page_size": {"type": "integer"}}},
+        "SmsInbound": {"type": "object", "additionalProperties": false, "required": ["from", "text"],
+            "properties": {"from": {"type": "string", "minLength": 3},
+                "text": {"type": "string", "minLength": 1, "maxLength": 1000},
+                "id": {"type": "string", "description": "the gateway's message id (retries repeat it)"}}},
+        "SmsReceived": {"type": "object", "properties": {
+            "outcome": {"type": "string", "enum": ["new_case", "thread", "survey_reply", "duplicate"]},
+            "case": nullable_string}},
         "Call": {"type": "object", "additionalProperties": false, "required": ["phone"],
             "properties": {"phone": {"type": "string"}}},
         "CallerCard": {"type": "object", "properties": {

@@ -10,6 +10,9 @@ replied) has passed, and for each
   `after_minutes` past the missed deadline have elapsed (`escalated` event + `case.escalated`
   outbox message naming the unit to press), advancing `escalation_step`.
 
+It also marks hand-offs to an emergency line that wait too long for the line's acknowledgement
+([`alert_handoffs`]).
+
 **Several servers, one database.** On PostgreSQL the batch is claimed with
 `SELECT … FOR UPDATE SKIP LOCKED`: a second runner skips rows the first holds, and when it does
 lock a row, PostgreSQL re-checks the `WHERE` against the committed row, so a flag set by the
@@ -142,10 +145,65 @@ pub async fn scan_deadlines(
     Ok(report)
 }
 
-/// [`scan_deadlines`] as a [`Job`] for the runner.
+/// Marks, once, every hand-off that has waited longer than `ack_ms` for its line's
+/// acknowledgement (`handoff_alerted_at` + a `handoff_overdue` event): the center's dashboard
+/// shows the count and the 待确认转警 queue turns the row red. Guarded by its own condition, so
+/// two servers never mark one twice.
+pub async fn alert_handoffs(store: &Store, now: i64, ack_ms: i64) -> Result<u64, StoreError> {
+    let mut tx = store.write().await?;
+    let rows: Vec<(i64, Option<String>, i64)> = sqlx::query_as(
+        "SELECT id, emergency_line, handoff_at FROM cases WHERE status = 'transferred_police' \
+         AND handoff_state = 'awaiting' AND handoff_alerted_at IS NULL AND handoff_at < $1 \
+         ORDER BY handoff_at LIMIT $2",
+    )
+    .bind(now - ack_ms)
+    .bind(BATCH)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut n = 0;
+    for (id, line, at) in rows {
+        let done = sqlx::query(
+            "UPDATE cases SET handoff_alerted_at = $1, updated_at = $1, version = version + 1 \
+             WHERE id = $2 AND handoff_alerted_at IS NULL AND handoff_state = 'awaiting'",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if done == 0 {
+            continue;
+        }
+        append_events(
+            &mut tx,
+            id,
+            &[NewEvent {
+                kind: "handoff_overdue".into(),
+                from_status: Some("transferred_police".into()),
+                to_status: Some("transferred_police".into()),
+                detail: Some(json!({
+                    "line": line,
+                    "handed_off_at": render_time(at),
+                    "waited_minutes": (now - at) / 60_000,
+                })),
+                ..Default::default()
+            }],
+            now,
+            None,
+        )
+        .await?;
+        n += 1;
+    }
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// [`scan_deadlines`] and [`alert_handoffs`] as a [`Job`] for the runner.
 pub struct DeadlineScan {
     pub store: Store,
     pub region: Arc<RegionIndex>,
+    /// How long a hand-off may wait for its acknowledgement (`handoff_ack_minutes`).
+    pub handoff_ack_ms: i64,
 }
 
 impl Job for DeadlineScan {
@@ -155,10 +213,12 @@ impl Job for DeadlineScan {
 
     async fn run(&self, now: i64) -> Result<Counts, StoreError> {
         let r = scan_deadlines(&self.store, &self.region, now).await?;
+        let h = alert_handoffs(&self.store, now, self.handoff_ack_ms).await?;
         Ok(vec![
             ("overdue_sign", r.overdue_sign),
             ("overdue_close", r.overdue_close),
             ("escalated", r.escalated),
+            ("handoff_overdue", h),
         ])
     }
 }

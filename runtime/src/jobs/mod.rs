@@ -12,6 +12,7 @@ registry), so jobs know nothing of HTTP.
 
 pub mod deadlines;
 pub mod delivery;
+pub mod forward;
 pub mod triage;
 
 use std::future::Future;

@@ -217,6 +217,10 @@ pub struct HandlingUnit {
     /// Grid unit codes the unit serves; empty means the whole region.
     pub scope: Vec<String>,
     pub address: Option<String>,
+    /// The unit is reached through another platform (its id; e.g. the prefecture's 12345): a
+    /// case dispatched to it is forwarded there and closes here when it closes there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -333,6 +337,8 @@ pub enum PlatformKind {
     CameraNetwork,
     GovPortal,
     WelfareDb,
+    /// An HTTP SMS gateway: texts out (case number, 回访 question) and in (new requests, replies).
+    SmsGateway,
     Other,
 }
 
@@ -347,6 +353,7 @@ impl PlatformKind {
             PlatformKind::CameraNetwork => "camera_network",
             PlatformKind::GovPortal => "gov_portal",
             PlatformKind::WelfareDb => "welfare_db",
+            PlatformKind::SmsGateway => "sms_gateway",
             PlatformKind::Other => "other",
         }
     }
@@ -367,6 +374,9 @@ pub enum Integration {
     },
     Open311 {
         endpoint: String,
+        /// Environment variable holding the platform's Open311 `api_key`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        secret_env: Option<String>,
     },
 }
 

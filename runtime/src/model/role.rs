@@ -116,15 +116,22 @@ pub enum TokenScope {
     /// An emergency line's bridge: reads the cases handed to it and acknowledges or returns them
     /// (`police_ack`, `police_return`), nothing else.
     PoliceBridge,
+    /// An SMS gateway's inbound callback (`POST /api/v1/sms/inbound`), nothing else.
+    SmsGateway,
 }
 
 impl TokenScope {
-    pub const ALL: [TokenScope; 2] = [TokenScope::Open311Client, TokenScope::PoliceBridge];
+    pub const ALL: [TokenScope; 3] = [
+        TokenScope::Open311Client,
+        TokenScope::PoliceBridge,
+        TokenScope::SmsGateway,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             TokenScope::Open311Client => "open311_client",
             TokenScope::PoliceBridge => "police_bridge",
+            TokenScope::SmsGateway => "sms_gateway",
         }
     }
 

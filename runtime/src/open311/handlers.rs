@@ -366,6 +366,7 @@ pub fn event_label(e: &Open311Event) -> String {
         "overdue_sign" => "签收超时 / signing overdue".into(),
         "overdue_close" => "办结超时 / closing overdue".into(),
         "escalated" => "已逐级督办 / escalated".into(),
+        "sms_received" => "市民短信补充情况 / the citizen added a text".into(),
         other => other.replace('_', " "),
     }
 }
@@ -512,10 +513,14 @@ async fn create_request(state: &AppState, params: &Params) -> Result<Created, Op
         }
         Err(e) => return Err(internal(e)),
     };
-    if principal.scope == Some(crate::model::TokenScope::PoliceBridge) {
-        return Err(Open311Error::forbidden(
-            "api_key 是转警对接令牌，不能提交诉求 / a police_bridge key may not submit requests",
-        ));
+    if let Some(
+        scope @ (crate::model::TokenScope::PoliceBridge | crate::model::TokenScope::SmsGateway),
+    ) = principal.scope
+    {
+        return Err(Open311Error::forbidden(format!(
+            "api_key 是专用对接令牌，不能提交诉求 / a {} key may not submit requests",
+            scope.as_str()
+        )));
     }
     if !principal.has_role(&SUBMITTERS) {
         return Err(Open311Error::forbidden(format!(

@@ -143,7 +143,8 @@ pub fn can_see_case(
         // token reads through Open311, never here.
         Some(TokenScope::PoliceBridge) => return case.handoff_state.is_some(),
         Some(TokenScope::Open311Client) => return false,
-        None => {}
+        // The gateway's token acts on the case a citizen's text belongs to, as its user.
+        Some(TokenScope::SmsGateway) | None => {}
     }
     match p.role {
         Role::UnitHandler => p.unit_id.is_some() && case.unit_id == p.unit_id.as_deref(),
@@ -165,6 +166,8 @@ pub fn scope_allows_action(p: &Principal, action: Action) -> bool {
             matches!(action, Action::PoliceAck | Action::PoliceReturn)
         }
         Some(TokenScope::Open311Client) => false,
+        // A citizen's reply to the 回访 text records the follow-up.
+        Some(TokenScope::SmsGateway) => action == Action::FollowUp,
         None => true,
     }
 }
@@ -175,6 +178,7 @@ pub fn scope_allows_route(p: &Principal, method: &str, path: &str) -> bool {
     match p.scope {
         None => true,
         Some(TokenScope::Open311Client) => false,
+        Some(TokenScope::SmsGateway) => method == "POST" && path == "/api/v1/sms/inbound",
         Some(TokenScope::PoliceBridge) => {
             path == "/api/v1/me"
                 || (path.starts_with("/api/v1/cases/")

@@ -30,7 +30,7 @@ const CASE_COLUMNS: &str = "c.id, c.public_id, c.channel, c.caller_id, c.content
     c.unit_id, c.sign_due, c.close_due, c.dispatched_at, c.signed_at, c.replied_at, c.closed_at, \
     c.extension_requested, c.supervised, c.overdue_sign, c.overdue_close, c.escalation_step, \
     c.redo_count, c.satisfaction, c.open311_token, c.external_id, c.emergency_line, c.handoff_state, \
-    c.handoff_ref, c.handoff_at, c.created_at, c.updated_at, c.version, p.phone AS caller_phone, p.name AS caller_name, p.gender AS caller_gender, \
+    c.handoff_ref, c.handoff_at, c.forward_ref, c.forward_at, c.created_at, c.updated_at, c.version, p.phone AS caller_phone, p.name AS caller_name, p.gender AS caller_gender, \
     p.age_band AS caller_age_band, p.occupation AS caller_occupation";
 
 const CASE_FROM: &str = "cases c LEFT JOIN callers p ON p.id = c.caller_id";
@@ -75,6 +75,10 @@ pub struct CaseRow {
     pub handoff_ref: Option<String>,
     /// When the hand-off last changed.
     pub handoff_at: Option<i64>,
+    /// The id another platform gave the case it was forwarded to (read-only here: written
+    /// by [`crate::store::forward`]).
+    pub forward_ref: Option<String>,
+    pub forward_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
     pub version: i64,

@@ -238,6 +238,18 @@ impl Store {
 
     /// Records the line's acknowledgement of a hand-off (the incident number it answered with):
     /// only for a case still awaiting it. Returns whether the case changed.
+    /// Hand-offs still waiting for their line's acknowledgement since before `cutoff`.
+    pub async fn overdue_handoffs(&self, cutoff: i64) -> Result<i64, StoreError> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM cases WHERE status = 'transferred_police' \
+             AND handoff_state = 'awaiting' AND handoff_at < $1",
+        )
+        .bind(cutoff)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(n)
+    }
+
     pub async fn acknowledge_handoff(
         &self,
         public_id: &str,

@@ -34,11 +34,13 @@ pub mod cases;
 pub mod console;
 pub mod delivery;
 pub mod directory;
+pub mod forward;
 pub mod households;
 pub mod imports;
 pub mod open311;
 pub mod provision;
 pub mod region;
+pub mod sms;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testdb;
 pub mod triage;

@@ -126,8 +126,8 @@ pub async fn write_units(tx: &mut AnyConnection, region: &Region) -> Result<(), 
     for (pos, u) in region.units.iter().enumerate() {
         sqlx::query(
             "INSERT INTO units (id, kind, name, hotline, functions, service_categories, \
-             qualification, address, active, position) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9)",
+             qualification, address, active, position, platform_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10)",
         )
         .bind(&u.id)
         .bind(u.kind.as_str())
@@ -138,6 +138,7 @@ pub async fn write_units(tx: &mut AnyConnection, region: &Region) -> Result<(), 
         .bind(u.qualification.as_deref())
         .bind(u.address.as_deref())
         .bind(pos as i64)
+        .bind(u.platform.as_deref())
         .execute(&mut *tx)
         .await
         .map_err(|e| context(e, &format!("unit {}", u.id)))?;
@@ -287,7 +288,8 @@ pub async fn write_platforms(tx: &mut AnyConnection, region: &Region) -> Result<
         .bind(p.cameras.map(i64::from))
         .bind(pos as i64)
         .bind(match &p.integration {
-            crate::model::Integration::Webhook { secret_env, .. } => secret_env.clone(),
+            crate::model::Integration::Webhook { secret_env, .. }
+            | crate::model::Integration::Open311 { secret_env, .. } => secret_env.clone(),
             _ => None,
         })
         .execute(&mut *tx)

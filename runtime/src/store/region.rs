@@ -71,6 +71,7 @@ fn platform_kind(s: &str) -> Result<PlatformKind, StoreError> {
         "camera_network" => PlatformKind::CameraNetwork,
         "gov_portal" => PlatformKind::GovPortal,
         "welfare_db" => PlatformKind::WelfareDb,
+        "sms_gateway" => PlatformKind::SmsGateway,
         "other" => PlatformKind::Other,
         _ => return Err(enum_err("platform kind", s)),
     })
@@ -82,7 +83,7 @@ pub fn integration_target(i: &Integration) -> Option<&str> {
         Integration::None => None,
         Integration::CsvImport { path } => Some(path),
         Integration::Webhook { url, .. } => Some(url),
-        Integration::Open311 { endpoint } => Some(endpoint),
+        Integration::Open311 { endpoint, .. } => Some(endpoint),
     }
 }
 
@@ -105,6 +106,7 @@ fn integration(
         },
         "open311" => Integration::Open311 {
             endpoint: target()?,
+            secret_env,
         },
         _ => return Err(enum_err("integration", kind)),
     })
@@ -452,10 +454,11 @@ impl Store {
             String,
             Option<String>,
             Option<String>,
+            Option<String>,
         );
         let rows: Vec<UnitRow> = sqlx::query_as(
             "SELECT id, kind, name, hotline, functions, service_categories, qualification, \
-             address FROM units ORDER BY position",
+             address, platform_id FROM units ORDER BY position",
         )
         .fetch_all(pool)
         .await?;
@@ -480,7 +483,17 @@ impl Store {
             scope_of.entry(unit).or_default().push(grid);
         }
         let mut units = Vec::with_capacity(rows.len());
-        for (id, kind, name, hotline, functions, service_categories, qualification, address) in rows
+        for (
+            id,
+            kind,
+            name,
+            hotline,
+            functions,
+            service_categories,
+            qualification,
+            address,
+            platform,
+        ) in rows
         {
             units.push(HandlingUnit {
                 kind: UnitKind::parse(&kind).ok_or_else(|| enum_err("unit kind", &kind))?,
@@ -492,6 +505,7 @@ impl Store {
                 qualification,
                 scope: scope_of.remove(&id).unwrap_or_default(),
                 address,
+                platform,
                 id,
             });
         }

@@ -237,6 +237,7 @@ pub fn fixture_region() -> crate::model::Region {
             qualification: None,
             scope: scope.iter().map(|s| s.to_string()).collect(),
             address: None,
+            platform: None,
         }
     }
     fn category(
@@ -546,6 +547,7 @@ pub fn fixture_region() -> crate::model::Region {
                 name: "12345政务服务便民热线".into(),
                 integration: Integration::Open311 {
                     endpoint: "http://127.0.0.1:9/open311/v2".into(),
+                    secret_env: None,
                 },
                 cameras: None,
             },

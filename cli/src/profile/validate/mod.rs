@@ -36,7 +36,7 @@ use categories::check_categories;
 use directories::check_directories_exist;
 use grid::check_grid;
 pub use markers::markers;
-use platforms::check_platforms;
+use platforms::{check_platforms, check_unit_platforms};
 use region::check_region;
 pub use region::region_prefix;
 use routing::check_routing;
@@ -133,6 +133,7 @@ pub fn validate(
     check_unit_categories(&mut c, raw, &category_codes);
     check_routing(&mut c, raw, &grid_codes, &unit_ids, &category_codes);
     check_platforms(&mut c, raw, base);
+    check_unit_platforms(&mut c, raw);
     check_directories_exist(&mut c, raw, base);
     check_appraisal(&mut c, raw);
     Checked {

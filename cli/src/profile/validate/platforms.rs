@@ -38,7 +38,7 @@ pub(super) fn check_platforms(c: &mut Ctx<'_>, raw: &RawProfile, base: &Path) {
             c.err(
                 &format!("{p}.kind"),
                 format!("unknown platform kind `{}`", pl.kind),
-                "use police_dispatch, fire_dispatch, medical_dispatch, hotline_12345, grid_app, camera_network, gov_portal, welfare_db or other",
+                "use police_dispatch, fire_dispatch, medical_dispatch, hotline_12345, grid_app, camera_network, gov_portal, welfare_db, sms_gateway or other",
             );
         }
         c.non_empty(&format!("{p}.name"), &pl.name);
@@ -91,14 +91,14 @@ pub(super) fn check_platforms(c: &mut Ctx<'_>, raw: &RawProfile, base: &Path) {
             }
         }
         if let Some(env) = &int.secret_env {
-            if int.kind != "webhook" {
+            if int.kind != "webhook" && int.kind != "open311" {
                 c.err(
                     &format!("{ip}.secret_env"),
                     format!(
                         "`secret_env` does not apply to integration type {}",
                         int.kind
                     ),
-                    "only webhook deliveries are signed",
+                    "only webhook (signing secret) and open311 (api_key) integrations take a secret",
                 );
             } else if !is_env_name(env) {
                 c.err(
@@ -127,6 +127,61 @@ pub(super) fn check_platforms(c: &mut Ctx<'_>, raw: &RawProfile, base: &Path) {
                 &fp,
                 format!("`{v}` is not an http(s) URL"),
                 "write a full URL, e.g. https://12345.example.gov.cn/open311/v2",
+            );
+        }
+    }
+}
+
+/// `units[i].platform`: an existing platform that can take cases (open311 or webhook), and not
+/// an emergency line (those are reached by a hand-off, not a dispatch) or the SMS gateway.
+pub(super) fn check_unit_platforms(c: &mut Ctx<'_>, raw: &RawProfile) {
+    for (i, u) in raw.units.iter().enumerate() {
+        let Some(id) = &u.platform else { continue };
+        let f = format!("units[{i}].platform");
+        let Some(pl) = raw.existing_platforms.iter().find(|p| &p.id == id) else {
+            let known: Vec<&str> = raw
+                .existing_platforms
+                .iter()
+                .map(|p| p.id.as_str())
+                .collect();
+            c.err(
+                &f,
+                format!(
+                    "unit {} names platform `{id}`, which existing_platforms does not list",
+                    u.id
+                ),
+                format!("use one of: {}", known.join(", ")),
+            );
+            continue;
+        };
+        let kind = pl.integration.as_ref().map_or("none", |x| x.kind.as_str());
+        if !matches!(kind, "open311" | "webhook") {
+            c.err(
+                &f,
+                format!(
+                    "platform `{id}` has integration {kind}: nothing could forward cases to it"
+                ),
+                "give the platform an open311 (endpoint) or webhook (url) integration",
+            );
+        }
+        if matches!(
+            pl.kind.as_str(),
+            "police_dispatch" | "fire_dispatch" | "medical_dispatch" | "sms_gateway"
+        ) {
+            c.err(
+                &f,
+                format!(
+                    "platform `{id}` is a {}: cases reach it by a hand-off, not a dispatch",
+                    pl.kind
+                ),
+                "name a 12345 or other case-handling platform",
+            );
+        }
+        if u.kind == "center" || u.kind == "police" {
+            c.err(
+                &f,
+                format!("a {} unit is not reached through another platform", u.kind),
+                "remove platform, or use kind: department",
             );
         }
     }

@@ -126,6 +126,20 @@ pub async fn dashboard(State(state): State<AppState>, user: ConsoleUser) -> Resp
             .collect(),
         Err(e) => return store_error_page(&user, e),
     };
+    let ack_minutes = state.config.handoff_ack_minutes;
+    let unacknowledged = match store
+        .overdue_handoffs(now_ms() - ack_minutes * 60_000)
+        .await
+    {
+        // What the hand-off alert job marked red, said where the center looks first.
+        Ok(0) => None,
+        Ok(n) => Some(
+            lang.t("dash.unacknowledged")
+                .replace("{n}", &n.to_string())
+                .replace("{m}", &ack_minutes.to_string()),
+        ),
+        Err(e) => return store_error_page(&user, e),
+    };
     let kpis = json!([
         {"id": "today", "key": "dash.today", "value": headline.received_today, "alert": false},
         {"id": "closed", "key": "dash.closed_today", "value": headline.closed_today, "alert": false},
@@ -140,7 +154,8 @@ pub async fn dashboard(State(state): State<AppState>, user: ConsoleUser) -> Resp
             by_category => templates::safe(svg::bar_chart(lang.t("dash.by_category"), &cat_bars, empty)),
             by_township => templates::safe(svg::bar_chart(lang.t("dash.by_township"), &town_bars, empty)),
         },
-        Value::from_serialize(json!({"kpis": kpis, "now": now, "failing": failing})),
+        Value::from_serialize(json!({"kpis": kpis, "now": now, "failing": failing,
+            "unacknowledged": unacknowledged})),
     ]);
     page_response(
         &state,

@@ -9,7 +9,10 @@ changes nothing.
 
 - An emergency (the emergency stage's line, confirmed or changed by the operator; or a police
   category) becomes `transferred_police` with its `emergency_line` and an `emergency.transfer`
-  outbox message for that line's platform. An operator's override of a detection needs a reason
+  outbox message for that line's platform.
+- A case dispatched to a unit reached through another platform also gets its forward
+  ([`super::forward`]); a caller with a mobile number gets the case number by text when the
+  region has an SMS gateway ([`super::sms`]). An operator's override of a detection needs a reason
   and is written to the audit log; a hand-off to a line without an integration needs the
   incident number (警情编号) of the phone transfer.
 - Otherwise the category is the caller's (operator override) or the classifier's best guess; the
@@ -38,11 +41,15 @@ pub const HANDOFF_RETURNED: &str = "returned";
 use serde_json::json;
 
 use super::error::{Error, Result};
+use super::forward::{self, FORWARD_TOPIC};
 use super::region::RegionIndex;
 use super::routing::RouteVia;
+use super::sms;
 use super::triage::{Classification, Location};
 use crate::model::time::{now_ms, render_time};
-use crate::model::{Category, EmergencyLine, LatLon, Principal, Priority, Status, UnitKind};
+use crate::model::{
+    Category, Channel, EmergencyLine, LatLon, Principal, Priority, Status, UnitKind,
+};
 use crate::store::Store;
 use crate::store::audit::{NewAudit, record_audit};
 use crate::store::cases::{
@@ -345,6 +352,34 @@ pub async fn create_case(
         };
         enqueue_to(&mut tx, TRANSFER_TOPIC, &payload, platform, state, now).await?;
     }
+    if let Some(unit) = case.unit_id.as_deref()
+        && let Some((platform, state)) = region.forward_route(unit)
+    {
+        let facts = forward::Facts {
+            case: &public_id,
+            category: case.category_code.as_deref(),
+            content: &case.content,
+            address: case.address.as_deref(),
+            grid_code: case.grid_code.as_deref(),
+            lat: case.lat,
+            lon: case.lon,
+            caller_phone: checked.caller.phone.as_deref(),
+            caller_name: checked.caller.name.as_deref(),
+            unit,
+            close_due: case.close_due,
+        };
+        let payload = forward::payload(region, &facts, now);
+        enqueue_to(&mut tx, FORWARD_TOPIC, &payload, Some(platform), state, now).await?;
+    }
+    // The citizen gets the case number by text (not for an emergency: the line calls back; not
+    // for a grid worker's report, whose phone may be a neighbour's).
+    if handoff.is_none()
+        && checked.channel != Channel::Grid
+        && let Some(phone) = checked.caller.phone.as_deref()
+    {
+        let text = sms::receipt_text(region, &public_id);
+        sms::queue(&mut tx, region, phone, id, sms::RECEIPT, &text, now).await?;
+    }
     if overridden {
         // The detector said emergency and a person said otherwise: that is always on record.
         let target = format!("case:{public_id}");
@@ -391,6 +426,8 @@ pub async fn create_case(
         handoff_at: case.handoff_state.as_ref().map(|_| now),
         handoff_state: case.handoff_state,
         handoff_ref: case.handoff_ref,
+        forward_ref: None,
+        forward_at: None,
         created_at: now,
         updated_at: now,
         version: 1,
