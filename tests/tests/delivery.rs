@@ -623,3 +623,108 @@ per_engine!(police_transfer_is_delivered_signed_and_acknowledged);
 per_engine!(two_servers_deliver_each_message_once);
 per_engine!(scoped_tokens_and_reserved_channels);
 per_engine!(dead_letters_and_manual_handoff_decisions);
+
+/// A hand-off the line does not acknowledge in time is marked once (`handoff_overdue` on the
+/// timeline) and the center's dashboard says so, with a link to the 待确认转警 queue.
+async fn unacknowledged_handoffs_alert_the_center(engine: Engine) {
+    let (rx, url) = receiver().await;
+    rx.down.store(true, Ordering::SeqCst);
+    let install = install(engine, &url).await;
+    let token = install.token("alert-op", "operator");
+    let server = serve(&install, &["--deadline-scan-seconds", "1"]);
+    let base = server.base.clone();
+    let c = create(&base, &token, "有人在砸我家的门，说要杀了我").await;
+    let id = c["id"].as_str().unwrap().to_string();
+    assert_eq!(c["handoff"]["state"], "awaiting", "{engine:?}: {c}");
+
+    // Not yet late: no alert.
+    let web = m110_e2e::install::login(&base, "disp1", PASSWORD).await;
+    let dashboard = |web: reqwest::Client| {
+        let base = base.clone();
+        async move {
+            web.get(format!("{base}/console/dashboard"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    assert!(
+        !dashboard(web.clone())
+            .await
+            .contains("unacknowledged-handoffs")
+    );
+
+    // Ten minutes ago (past the default five): marked once, and the dashboard alerts.
+    let store = install.store().await;
+    sqlx::query("UPDATE cases SET handoff_at = handoff_at - 600000 WHERE public_id = $1")
+        .bind(&id)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let v = eventually("hand-off marked overdue", Duration::from_secs(20), || {
+        let (base, token, id) = (base.clone(), token.clone(), id.clone());
+        async move {
+            let v = case(&base, &token, &id).await;
+            v["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["kind"] == "handoff_overdue")
+                .then_some(v)
+        }
+    })
+    .await;
+    assert_eq!(v["handoff"]["state"], "awaiting", "{engine:?}: {v}");
+    let html = dashboard(web).await;
+    assert!(
+        html.contains("id=\"unacknowledged-handoffs\""),
+        "{engine:?}"
+    );
+    assert!(
+        html.contains("1 起转警超过 5 分钟未获对方确认"),
+        "{engine:?}"
+    );
+    assert!(
+        html.contains("/console/queue?view=awaiting_police"),
+        "{engine:?}"
+    );
+    // Later scans leave it marked once.
+    let runs = |m: &str| {
+        m.lines()
+            .find(|l| l.starts_with("m110_job_runs_total{job=\"deadlines\"}"))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|n| n.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    let metrics = || {
+        let base = base.clone();
+        async move {
+            reqwest::get(format!("{base}/metrics"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let before = runs(&metrics().await);
+    eventually("two more deadline scans", Duration::from_secs(20), || {
+        let m = metrics();
+        async move { (runs(&m.await) >= before + 2.0).then_some(()) }
+    })
+    .await;
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM case_events e JOIN cases c ON c.id = e.case_id \
+         WHERE c.public_id = $1 AND e.kind = 'handoff_overdue'",
+    )
+    .bind(&id)
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(n, 1, "{engine:?}");
+    drop(server);
+}
+per_engine!(unacknowledged_handoffs_alert_the_center);
