@@ -88,6 +88,30 @@ impl Install {
         install
     }
 
+    /// Provisions a copy of `profiles/shaowu.yaml` (with its CSV files) changed by `edit` — a
+    /// platform or a unit added, a rule changed — for tests of what a county configures.
+    pub async fn provision_shaowu_with(
+        engine: Engine,
+        edit: impl FnOnce(String) -> String,
+    ) -> Install {
+        let install = Install::empty(engine).await;
+        let dir = install.scratch().join("profiles");
+        copy_dir(&workspace_root().join("profiles"), &dir);
+        let yaml = std::fs::read_to_string(dir.join("shaowu.yaml")).unwrap();
+        std::fs::write(dir.join("shaowu.yaml"), edit(yaml)).unwrap();
+        let out = install
+            .provision_cmd(&dir.join("shaowu.yaml"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: m110 provision (edited shaowu): {}",
+            engine_name(engine),
+            output_text(&out)
+        );
+        install
+    }
+
     /// The install directory (inside a private temporary directory).
     pub fn path(&self) -> PathBuf {
         self.dir.path().join("install")
@@ -289,4 +313,18 @@ pub async fn login(base: &str, name: &str, password: &str) -> reqwest::Client {
         resp.text().await.unwrap()
     );
     client
+}
+
+/// Copies the directory tree `from` to `to`.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
 }

@@ -27,7 +27,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 pub use app::App;
-pub use install::{Install, PASSWORD, STAFF, login};
+pub use install::{Install, PASSWORD, STAFF, copy_dir, login};
 pub use m110_runtime::store::Engine;
 pub use m110_runtime::store::testdb::PG_ENV;
 pub use server::Server;

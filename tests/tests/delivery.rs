@@ -23,7 +23,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use hmac::{Hmac, Mac};
 use m110_e2e::server::Server;
-use m110_e2e::{Engine, Install, eventually, per_engine, workspace_root};
+use m110_e2e::{Engine, Install, eventually, per_engine};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
@@ -86,39 +86,18 @@ async fn receiver() -> (Receiver, String) {
 
 /// Shaowu with its police platform on a webhook to `url`.
 async fn install(engine: Engine, url: &str) -> Install {
-    let install = Install::empty(engine).await;
-    let src = workspace_root().join("profiles");
-    let dir = install.scratch().join("profiles");
-    copy_dir(&src, &dir);
-    let yaml = std::fs::read_to_string(dir.join("shaowu.yaml")).unwrap();
-    let yaml = yaml.replace(
-        "integration: {type: none}}",
-        &format!(
-            "integration: {{type: webhook, url: \"{url}\", secret_env: POLICE_HOOK_SECRET}}}}"
-        ),
-    );
-    std::fs::write(dir.join("shaowu.yaml"), yaml).unwrap();
-    let out = install
-        .provision_cmd(&dir.join("shaowu.yaml"))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", m110_e2e::output_text(&out));
+    let install = Install::provision_shaowu_with(engine, |yaml| {
+        yaml.replace(
+            "integration: {type: none}}",
+            &format!(
+                "integration: {{type: webhook, url: \"{url}\", secret_env: POLICE_HOOK_SECRET}}}}"
+            ),
+        )
+    })
+    .await;
     install.user("op1", "operator", &[], PASSWORD);
     install.user("disp1", "dispatcher", &[], PASSWORD);
     install
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
 }
 
 fn serve(install: &Install, extra: &[&str]) -> Server {

@@ -10,32 +10,15 @@
 use std::time::Duration;
 
 use m110_e2e::server::Server;
-use m110_e2e::{Engine, Install, eventually, per_engine, workspace_root};
+use m110_e2e::{Engine, Install, eventually, per_engine};
 use serde_json::{Value, json};
 
 const KEY_ENV: &str = "CITY_12345_OPEN311_KEY";
 
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
-
 /// Shaowu whose road cases go to the prefecture's 12345 at `endpoint`.
 async fn county(engine: Engine, endpoint: &str) -> Install {
-    let install = Install::empty(engine).await;
-    let dir = install.scratch().join("profiles");
-    copy_dir(&workspace_root().join("profiles"), &dir);
-    let yaml = std::fs::read_to_string(dir.join("shaowu.yaml")).unwrap();
-    let yaml = yaml
-        .replacen(
+    Install::provision_shaowu_with(engine, |yaml| {
+        yaml.replacen(
             "\nexisting_platforms:\n",
             &format!(
                 "\nexisting_platforms:\n  - id: city-12345\n    kind: hotline_12345\n    \
@@ -53,14 +36,9 @@ async fn county(engine: Engine, endpoint: &str) -> Install {
         .replace(
             "{category: [roads], unit: transport}",
             "{category: [roads], unit: city-hotline}",
-        );
-    std::fs::write(dir.join("shaowu.yaml"), yaml).unwrap();
-    let out = install
-        .provision_cmd(&dir.join("shaowu.yaml"))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", m110_e2e::output_text(&out));
-    install
+        )
+    })
+    .await
 }
 
 fn serve_county(install: &Install, key: &str) -> Server {

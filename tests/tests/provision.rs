@@ -3,11 +3,11 @@
 //! half-made database (and a re-run then succeeds), a changed profile is refused, and
 //! `m110 user add` / `m110 token add` work on the result.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use m110_e2e::install::{one_time_password, with_stdin};
-use m110_e2e::{Engine, Install, bin, output_text as text, per_engine, workspace_root};
+use m110_e2e::{Engine, Install, bin, copy_dir, output_text as text, per_engine, workspace_root};
 use m110_runtime::store::Store;
 
 /// Tables provisioning writes, for before/after comparisons.
@@ -323,17 +323,4 @@ async fn changed_profile_is_refused_and_users_and_tokens_can_be_added(engine: En
     let p = store.principal_for_token(&token).await.unwrap();
     assert_eq!((p.name.as_str(), p.role.as_str()), ("crm", "dispatcher"));
     store.close().await;
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }

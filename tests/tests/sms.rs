@@ -16,7 +16,7 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::routing::post as route_post;
 use m110_e2e::server::Server;
-use m110_e2e::{Engine, Install, eventually, per_engine, workspace_root};
+use m110_e2e::{Engine, Install, eventually, per_engine};
 use serde_json::{Value, json};
 
 /// (to, text) of every text the gateway was asked to send.
@@ -50,26 +50,9 @@ async fn gateway() -> (Sent, String) {
     (sent, format!("http://{addr}/send?to={{to}}&text={{text}}"))
 }
 
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
-
 async fn install(engine: Engine, url: &str) -> Install {
-    let install = Install::empty(engine).await;
-    let dir = install.scratch().join("profiles");
-    copy_dir(&workspace_root().join("profiles"), &dir);
-    let yaml = std::fs::read_to_string(dir.join("shaowu.yaml"))
-        .unwrap()
-        .replacen(
+    Install::provision_shaowu_with(engine, |yaml| {
+        yaml.replacen(
             "\nexisting_platforms:\n",
             &format!(
                 "\nexisting_platforms:\n  - id: sms-gateway\n    kind: sms_gateway\n    \
@@ -77,14 +60,9 @@ async fn install(engine: Engine, url: &str) -> Install {
                  secret_env: SMS_GATEWAY_SECRET}}\n"
             ),
             1,
-        );
-    std::fs::write(dir.join("shaowu.yaml"), yaml).unwrap();
-    let out = install
-        .provision_cmd(&dir.join("shaowu.yaml"))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", m110_e2e::output_text(&out));
-    install
+        )
+    })
+    .await
 }
 
 fn serve(install: &Install) -> Server {

@@ -167,13 +167,13 @@ pub async fn inbound(
     let phone = normalize_phone(&msg.from).ok_or_else(|| {
         Error::invalid(
             "from",
-            "invalid_phone",
+            "phone_invalid",
             format!("`{}` is not a phone number", msg.from),
         )
     })?;
     let text = msg.text.trim();
     if text.is_empty() {
-        return Err(Error::invalid("text", "required", "the text is empty"));
+        return Err(Error::invalid("text", "content_empty", "the text is empty"));
     }
     if text.chars().count() > MAX_TEXT_CHARS || text.contains('\0') {
         return Err(Error::invalid(
