@@ -46,6 +46,10 @@ enum Command {
     Triage(cmd::triage::Args),
     /// Provision a profile into ./installs/<code> when needed and serve it (127.0.0.1:8110).
     Up(cmd::up::Args),
+    /// Back the install's database up while m110d serves (SQLite VACUUM INTO, pg_dump).
+    Backup(cmd::backup::Args),
+    /// Restore a backup into an install (refuses to overwrite without --force).
+    Restore(cmd::restore::Args),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +74,8 @@ fn main() -> ExitCode {
         Command::Triage(args) => cmd::triage::run(args),
         Command::Import(args) => cmd::import::run(args),
         Command::Up(args) => cmd::up::run(args),
+        Command::Backup(args) => cmd::backup::run(args),
+        Command::Restore(args) => cmd::restore::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,5 +1,6 @@
 //! One module per subcommand: its flags (`Args`) and its `run`.
 
+pub mod backup;
 pub mod compare;
 pub mod generate;
 pub mod import;
@@ -7,6 +8,7 @@ pub mod init;
 pub mod load;
 pub mod plan;
 pub mod provision;
+pub mod restore;
 pub mod schema;
 pub mod token;
 pub mod triage;

@@ -37,6 +37,7 @@ pub mod directory;
 pub mod forward;
 pub mod households;
 pub mod imports;
+pub mod maintenance;
 pub mod open311;
 pub mod provision;
 pub mod region;
