@@ -10,12 +10,14 @@ over the region model, used by the `m110` binary's subcommands, by tests and by 
 - [`generate`]: the kit artifacts (config, schema, routing, directories, handbook, `kit.lock`).
 - [`compare`]: regions side by side with a readiness check against the model's key factors.
 - [`provision`]: profile → artifacts → database, for `m110 provision` and `m110 up`.
+- [`doctor`]: an install against its profile and the kit: every finding.
 - [`backup`]: online backup of an install's database and restore into an install.
 */
 
 pub mod backup;
 pub mod compare;
 pub mod divisions;
+pub mod doctor;
 pub mod generate;
 pub mod plan;
 pub mod profile;

@@ -2,6 +2,7 @@
 
 pub mod backup;
 pub mod compare;
+pub mod doctor;
 pub mod generate;
 pub mod import;
 pub mod init;

@@ -13,6 +13,7 @@ The engines: the domain services every front-end shares, one module each.
 - [`directories`], [`households`]: the data systems' checks and rules.
 - [`import`]: load an existing platform's history (checked whole, written in one transaction).
 - [`provision`]: load a region model into an empty database in one transaction.
+- [`regiondiff`]: field-by-field difference of two region models (doctor's drift, upgrade's plan).
 
 Every engine returns [`error::Error`], which knows nothing of HTTP: the front-ends map it once.
 Invariant: nothing here uses the front-ends (http, open311, console) — the architecture test
@@ -30,6 +31,7 @@ pub mod intake;
 pub mod lifecycle;
 pub mod provision;
 pub mod region;
+pub mod regiondiff;
 pub mod routing;
 pub mod sms;
 pub mod triage;

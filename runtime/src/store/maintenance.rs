@@ -58,9 +58,10 @@ impl Store {
 
     /// The migrations recorded in `_sqlx_migrations`, by version.
     pub async fn applied_migrations(&self) -> Result<Vec<AppliedMigration>, StoreError> {
-        let rows: Vec<(i64, String, bool, Vec<u8>)> = sqlx::query_as(
-            "SELECT version, description, success, checksum FROM _sqlx_migrations \
-             ORDER BY version",
+        // The Any driver decodes no SQLite BOOLEAN: the flag is read as an integer.
+        let rows: Vec<(i64, String, i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT version, description, CAST(success AS INTEGER), checksum \
+             FROM _sqlx_migrations ORDER BY version",
         )
         .fetch_all(self.pool())
         .await?;
@@ -70,7 +71,7 @@ impl Store {
                 |(version, description, success, checksum)| AppliedMigration {
                     version,
                     description,
-                    success,
+                    success: success != 0,
                     checksum,
                 },
             )
