@@ -46,6 +46,8 @@ enum Command {
     Triage(cmd::triage::Args),
     /// Provision a profile into ./installs/<code> when needed and serve it (127.0.0.1:8110).
     Up(cmd::up::Args),
+    /// Upgrade a live install to this kit and a changed profile: plan, or --apply that plan.
+    Upgrade(cmd::upgrade::Args),
     /// Compare an install with its profile and the kit; exit 1 listing every finding.
     Doctor(cmd::doctor::Args),
     /// Back the install's database up while m110d serves (SQLite VACUUM INTO, pg_dump).
@@ -78,6 +80,7 @@ fn main() -> ExitCode {
         Command::Up(args) => cmd::up::run(args),
         Command::Backup(args) => cmd::backup::run(args),
         Command::Doctor(args) => cmd::doctor::run(args),
+        Command::Upgrade(args) => cmd::upgrade::run(args),
         Command::Restore(args) => cmd::restore::run(args),
     };
     match result {

@@ -342,14 +342,14 @@ fn strip_password(url: &str) -> String {
     redact_url(url).replace(":***@", "@")
 }
 
-/// Renders and writes the kit artifacts, with `m110d.yaml` naming `url` (password removed).
-/// Returns true when a password was withheld from the file.
-fn write_artifacts(
+/// The kit artifacts of an install, with `m110d.yaml` naming `url` (password removed); true
+/// when a password was withheld from the file.
+fn install_files(
     dir: &Path,
     region: &m110_runtime::model::Region,
     profile_sha256: &str,
     url: &str,
-) -> anyhow::Result<bool> {
+) -> anyhow::Result<(Files, bool)> {
     let mut files = generate::render_region(region, profile_sha256)?;
     let in_dir = dir.join("m110.db");
     let default_url = resolve_database_url(DEFAULT_DATABASE, dir);
@@ -362,6 +362,18 @@ fn write_artifacts(
     if file_url != DEFAULT_DATABASE {
         set_config_database(&mut files, &file_url)?;
     }
+    Ok((files, withheld))
+}
+
+/// Renders and writes the kit artifacts, with `m110d.yaml` naming `url` (password removed).
+/// Returns true when a password was withheld from the file.
+fn write_artifacts(
+    dir: &Path,
+    region: &m110_runtime::model::Region,
+    profile_sha256: &str,
+    url: &str,
+) -> anyhow::Result<bool> {
+    let (files, withheld) = install_files(dir, region, profile_sha256, url)?;
     generate::write(dir, &files, false).map_err(|e| match e {
         // Someone else's directory: the user picks another, it is not an internal error.
         generate::GenerateError::NotEmpty(path) => anyhow::Error::from(Refused(format!(
@@ -373,6 +385,69 @@ fn write_artifacts(
         other => other.into(),
     })?;
     Ok(withheld)
+}
+
+/// What re-rendering did to one generated file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Rerendered {
+    pub file: String,
+    /// `unchanged`, `updated`, `kept` (edited here, `--keep-local`) or `new` (edited here: the
+    /// kit's version written beside it as `FILE.new`).
+    pub outcome: &'static str,
+}
+
+/// Re-renders an install's generated files for a changed region (after `m110 upgrade`): a
+/// file the county did not edit is replaced; one it edited is never overwritten silently — it
+/// stays, and the kit's new version goes beside it as `FILE.new` (or nowhere, `keep_local`).
+/// All files move into place at once.
+pub fn rerender_install(
+    dir: &Path,
+    region: &m110_runtime::model::Region,
+    profile_sha256: &str,
+    url: &str,
+    keep_local: bool,
+) -> anyhow::Result<Vec<Rerendered>> {
+    let (mut files, _) = install_files(dir, region, profile_sha256, url)?;
+    let old = KitLock::read(dir).ok();
+    let mut out = Vec::new();
+    let names: Vec<PathBuf> = files
+        .keys()
+        .filter(|p| p.as_os_str() != LOCK_FILE)
+        .cloned()
+        .collect();
+    for rel in names {
+        let key = rel.to_string_lossy().replace('\\', "/");
+        let on_disk = std::fs::read(dir.join(&rel)).ok();
+        let new = files[&rel].clone();
+        let outcome = match &on_disk {
+            Some(b) if *b == new => "unchanged",
+            None => "updated",
+            Some(b) => {
+                let generated = old
+                    .as_ref()
+                    .and_then(|l| l.artifacts.get(&key))
+                    .is_some_and(|h| *h == generate::sha256_hex(b));
+                if generated {
+                    "updated"
+                } else {
+                    files.insert(rel.clone(), b.clone());
+                    if keep_local {
+                        "kept"
+                    } else {
+                        let mut with_new = rel.clone().into_os_string();
+                        with_new.push(".new");
+                        files.insert(PathBuf::from(with_new), new);
+                        "new"
+                    }
+                }
+            }
+        };
+        out.push(Rerendered { file: key, outcome });
+    }
+    // Forced: an install without kit.lock (made by hand, or a restored database) still gets
+    // its files — every one already there counts as edited and is kept as it is.
+    generate::write(dir, &files, true)?;
+    Ok(out)
 }
 
 /// Points the generated `m110d.yaml` at another database and re-seals `kit.lock`.

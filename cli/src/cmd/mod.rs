@@ -14,5 +14,6 @@ pub mod schema;
 pub mod token;
 pub mod triage;
 pub mod up;
+pub mod upgrade;
 pub mod user;
 pub mod validate;

@@ -13,6 +13,8 @@ The engines: the domain services every front-end shares, one module each.
 - [`directories`], [`households`]: the data systems' checks and rules.
 - [`import`]: load an existing platform's history (checked whole, written in one transaction).
 - [`provision`]: load a region model into an empty database in one transaction.
+- [`upgrade`]: a live install to the kit's migrations and a changed region, planned then
+  applied exactly as planned in one transaction (retire, re-route, never delete).
 - [`regiondiff`]: field-by-field difference of two region models (doctor's drift, upgrade's plan).
 
 Every engine returns [`error::Error`], which knows nothing of HTTP: the front-ends map it once.
@@ -35,5 +37,6 @@ pub mod regiondiff;
 pub mod routing;
 pub mod sms;
 pub mod triage;
+pub mod upgrade;
 
 pub use error::{Error, ErrorKind, Result};

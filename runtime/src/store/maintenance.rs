@@ -121,3 +121,27 @@ pub fn embedded_migrations(engine: Engine) -> Vec<(i64, String, Vec<u8>)> {
         .map(|m| (m.version, m.description.to_string(), m.checksum.to_vec()))
         .collect()
 }
+
+/// One embedded migration in full: what `engine::upgrade` applies inside its transaction.
+#[derive(Debug, Clone)]
+pub struct KitMigration {
+    pub version: i64,
+    pub description: String,
+    pub sql: String,
+    pub checksum: Vec<u8>,
+}
+
+/// The embedded migrations of `engine`, in order.
+pub fn kit_migrations(engine: Engine) -> Vec<KitMigration> {
+    engine
+        .migrator()
+        .iter()
+        .filter(|m| m.migration_type.is_up_migration())
+        .map(|m| KitMigration {
+            version: m.version,
+            description: m.description.to_string(),
+            sql: m.sql.to_string(),
+            checksum: m.checksum.to_vec(),
+        })
+        .collect()
+}

@@ -45,6 +45,7 @@ pub mod sms;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testdb;
 pub mod triage;
+pub mod upgrade;
 pub mod users;
 pub mod write;
 

@@ -2,6 +2,11 @@
 The SQL of provisioning: the statements that load a [`Region`] into an empty, migrated database.
 Each `write_*` takes the open [`WriteTx`] of the provisioning engine (`engine::provision`), which
 decides the order, the idempotency check and the single commit.
+
+The statements are upserts keyed on the region's stable codes, so `engine::upgrade` writes a
+changed region with the same functions: an entry the new region keeps is updated in place (and
+un-retired), contacts, scopes, rules and chains are rewritten whole; what the new region drops
+is retired by `store::upgrade`, never deleted.
 */
 
 use sqlx::AnyConnection;
@@ -56,7 +61,14 @@ pub async fn write_region(tx: &mut AnyConnection, region: &Region) -> Result<(),
         "INSERT INTO region (code, name, parents, population, area_km2, archetype, \
          division_edition, service_number, service_hours, languages, staffing, appraisal, \
          early_warning, fallback_unit_id, provisioned_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+         ON CONFLICT (code) DO UPDATE SET name = excluded.name, parents = excluded.parents, \
+         population = excluded.population, area_km2 = excluded.area_km2, \
+         archetype = excluded.archetype, division_edition = excluded.division_edition, \
+         service_number = excluded.service_number, service_hours = excluded.service_hours, \
+         languages = excluded.languages, staffing = excluded.staffing, \
+         appraisal = excluded.appraisal, early_warning = excluded.early_warning, \
+         fallback_unit_id = excluded.fallback_unit_id",
     )
     .bind(&info.code)
     .bind(&info.name)
@@ -84,17 +96,25 @@ fn opt_i64(v: Option<u64>) -> Option<i64> {
 
 pub async fn write_grid(tx: &mut AnyConnection, region: &Region) -> Result<(), StoreError> {
     for t in &region.tiers {
-        sqlx::query("INSERT INTO grid_tiers (level, key, name) VALUES ($1, $2, $3)")
-            .bind(i64::from(t.level))
-            .bind(&t.key)
-            .bind(&t.name)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO grid_tiers (level, key, name) VALUES ($1, $2, $3) \
+             ON CONFLICT (level) DO UPDATE SET key = excluded.key, name = excluded.name",
+        )
+        .bind(i64::from(t.level))
+        .bind(&t.key)
+        .bind(&t.name)
+        .execute(&mut *tx)
+        .await?;
     }
     for (pos, g) in region.grid_units.iter().enumerate() {
         sqlx::query(
             "INSERT INTO grid_units (code, name, parent_code, tier, population, households, \
-             lat, lon, generated, position) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             lat, lon, generated, position) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
+             parent_code = excluded.parent_code, tier = excluded.tier, \
+             population = excluded.population, households = excluded.households, \
+             lat = excluded.lat, lon = excluded.lon, generated = excluded.generated, \
+             position = excluded.position, retired_at = NULL",
         )
         .bind(&g.code)
         .bind(&g.name)
@@ -127,7 +147,13 @@ pub async fn write_units(tx: &mut AnyConnection, region: &Region) -> Result<(), 
         sqlx::query(
             "INSERT INTO units (id, kind, name, hotline, functions, service_categories, \
              qualification, address, active, position, platform_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10) \
+             ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name, \
+             hotline = excluded.hotline, functions = excluded.functions, \
+             service_categories = excluded.service_categories, \
+             qualification = excluded.qualification, address = excluded.address, active = 1, \
+             position = excluded.position, platform_id = excluded.platform_id, \
+             retired_at = NULL",
         )
         .bind(&u.id)
         .bind(u.kind.as_str())
@@ -142,6 +168,13 @@ pub async fn write_units(tx: &mut AnyConnection, region: &Region) -> Result<(), 
         .execute(&mut *tx)
         .await
         .map_err(|e| context(e, &format!("unit {}", u.id)))?;
+        // An upgrade rewrites a unit's contacts and scope whole (nothing refers to their rows).
+        for table in ["unit_contacts", "unit_scope"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE unit_id = $1"))
+                .bind(&u.id)
+                .execute(&mut *tx)
+                .await?;
+        }
         for (i, c) in u.contacts.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO unit_contacts (unit_id, position, name, role, phone) \
@@ -205,7 +238,12 @@ pub async fn write_categories(
         sqlx::query(
             "INSERT INTO categories (code, name_zh, name_en, parent_code, priority, police, \
              sign_minutes, close_hours, keywords, position) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT (code) DO UPDATE SET name_zh = excluded.name_zh, \
+             name_en = excluded.name_en, parent_code = excluded.parent_code, \
+             priority = excluded.priority, police = excluded.police, \
+             sign_minutes = excluded.sign_minutes, close_hours = excluded.close_hours, \
+             keywords = excluded.keywords, position = excluded.position, retired_at = NULL",
         )
         .bind(&c.code)
         .bind(&c.name_zh)
@@ -234,6 +272,12 @@ pub async fn write_routing(tx: &mut AnyConnection, region: &Region) -> Result<()
             "routing fallback unit {:?} is not a handling unit",
             region.routing.fallback_unit
         )));
+    }
+    // Rules and chains are written whole (an upgrade replaces them; nothing refers to them).
+    for table in ["routing_rules", "escalation_steps"] {
+        sqlx::query(&format!("DELETE FROM {table}"))
+            .execute(&mut *tx)
+            .await?;
     }
     for (pos, r) in region.routing.rules.iter().enumerate() {
         sqlx::query(
@@ -268,7 +312,12 @@ pub async fn write_routing(tx: &mut AnyConnection, region: &Region) -> Result<()
             .map_err(|e| context(e, &format!("escalation step {} of chain {chain}", step + 1)))?;
         }
     }
-    if !empty.is_empty() {
+    if empty.is_empty() {
+        sqlx::query("DELETE FROM settings WHERE key = $1")
+            .bind(keys::EMPTY_ESCALATION_CHAINS)
+            .execute(&mut *tx)
+            .await?;
+    } else {
         set_setting_in(tx, keys::EMPTY_ESCALATION_CHAINS, &json(&empty)?).await?;
     }
     Ok(())
@@ -278,7 +327,11 @@ pub async fn write_platforms(tx: &mut AnyConnection, region: &Region) -> Result<
     for (pos, p) in region.platforms.iter().enumerate() {
         sqlx::query(
             "INSERT INTO platforms (id, kind, name, integration_kind, integration_target, \
-             cameras, position, secret_env) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             cameras, position, secret_env) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name, \
+             integration_kind = excluded.integration_kind, \
+             integration_target = excluded.integration_target, cameras = excluded.cameras, \
+             position = excluded.position, secret_env = excluded.secret_env",
         )
         .bind(&p.id)
         .bind(p.kind.as_str())

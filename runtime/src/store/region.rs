@@ -9,6 +9,8 @@ locator from the database alone, and tests can check the round trip with `==`.
 
 use std::collections::HashMap;
 
+use sqlx::AnyConnection;
+
 use crate::model::*;
 
 use super::{Store, StoreError};
@@ -135,380 +137,394 @@ impl Store {
 
     /// The provisioned region, exactly as it was provisioned. `NotFound` when not provisioned.
     pub async fn load_region(&self) -> Result<Region, StoreError> {
-        let pool = self.pool();
-        type RegionRow = (
-            String,
-            String,
-            String,
-            i64,
-            f64,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-        );
-        let r: RegionRow = sqlx::query_as(
-            "SELECT code, name, parents, population, area_km2, archetype, division_edition, \
-             service_number, service_hours, languages, staffing, appraisal, early_warning, \
-             fallback_unit_id FROM region",
-        )
-        .fetch_one(pool)
-        .await?;
-        let (
-            code,
-            name,
-            parents,
-            population,
-            area_km2,
-            archetype,
-            division_edition,
-            number,
-            hours,
-            languages,
-            staffing,
-            appraisal,
-            early_warning,
-            fallback_unit,
-        ) = r;
-        let archetype = match archetype.as_str() {
-            "county" => Archetype::County,
-            "city_district" => Archetype::CityDistrict,
-            "city" => Archetype::City,
-            other => return Err(enum_err("archetype", other)),
-        };
-
-        let tiers: Vec<(i64, String, String)> =
-            sqlx::query_as("SELECT level, key, name FROM grid_tiers ORDER BY level")
-                .fetch_all(pool)
-                .await?;
-        let tiers = tiers
-            .into_iter()
-            .map(|(level, key, name)| Tier {
-                level: level as u8,
-                key,
-                name,
-            })
-            .collect();
-
-        type GridRow = (
-            String,
-            String,
-            Option<String>,
-            i64,
-            Option<i64>,
-            Option<i64>,
-            Option<f64>,
-            Option<f64>,
-            i64,
-        );
-        let grid: Vec<GridRow> = sqlx::query_as(
-            "SELECT code, name, parent_code, tier, population, households, lat, lon, generated \
-             FROM grid_units ORDER BY position",
-        )
-        .fetch_all(pool)
-        .await?;
-        let grid_units = grid
-            .into_iter()
-            .map(
-                |(code, name, parent, tier, population, households, lat, lon, generated)| {
-                    GridUnit {
-                        code,
-                        name,
-                        parent,
-                        tier: tier as u8,
-                        population: to_u64(population),
-                        households: to_u64(households),
-                        centroid: centroid(lat, lon),
-                        generated: generated != 0,
-                    }
-                },
-            )
-            .collect();
-
-        let units = self.load_units().await?;
-
-        type CategoryRow = (
-            String,
-            String,
-            String,
-            Option<String>,
-            String,
-            i64,
-            i64,
-            i64,
-            String,
-        );
-        let cats: Vec<CategoryRow> = sqlx::query_as(
-            "SELECT code, name_zh, name_en, parent_code, priority, police, sign_minutes, \
-             close_hours, keywords FROM categories ORDER BY position",
-        )
-        .fetch_all(pool)
-        .await?;
-        let mut categories = Vec::with_capacity(cats.len());
-        for (code, name_zh, name_en, parent, priority, police, sign, close, keywords) in cats {
-            categories.push(Category {
-                code,
-                name_zh,
-                name_en,
-                parent,
-                priority: Priority::parse(&priority)
-                    .ok_or_else(|| enum_err("priority", &priority))?,
-                police: police != 0,
-                sign_minutes: sign as u32,
-                close_hours: close as u32,
-                keywords: json(&keywords)?,
-            });
-        }
-
-        let rules: Vec<(String, Option<String>, String)> = sqlx::query_as(
-            "SELECT category_code, scope_code, unit_id FROM routing_rules ORDER BY position",
-        )
-        .fetch_all(pool)
-        .await?;
-        let rules = rules
-            .into_iter()
-            .map(|(category, scope, unit)| RoutingRule {
-                category,
-                scope,
-                unit,
-            })
-            .collect();
-        let steps: Vec<(i64, Option<String>, String, i64)> = sqlx::query_as(
-            "SELECT chain, category_code, unit_id, after_minutes FROM escalation_steps \
-             ORDER BY chain, step",
-        )
-        .fetch_all(pool)
-        .await?;
-        let mut escalation: Vec<EscalationChain> = Vec::new();
-        let mut last_chain = None;
-        for (chain, category, unit, after) in steps {
-            if last_chain != Some(chain) {
-                escalation.push(EscalationChain {
-                    category,
-                    steps: Vec::new(),
-                });
-                last_chain = Some(chain);
-            }
-            if let Some(c) = escalation.last_mut() {
-                c.steps.push(EscalationStep {
-                    unit,
-                    after_minutes: after as u32,
-                });
-            }
-        }
-        // A chain without steps has no rows; provisioning records where such chains sit.
-        let empty_chains: Vec<(i64, Option<String>)> =
-            match self.setting(keys::EMPTY_ESCALATION_CHAINS).await? {
-                Some(s) => json(&s)?,
-                None => Vec::new(),
-            };
-        for (pos, category) in empty_chains {
-            let at = (pos as usize).min(escalation.len());
-            escalation.insert(
-                at,
-                EscalationChain {
-                    category,
-                    steps: Vec::new(),
-                },
-            );
-        }
-
-        type PlatformRow = (
-            String,
-            String,
-            String,
-            String,
-            Option<String>,
-            Option<i64>,
-            Option<String>,
-        );
-        let plats: Vec<PlatformRow> = sqlx::query_as(
-            "SELECT id, kind, name, integration_kind, integration_target, cameras, secret_env \
-             FROM platforms ORDER BY position",
-        )
-        .fetch_all(pool)
-        .await?;
-        let mut platforms = Vec::with_capacity(plats.len());
-        for (id, kind, name, ikind, target, cameras, secret_env) in plats {
-            platforms.push(Platform {
-                id,
-                kind: platform_kind(&kind)?,
-                name,
-                integration: integration(&ikind, target, secret_env)?,
-                cameras: cameras.map(|n| n as u32),
-            });
-        }
-
-        type DirRow = (
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        );
-        let dir: Vec<DirRow> = sqlx::query_as(
-            "SELECT system, name, category, phone, address, grid_code, description, \
-             qualification, unit_id FROM directory_entries ORDER BY id",
-        )
-        .fetch_all(pool)
-        .await?;
-        let mut directory = Vec::with_capacity(dir.len());
-        for (system, name, category, phone, address, grid, description, qualification, unit) in dir
-        {
-            directory.push(DirectoryEntry {
-                system: DirectorySystem::parse(&system)
-                    .ok_or_else(|| enum_err("directory system", &system))?,
-                name,
-                category,
-                phone,
-                address,
-                grid,
-                description,
-                qualification,
-                unit,
-            });
-        }
-
-        type HouseholdRow = (
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<i64>,
-            Option<String>,
-            Option<String>,
-        );
-        let hh: Vec<HouseholdRow> = sqlx::query_as(
-            "SELECT head_name, kind, grid_code, phone, id_number, members, address, notes \
-             FROM households ORDER BY id",
-        )
-        .fetch_all(pool)
-        .await?;
-        let mut households = Vec::with_capacity(hh.len());
-        for (head_name, kind, grid, phone, id_number, members, address, notes) in hh {
-            households.push(Household {
-                head_name,
-                kind: HouseholdKind::parse(&kind)
-                    .ok_or_else(|| enum_err("household kind", &kind))?,
-                grid,
-                phone,
-                id_number,
-                members: members.map(|n| n as u32),
-                address,
-                notes,
-            });
-        }
-
-        Ok(Region {
-            info: RegionInfo {
-                code,
-                name,
-                parents: json(&parents)?,
-                population: population.max(0) as u64,
-                area_km2,
-                archetype,
-                division_edition,
-            },
-            service_center: ServiceCenter {
-                number,
-                hours,
-                languages: json(&languages)?,
-                staffing: json(&staffing)?,
-            },
-            tiers,
-            grid_units,
-            units,
-            categories,
-            routing: Routing {
-                rules,
-                fallback_unit,
-                escalation,
-            },
-            platforms,
-            directory,
-            households,
-            appraisal: json(&appraisal)?,
-            early_warning: json(&early_warning)?,
-        })
+        let mut conn = self.pool().acquire().await?;
+        load_region_in(&mut conn).await
     }
 
     /// Every handling unit with its contacts and scope, in profile order.
     pub async fn load_units(&self) -> Result<Vec<HandlingUnit>, StoreError> {
-        let pool = self.pool();
-        type UnitRow = (
-            String,
-            String,
-            String,
-            Option<String>,
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        );
-        let rows: Vec<UnitRow> = sqlx::query_as(
-            "SELECT id, kind, name, hotline, functions, service_categories, qualification, \
-             address, platform_id FROM units ORDER BY position",
-        )
-        .fetch_all(pool)
-        .await?;
-        let contacts: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
-            "SELECT unit_id, name, role, phone FROM unit_contacts ORDER BY unit_id, position",
-        )
-        .fetch_all(pool)
-        .await?;
-        let scope: Vec<(String, String)> =
-            sqlx::query_as("SELECT unit_id, grid_code FROM unit_scope ORDER BY unit_id, position")
-                .fetch_all(pool)
-                .await?;
-        let mut contacts_of: HashMap<String, Vec<Contact>> = HashMap::new();
-        for (unit, name, role, phone) in contacts {
-            contacts_of
-                .entry(unit)
-                .or_default()
-                .push(Contact { name, role, phone });
-        }
-        let mut scope_of: HashMap<String, Vec<String>> = HashMap::new();
-        for (unit, grid) in scope {
-            scope_of.entry(unit).or_default().push(grid);
-        }
-        let mut units = Vec::with_capacity(rows.len());
-        for (
-            id,
-            kind,
+        let mut conn = self.pool().acquire().await?;
+        load_units_in(&mut conn).await
+    }
+}
+
+/// The provisioned region, exactly as it was provisioned. `NotFound` when not provisioned.
+pub async fn load_region_in(conn: &mut AnyConnection) -> Result<Region, StoreError> {
+    type RegionRow = (
+        String,
+        String,
+        String,
+        i64,
+        f64,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+    );
+    let r: RegionRow = sqlx::query_as(
+        "SELECT code, name, parents, population, area_km2, archetype, division_edition, \
+         service_number, service_hours, languages, staffing, appraisal, early_warning, \
+         fallback_unit_id FROM region",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let (
+        code,
+        name,
+        parents,
+        population,
+        area_km2,
+        archetype,
+        division_edition,
+        number,
+        hours,
+        languages,
+        staffing,
+        appraisal,
+        early_warning,
+        fallback_unit,
+    ) = r;
+    let archetype = match archetype.as_str() {
+        "county" => Archetype::County,
+        "city_district" => Archetype::CityDistrict,
+        "city" => Archetype::City,
+        other => return Err(enum_err("archetype", other)),
+    };
+
+    let tiers: Vec<(i64, String, String)> =
+        sqlx::query_as("SELECT level, key, name FROM grid_tiers ORDER BY level")
+            .fetch_all(&mut *conn)
+            .await?;
+    let tiers = tiers
+        .into_iter()
+        .map(|(level, key, name)| Tier {
+            level: level as u8,
+            key,
             name,
-            hotline,
-            functions,
-            service_categories,
-            qualification,
-            address,
-            platform,
-        ) in rows
-        {
-            units.push(HandlingUnit {
-                kind: UnitKind::parse(&kind).ok_or_else(|| enum_err("unit kind", &kind))?,
+        })
+        .collect();
+
+    type GridRow = (
+        String,
+        String,
+        Option<String>,
+        i64,
+        Option<i64>,
+        Option<i64>,
+        Option<f64>,
+        Option<f64>,
+        i64,
+    );
+    let grid: Vec<GridRow> = sqlx::query_as(
+        "SELECT code, name, parent_code, tier, population, households, lat, lon, generated \
+         FROM grid_units WHERE retired_at IS NULL ORDER BY position",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let grid_units = grid
+        .into_iter()
+        .map(
+            |(code, name, parent, tier, population, households, lat, lon, generated)| GridUnit {
+                code,
                 name,
-                hotline,
-                contacts: contacts_of.remove(&id).unwrap_or_default(),
-                functions: json(&functions)?,
-                service_categories: json(&service_categories)?,
-                qualification,
-                scope: scope_of.remove(&id).unwrap_or_default(),
-                address,
-                platform,
-                id,
+                parent,
+                tier: tier as u8,
+                population: to_u64(population),
+                households: to_u64(households),
+                centroid: centroid(lat, lon),
+                generated: generated != 0,
+            },
+        )
+        .collect();
+
+    let units = load_units_in(conn).await?;
+
+    type CategoryRow = (
+        String,
+        String,
+        String,
+        Option<String>,
+        String,
+        i64,
+        i64,
+        i64,
+        String,
+    );
+    let cats: Vec<CategoryRow> = sqlx::query_as(
+        "SELECT code, name_zh, name_en, parent_code, priority, police, sign_minutes, \
+         close_hours, keywords FROM categories WHERE retired_at IS NULL ORDER BY position",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut categories = Vec::with_capacity(cats.len());
+    for (code, name_zh, name_en, parent, priority, police, sign, close, keywords) in cats {
+        categories.push(Category {
+            code,
+            name_zh,
+            name_en,
+            parent,
+            priority: Priority::parse(&priority).ok_or_else(|| enum_err("priority", &priority))?,
+            police: police != 0,
+            sign_minutes: sign as u32,
+            close_hours: close as u32,
+            keywords: json(&keywords)?,
+        });
+    }
+
+    let rules: Vec<(String, Option<String>, String)> = sqlx::query_as(
+        "SELECT category_code, scope_code, unit_id FROM routing_rules ORDER BY position",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let rules = rules
+        .into_iter()
+        .map(|(category, scope, unit)| RoutingRule {
+            category,
+            scope,
+            unit,
+        })
+        .collect();
+    let steps: Vec<(i64, Option<String>, String, i64)> = sqlx::query_as(
+        "SELECT chain, category_code, unit_id, after_minutes FROM escalation_steps \
+         ORDER BY chain, step",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut escalation: Vec<EscalationChain> = Vec::new();
+    let mut last_chain = None;
+    for (chain, category, unit, after) in steps {
+        if last_chain != Some(chain) {
+            escalation.push(EscalationChain {
+                category,
+                steps: Vec::new(),
+            });
+            last_chain = Some(chain);
+        }
+        if let Some(c) = escalation.last_mut() {
+            c.steps.push(EscalationStep {
+                unit,
+                after_minutes: after as u32,
             });
         }
-        Ok(units)
     }
+    // A chain without steps has no rows; provisioning records where such chains sit.
+    let empty_chains: Vec<(i64, Option<String>)> =
+        match setting_of(conn, keys::EMPTY_ESCALATION_CHAINS).await? {
+            Some(s) => json(&s)?,
+            None => Vec::new(),
+        };
+    for (pos, category) in empty_chains {
+        let at = (pos as usize).min(escalation.len());
+        escalation.insert(
+            at,
+            EscalationChain {
+                category,
+                steps: Vec::new(),
+            },
+        );
+    }
+
+    type PlatformRow = (
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<i64>,
+        Option<String>,
+    );
+    let plats: Vec<PlatformRow> = sqlx::query_as(
+        "SELECT id, kind, name, integration_kind, integration_target, cameras, secret_env \
+         FROM platforms ORDER BY position",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut platforms = Vec::with_capacity(plats.len());
+    for (id, kind, name, ikind, target, cameras, secret_env) in plats {
+        platforms.push(Platform {
+            id,
+            kind: platform_kind(&kind)?,
+            name,
+            integration: integration(&ikind, target, secret_env)?,
+            cameras: cameras.map(|n| n as u32),
+        });
+    }
+
+    type DirRow = (
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let dir: Vec<DirRow> = sqlx::query_as(
+        "SELECT system, name, category, phone, address, grid_code, description, \
+         qualification, unit_id FROM directory_entries ORDER BY id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut directory = Vec::with_capacity(dir.len());
+    for (system, name, category, phone, address, grid, description, qualification, unit) in dir {
+        directory.push(DirectoryEntry {
+            system: DirectorySystem::parse(&system)
+                .ok_or_else(|| enum_err("directory system", &system))?,
+            name,
+            category,
+            phone,
+            address,
+            grid,
+            description,
+            qualification,
+            unit,
+        });
+    }
+
+    type HouseholdRow = (
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+    );
+    let hh: Vec<HouseholdRow> = sqlx::query_as(
+        "SELECT head_name, kind, grid_code, phone, id_number, members, address, notes \
+         FROM households ORDER BY id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut households = Vec::with_capacity(hh.len());
+    for (head_name, kind, grid, phone, id_number, members, address, notes) in hh {
+        households.push(Household {
+            head_name,
+            kind: HouseholdKind::parse(&kind).ok_or_else(|| enum_err("household kind", &kind))?,
+            grid,
+            phone,
+            id_number,
+            members: members.map(|n| n as u32),
+            address,
+            notes,
+        });
+    }
+
+    Ok(Region {
+        info: RegionInfo {
+            code,
+            name,
+            parents: json(&parents)?,
+            population: population.max(0) as u64,
+            area_km2,
+            archetype,
+            division_edition,
+        },
+        service_center: ServiceCenter {
+            number,
+            hours,
+            languages: json(&languages)?,
+            staffing: json(&staffing)?,
+        },
+        tiers,
+        grid_units,
+        units,
+        categories,
+        routing: Routing {
+            rules,
+            fallback_unit,
+            escalation,
+        },
+        platforms,
+        directory,
+        households,
+        appraisal: json(&appraisal)?,
+        early_warning: json(&early_warning)?,
+    })
+}
+
+/// Every handling unit with its contacts and scope, in profile order.
+pub async fn load_units_in(conn: &mut AnyConnection) -> Result<Vec<HandlingUnit>, StoreError> {
+    type UnitRow = (
+        String,
+        String,
+        String,
+        Option<String>,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<UnitRow> = sqlx::query_as(
+        "SELECT id, kind, name, hotline, functions, service_categories, qualification, \
+         address, platform_id FROM units WHERE retired_at IS NULL ORDER BY position",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let contacts: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT unit_id, name, role, phone FROM unit_contacts ORDER BY unit_id, position",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let scope: Vec<(String, String)> =
+        sqlx::query_as("SELECT unit_id, grid_code FROM unit_scope ORDER BY unit_id, position")
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut contacts_of: HashMap<String, Vec<Contact>> = HashMap::new();
+    for (unit, name, role, phone) in contacts {
+        contacts_of
+            .entry(unit)
+            .or_default()
+            .push(Contact { name, role, phone });
+    }
+    let mut scope_of: HashMap<String, Vec<String>> = HashMap::new();
+    for (unit, grid) in scope {
+        scope_of.entry(unit).or_default().push(grid);
+    }
+    let mut units = Vec::with_capacity(rows.len());
+    for (
+        id,
+        kind,
+        name,
+        hotline,
+        functions,
+        service_categories,
+        qualification,
+        address,
+        platform,
+    ) in rows
+    {
+        units.push(HandlingUnit {
+            kind: UnitKind::parse(&kind).ok_or_else(|| enum_err("unit kind", &kind))?,
+            name,
+            hotline,
+            contacts: contacts_of.remove(&id).unwrap_or_default(),
+            functions: json(&functions)?,
+            service_categories: json(&service_categories)?,
+            qualification,
+            scope: scope_of.remove(&id).unwrap_or_default(),
+            address,
+            platform,
+            id,
+        });
+    }
+    Ok(units)
+}
+
+/// A setting, read on `conn` (inside a transaction: what it will commit).
+async fn setting_of(conn: &mut AnyConnection, key: &str) -> Result<Option<String>, StoreError> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE key = $1")
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.map(|(v,)| v))
 }

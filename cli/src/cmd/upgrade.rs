@@ -1,0 +1,210 @@
+//! `m110 upgrade PROFILE --install DIR [--database URL] [--format text|json] [--apply]
+//! [--plan-hash H] [--keep-local]`: bring a live install to this kit and a changed profile.
+//!
+//! Without `--apply` nothing changes: the plan is printed (kit migrations, the region diff field
+//! by field, what is retired, where open cases go, each change's effect on live data) with its
+//! hash. Exit 0 when there is nothing to do, 2 when there are changes, 1 on error.
+//! With `--apply`: a backup first (`DIR/backups/`), then the plan applied in one transaction —
+//! refused when `--plan-hash` names another plan —, the generated files re-rendered (a file
+//! edited here is kept, the kit's version written as `FILE.new`, or not at all with
+//! `--keep-local`), and `m110 doctor` run on the result. Restart `m110d` afterwards: it loads the
+//! region at start.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use m110::provision::{install_database_url, rerender_install};
+use m110_runtime::engine::upgrade::{Plan, UpgradeMeta, upgrade};
+use m110_runtime::store::{ConnectOptions, Store};
+
+use super::load::load_or_report;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The changed region profile.
+    pub profile: PathBuf,
+    /// Install directory made by `m110 provision`.
+    #[arg(long)]
+    pub install: PathBuf,
+    /// Database URL (default: the install's m110d.yaml).
+    #[arg(long, env = "M110_DATABASE_URL")]
+    pub database: Option<String>,
+    /// text (default) or json.
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    pub format: String,
+    /// Apply the plan (after a backup); without it nothing changes.
+    #[arg(long)]
+    pub apply: bool,
+    /// Apply only if the plan is still this one (the hash a dry run printed).
+    #[arg(long)]
+    pub plan_hash: Option<String>,
+    /// Keep generated files edited in the install as they are, without writing FILE.new.
+    #[arg(long)]
+    pub keep_local: bool,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let Some(loaded) = load_or_report(&args.profile) else {
+        return Ok(ExitCode::from(1));
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        match run_async(&args, &loaded).await {
+            Ok(code) => Ok(code),
+            Err(e) => {
+                eprintln!("错误 / error: {e:#}");
+                Ok(ExitCode::from(1))
+            }
+        }
+    })
+}
+
+async fn run_async(args: &Args, loaded: &m110::profile::Loaded) -> anyhow::Result<ExitCode> {
+    let url = install_database_url(&args.install, args.database.as_deref())?;
+    let store = Store::connect_with(
+        &url,
+        &ConnectOptions {
+            migrate: false,
+            ..ConnectOptions::default()
+        },
+    )
+    .await?;
+    let meta = UpgradeMeta {
+        profile_sha256: loaded.sha256.clone(),
+        kit_version: m110_runtime::VERSION.to_string(),
+    };
+    let plan = upgrade(&store, &loaded.region, &meta, false, None).await?;
+    if !args.apply {
+        store.close().await;
+        print_plan(args, &plan, None)?;
+        return Ok(if plan.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(2)
+        });
+    }
+    if plan.is_empty() {
+        // The database is current; the generated files may still be another version's.
+        store.close().await;
+        print_plan(args, &plan, None)?;
+        let files = rerender_install(
+            &args.install,
+            &loaded.region,
+            &loaded.sha256,
+            &url,
+            args.keep_local,
+        )?;
+        print_files(&files);
+        return Ok(ExitCode::SUCCESS);
+    }
+    // A backup before anything changes (GitLab's rule); the transaction is the rollback.
+    let backup = m110::backup::backup(&args.install, args.database.as_deref(), None).await?;
+    let expect = args.plan_hash.clone().unwrap_or(plan.hash.clone());
+    let applied = upgrade(&store, &loaded.region, &meta, true, Some(&expect)).await?;
+    store.close().await;
+    let files = rerender_install(
+        &args.install,
+        &loaded.region,
+        &loaded.sha256,
+        &url,
+        args.keep_local,
+    )?;
+    let findings = m110::doctor::doctor(loaded, &args.install, args.database.as_deref()).await?;
+    // Files kept or left beside as .new are the county's to merge, not a failed upgrade.
+    let problems: Vec<_> = findings.iter().filter(|f| f.area != "files").collect();
+    if args.format == "json" {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "plan": applied,
+                "backup": backup.file,
+                "files": files,
+                "doctor": findings,
+            }))?
+        );
+    } else {
+        print_plan(args, &applied, Some(&backup.file))?;
+        print_files(&files);
+        for f in &findings {
+            println!("doctor: {}: {}", f.area, f.message);
+        }
+        println!(
+            "已升级 / upgraded: restart m110d so it serves the new region (systemctl restart \
+             m110d)"
+        );
+    }
+    Ok(if problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn print_files(files: &[m110::provision::Rerendered]) {
+    for f in files {
+        match f.outcome {
+            "new" => println!(
+                "  {}: edited here, kept; the kit's version is {}.new — merge it by hand",
+                f.file, f.file
+            ),
+            "kept" => println!("  {}: edited here, kept (--keep-local)", f.file),
+            "updated" => println!("  {}: re-rendered", f.file),
+            _ => {}
+        }
+    }
+}
+
+fn print_plan(args: &Args, plan: &Plan, backup: Option<&PathBuf>) -> anyhow::Result<()> {
+    if args.format == "json" {
+        println!("{}", serde_json::to_string_pretty(plan)?);
+        return Ok(());
+    }
+    if plan.is_empty() {
+        println!(
+            "无需升级 / nothing to do: {} already runs this kit and this profile",
+            plan.region
+        );
+        return Ok(());
+    }
+    println!(
+        "{} / upgrade plan {} for {}:",
+        if plan.applied {
+            "已执行升级计划"
+        } else {
+            "升级计划（未执行）"
+        },
+        plan.hash,
+        plan.region
+    );
+    if let Some(b) = backup {
+        println!("  backup: {}", b.display());
+    }
+    for m in &plan.migrations {
+        println!("  migration {} {}", m.version, m.description);
+    }
+    for c in &plan.changes {
+        println!("  {}", c.line());
+    }
+    for e in &plan.effects {
+        println!("  → {e}");
+    }
+    for r in &plan.reroutes {
+        println!(
+            "  ↪ case {}: {} → {}",
+            r.case,
+            r.from,
+            r.to.as_deref().unwrap_or("center queue")
+        );
+    }
+    if !plan.applied {
+        println!(
+            "apply exactly this plan: m110 upgrade {} --install {} --apply --plan-hash {}",
+            args.profile.display(),
+            args.install.display(),
+            plan.hash
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,434 @@
+/*!
+Upgrading a live install: the kit's new migrations and a changed region, planned, then applied
+exactly as planned in ONE transaction.
+
+[`upgrade`] opens the write transaction, applies the kit migrations the install lacks *inside
+it*, reads the installed region, and plans: the region diff ([`super::regiondiff`]), what the
+new profile retires, where each open case of a retired unit goes, and each change's effect on
+live data. Without `apply` the transaction is rolled back — nothing changes, not even the
+schema. With `apply` it refuses when the plan differs from the one the maintainer saw
+(`expect`: the plan hash), writes the region with provisioning's upserts, retires, re-routes,
+records the new model hash and commits. A failure or a kill before the commit leaves the
+install exactly as it was (SQLite and PostgreSQL DDL are transactional).
+
+Rules for live data: nothing with a case, event, follow-up or audit row is deleted. Units, grid
+units and categories the new profile drops are **retired** (`retired_at`: kept for history,
+gone from the region m110d loads, so from intake, routing and the console). Open cases of a
+retired unit are routed again by the new rules — to the unit a rule names, with fresh
+deadlines — or put back in the center's queue, each with a `rerouted` event. Renames keep codes:
+a grid unit or unit whose name changes keeps its cases.
+
+Test hook (feature `fault-injection`): `M110_TEST_CRASH_AFTER=upgrade-migrations` or
+`upgrade-region` aborts the process at that point, before the commit.
+*/
+
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::provision::region_sha256;
+use super::region::RegionIndex;
+use super::regiondiff::{self, Change, ChangeKind};
+use super::routing::RouteVia;
+use crate::model::time::now_ms;
+use crate::model::{MODEL_VERSION, Region, UnitKind};
+use crate::store::audit::{NewAudit, record_audit};
+use crate::store::maintenance::kit_migrations;
+use crate::store::provision::{
+    lock_provisioning, write_categories, write_grid, write_platforms, write_region, write_routing,
+    write_units,
+};
+use crate::store::region::{keys, load_region_in};
+use crate::store::upgrade::{
+    HeldCase, Move, applied_versions, apply_migration, cases_naming, drop_platform,
+    open_cases_of_units, reroute_case, retire,
+};
+use crate::store::{Store, StoreError, set_setting_in};
+
+/// What the maintainer's command knows about the new profile.
+#[derive(Debug, Clone)]
+pub struct UpgradeMeta {
+    pub profile_sha256: String,
+    pub kit_version: String,
+}
+
+/// A kit migration the install lacks.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlannedMigration {
+    pub version: i64,
+    pub description: String,
+}
+
+/// What the new profile drops.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Retired {
+    pub units: Vec<String>,
+    pub grid_units: Vec<String>,
+    pub categories: Vec<String>,
+    pub platforms: Vec<String>,
+}
+
+/// Where an open case of a retired unit goes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reroute {
+    pub case: String,
+    pub from: String,
+    /// The new unit; `None`: the center's queue.
+    pub to: Option<String>,
+}
+
+/// The plan: what applying would do.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    pub region: String,
+    pub installed_model: Option<String>,
+    pub target_model: String,
+    pub migrations: Vec<PlannedMigration>,
+    pub changes: Vec<Change>,
+    pub retired: Retired,
+    pub reroutes: Vec<Reroute>,
+    /// Each change's effect on live data, one sentence each.
+    pub effects: Vec<String>,
+    /// Identity of this plan: `--plan-hash` makes `--apply` refuse any other.
+    pub hash: String,
+    /// Whether it was applied (committed).
+    pub applied: bool,
+}
+
+impl Plan {
+    /// Nothing to do: same schema, same region model.
+    pub fn is_empty(&self) -> bool {
+        self.migrations.is_empty()
+            && self.changes.is_empty()
+            && self.installed_model.as_deref() == Some(self.target_model.as_str())
+    }
+}
+
+/// Why an upgrade refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum UpgradeError {
+    #[error("the install holds region {installed}, the profile is for {requested}")]
+    OtherRegion {
+        installed: String,
+        requested: String,
+    },
+    #[error(
+        "the install changed since the plan was made (plan {expected}, now {actual}); look at \
+         the new plan and apply that"
+    )]
+    Stale { expected: String, actual: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[cfg(not(feature = "fault-injection"))]
+fn crash_point(_stage: &str) {}
+
+#[cfg(feature = "fault-injection")]
+fn crash_point(stage: &str) {
+    if std::env::var(super::provision::CRASH_ENV).is_ok_and(|s| s == stage) {
+        eprintln!(
+            "{}={stage}: aborting mid-transaction (test hook)",
+            super::provision::CRASH_ENV
+        );
+        std::process::abort();
+    }
+}
+
+/// Plans the upgrade of the install in `store` to `target`, and applies it when `apply` (see
+/// the module docs).
+pub async fn upgrade(
+    store: &Store,
+    target: &Region,
+    meta: &UpgradeMeta,
+    apply: bool,
+    expect: Option<&str>,
+) -> Result<Plan, UpgradeError> {
+    let engine = store.engine();
+    let mut tx = store.write().await?;
+    lock_provisioning(&mut tx).await?;
+
+    // Kit migrations first, inside the transaction: the plan reads the region in today's
+    // schema, and a rolled-back plan leaves the old schema as it was.
+    let applied = applied_versions(&mut tx).await?;
+    let mut migrations = Vec::new();
+    for m in kit_migrations(engine) {
+        if applied.contains(&m.version) {
+            continue;
+        }
+        apply_migration(
+            &mut tx,
+            engine,
+            m.version,
+            &m.description,
+            &m.sql,
+            &m.checksum,
+        )
+        .await?;
+        migrations.push(PlannedMigration {
+            version: m.version,
+            description: m.description,
+        });
+    }
+    crash_point("upgrade-migrations");
+
+    let installed = load_region_in(&mut tx).await?;
+    if installed.info.code != target.info.code {
+        return Err(UpgradeError::OtherRegion {
+            installed: format!("{} {}", installed.info.code, installed.info.name),
+            requested: format!("{} {}", target.info.code, target.info.name),
+        });
+    }
+    let installed_model = setting(&mut tx, keys::REGION_SHA256).await?;
+    let target_model = region_sha256(target);
+    let changes = regiondiff::diff(&installed, target);
+    let retired = Retired {
+        units: gone(&installed.units, &target.units, |u| &u.id),
+        grid_units: gone(&installed.grid_units, &target.grid_units, |g| &g.code),
+        categories: gone(&installed.categories, &target.categories, |c| &c.code),
+        platforms: gone(&installed.platforms, &target.platforms, |p| &p.id),
+    };
+    let held = open_cases_of_units(&mut tx, &retired.units).await?;
+    let index = RegionIndex::from_region(target);
+    let now = now_ms();
+    let moves: Vec<(HeldCase, Move)> = held
+        .into_iter()
+        .map(|c| {
+            let m = destination(&index, &c, now);
+            (c, m)
+        })
+        .collect();
+    let reroutes: Vec<Reroute> = moves
+        .iter()
+        .map(|(c, m)| Reroute {
+            case: c.public_id.clone(),
+            from: c.unit_id.clone(),
+            to: m.to_unit.clone(),
+        })
+        .collect();
+    let effects = effects(&mut tx, &installed, target, &changes, &retired, &reroutes).await?;
+    let hash = {
+        let identity = json!([installed_model, target_model, migrations, changes, reroutes]);
+        hex::encode(Sha256::digest(identity.to_string().as_bytes()))[..16].to_string()
+    };
+    let mut plan = Plan {
+        region: format!("{} {}", target.info.code, target.info.name),
+        installed_model,
+        target_model,
+        migrations,
+        changes,
+        retired,
+        reroutes,
+        effects,
+        hash,
+        applied: false,
+    };
+    if !apply || plan.is_empty() {
+        // Dropping the transaction rolls the migrations back too: a plan changes nothing.
+        return Ok(plan);
+    }
+    if let Some(expected) = expect
+        && expected != plan.hash
+    {
+        return Err(UpgradeError::Stale {
+            expected: expected.to_string(),
+            actual: plan.hash,
+        });
+    }
+
+    // --- apply: provisioning's upserts, then what the new profile drops -------------------
+    write_region(&mut tx, target).await?;
+    write_grid(&mut tx, target).await?;
+    write_units(&mut tx, target).await?;
+    write_categories(&mut tx, &target.categories).await?;
+    write_routing(&mut tx, target).await?;
+    write_platforms(&mut tx, target).await?;
+    for u in &plan.retired.units {
+        retire(&mut tx, "units", u, now).await?;
+    }
+    for g in &plan.retired.grid_units {
+        retire(&mut tx, "grid_units", g, now).await?;
+    }
+    for c in &plan.retired.categories {
+        retire(&mut tx, "categories", c, now).await?;
+    }
+    for p in &plan.retired.platforms {
+        drop_platform(&mut tx, p).await?;
+    }
+    for (case, to) in &moves {
+        let detail = json!({
+            "reason": "unit_retired",
+            "from": case.unit_id,
+            "to": to.to_unit,
+            "model": plan.target_model,
+        });
+        reroute_case(&mut tx, case, to, detail, now).await?;
+    }
+    crash_point("upgrade-region");
+    for (k, v) in [
+        (keys::REGION_SHA256, plan.target_model.as_str()),
+        (keys::PROFILE_SHA256, meta.profile_sha256.as_str()),
+        (keys::KIT_VERSION, meta.kit_version.as_str()),
+        (keys::MODEL_VERSION, &MODEL_VERSION.to_string()),
+    ] {
+        set_setting_in(&mut tx, k, v).await?;
+    }
+    let target_ref = format!("region:{}", target.info.code);
+    let audit =
+        NewAudit::system("m110 upgrade", "region.upgrade", Some(&target_ref)).with_detail(json!({
+            "from": plan.installed_model,
+            "to": plan.target_model,
+            "plan": plan.hash,
+            "migrations": plan.migrations.iter().map(|m| m.version).collect::<Vec<_>>(),
+            "changes": plan.changes.len(),
+            "retired": plan.retired,
+            "rerouted": plan.reroutes.len(),
+        }));
+    record_audit(&mut tx, &audit).await?;
+    tx.commit().await?;
+    plan.applied = true;
+    Ok(plan)
+}
+
+async fn setting(conn: &mut sqlx::AnyConnection, key: &str) -> Result<Option<String>, StoreError> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE key = $1")
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.map(|r| r.0))
+}
+
+/// Keys of `before` that `after` no longer has.
+fn gone<T>(before: &[T], after: &[T], key: impl Fn(&T) -> &String) -> Vec<String> {
+    before
+        .iter()
+        .map(&key)
+        .filter(|k| !after.iter().any(|a| key(a) == *k))
+        .cloned()
+        .collect()
+}
+
+/// The new rules' unit for a held case (a handling unit, not the center), else the center.
+fn destination(index: &RegionIndex, case: &HeldCase, now: i64) -> Move {
+    let center = Move {
+        to_unit: None,
+        sign_due: None,
+        close_due: None,
+    };
+    let Some(cat) = case
+        .category_code
+        .as_deref()
+        .and_then(|c| index.category(c))
+    else {
+        return center;
+    };
+    let r = index.routing.resolve(&cat.code, case.grid_code.as_deref());
+    let handling = index
+        .unit(&r.unit)
+        .is_some_and(|u| !matches!(u.kind, UnitKind::Center | UnitKind::Police));
+    if matches!(r.via, RouteVia::Rule { .. }) && handling {
+        Move {
+            to_unit: Some(r.unit),
+            sign_due: Some(now + i64::from(cat.sign_minutes) * 60_000),
+            close_due: Some(now + i64::from(cat.close_hours) * 3_600_000),
+        }
+    } else {
+        center
+    }
+}
+
+/// One sentence per change that touches live data.
+async fn effects(
+    conn: &mut sqlx::AnyConnection,
+    installed: &Region,
+    target: &Region,
+    changes: &[Change],
+    retired: &Retired,
+    reroutes: &[Reroute],
+) -> Result<Vec<String>, StoreError> {
+    let mut out = Vec::new();
+    for u in &retired.units {
+        let name = installed
+            .units
+            .iter()
+            .find(|x| &x.id == u)
+            .map_or("", |x| x.name.as_str());
+        let mine: Vec<&Reroute> = reroutes.iter().filter(|r| &r.from == u).collect();
+        let mut to: Vec<String> = Vec::new();
+        for r in &mine {
+            let d = r.to.clone().unwrap_or_else(|| "the center queue".into());
+            if !to.contains(&d) {
+                to.push(d);
+            }
+        }
+        out.push(if mine.is_empty() {
+            format!("单位撤销 / unit {u} {name} retired: no open cases")
+        } else {
+            format!(
+                "单位撤销 / unit {u} {name} retired: {} open case(s) re-route to {} by the new rules",
+                mine.len(),
+                to.join(", ")
+            )
+        });
+    }
+    for g in &retired.grid_units {
+        let (all, open) = cases_naming(conn, "grid_code", g).await?;
+        out.push(format!(
+            "网格撤销 / grid unit {g} retired: {all} case(s) ({open} open) keep their code"
+        ));
+    }
+    for c in &retired.categories {
+        let (all, open) = cases_naming(conn, "category_code", c).await?;
+        out.push(format!(
+            "类别撤销 / category {c} retired: {all} case(s) ({open} open) keep it; new intake can \
+             no longer choose it"
+        ));
+    }
+    for ch in changes {
+        let field = ch.path.rsplit('.').next().unwrap_or("");
+        match (ch.section(), ch.kind, field) {
+            ("grid_units", ChangeKind::Changed, "name") => {
+                let code = ch.entry().unwrap_or("");
+                let (all, _) = cases_naming(conn, "grid_code", code).await?;
+                out.push(format!(
+                    "网格更名 / grid unit {code} renamed {} → {}: {all} case(s) keep their code",
+                    show(&ch.before),
+                    show(&ch.after)
+                ));
+            }
+            ("categories", ChangeKind::Changed, "sign_minutes" | "close_hours") => {
+                out.push(format!(
+                    "时限调整 / {} {} → {}: applies to cases dispatched from now on",
+                    ch.path,
+                    show(&ch.before),
+                    show(&ch.after)
+                ));
+            }
+            ("routing", _, _) if ch.path.starts_with("routing.rules") => {
+                out.push(format!(
+                    "派单规则 / {}: new cases route by it; open cases stay with their unit",
+                    ch.line()
+                ));
+            }
+            ("units", ChangeKind::Added, _) => {
+                let id = ch.entry().unwrap_or("");
+                let name = target
+                    .units
+                    .iter()
+                    .find(|u| u.id == id)
+                    .map_or("", |u| u.name.as_str());
+                out.push(format!("新增单位 / unit {id} {name} added"));
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+fn show(v: &Option<serde_json::Value>) -> String {
+    match v {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+        None => "—".into(),
+    }
+}

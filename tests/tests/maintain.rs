@@ -1,0 +1,313 @@
+//! Day two on both engines: a county changes its profile on a live install.
+//!
+//! The changed profile adds a unit, changes a phone number, renames a village, retires a unit
+//! that holds an open case, changes a routing rule and a deadline. `m110 upgrade` without
+//! `--apply` prints the plan (exit 2) and changes nothing; `--apply` backs up, applies that plan,
+//! and afterwards every case, event and follow-up is still there, the retired unit's open case
+//! went to the unit the new rule names with a `rerouted` event, `doctor` is clean, and a second
+//! apply is a no-op. A kill in the middle of an apply (crash hook) leaves the install as it
+//! was. A phone edited in the database by hand is drift: `doctor` exits 1 naming unit and field.
+
+use m110_e2e::{Engine, Install, output_text, per_engine};
+use m110_runtime::store::Store;
+use serde_json::{Value, json};
+
+fn changed(yaml: &str) -> String {
+    let urban = "  - id: urban-management\n    kind: department\n    name: \"邵武市城市管理局\"\n    \
+                 hotline: \"0599-6335110\"\n    functions: [市政设施, 路灯, 市容环境卫生, 占道经营]\n    \
+                 contacts: [{name: 值班室, role: 联络员, phone: \"0599-6335110\"}]\n";
+    assert!(
+        yaml.contains(urban),
+        "the profile's urban-management block moved"
+    );
+    yaml.replace(
+        urban,
+        "  - {id: gas-supply, kind: department, name: \"邵武市燃气公司\", functions: [燃气, 停气]}\n",
+    )
+    .replace("hotline: \"0599-6322369\"", "hotline: \"0599-6322370\"")
+    .replace("name: \"公太社区居委会\"", "name: \"公太社区\"")
+    .replace(
+        "{category: [public_facilities], unit: urban-management}",
+        "{category: [public_facilities], unit: housing-construction}",
+    )
+    .replace(
+        "{code: roads, add_keywords: [乡道, 村道, 水毁]}",
+        "{code: roads, add_keywords: [乡道, 村道, 水毁], sign_minutes: 20}",
+    )
+}
+
+async fn counts(store: &Store) -> Vec<(String, i64)> {
+    let mut out = Vec::new();
+    for t in [
+        "cases",
+        "case_events",
+        "follow_ups",
+        "audit_log",
+        "units",
+        "grid_units",
+    ] {
+        let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {t}"))
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        out.push((t.to_string(), n));
+    }
+    out
+}
+
+async fn a_changed_profile_upgrades_a_live_install(engine: Engine) {
+    let install = Install::provision(engine, "shaowu").await;
+    let token = install.token("op", "operator");
+    let admin = install.token("api-admin", "admin");
+    let server = install.serve(&[]);
+    let http = reqwest::Client::new();
+    let post = |path: String, token: String, body: Value| {
+        let http = http.clone();
+        async move {
+            let r = http
+                .post(path)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status().is_success(), "{}", r.status());
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let base = server.base.clone();
+    // A case the retiring unit holds, with a follow-up on another case for good measure.
+    let lamp = post(
+        format!("{base}/api/v1/cases"),
+        token.clone(),
+        json!({"channel": "phone", "content": "公太社区门口的路灯坏了", "category": "public_facilities"}),
+    )
+    .await;
+    assert_eq!(lamp["unit"]["id"], "urban-management", "{lamp}");
+    let lamp_id = lamp["id"].as_str().unwrap().to_string();
+    let road = post(
+        format!("{base}/api/v1/cases"),
+        token.clone(),
+        json!({"channel": "phone", "content": "村道塌方", "category": "roads"}),
+    )
+    .await;
+    let road_id = road["id"].as_str().unwrap().to_string();
+    for body in [
+        json!({"action": "sign"}),
+        json!({"action": "reply", "note": "已清理"}),
+        json!({"action": "follow_up", "satisfaction": "satisfied"}),
+    ] {
+        post(
+            format!("{base}/api/v1/cases/{road_id}/actions"),
+            admin.clone(),
+            body,
+        )
+        .await;
+    }
+    drop(server);
+
+    // The changed profile, beside a copy of the profile's CSV files.
+    let dir = install.scratch().join("changed");
+    m110_e2e::copy_dir(&m110_e2e::workspace_root().join("profiles"), &dir);
+    let yaml = std::fs::read_to_string(dir.join("shaowu.yaml")).unwrap();
+    std::fs::write(dir.join("shaowu.yaml"), changed(&yaml)).unwrap();
+    let profile = dir.join("shaowu.yaml").display().to_string();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["upgrade", profile.as_str()];
+        args.extend_from_slice(extra);
+        install
+            .m110(&args)
+            .args(install.database_args())
+            .output()
+            .unwrap()
+    };
+    let store = install.store().await;
+    let before = counts(&store).await;
+
+    // The plan: printed, nothing changed.
+    let plan = run(&["--format", "json"]);
+    assert_eq!(
+        plan.status.code(),
+        Some(2),
+        "{engine:?}: {}",
+        output_text(&plan)
+    );
+    let p: Value = serde_json::from_slice(&plan.stdout).unwrap();
+    let lines: Vec<String> = p["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {}",
+                c["kind"].as_str().unwrap(),
+                c["path"].as_str().unwrap()
+            )
+        })
+        .collect();
+    for want in [
+        "added units[gas-supply]",
+        "removed units[urban-management]",
+        "changed units[ecology-environment].hotline",
+        "changed grid_units[350781001001].name",
+        "changed routing.rules[public_facilities@*].unit",
+        "changed categories[roads].sign_minutes",
+    ] {
+        assert!(
+            lines.iter().any(|l| l == want),
+            "{engine:?}: no {want} in {lines:#?}"
+        );
+    }
+    assert_eq!(p["retired"]["units"], json!(["urban-management"]));
+    assert_eq!(
+        p["reroutes"],
+        json!([{"case": lamp_id, "from": "urban-management", "to": "housing-construction"}])
+    );
+    let effects = p["effects"].to_string();
+    assert!(
+        effects.contains("1 open case(s) re-route to housing-construction"),
+        "{effects}"
+    );
+    assert!(
+        effects.contains("renamed 公太社区居委会 → 公太社区"),
+        "{effects}"
+    );
+    assert_eq!(
+        counts(&store).await,
+        before,
+        "{engine:?}: a plan changes nothing"
+    );
+    let hash = p["hash"].as_str().unwrap().to_string();
+
+    // A kill in the middle of the apply: the install is as it was.
+    let mut cmd = install.m110(&["upgrade", profile.as_str(), "--apply"]);
+    let killed = cmd
+        .args(install.database_args())
+        .env("M110_TEST_CRASH_AFTER", "upgrade-region")
+        .output()
+        .unwrap();
+    assert!(!killed.status.success(), "{engine:?}: the crash hook fired");
+    assert_eq!(
+        counts(&store).await,
+        before,
+        "{engine:?}: killed apply changed nothing"
+    );
+    let again = run(&["--format", "json"]);
+    assert_eq!(again.status.code(), Some(2));
+    let p2: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(
+        p2["hash"],
+        hash.as_str(),
+        "{engine:?}: same plan after the kill"
+    );
+
+    // A stale plan hash is refused; the right one applies.
+    let stale = run(&["--apply", "--plan-hash", "0000000000000000"]);
+    assert_eq!(stale.status.code(), Some(1), "{}", output_text(&stale));
+    assert!(
+        output_text(&stale).contains("changed since the plan"),
+        "{}",
+        output_text(&stale)
+    );
+    let applied = run(&["--apply", "--plan-hash", &hash]);
+    assert!(
+        applied.status.success(),
+        "{engine:?}: {}",
+        output_text(&applied)
+    );
+    assert!(
+        output_text(&applied).contains("backup:"),
+        "{}",
+        output_text(&applied)
+    );
+    let after = counts(&store).await;
+    let get = |t: &str, v: &[(String, i64)]| v.iter().find(|(n, _)| n == t).unwrap().1;
+    assert_eq!(get("cases", &after), get("cases", &before));
+    assert_eq!(get("follow_ups", &after), get("follow_ups", &before));
+    assert_eq!(get("case_events", &after), get("case_events", &before) + 1);
+    assert_eq!(
+        get("units", &after),
+        get("units", &before) + 1,
+        "retired, not deleted"
+    );
+
+    // Doctor is clean, a second apply is a no-op.
+    let doctor = install
+        .m110(&["doctor", profile.as_str()])
+        .args(install.database_args())
+        .output()
+        .unwrap();
+    assert!(
+        doctor.status.success(),
+        "{engine:?}: {}",
+        output_text(&doctor)
+    );
+    let noop = run(&["--apply"]);
+    assert!(noop.status.success(), "{}", output_text(&noop));
+    assert!(
+        output_text(&noop).contains("nothing to do"),
+        "{}",
+        output_text(&noop)
+    );
+    assert_eq!(counts(&store).await, after);
+
+    // Served: the case moved with its event; the region shows the new unit, not the old.
+    let server = install.serve(&[]);
+    let base = server.base.clone();
+    let case: Value = http
+        .get(format!("{base}/api/v1/cases/{lamp_id}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        case["unit"]["id"], "housing-construction",
+        "{engine:?}: {case}"
+    );
+    assert_eq!(case["status"], "dispatched");
+    let last = case["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["kind"], "rerouted", "{last}");
+    assert_eq!(last["detail"]["from"], "urban-management");
+    let region: Value = http
+        .get(format!("{base}/api/v1/region"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let units = region["units"].to_string();
+    assert!(
+        units.contains("gas-supply") && !units.contains("urban-management"),
+        "{units}"
+    );
+    drop(server);
+
+    // Drift: a phone edited in the database by hand.
+    sqlx::query("UPDATE units SET hotline = '0599-6000000' WHERE id = 'justice'")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let doctor = install
+        .m110(&["doctor", profile.as_str()])
+        .args(install.database_args())
+        .output()
+        .unwrap();
+    assert_eq!(
+        doctor.status.code(),
+        Some(1),
+        "{engine:?}: {}",
+        output_text(&doctor)
+    );
+    assert!(
+        output_text(&doctor).contains("units[justice].hotline"),
+        "{engine:?}: {}",
+        output_text(&doctor)
+    );
+    store.close().await;
+}
+per_engine!(a_changed_profile_upgrades_a_live_install);
