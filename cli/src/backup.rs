@@ -116,7 +116,19 @@ pub async fn backup(
         .ok_or_else(|| anyhow::anyhow!("{} holds no provisioned region", install.display()))?;
     let file = match out {
         Some(f) => f.to_path_buf(),
-        None => default_file(install, store.engine(), &region),
+        None => {
+            // Two backups in one second (a retried upgrade) get their own files.
+            let first = default_file(install, store.engine(), &region);
+            let mut f = first.clone();
+            let mut n = 1;
+            while f.exists() {
+                n += 1;
+                let stem = first.file_stem().unwrap_or_default().to_string_lossy();
+                let ext = first.extension().unwrap_or_default().to_string_lossy();
+                f = first.with_file_name(format!("{stem}-{n}.{ext}"));
+            }
+            f
+        }
     };
     if file.exists() {
         bail!("{} exists; choose another file (-o)", file.display());

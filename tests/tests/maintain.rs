@@ -311,3 +311,121 @@ async fn a_changed_profile_upgrades_a_live_install(engine: Engine) {
     store.close().await;
 }
 per_engine!(a_changed_profile_upgrades_a_live_install);
+
+/// The install made by release 0.1.0 upgrades with `m110 upgrade`: its migrations are the
+/// plan, the apply keeps its three cases, `doctor` is clean afterwards; a migration applied
+/// with another checksum than the kit's is refused with a clear error.
+async fn the_release_0_1_0_install_upgrades_with_m110_upgrade(engine: Engine) {
+    let fixture = m110_e2e::workspace_root().join("tests/fixtures/release-0.1.0");
+    let dir = tempfile::tempdir().unwrap();
+    let install = dir.path().join("install");
+    std::fs::create_dir_all(&install).unwrap();
+    std::fs::copy(fixture.join("m110d.yaml"), install.join("m110d.yaml")).unwrap();
+    let mut _pg = None;
+    let mut db: Vec<String> = Vec::new();
+    match engine {
+        Engine::Sqlite => {
+            std::fs::copy(fixture.join("m110.db"), install.join("m110.db")).unwrap();
+        }
+        Engine::Postgres => {
+            use sqlx::Connection;
+            let t = m110_runtime::store::testdb::TestDb::empty(Engine::Postgres).await;
+            let dump = std::fs::read_to_string(fixture.join("postgres.sql")).unwrap();
+            let mut conn = sqlx::AnyConnection::connect(&t.url).await.unwrap();
+            sqlx::raw_sql(&dump).execute(&mut conn).await.unwrap();
+            conn.close().await.unwrap();
+            db = vec!["--database".into(), t.url.clone()];
+            _pg = Some(t);
+        }
+    }
+    let profile = m110_e2e::workspace_root().join("profiles/shaowu.yaml");
+    let m110 = |args: &[&str]| {
+        let mut cmd = std::process::Command::new(m110_e2e::bin("m110"));
+        m110_e2e::server::clean_env(&mut cmd)
+            .args(args)
+            .arg(profile.as_os_str())
+            .arg("--install")
+            .arg(&install)
+            .args(&db)
+            .output()
+            .unwrap()
+    };
+    let plan = m110(&["upgrade", "--format", "json"]);
+    assert_eq!(
+        plan.status.code(),
+        Some(2),
+        "{engine:?}: {}",
+        output_text(&plan)
+    );
+    let p: Value = serde_json::from_slice(&plan.stdout).unwrap();
+    let versions: Vec<i64> = p["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(versions, vec![20, 30, 40, 50], "{engine:?}: {p}");
+
+    // A tampered checksum is refused, whatever the plan.
+    let url = match db.get(1) {
+        Some(u) => u.clone(),
+        None => format!("sqlite://{}", install.join("m110.db").display()),
+    };
+    let store = m110_runtime::store::Store::connect_with(
+        &url,
+        &m110_runtime::store::ConnectOptions {
+            migrate: false,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let (sum,): (Vec<u8>,) =
+        sqlx::query_as("SELECT checksum FROM _sqlx_migrations WHERE version = 1")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    sqlx::query("UPDATE _sqlx_migrations SET checksum = $1 WHERE version = 1")
+        .bind(vec![0u8; 48])
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let refused = m110(&["upgrade"]);
+    assert_eq!(
+        refused.status.code(),
+        Some(1),
+        "{engine:?}: {}",
+        output_text(&refused)
+    );
+    assert!(
+        output_text(&refused).contains("another checksum"),
+        "{}",
+        output_text(&refused)
+    );
+    sqlx::query("UPDATE _sqlx_migrations SET checksum = $1 WHERE version = 1")
+        .bind(sum)
+        .execute(store.pool())
+        .await
+        .unwrap();
+
+    let applied = m110(&["upgrade", "--apply"]);
+    assert!(
+        applied.status.success(),
+        "{engine:?}: {}",
+        output_text(&applied)
+    );
+    // Clean but for the fixture's own m110d.yaml (it has no kit.lock, so the file counts as
+    // the county's and is kept).
+    let doctor = m110(&["doctor", "--format", "json"]);
+    let d: Value = serde_json::from_slice(&doctor.stdout).unwrap();
+    for f in d["findings"].as_array().unwrap() {
+        assert_eq!(f["area"], "files", "{engine:?}: {d}");
+    }
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM cases")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 3, "{engine:?}");
+    store.close().await;
+}
+per_engine!(the_release_0_1_0_install_upgrades_with_m110_upgrade);

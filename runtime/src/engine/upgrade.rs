@@ -117,6 +117,16 @@ pub enum UpgradeError {
          the new plan and apply that"
     )]
     Stale { expected: String, actual: String },
+    #[error(
+        "migration {version} ({description}) was applied with another checksum than this kit's: \
+         released migrations are never edited; use the kit release that made this install"
+    )]
+    MigrationChanged { version: i64, description: String },
+    #[error(
+        "the install has migration {version}, which this kit does not know: it was made or \
+         upgraded by a newer kit; use that one"
+    )]
+    NewerKit { version: i64 },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -151,9 +161,23 @@ pub async fn upgrade(
     // Kit migrations first, inside the transaction: the plan reads the region in today's
     // schema, and a rolled-back plan leaves the old schema as it was.
     let applied = applied_versions(&mut tx).await?;
+    let kit = kit_migrations(engine);
+    // Checksummed: a migration the kit changed, or one it does not know, is never papered over.
+    for (version, checksum) in &applied {
+        match kit.iter().find(|m| m.version == *version) {
+            Some(m) if &m.checksum != checksum => {
+                return Err(UpgradeError::MigrationChanged {
+                    version: *version,
+                    description: m.description.clone(),
+                });
+            }
+            Some(_) => {}
+            None => return Err(UpgradeError::NewerKit { version: *version }),
+        }
+    }
     let mut migrations = Vec::new();
-    for m in kit_migrations(engine) {
-        if applied.contains(&m.version) {
+    for m in kit {
+        if applied.iter().any(|(v, _)| *v == m.version) {
             continue;
         }
         apply_migration(

@@ -22,12 +22,13 @@ pub struct HeldCase {
     pub grid_code: Option<String>,
 }
 
-/// The migrations applied so far (versions), read inside the transaction.
-pub async fn applied_versions(conn: &mut AnyConnection) -> Result<Vec<i64>, StoreError> {
-    let rows: Vec<(i64,)> = sqlx::query_as("SELECT version FROM _sqlx_migrations")
-        .fetch_all(&mut *conn)
-        .await?;
-    Ok(rows.into_iter().map(|r| r.0).collect())
+/// The migrations applied so far with their checksums, read inside the transaction.
+pub async fn applied_versions(conn: &mut AnyConnection) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+    Ok(
+        sqlx::query_as("SELECT version, checksum FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(&mut *conn)
+            .await?,
+    )
 }
 
 /// Applies one kit migration inside the caller's transaction and records it as sqlx does, so
