@@ -38,6 +38,21 @@ use crate::profile;
 #[error("{0}")]
 pub struct Refused(pub String);
 
+/// The install was provisioned from another version of the profile: `m110 upgrade` changes it.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ProfileChanged(pub String);
+
+/// Whether `dir` is a live install (it has a database), which only `m110 upgrade` may change.
+pub fn is_install(dir: &Path) -> bool {
+    dir.join("m110.db").exists()
+        || read_config(dir)
+            .ok()
+            .flatten()
+            .and_then(|c| c.database)
+            .is_some_and(|db| db != DEFAULT_DATABASE)
+}
+
 /// Name of the runtime config file in an install directory.
 pub const CONFIG_FILE: &str = "m110d.yaml";
 /// Database URL when neither flag nor config names one (relative to the install directory).
@@ -262,9 +277,8 @@ pub async fn provision_install(opts: &InstallOptions<'_>) -> anyhow::Result<Inst
 /// Turns provisioning refusals into [`Refused`]; other errors pass through.
 fn refusal(e: ProvisionError) -> anyhow::Error {
     match e {
-        ProvisionError::Differs { .. } | ProvisionError::OtherRegion { .. } => {
-            Refused(e.to_string()).into()
-        }
+        ProvisionError::Differs { .. } => ProfileChanged(e.to_string()).into(),
+        ProvisionError::OtherRegion { .. } => Refused(e.to_string()).into(),
         other => other.into(),
     }
 }

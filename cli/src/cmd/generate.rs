@@ -30,6 +30,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let Some(loaded) = load_or_report(&args.profile) else {
         return Ok(ExitCode::from(1));
     };
+    if m110::provision::is_install(&args.output) {
+        // Rewriting an install's routing tables and kit.lock while its database routes the old
+        // way would make the two disagree; an install changes through the upgrade.
+        eprintln!(
+            "错误 / error: {} is an install (it has a database); change it with `m110 upgrade {} \
+             --install {}`",
+            args.output.display(),
+            args.profile.display(),
+            args.output.display()
+        );
+        return Ok(ExitCode::from(1));
+    }
     let files = match generate::render(&loaded) {
         Ok(f) => f,
         Err(e @ GenerateError::Staffing(_)) => {

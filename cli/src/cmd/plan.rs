@@ -1,4 +1,5 @@
-//! `m110 plan PROFILE [--format text|json]`: what a provision would create, with Erlang C staffing.
+//! `m110 plan PROFILE [--format text|json] [--install DIR]`: what a provision would create, with
+//! Erlang C staffing; with `--install`, what `m110 upgrade` would change in that install.
 //!
 //! Exit 0 with the plan on stdout; 1 when the profile is invalid (diagnostics on stderr) or its
 //! staffing inputs cannot be met.
@@ -23,12 +24,38 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+    /// An install of this region: show what `m110 upgrade` would change in it instead (exit 2
+    /// when there are changes).
+    #[arg(long)]
+    pub install: Option<PathBuf>,
+    /// Database URL of the install (default: its m110d.yaml).
+    #[arg(long, env = "M110_DATABASE_URL")]
+    pub database: Option<String>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let Some(loaded) = load_or_report(&args.profile) else {
         return Ok(ExitCode::from(1));
     };
+    if let Some(install) = &args.install {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        return match rt.block_on(super::upgrade::show_dry_plan(
+            &args.profile,
+            &loaded,
+            install,
+            args.database.as_deref(),
+            args.format == Format::Json,
+        )) {
+            Ok(true) => Ok(ExitCode::from(2)),
+            Ok(false) => Ok(ExitCode::SUCCESS),
+            Err(e) => {
+                eprintln!("错误 / error: {e:#}");
+                Ok(ExitCode::from(1))
+            }
+        };
+    }
     let plan = match plan::build(&loaded.region) {
         Ok(p) => p,
         Err(e) => {

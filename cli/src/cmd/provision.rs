@@ -52,7 +52,10 @@ pub fn report(result: anyhow::Result<InstallOutcome>) -> anyhow::Result<Option<I
         Ok(out) => out,
         Err(e) => {
             // Refusals and bad profiles are the user's to fix: exit 1, not an internal error.
-            if e.downcast_ref::<Refused>().is_some() {
+            if e.downcast_ref::<Refused>().is_some()
+                || e.downcast_ref::<m110::provision::ProfileChanged>()
+                    .is_some()
+            {
                 eprintln!("错误 / error: {e:#}");
                 return Ok(None);
             }

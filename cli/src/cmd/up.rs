@@ -2,7 +2,8 @@
 //! running service center.
 //!
 //! Provisions the profile into `./installs/<region code>` when needed (an unchanged install is
-//! reused; a changed profile is refused, as with `m110 provision`), then serves it in this
+//! reused; a changed profile is refused, as with `m110 provision`, and the upgrade plan printed
+//! with how to apply it), then serves it in this
 //! process on 127.0.0.1:8110 (or `--listen`) exactly as `m110d serve` would, until Ctrl-C or
 //! SIGTERM. Prints the URL and the admin login: the one-time password when the install was just
 //! created, otherwise how to set a new one.
@@ -54,6 +55,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         database: database.as_deref(),
         admin_name: DEFAULT_ADMIN,
     }));
+    if let Err(e) = &provisioned
+        && e.downcast_ref::<m110::provision::ProfileChanged>()
+            .is_some()
+    {
+        eprintln!("错误 / error: {e}");
+        eprintln!("升级计划 / what `m110 upgrade` would change:");
+        if let Err(e) = rt.block_on(super::upgrade::show_dry_plan(
+            &args.profile,
+            &loaded,
+            &install_dir,
+            database.as_deref(),
+            false,
+        )) {
+            eprintln!("错误 / error: {e:#}");
+        }
+        return Ok(ExitCode::from(1));
+    }
     let Some(out) = super::provision::report(provisioned)? else {
         return Ok(ExitCode::from(1));
     };

@@ -156,6 +156,45 @@ fn print_files(files: &[m110::provision::Rerendered]) {
     }
 }
 
+/// The upgrade plan of `install` for `loaded` (nothing changes), printed as `m110 upgrade`
+/// prints it: for `m110 plan --install` and `m110 up` on a changed profile. True when there is
+/// something to apply.
+pub async fn show_dry_plan(
+    profile: &std::path::Path,
+    loaded: &m110::profile::Loaded,
+    install: &std::path::Path,
+    database: Option<&str>,
+    json: bool,
+) -> anyhow::Result<bool> {
+    let url = install_database_url(install, database)?;
+    let store = Store::connect_with(
+        &url,
+        &ConnectOptions {
+            migrate: false,
+            ..ConnectOptions::default()
+        },
+    )
+    .await?;
+    let meta = UpgradeMeta {
+        profile_sha256: loaded.sha256.clone(),
+        kit_version: m110_runtime::VERSION.to_string(),
+    };
+    let plan = upgrade(&store, &loaded.region, &meta, false, None).await;
+    store.close().await;
+    let plan = plan?;
+    let args = Args {
+        profile: profile.to_path_buf(),
+        install: install.to_path_buf(),
+        database: database.map(str::to_string),
+        format: if json { "json" } else { "text" }.into(),
+        apply: false,
+        plan_hash: None,
+        keep_local: false,
+    };
+    print_plan(&args, &plan, None)?;
+    Ok(!plan.is_empty())
+}
+
 fn print_plan(args: &Args, plan: &Plan, backup: Option<&PathBuf>) -> anyhow::Result<()> {
     if args.format == "json" {
         println!("{}", serde_json::to_string_pretty(plan)?);
