@@ -5,6 +5,8 @@
   changed migration is an error, never re-run), none pending, none unknown to this kit;
 - **region drift**: the region in the database against the compiled profile, field by field
   ([`m110_runtime::engine::regiondiff`]) — e.g. a unit's phone edited in the database;
+- **live edits**: what changed in the database since the last provision or upgrade (the model
+  recorded then against the database), which `m110 pull` writes back into the profile;
 - **model hash**: the hash recorded at provisioning or upgrade against the profile's;
 - **generated files**: each artifact in `kit.lock` present and unedited, and generated from
   this profile (`kit.lock`'s profile hash);
@@ -31,7 +33,7 @@ use crate::provision::install_database_url;
 /// One thing that is not as it should be.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
-    /// `migrations`, `drift`, `model`, `files`, `integrity`, `outbox`.
+    /// `migrations`, `drift`, `live_edit`, `model`, `files`, `integrity`, `outbox`.
     pub area: &'static str,
     pub message: String,
 }
@@ -75,6 +77,23 @@ pub async fn doctor(
             "drift",
             format!("{} (database → profile)", c.line()),
         ));
+    }
+    if let Some(recorded) = store
+        .setting(keys::REGION_MODEL)
+        .await?
+        .as_deref()
+        .and_then(regiondiff::parse_recorded)
+    {
+        for c in regiondiff::diff(&recorded, &installed) {
+            out.push(Finding::new(
+                "live_edit",
+                format!(
+                    "{} — changed in the install since it was provisioned or upgraded (m110 pull \
+                     writes it into the profile)",
+                    c.line()
+                ),
+            ));
+        }
     }
     let want = region_sha256(&loaded.region);
     match store.setting(keys::REGION_SHA256).await? {

@@ -11,6 +11,7 @@ over the region model, used by the `m110` binary's subcommands, by tests and by 
 - [`compare`]: regions side by side with a readiness check against the model's key factors.
 - [`provision`]: profile → artifacts → database, for `m110 provision` and `m110 up`.
 - [`doctor`]: an install against its profile and the kit: every finding.
+- [`pull`]: live edits of an install written back into its profile, in place.
 - [`backup`]: online backup of an install's database and restore into an install.
 */
 
@@ -22,6 +23,7 @@ pub mod generate;
 pub mod plan;
 pub mod profile;
 pub mod provision;
+pub mod pull;
 pub mod staffing;
 pub mod triage_eval;
 

@@ -48,6 +48,8 @@ enum Command {
     Up(cmd::up::Args),
     /// Upgrade a live install to this kit and a changed profile: plan, or --apply that plan.
     Upgrade(cmd::upgrade::Args),
+    /// Write what was changed in a live install back into its profile (in place).
+    Pull(cmd::pull::Args),
     /// Compare an install with its profile and the kit; exit 1 listing every finding.
     Doctor(cmd::doctor::Args),
     /// Back the install's database up while m110d serves (SQLite VACUUM INTO, pg_dump).
@@ -80,6 +82,7 @@ fn main() -> ExitCode {
         Command::Up(args) => cmd::up::run(args),
         Command::Backup(args) => cmd::backup::run(args),
         Command::Doctor(args) => cmd::doctor::run(args),
+        Command::Pull(args) => cmd::pull::run(args),
         Command::Upgrade(args) => cmd::upgrade::run(args),
         Command::Restore(args) => cmd::restore::run(args),
     };

@@ -308,6 +308,56 @@ async fn a_changed_profile_upgrades_a_live_install(engine: Engine) {
         "{engine:?}: {}",
         output_text(&doctor)
     );
+    // An upgrade would revert it: the plan says so and the apply refuses.
+    let plan = run(&["--format", "json"]);
+    let p: Value = serde_json::from_slice(&plan.stdout).unwrap();
+    assert_eq!(
+        p["live_edits"][0]["path"], "units[justice].hotline",
+        "{engine:?}: {p}"
+    );
+    let refused = run(&["--apply"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", output_text(&refused));
+    assert!(
+        output_text(&refused).contains("m110 pull"),
+        "{}",
+        output_text(&refused)
+    );
+    // `m110 pull` writes it into the profile — that line only — and doctor is clean again.
+    let before_pull = std::fs::read_to_string(dir.join("shaowu.yaml")).unwrap();
+    let pulled = install
+        .m110(&["pull", profile.as_str()])
+        .args(install.database_args())
+        .output()
+        .unwrap();
+    assert!(
+        pulled.status.success(),
+        "{engine:?}: {}",
+        output_text(&pulled)
+    );
+    let after_pull = std::fs::read_to_string(dir.join("shaowu.yaml")).unwrap();
+    let changed: Vec<(&str, &str)> = before_pull
+        .lines()
+        .zip(after_pull.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(
+        changed,
+        vec![(
+            "    hotline: \"0599-6332148\"",
+            "    hotline: \"0599-6000000\""
+        )],
+        "{engine:?}"
+    );
+    let doctor = install
+        .m110(&["doctor", profile.as_str()])
+        .args(install.database_args())
+        .output()
+        .unwrap();
+    assert!(
+        doctor.status.success(),
+        "{engine:?}: {}",
+        output_text(&doctor)
+    );
     store.close().await;
 }
 per_engine!(a_changed_profile_upgrades_a_live_install);

@@ -9,6 +9,7 @@ pub mod init;
 pub mod load;
 pub mod plan;
 pub mod provision;
+pub mod pull;
 pub mod restore;
 pub mod schema;
 pub mod token;

@@ -41,6 +41,9 @@ pub struct Args {
     /// Keep generated files edited in the install as they are, without writing FILE.new.
     #[arg(long)]
     pub keep_local: bool,
+    /// Apply even where the plan overwrites changes made in the live install (see `m110 pull`).
+    #[arg(long)]
+    pub overwrite_live_edits: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -75,7 +78,7 @@ async fn run_async(args: &Args, loaded: &m110::profile::Loaded) -> anyhow::Resul
         profile_sha256: loaded.sha256.clone(),
         kit_version: m110_runtime::VERSION.to_string(),
     };
-    let plan = upgrade(&store, &loaded.region, &meta, false, None).await?;
+    let plan = upgrade(&store, &loaded.region, &meta, false, None, false).await?;
     if !args.apply {
         store.close().await;
         print_plan(args, &plan, None)?;
@@ -102,7 +105,15 @@ async fn run_async(args: &Args, loaded: &m110::profile::Loaded) -> anyhow::Resul
     // A backup before anything changes (GitLab's rule); the transaction is the rollback.
     let backup = m110::backup::backup(&args.install, args.database.as_deref(), None).await?;
     let expect = args.plan_hash.clone().unwrap_or(plan.hash.clone());
-    let applied = upgrade(&store, &loaded.region, &meta, true, Some(&expect)).await?;
+    let applied = upgrade(
+        &store,
+        &loaded.region,
+        &meta,
+        true,
+        Some(&expect),
+        args.overwrite_live_edits,
+    )
+    .await?;
     store.close().await;
     let files = rerender_install(
         &args.install,
@@ -179,7 +190,7 @@ pub async fn show_dry_plan(
         profile_sha256: loaded.sha256.clone(),
         kit_version: m110_runtime::VERSION.to_string(),
     };
-    let plan = upgrade(&store, &loaded.region, &meta, false, None).await;
+    let plan = upgrade(&store, &loaded.region, &meta, false, None, false).await;
     store.close().await;
     let plan = plan?;
     let args = Args {
@@ -190,6 +201,7 @@ pub async fn show_dry_plan(
         apply: false,
         plan_hash: None,
         keep_local: false,
+        overwrite_live_edits: false,
     };
     print_plan(&args, &plan, None)?;
     Ok(!plan.is_empty())
@@ -228,6 +240,13 @@ fn print_plan(args: &Args, plan: &Plan, backup: Option<&PathBuf>) -> anyhow::Res
     }
     for e in &plan.effects {
         println!("  → {e}");
+    }
+    for c in &plan.live_edits {
+        println!(
+            "  ! live edit overwritten: {} (made in the install; m110 pull writes it into the \
+             profile, --overwrite-live-edits discards it)",
+            c.path
+        );
     }
     for r in &plan.reroutes {
         println!(

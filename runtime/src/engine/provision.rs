@@ -158,6 +158,12 @@ pub async fn provision(
 
     set_setting_in(&mut tx, keys::MODEL_VERSION, &MODEL_VERSION.to_string()).await?;
     set_setting_in(&mut tx, keys::REGION_SHA256, &sha).await?;
+    set_setting_in(
+        &mut tx,
+        keys::REGION_MODEL,
+        &super::regiondiff::recorded_model(region),
+    )
+    .await?;
     set_setting_in(&mut tx, keys::PROFILE_SHA256, &meta.profile_sha256).await?;
     set_setting_in(&mut tx, keys::KIT_VERSION, &meta.kit_version).await?;
     set_setting_in(&mut tx, keys::PROVISIONED_AT, &now_ms().to_string()).await?;

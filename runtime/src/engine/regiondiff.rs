@@ -77,6 +77,20 @@ fn comparable(region: &Region) -> Value {
     v
 }
 
+/// The model as recorded in the install (`settings.region_model`): the region without its live
+/// registries.
+pub fn recorded_model(region: &Region) -> String {
+    let mut r = region.clone();
+    r.directory.clear();
+    r.households.clear();
+    serde_json::to_string(&r).unwrap_or_default()
+}
+
+/// Reads a recorded model back; `None` when it does not parse (a model of another version).
+pub fn parse_recorded(json: &str) -> Option<Region> {
+    serde_json::from_str(json).ok()
+}
+
 /// Every difference from `before` to `after`.
 pub fn diff(before: &Region, after: &Region) -> Vec<Change> {
     let mut out = Vec::new();

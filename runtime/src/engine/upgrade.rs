@@ -89,6 +89,9 @@ pub struct Plan {
     pub reroutes: Vec<Reroute>,
     /// Each change's effect on live data, one sentence each.
     pub effects: Vec<String>,
+    /// Changes made to the live install since it was last provisioned or upgraded (the console,
+    /// or by hand) that this upgrade would overwrite: `--apply` refuses them unless told.
+    pub live_edits: Vec<Change>,
     /// Identity of this plan: `--plan-hash` makes `--apply` refuse any other.
     pub hash: String,
     /// Whether it was applied (committed).
@@ -127,6 +130,12 @@ pub enum UpgradeError {
          upgraded by a newer kit; use that one"
     )]
     NewerKit { version: i64 },
+    #[error(
+        "the upgrade would overwrite {0} live edit(s) made in the install since it was last \
+         provisioned or upgraded ({1}); write them into the profile with `m110 pull`, or pass \
+         --overwrite-live-edits"
+    )]
+    LiveEdits(usize, String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -153,6 +162,7 @@ pub async fn upgrade(
     meta: &UpgradeMeta,
     apply: bool,
     expect: Option<&str>,
+    overwrite_live_edits: bool,
 ) -> Result<Plan, UpgradeError> {
     let engine = store.engine();
     let mut tx = store.write().await?;
@@ -206,6 +216,19 @@ pub async fn upgrade(
     let installed_model = setting(&mut tx, keys::REGION_SHA256).await?;
     let target_model = region_sha256(target);
     let changes = regiondiff::diff(&installed, target);
+    // A live edit is a change from the recorded model to the database; it is at risk when the
+    // upgrade changes the same path again.
+    let live_edits: Vec<Change> = match setting(&mut tx, keys::REGION_MODEL)
+        .await?
+        .as_deref()
+        .and_then(regiondiff::parse_recorded)
+    {
+        Some(recorded) => regiondiff::diff(&recorded, &installed)
+            .into_iter()
+            .filter(|e| changes.iter().any(|c| c.path == e.path))
+            .collect(),
+        None => Vec::new(),
+    };
     let retired = Retired {
         units: gone(&installed.units, &target.units, |u| &u.id),
         grid_units: gone(&installed.grid_units, &target.grid_units, |g| &g.code),
@@ -244,6 +267,7 @@ pub async fn upgrade(
         retired,
         reroutes,
         effects,
+        live_edits,
         hash,
         applied: false,
     };
@@ -258,6 +282,11 @@ pub async fn upgrade(
             expected: expected.to_string(),
             actual: plan.hash,
         });
+    }
+
+    if !plan.live_edits.is_empty() && !overwrite_live_edits {
+        let paths: Vec<&str> = plan.live_edits.iter().map(|c| c.path.as_str()).collect();
+        return Err(UpgradeError::LiveEdits(paths.len(), paths.join(", ")));
     }
 
     // --- apply: provisioning's upserts, then what the new profile drops -------------------
@@ -294,6 +323,7 @@ pub async fn upgrade(
         (keys::PROFILE_SHA256, meta.profile_sha256.as_str()),
         (keys::KIT_VERSION, meta.kit_version.as_str()),
         (keys::MODEL_VERSION, &MODEL_VERSION.to_string()),
+        (keys::REGION_MODEL, &regiondiff::recorded_model(target)),
     ] {
         set_setting_in(&mut tx, k, v).await?;
     }

@@ -30,6 +30,9 @@ pub mod keys {
     /// JSON `[[chain position, category]]` of escalation chains that have no steps (and so
     /// no `escalation_steps` rows), so the region reads back exactly as provisioned.
     pub const EMPTY_ESCALATION_CHAINS: &str = "empty_escalation_chains";
+    /// The region model as last provisioned or upgraded (canonical JSON, live registries left
+    /// out): what tells a live edit (database ≠ this) from a profile change (profile ≠ this).
+    pub const REGION_MODEL: &str = "region_model";
 }
 
 /// What the database holds, from `settings` and `region`.
