@@ -163,7 +163,7 @@ fn patch(text: &str, edits: &[(usize, usize, String)]) -> anyhow::Result<String>
     let mut lines: Vec<String> = text.split('\n').map(str::to_string).collect();
     let mut sorted = edits.to_vec();
     // Right to left within a line, so earlier columns stay valid.
-    sorted.sort_by(|a, b| (a.0, std::cmp::Reverse(a.1)).cmp(&(b.0, std::cmp::Reverse(b.1))));
+    sorted.sort_by_key(|e| (e.0, std::cmp::Reverse(e.1)));
     for (line, col, new) in sorted {
         let l = lines
             .get_mut(line - 1)
