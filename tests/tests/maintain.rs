@@ -34,6 +34,12 @@ fn changed(yaml: &str) -> String {
         "{code: roads, add_keywords: [乡道, 村道, 水毁]}",
         "{code: roads, add_keywords: [乡道, 村道, 水毁], sign_minutes: 20}",
     )
+    // A code change, declared: civil-affairs is now civil-affairs-bureau.
+    .replace(
+        "  - id: civil-affairs\n",
+        "  - id: civil-affairs-bureau\n    renamed_from: civil-affairs\n",
+    )
+    .replace("unit: civil-affairs}", "unit: civil-affairs-bureau}")
 }
 
 async fn counts(store: &Store) -> Vec<(String, i64)> {
@@ -92,6 +98,14 @@ async fn a_changed_profile_upgrades_a_live_install(engine: Engine) {
     )
     .await;
     let road_id = road["id"].as_str().unwrap().to_string();
+    let relief = post(
+        format!("{base}/api/v1/cases"),
+        token.clone(),
+        json!({"channel": "phone", "content": "家里困难想申请临时救助", "category": "assistance"}),
+    )
+    .await;
+    assert_eq!(relief["unit"]["id"], "civil-affairs", "{relief}");
+    let relief_id = relief["id"].as_str().unwrap().to_string();
     for body in [
         json!({"action": "sign"}),
         json!({"action": "reply", "note": "已清理"}),
@@ -111,6 +125,13 @@ async fn a_changed_profile_upgrades_a_live_install(engine: Engine) {
     m110_e2e::copy_dir(&m110_e2e::workspace_root().join("profiles"), &dir);
     let yaml = std::fs::read_to_string(dir.join("shaowu.yaml")).unwrap();
     std::fs::write(dir.join("shaowu.yaml"), changed(&yaml)).unwrap();
+    let csv = dir.join("shaowu/government_services.csv");
+    let services = std::fs::read_to_string(&csv).unwrap();
+    std::fs::write(
+        &csv,
+        services.replace(",civil-affairs\n", ",civil-affairs-bureau\n"),
+    )
+    .unwrap();
     let profile = dir.join("shaowu.yaml").display().to_string();
     let run = |extra: &[&str]| {
         let mut args = vec!["upgrade", profile.as_str()];
@@ -158,7 +179,14 @@ async fn a_changed_profile_upgrades_a_live_install(engine: Engine) {
             "{engine:?}: no {want} in {lines:#?}"
         );
     }
-    assert_eq!(p["retired"]["units"], json!(["urban-management"]));
+    assert_eq!(
+        p["retired"]["units"],
+        json!(["urban-management", "civil-affairs"])
+    );
+    assert_eq!(
+        p["renames"],
+        json!([{"kind": "units", "from": "civil-affairs", "to": "civil-affairs-bureau"}])
+    );
     assert_eq!(
         p["reroutes"],
         json!([{"case": lamp_id, "from": "urban-management", "to": "housing-construction"}])
@@ -227,7 +255,7 @@ async fn a_changed_profile_upgrades_a_live_install(engine: Engine) {
     assert_eq!(get("case_events", &after), get("case_events", &before) + 1);
     assert_eq!(
         get("units", &after),
-        get("units", &before) + 1,
+        get("units", &before) + 2,
         "retired, not deleted"
     );
 
@@ -271,6 +299,21 @@ async fn a_changed_profile_upgrades_a_live_install(engine: Engine) {
     let last = case["events"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["kind"], "rerouted", "{last}");
     assert_eq!(last["detail"]["from"], "urban-management");
+    // The renamed unit's case moved with it, without a re-route.
+    let moved: Value = http
+        .get(format!("{base}/api/v1/cases/{relief_id}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        moved["unit"]["id"], "civil-affairs-bureau",
+        "{engine:?}: {moved}"
+    );
+    assert_eq!(moved["status"], "dispatched");
     let region: Value = http
         .get(format!("{base}/api/v1/region"))
         .bearer_auth(&token)

@@ -78,7 +78,16 @@ async fn run_async(args: &Args, loaded: &m110::profile::Loaded) -> anyhow::Resul
         profile_sha256: loaded.sha256.clone(),
         kit_version: m110_runtime::VERSION.to_string(),
     };
-    let plan = upgrade(&store, &loaded.region, &meta, false, None, false).await?;
+    let plan = upgrade(
+        &store,
+        &loaded.region,
+        &loaded.renames,
+        &meta,
+        false,
+        None,
+        false,
+    )
+    .await?;
     if !args.apply {
         store.close().await;
         print_plan(args, &plan, None)?;
@@ -108,6 +117,7 @@ async fn run_async(args: &Args, loaded: &m110::profile::Loaded) -> anyhow::Resul
     let applied = upgrade(
         &store,
         &loaded.region,
+        &loaded.renames,
         &meta,
         true,
         Some(&expect),
@@ -190,7 +200,16 @@ pub async fn show_dry_plan(
         profile_sha256: loaded.sha256.clone(),
         kit_version: m110_runtime::VERSION.to_string(),
     };
-    let plan = upgrade(&store, &loaded.region, &meta, false, None, false).await;
+    let plan = upgrade(
+        &store,
+        &loaded.region,
+        &loaded.renames,
+        &meta,
+        false,
+        None,
+        false,
+    )
+    .await;
     store.close().await;
     let plan = plan?;
     let args = Args {
@@ -247,6 +266,9 @@ fn print_plan(args: &Args, plan: &Plan, backup: Option<&PathBuf>) -> anyhow::Res
              profile, --overwrite-live-edits discards it)",
             c.path
         );
+    }
+    for r in &plan.renames {
+        println!("  ⇄ {} {} → {} (renamed_from)", r.kind, r.from, r.to);
     }
     for r in &plan.reroutes {
         println!(

@@ -25,6 +25,7 @@ pub mod yaml;
 
 use std::path::{Path, PathBuf};
 
+use m110_runtime::engine::upgrade::Rename;
 use m110_runtime::model::Region;
 use sha2::{Digest, Sha256};
 
@@ -37,6 +38,8 @@ pub struct Loaded {
     /// SHA-256 (lowercase hex) of the profile file's bytes.
     pub sha256: String,
     pub region: Region,
+    /// Code changes the profile declares (`renamed_from`), for `m110 upgrade`.
+    pub renames: Vec<Rename>,
 }
 
 /// Parses, validates and compiles the profile at `path`; on failure returns every problem.
@@ -70,5 +73,30 @@ pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
         path: path.to_path_buf(),
         sha256,
         region,
+        renames: renames(&raw),
     })
+}
+
+/// Every `renamed_from` of units, grid units and categories.
+fn renames(raw: &raw::RawProfile) -> Vec<Rename> {
+    let mut out = Vec::new();
+    let mut add = |kind, from: &Option<String>, to: &str| {
+        if let Some(f) = from.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
+            out.push(Rename {
+                kind,
+                from: f.to_string(),
+                to: to.to_string(),
+            });
+        }
+    };
+    for u in &raw.units {
+        add("units", &u.renamed_from, &u.id);
+    }
+    for g in &raw.grid.units {
+        add("grid_units", &g.renamed_from, &g.code);
+    }
+    for c in &raw.categories {
+        add("categories", &c.renamed_from, &c.code);
+    }
+    out
 }

@@ -260,6 +260,10 @@ pub struct RawGridUnit {
     pub lat: Option<f64>,
     #[serde(default)]
     pub lon: Option<f64>,
+    /// The id or code this entry had before, when a live install changes it: `m110 upgrade`
+    /// moves the old one's cases, users and records to this one (the kit never guesses).
+    #[serde(default)]
+    pub renamed_from: Option<String>,
 }
 
 /// How the lowest tier is generated. Cells get stable codes: parent code + 2-digit number
@@ -307,6 +311,10 @@ pub struct RawUnit {
     /// with an open311 or webhook integration): cases dispatched to the unit are forwarded.
     #[serde(default)]
     pub platform: Option<String>,
+    /// The id or code this entry had before, when a live install changes it: `m110 upgrade`
+    /// moves the old one's cases, users and records to this one (the kit never guesses).
+    #[serde(default)]
+    pub renamed_from: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -352,6 +360,10 @@ pub struct RawCategory {
     /// Removes a default category from this region.
     #[serde(default)]
     pub disabled: bool,
+    /// The id or code this entry had before, when a live install changes it: `m110 upgrade`
+    /// moves the old one's cases, users and records to this one (the kit never guesses).
+    #[serde(default)]
+    pub renamed_from: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]

@@ -41,7 +41,7 @@ use crate::store::provision::{
 use crate::store::region::{keys, load_region_in};
 use crate::store::upgrade::{
     HeldCase, Move, applied_versions, apply_migration, cases_naming, drop_platform,
-    open_cases_of_units, reroute_case, retire,
+    move_references, open_cases_of_units, reroute_case, retire,
 };
 use crate::store::{Store, StoreError, set_setting_in};
 
@@ -50,6 +50,15 @@ use crate::store::{Store, StoreError, set_setting_in};
 pub struct UpgradeMeta {
     pub profile_sha256: String,
     pub kit_version: String,
+}
+
+/// A code change the profile declares (`renamed_from`): the entry `from` is now `to`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rename {
+    /// `units`, `grid_units` or `categories`.
+    pub kind: &'static str,
+    pub from: String,
+    pub to: String,
 }
 
 /// A kit migration the install lacks.
@@ -86,6 +95,8 @@ pub struct Plan {
     pub migrations: Vec<PlannedMigration>,
     pub changes: Vec<Change>,
     pub retired: Retired,
+    /// Code changes the profile declares that apply to this install (the old entry exists).
+    pub renames: Vec<Rename>,
     pub reroutes: Vec<Reroute>,
     /// Each change's effect on live data, one sentence each.
     pub effects: Vec<String>,
@@ -159,6 +170,7 @@ fn crash_point(stage: &str) {
 pub async fn upgrade(
     store: &Store,
     target: &Region,
+    renames: &[Rename],
     meta: &UpgradeMeta,
     apply: bool,
     expect: Option<&str>,
@@ -235,7 +247,27 @@ pub async fn upgrade(
         categories: gone(&installed.categories, &target.categories, |c| &c.code),
         platforms: gone(&installed.platforms, &target.platforms, |p| &p.id),
     };
-    let held = open_cases_of_units(&mut tx, &retired.units).await?;
+    // A declared rename applies when the old entry is here and the new one is not yet.
+    let renames: Vec<Rename> = renames
+        .iter()
+        .filter(|r| {
+            let has = |k: &str| match r.kind {
+                "units" => installed.units.iter().any(|u| u.id == k),
+                "grid_units" => installed.grid_units.iter().any(|g| g.code == k),
+                _ => installed.categories.iter().any(|c| c.code == k),
+            };
+            has(&r.from) && !has(&r.to)
+        })
+        .cloned()
+        .collect();
+    // A renamed unit's cases move with it; only the others are routed again.
+    let moving: Vec<String> = retired
+        .units
+        .iter()
+        .filter(|u| !renames.iter().any(|r| r.kind == "units" && &r.from == *u))
+        .cloned()
+        .collect();
+    let held = open_cases_of_units(&mut tx, &moving).await?;
     let index = RegionIndex::from_region(target);
     let now = now_ms();
     let moves: Vec<(HeldCase, Move)> = held
@@ -253,9 +285,44 @@ pub async fn upgrade(
             to: m.to_unit.clone(),
         })
         .collect();
-    let effects = effects(&mut tx, &installed, target, &changes, &retired, &reroutes).await?;
+    let mut effects = Vec::new();
+    for r in &renames {
+        let column = match r.kind {
+            "units" => "unit_id",
+            "grid_units" => "grid_code",
+            _ => "category_code",
+        };
+        let (all, open) = cases_naming(&mut tx, column, &r.from).await?;
+        effects.push(format!(
+            "编码变更 / {} {} → {} (renamed_from): {all} case(s) ({open} open) and every record \
+             naming it move to the new code; the old entry is retired",
+            r.kind, r.from, r.to
+        ));
+    }
+    let retired_effects = Retired {
+        units: moving.clone(),
+        ..retired.clone()
+    };
+    effects.extend(
+        effects_of(
+            &mut tx,
+            &installed,
+            target,
+            &changes,
+            &retired_effects,
+            &reroutes,
+        )
+        .await?,
+    );
     let hash = {
-        let identity = json!([installed_model, target_model, migrations, changes, reroutes]);
+        let identity = json!([
+            installed_model,
+            target_model,
+            migrations,
+            changes,
+            renames,
+            reroutes
+        ]);
         hex::encode(Sha256::digest(identity.to_string().as_bytes()))[..16].to_string()
     };
     let mut plan = Plan {
@@ -265,6 +332,7 @@ pub async fn upgrade(
         migrations,
         changes,
         retired,
+        renames,
         reroutes,
         effects,
         live_edits,
@@ -296,6 +364,9 @@ pub async fn upgrade(
     write_categories(&mut tx, &target.categories).await?;
     write_routing(&mut tx, target).await?;
     write_platforms(&mut tx, target).await?;
+    for r in &plan.renames {
+        move_references(&mut tx, r.kind, &r.from, &r.to).await?;
+    }
     for u in &plan.retired.units {
         retire(&mut tx, "units", u, now).await?;
     }
@@ -392,7 +463,7 @@ fn destination(index: &RegionIndex, case: &HeldCase, now: i64) -> Move {
 }
 
 /// One sentence per change that touches live data.
-async fn effects(
+async fn effects_of(
     conn: &mut sqlx::AnyConnection,
     installed: &Region,
     target: &Region,

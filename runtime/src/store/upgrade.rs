@@ -188,3 +188,44 @@ pub async fn reroute_case(
     .await?;
     Ok(())
 }
+
+/// Moves every record naming the old id or code of a renamed entry to the new one (the old row
+/// stays, retired, for the history in the audit log). `kind` is `units`, `grid_units` or
+/// `categories`; the tables and columns are this fixed list, never input.
+pub async fn move_references(
+    conn: &mut AnyConnection,
+    kind: &str,
+    from: &str,
+    to: &str,
+) -> Result<u64, StoreError> {
+    let targets: &[(&str, &str)] = match kind {
+        "units" => &[
+            // case_events are append-only: the timeline keeps the unit as it was then.
+            ("cases", "unit_id"),
+            ("users", "unit_id"),
+            ("directory_entries", "unit_id"),
+        ],
+        "grid_units" => &[
+            ("cases", "grid_code"),
+            ("user_grid_units", "grid_code"),
+            ("directory_entries", "grid_code"),
+            ("households", "grid_code"),
+            ("cameras", "grid_code"),
+            ("grid_units", "parent_code"),
+        ],
+        "categories" => &[("cases", "category_code"), ("categories", "parent_code")],
+        other => return Err(StoreError::Other(format!("cannot rename {other}").into())),
+    };
+    let mut n = 0;
+    for (table, column) in targets {
+        n += sqlx::query(&format!(
+            "UPDATE {table} SET {column} = $1 WHERE {column} = $2"
+        ))
+        .bind(to)
+        .bind(from)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    }
+    Ok(n)
+}

@@ -18,6 +18,7 @@ mod grid;
 mod markers;
 mod platforms;
 mod region;
+mod renames;
 mod routing;
 mod service_center;
 mod units;
@@ -39,6 +40,7 @@ pub use markers::markers;
 use platforms::{check_platforms, check_unit_platforms};
 use region::check_region;
 pub use region::region_prefix;
+use renames::check_renames;
 use routing::check_routing;
 use service_center::check_service_center;
 use units::{check_unit_categories, check_units};
@@ -134,6 +136,7 @@ pub fn validate(
     check_routing(&mut c, raw, &grid_codes, &unit_ids, &category_codes);
     check_platforms(&mut c, raw, base);
     check_unit_platforms(&mut c, raw);
+    check_renames(&mut c, raw);
     check_directories_exist(&mut c, raw, base);
     check_appraisal(&mut c, raw);
     Checked {
