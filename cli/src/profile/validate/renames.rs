@@ -9,8 +9,11 @@ use std::collections::HashMap;
 use super::Ctx;
 use crate::profile::raw::RawProfile;
 
+/// (code, renamed_from) of one list's entries.
+type Entries<'a> = Vec<(&'a str, Option<&'a str>)>;
+
 pub(super) fn check_renames(c: &mut Ctx<'_>, raw: &RawProfile) {
-    let lists: [(&str, Vec<(&str, Option<&str>)>); 3] = [
+    let lists: [(&str, Entries<'_>); 3] = [
         (
             "units",
             raw.units
