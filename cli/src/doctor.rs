@@ -11,6 +11,7 @@
 - **generated files**: each artifact in `kit.lock` present and unedited, and generated from
   this profile (`kit.lock`'s profile hash);
 - **database integrity**: SQLite `integrity_check` and `foreign_key_check`;
+- **orphans**: open cases, users or grid workers still on a retired unit or grid unit;
 - **outbox backlog**: dead messages, and messages pending for more than an hour.
 
 Clean: no findings (exit 0); otherwise exit 1 with each finding on its own line.
@@ -33,7 +34,7 @@ use crate::provision::install_database_url;
 /// One thing that is not as it should be.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
-    /// `migrations`, `drift`, `live_edit`, `model`, `files`, `integrity`, `outbox`.
+    /// `migrations`, `drift`, `live_edit`, `model`, `files`, `integrity`, `orphans`, `outbox`.
     pub area: &'static str,
     pub message: String,
 }
@@ -111,6 +112,9 @@ pub async fn doctor(
     out.extend(files(loaded, dir));
     for p in store.integrity_problems().await? {
         out.push(Finding::new("integrity", p));
+    }
+    for p in store.orphans().await? {
+        out.push(Finding::new("orphans", p));
     }
     let (dead, stale) = store.outbox_backlog(now_ms() - 3_600_000).await?;
     if dead > 0 {

@@ -229,6 +229,14 @@ async fn a_changed_profile_upgrades_a_live_install(engine: Engine) {
         "{engine:?}: same plan after the kill"
     );
 
+    // A generated file the county edited is kept; the kit's version goes beside it.
+    let handbook = install.path().join("handbook.md");
+    let local = format!(
+        "{}\n本中心补充：夜间值班电话另行通知。\n",
+        std::fs::read_to_string(&handbook).unwrap()
+    );
+    std::fs::write(&handbook, &local).unwrap();
+
     // A stale plan hash is refused; the right one applies.
     let stale = run(&["--apply", "--plan-hash", "0000000000000000"]);
     assert_eq!(stale.status.code(), Some(1), "{}", output_text(&stale));
@@ -248,6 +256,24 @@ async fn a_changed_profile_upgrades_a_live_install(engine: Engine) {
         "{}",
         output_text(&applied)
     );
+    assert_eq!(
+        std::fs::read_to_string(&handbook).unwrap(),
+        local,
+        "{engine:?}: kept"
+    );
+    let kit = std::fs::read_to_string(install.path().join("handbook.md.new")).unwrap();
+    assert!(
+        kit.contains("邵武市燃气公司"),
+        "{engine:?}: the new handbook names the new unit"
+    );
+    assert!(
+        output_text(&applied).contains("handbook.md: edited here, kept")
+            && output_text(&applied).contains("-本中心补充"),
+        "{engine:?}: {}",
+        output_text(&applied)
+    );
+    // Merged by hand (here: the kit's version taken), the file is the kit's again.
+    std::fs::rename(install.path().join("handbook.md.new"), &handbook).unwrap();
     let after = counts(&store).await;
     let get = |t: &str, v: &[(String, i64)]| v.iter().find(|(n, _)| n == t).unwrap().1;
     assert_eq!(get("cases", &after), get("cases", &before));
@@ -500,6 +526,26 @@ async fn the_release_0_1_0_install_upgrades_with_m110_upgrade(engine: Engine) {
         .execute(store.pool())
         .await
         .unwrap();
+
+    // Killed after the migrations ran inside the transaction: nothing of them stays.
+    let mut cmd = std::process::Command::new(m110_e2e::bin("m110"));
+    let killed = m110_e2e::server::clean_env(&mut cmd)
+        .args(["upgrade", "--apply"])
+        .arg(profile.as_os_str())
+        .arg("--install")
+        .arg(&install)
+        .args(&db)
+        .env("M110_TEST_CRASH_AFTER", "upgrade-migrations")
+        .output()
+        .unwrap();
+    assert!(!killed.status.success(), "{engine:?}: the crash hook fired");
+    let again = m110(&["upgrade", "--format", "json"]);
+    let p2: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(
+        p2["migrations"].as_array().unwrap().len(),
+        4,
+        "{engine:?}: {p2}"
+    );
 
     let applied = m110(&["upgrade", "--apply"]);
     assert!(

@@ -108,7 +108,7 @@ async fn run_async(args: &Args, loaded: &m110::profile::Loaded) -> anyhow::Resul
             &url,
             args.keep_local,
         )?;
-        print_files(&files);
+        print_files(&args.install, &files);
         return Ok(ExitCode::SUCCESS);
     }
     // A backup before anything changes (GitLab's rule); the transaction is the rollback.
@@ -147,7 +147,7 @@ async fn run_async(args: &Args, loaded: &m110::profile::Loaded) -> anyhow::Resul
         );
     } else {
         print_plan(args, &applied, Some(&backup.file))?;
-        print_files(&files);
+        print_files(&args.install, &files);
         for f in &findings {
             println!("doctor: {}: {}", f.area, f.message);
         }
@@ -163,13 +163,36 @@ async fn run_async(args: &Args, loaded: &m110::profile::Loaded) -> anyhow::Resul
     })
 }
 
-fn print_files(files: &[m110::provision::Rerendered]) {
+fn print_files(install: &std::path::Path, files: &[m110::provision::Rerendered]) {
     for f in files {
         match f.outcome {
-            "new" => println!(
-                "  {}: edited here, kept; the kit's version is {}.new — merge it by hand",
-                f.file, f.file
-            ),
+            "new" => {
+                println!(
+                    "  {}: edited here, kept; the kit's version is {}.new — merge it by hand:",
+                    f.file, f.file
+                );
+                let read = |p: std::path::PathBuf| std::fs::read_to_string(p).unwrap_or_default();
+                let ours = read(install.join(&f.file));
+                let kit = read(install.join(format!("{}.new", f.file)));
+                let diff = similar::TextDiff::from_lines(&ours, &kit);
+                let text = diff
+                    .unified_diff()
+                    .context_radius(1)
+                    .header(&f.file, &format!("{}.new", f.file))
+                    .to_string();
+                let lines: Vec<&str> = text.lines().collect();
+                for l in lines.iter().take(40) {
+                    println!("    {l}");
+                }
+                if lines.len() > 40 {
+                    println!(
+                        "    … ({} more lines: diff {} {}.new)",
+                        lines.len() - 40,
+                        f.file,
+                        f.file
+                    );
+                }
+            }
             "kept" => println!("  {}: edited here, kept (--keep-local)", f.file),
             "updated" => println!("  {}: re-rendered", f.file),
             _ => {}

@@ -145,3 +145,43 @@ pub fn kit_migrations(engine: Engine) -> Vec<KitMigration> {
         })
         .collect()
 }
+
+impl Store {
+    /// Records left pointing at retired entries that should have moved: open cases held by a
+    /// retired unit, active users of a retired unit or grid unit. Each as a sentence.
+    pub async fn orphans(&self) -> Result<Vec<String>, StoreError> {
+        let mut out = Vec::new();
+        let open: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT u.id, COUNT(*) FROM cases c JOIN units u ON u.id = c.unit_id \
+             WHERE u.retired_at IS NOT NULL AND c.status <> 'closed' GROUP BY u.id ORDER BY u.id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        for (unit, n) in open {
+            out.push(format!("{n} open case(s) held by retired unit {unit}"));
+        }
+        let users: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT u.id, COUNT(*) FROM users s JOIN units u ON u.id = s.unit_id \
+             WHERE u.retired_at IS NOT NULL AND s.disabled = 0 GROUP BY u.id ORDER BY u.id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        for (unit, n) in users {
+            out.push(format!(
+                "{n} active user(s) of retired unit {unit}: give them another unit or disable them"
+            ));
+        }
+        let grid: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT g.code, COUNT(*) FROM user_grid_units x JOIN grid_units g ON g.code = x.grid_code \
+             WHERE g.retired_at IS NOT NULL GROUP BY g.code ORDER BY g.code",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        for (code, n) in grid {
+            out.push(format!(
+                "{n} grid worker(s) still assigned to retired grid unit {code}"
+            ));
+        }
+        Ok(out)
+    }
+}
