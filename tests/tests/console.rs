@@ -214,6 +214,59 @@ async fn operator_and_unit_work_a_case_from_call_to_close(engine: Engine) {
     shot(&b, engine, "09-dashboard").await;
 }
 
+per_engine!(the_floor_answers_reopens_and_redispatches);
+/// A consultation answered and closed on the call (当场答复); a supervisor reopens it (重新打开),
+/// dispatches it and re-dispatches it to another unit (改派) — each named in the timeline.
+async fn the_floor_answers_reopens_and_redispatches(engine: Engine) {
+    let install = install(engine).await;
+    let server = install.serve(&[]);
+    let base = server.base.clone();
+    let b = Browser::start().await;
+    login(&b, &base, "op1").await;
+    b.goto(&format!("{base}/console/call")).await;
+    b.fill("#content", "请问低保怎么申请，需要带什么材料").await;
+    b.select("#category", "consultation").await;
+    b.click("#create-case").await;
+    b.find("#case-id").await;
+    let case_url = b.current_url().await;
+    expect_status(&b, "已受理").await;
+    b.fill(
+        "#form-answer textarea",
+        "持户口本、收入证明到社区服务中心申请，十个工作日内答复",
+    )
+    .await;
+    shot(&b, engine, "08-answer-on-call").await;
+    b.click("#do-answer").await;
+    expect_status(&b, "已办结").await;
+    assert!(b.text("#timeline").await.contains("当场答复"));
+
+    login(&b, &base, "sup1").await;
+    b.goto(&case_url).await;
+    b.fill("#form-reopen textarea", "市民来电：材料清单需补充")
+        .await;
+    b.click("#do-reopen").await;
+    expect_status(&b, "已受理").await;
+    assert!(b.text("#timeline").await.contains("重新打开"));
+    b.select("#form-dispatch select[name=unit_id]", "civil-affairs")
+        .await;
+    b.select("#form-dispatch select[name=category]", "assistance")
+        .await;
+    b.click("#do-dispatch").await;
+    expect_status(&b, "已派单").await;
+    b.select("#form-redispatch select[name=unit_id]", "justice")
+        .await;
+    b.fill("#form-redispatch textarea", "属法律援助事项").await;
+    shot(&b, engine, "09-redispatch").await;
+    b.click("#do-redispatch").await;
+    expect_status(&b, "已派单").await;
+    let timeline = b.text("#timeline").await;
+    assert!(
+        timeline.contains("改派") && timeline.contains("属法律援助事项"),
+        "{timeline}"
+    );
+    assert!(b.text("main").await.contains("邵武市司法局"));
+}
+
 per_engine!(forms_need_the_session_csrf_token);
 async fn forms_need_the_session_csrf_token(engine: Engine) {
     let install = install(engine).await;

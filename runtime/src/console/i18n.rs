@@ -150,6 +150,12 @@ pub fn time_left(lang: Lang, due_ms: i64, now_ms: i64) -> (String, bool) {
 
 /// (key, zh-CN, English), sorted by key (a test checks the order for binary search).
 static CATALOG: &[(&str, &str, &str)] = &[
+    (
+        "action.answer",
+        "当场答复并办结",
+        "Answer on the call and close",
+    ),
+    ("action.answered", "当场答复", "Answered on the call"),
     ("action.close", "办结", "Close"),
     ("action.deny_extension", "驳回延期", "Deny extension"),
     ("action.dispatch", "派单", "Dispatch"),
@@ -185,8 +191,22 @@ static CATALOG: &[(&str, &str, &str)] = &[
         "转警退回",
         "Handed back by the line",
     ),
+    ("action.redispatch", "改派", "Re-dispatch"),
+    ("action.redispatched", "改派", "Re-dispatched"),
+    (
+        "action.redo",
+        "回访不满意，重办",
+        "Unsatisfied follow-up: redo",
+    ),
+    ("action.reopen", "重新打开", "Reopen"),
+    ("action.reopened", "重新打开", "Reopened"),
     ("action.reply", "反馈", "Reply"),
     ("action.request_extension", "申请延期", "Request extension"),
+    (
+        "action.rerouted",
+        "改派（单位调整）",
+        "Re-routed (unit changed)",
+    ),
     ("action.return", "退单", "Return"),
     ("action.sign", "签收", "Sign"),
     (
@@ -198,6 +218,8 @@ static CATALOG: &[(&str, &str, &str)] = &[
     ("action.supervise", "督办", "Supervise"),
     ("action.supervised", "督办", "Supervised"),
     ("action.transfer_police", "转警", "Transfer to police"),
+    ("action.urge", "催办", "Urge the unit"),
+    ("action.urged", "催办", "Urged"),
     ("app.name", "民生110服务中心", "Minsheng 110 Service Center"),
     ("app.short", "民生110", "Minsheng 110"),
     ("call.caller_history", "来电历史", "Caller history"),
@@ -522,6 +544,16 @@ static CATALOG: &[(&str, &str, &str)] = &[
         "A market provider needs its qualification",
     ),
     ("err.record_not_found", "未找到记录", "Record not found"),
+    (
+        "err.reopen_window",
+        "已办结超过 {days} 天，不能重新打开",
+        "Closed more than {days} days ago: it cannot be reopened",
+    ),
+    (
+        "err.same_unit",
+        "改派须选择另一个承办单位",
+        "Re-dispatch goes to another unit",
+    ),
     (
         "err.satisfaction_invalid",
         "未知的回访结果",

@@ -29,6 +29,9 @@ use crate::store::cases::{
 use crate::store::forward::clear_forward;
 use crate::store::{Store, StoreError};
 
+/// How long after closing a supervisor may reopen a case (重新打开).
+pub const REOPEN_WINDOW_DAYS: i64 = 30;
+
 /// `POST /api/v1/cases/{id}/actions` body.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -204,6 +207,26 @@ pub async fn perform(
     let t = lifecycle::decide(snap, principal.role, input.action, &req)?;
 
     let now = now_ms();
+    if input.action == Action::Reopen
+        && row
+            .closed_at
+            .is_some_and(|c| now - c > REOPEN_WINDOW_DAYS * 86_400_000)
+    {
+        return Err(Error::conflict(
+            "reopen_window",
+            format!("case {public_id} closed more than {REOPEN_WINDOW_DAYS} days ago"),
+        )
+        .arg("days", REOPEN_WINDOW_DAYS));
+    }
+    if input.action == Action::Redispatch
+        && input.unit.as_deref().map(str::trim) == row.unit_id.as_deref()
+    {
+        return Err(Error::invalid(
+            "unit",
+            "same_unit",
+            "改派 goes to another unit than the one holding the case",
+        ));
+    }
     let mut next = row.clone();
     next.status = t.to.as_str().to_string();
     let mut outbox = Vec::new();
@@ -275,6 +298,10 @@ pub async fn perform(
     for effect in &t.effects {
         match effect {
             Effect::AssignUnit(unit) => {
+                if input.action == Action::Redispatch {
+                    // Counted against the first unit (the 12345 scorecards' 改派 rule).
+                    detail["previous_unit"] = json!(row.unit_id);
+                }
                 let info = region.unit(unit).ok_or_else(|| {
                     Error::invalid("unit", "unknown_unit", format!("unknown unit {unit}"))
                         .arg("unit", unit)
@@ -339,6 +366,22 @@ pub async fn perform(
                 detail["satisfaction"] = json!(s.as_str());
             }
             Effect::Redo => next.redo_count += 1,
+            Effect::AnsweredOnCall => {
+                next.replied_at = Some(now);
+                next.closed_at = Some(now);
+            }
+            Effect::Reopened => {
+                detail["closed_at"] = json!(row.closed_at.map(render_time));
+                next.closed_at = None;
+                next.replied_at = None;
+                next.signed_at = None;
+                next.satisfaction = None;
+                next.priority = crate::model::Priority::High.as_str().into();
+            }
+            Effect::NotifyUnit => outbox.push((
+                "case.urged",
+                json!({"case": row.public_id, "unit": row.unit_id, "note": input.note, "at": render_time(now)}),
+            )),
             Effect::NotifyPolice => outbox.push((
                 TRANSFER_TOPIC,
                 json!({

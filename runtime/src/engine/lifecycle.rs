@@ -77,6 +77,12 @@ pub enum Effect {
     Redo,
     /// Hand the case to police dispatch through the outbox.
     NotifyPolice,
+    /// Answered on the call: replied and closed now.
+    AnsweredOnCall,
+    /// Reopened: no longer replied or closed (the history stays in the timeline).
+    Reopened,
+    /// A 催办 reminder to the unit (through the outbox).
+    NotifyUnit,
 }
 
 /// The decision for one action.
@@ -323,6 +329,45 @@ fn judge(
             })?;
             (Status::Received, vec![])
         }
+        Action::Answer => {
+            nonblank(&req.note).ok_or(LifecycleError::Missing {
+                field: "note",
+                message: "当场答复 needs the answer given to the caller (note)",
+            })?;
+            (
+                Status::Closed,
+                vec![Effect::ClearDeadlines, Effect::AnsweredOnCall],
+            )
+        }
+        Action::Redispatch => {
+            let unit = nonblank(&req.unit).ok_or(LifecycleError::Missing {
+                field: "unit",
+                message: "改派 needs the new handling unit",
+            })?;
+            nonblank(&req.reason).ok_or(LifecycleError::Missing {
+                field: "reason",
+                message: "改派 needs a reason (e.g. not signed in time, wrong unit)",
+            })?;
+            (
+                Status::Dispatched,
+                vec![
+                    Effect::AssignUnit(unit.to_string()),
+                    Effect::StartDeadlines,
+                    Effect::ExtensionPending(false),
+                ],
+            )
+        }
+        Action::Reopen => {
+            nonblank(&req.reason).ok_or(LifecycleError::Missing {
+                field: "reason",
+                message: "重新打开 needs a reason",
+            })?;
+            (
+                Status::Received,
+                vec![Effect::ClearUnit, Effect::ClearDeadlines, Effect::Reopened],
+            )
+        }
+        Action::Urge => (from, vec![Effect::NotifyUnit]),
     };
     Ok(Transition {
         action,
@@ -423,7 +468,12 @@ mod tests {
         assert_eq!(f.to, Status::FollowedUp);
         let c = decide(snap(f.to), Role::Operator, Action::Close, &req()).unwrap();
         assert_eq!(c.to, Status::Closed);
-        assert!(allowed_actions(snap(Status::Closed), Role::Admin).is_empty());
+        // A closed case can only be reopened (by a supervisor or an admin).
+        assert_eq!(
+            allowed_actions(snap(Status::Closed), Role::Admin),
+            vec![Action::Reopen]
+        );
+        assert!(allowed_actions(snap(Status::Closed), Role::Operator).is_empty());
     }
 
     #[test]
@@ -478,7 +528,10 @@ mod tests {
         .unwrap_err();
         assert!(matches!(err, LifecycleError::Forbidden { .. }));
         let allowed = allowed_actions(snap(Status::Received), Role::Dispatcher);
-        assert_eq!(allowed, vec![Action::Dispatch, Action::TransferPolice]);
+        assert_eq!(
+            allowed,
+            vec![Action::Dispatch, Action::TransferPolice, Action::Answer]
+        );
     }
 
     #[test]

@@ -24,7 +24,7 @@ use crate::model::time::now_ms;
 use crate::model::{MODEL_VERSION, Region, Role};
 use crate::store::audit::{NewAudit, record_audit};
 use crate::store::provision::{
-    installed_region, lock_provisioning, write_categories, write_directory, write_grid,
+    WriteMode, installed_region, lock_provisioning, write_categories, write_directory, write_grid,
     write_households, write_platforms, write_region, write_routing, write_units,
 };
 use crate::store::region::keys;
@@ -139,17 +139,17 @@ pub async fn provision(
         });
     }
 
-    write_region(&mut tx, region).await?;
+    write_region(&mut tx, region, WriteMode::Insert).await?;
     crash_point("region");
-    write_grid(&mut tx, region).await?;
+    write_grid(&mut tx, region, WriteMode::Insert).await?;
     crash_point("grid");
-    write_units(&mut tx, region).await?;
+    write_units(&mut tx, region, WriteMode::Insert).await?;
     crash_point("units");
-    write_categories(&mut tx, &region.categories).await?;
+    write_categories(&mut tx, &region.categories, WriteMode::Insert).await?;
     crash_point("categories");
     write_routing(&mut tx, region).await?;
     crash_point("routing");
-    write_platforms(&mut tx, region).await?;
+    write_platforms(&mut tx, region, WriteMode::Insert).await?;
     crash_point("platforms");
     write_directory(&mut tx, region).await?;
     crash_point("directory");

@@ -35,13 +35,13 @@ use crate::model::{MODEL_VERSION, Region, UnitKind};
 use crate::store::audit::{NewAudit, record_audit};
 use crate::store::maintenance::kit_migrations;
 use crate::store::provision::{
-    lock_provisioning, write_categories, write_grid, write_platforms, write_region, write_routing,
-    write_units,
+    WriteMode, lock_provisioning, write_categories, write_grid, write_platforms, write_region,
+    write_routing, write_units,
 };
 use crate::store::region::{keys, load_region_in};
 use crate::store::upgrade::{
     HeldCase, Move, applied_versions, apply_migration, cases_naming, drop_platform,
-    move_references, open_cases_of_units, reroute_case, retire,
+    move_references, open_cases_of_units, reroute_case, retire, setting,
 };
 use crate::store::{Store, StoreError, set_setting_in};
 
@@ -358,12 +358,12 @@ pub async fn upgrade(
     }
 
     // --- apply: provisioning's upserts, then what the new profile drops -------------------
-    write_region(&mut tx, target).await?;
-    write_grid(&mut tx, target).await?;
-    write_units(&mut tx, target).await?;
-    write_categories(&mut tx, &target.categories).await?;
+    write_region(&mut tx, target, WriteMode::Upsert).await?;
+    write_grid(&mut tx, target, WriteMode::Upsert).await?;
+    write_units(&mut tx, target, WriteMode::Upsert).await?;
+    write_categories(&mut tx, &target.categories, WriteMode::Upsert).await?;
     write_routing(&mut tx, target).await?;
-    write_platforms(&mut tx, target).await?;
+    write_platforms(&mut tx, target, WriteMode::Upsert).await?;
     for r in &plan.renames {
         move_references(&mut tx, r.kind, &r.from, &r.to).await?;
     }
@@ -413,14 +413,6 @@ pub async fn upgrade(
     tx.commit().await?;
     plan.applied = true;
     Ok(plan)
-}
-
-async fn setting(conn: &mut sqlx::AnyConnection, key: &str) -> Result<Option<String>, StoreError> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE key = $1")
-        .bind(key)
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(row.map(|r| r.0))
 }
 
 /// Keys of `before` that `after` no longer has.

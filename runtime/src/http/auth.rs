@@ -222,7 +222,7 @@ pub const ROUTES: &[RouteSpec] = &[
         tag: "cases",
         summary: "Lifecycle action: dispatch, sign, start, reply, return, request_extension, \
                   grant_extension, deny_extension, supervise, follow_up, close, transfer_police, \
-                  police_ack, police_return",
+                  police_ack, police_return, answer, redispatch, reopen, urge",
         request: Some("ActionRequest"),
         response: (200, "Case"),
     },

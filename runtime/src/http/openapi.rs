@@ -274,7 +274,7 @@ fn schemas() -> Value {
             "properties": {
                 "action": {"type": "string", "enum": ["dispatch", "sign", "start", "reply", "return",
                     "request_extension", "grant_extension", "deny_extension", "supervise",
-                    "follow_up", "close", "transfer_police", "police_ack", "police_return"]},
+                    "follow_up", "close", "transfer_police", "police_ack", "police_return", "answer", "redispatch", "reopen", "urge"]},
                 "note": {"type": "string"}, "unit": {"type": "string"}, "category": {"type": "string"},
                 "reason": {"type": "string"},
                 "satisfaction": {"type": "string", "enum": ["satisfied", "mostly_satisfied", "unsatisfied"]},

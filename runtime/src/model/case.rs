@@ -170,10 +170,18 @@ pub enum Action {
     PoliceAck,
     /// The emergency line handed the case back (转警退回): it re-enters the center's queue.
     PoliceReturn,
+    /// 当场答复 / 直接办结: the center answers on the call (a consultation) and closes it.
+    Answer,
+    /// 改派: the center moves a case a unit holds (not signed in time, wrong unit) to another.
+    Redispatch,
+    /// 重新打开: a supervisor reopens a closed case (back to the center's queue).
+    Reopen,
+    /// 催办: a reminder to the unit holding the case (counted).
+    Urge,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 18] = [
         Action::Dispatch,
         Action::Sign,
         Action::Start,
@@ -188,6 +196,10 @@ impl Action {
         Action::TransferPolice,
         Action::PoliceAck,
         Action::PoliceReturn,
+        Action::Answer,
+        Action::Redispatch,
+        Action::Reopen,
+        Action::Urge,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -206,6 +218,10 @@ impl Action {
             Action::TransferPolice => "transfer_police",
             Action::PoliceAck => "police_ack",
             Action::PoliceReturn => "police_return",
+            Action::Answer => "answer",
+            Action::Redispatch => "redispatch",
+            Action::Reopen => "reopen",
+            Action::Urge => "urge",
         }
     }
 
@@ -229,6 +245,10 @@ impl Action {
             Action::TransferPolice => "转警",
             Action::PoliceAck => "确认接警",
             Action::PoliceReturn => "转警退回",
+            Action::Answer => "当场答复",
+            Action::Redispatch => "改派",
+            Action::Reopen => "重新打开",
+            Action::Urge => "催办",
         }
     }
 
@@ -251,6 +271,9 @@ impl Action {
             // worker from the line's webhook response).
             Action::PoliceAck => &[Admin, Supervisor, Operator, Dispatcher],
             Action::PoliceReturn => &[Admin, Supervisor, Dispatcher],
+            Action::Answer | Action::Urge => &[Admin, Supervisor, Operator, Dispatcher],
+            Action::Redispatch => &[Admin, Supervisor, Dispatcher],
+            Action::Reopen => &[Admin, Supervisor],
         }
     }
 
@@ -271,6 +294,9 @@ impl Action {
             Action::Close => &[Replied, FollowedUp],
             Action::TransferPolice => &[Received, Returned],
             Action::PoliceAck | Action::PoliceReturn => &[TransferredPolice],
+            Action::Answer => &[Received, Returned],
+            Action::Redispatch | Action::Urge => &[Dispatched, Signed, InProgress],
+            Action::Reopen => &[Closed],
         }
     }
 
@@ -291,6 +317,10 @@ impl Action {
             Action::TransferPolice => "transferred_police",
             Action::PoliceAck => "police_acknowledged",
             Action::PoliceReturn => "police_returned",
+            Action::Answer => "answered",
+            Action::Redispatch => "redispatched",
+            Action::Reopen => "reopened",
+            Action::Urge => "urged",
         }
     }
 }

@@ -3,10 +3,11 @@ The SQL of provisioning: the statements that load a [`Region`] into an empty, mi
 Each `write_*` takes the open [`WriteTx`] of the provisioning engine (`engine::provision`), which
 decides the order, the idempotency check and the single commit.
 
-The statements are upserts keyed on the region's stable codes, so `engine::upgrade` writes a
-changed region with the same functions: an entry the new region keeps is updated in place (and
-un-retired), contacts, scopes, rules and chains are rewritten whole; what the new region drops
-is retired by `store::upgrade`, never deleted.
+Provisioning inserts ([`WriteMode::Insert`]: a duplicate code is an error). `engine::upgrade`
+writes a changed region with the same functions as upserts keyed on the region's stable codes
+([`WriteMode::Upsert`]): an entry the new region keeps is updated in place (and un-retired);
+contacts, scopes, rules and chains are rewritten whole; what the new region drops is retired by
+`store::upgrade`, never deleted.
 */
 
 use sqlx::AnyConnection;
@@ -54,22 +55,42 @@ fn json(v: &impl serde::Serialize) -> Result<String, StoreError> {
     Ok(serde_json::to_string(v)?)
 }
 
-pub async fn write_region(tx: &mut AnyConnection, region: &Region) -> Result<(), StoreError> {
+/// Provisioning inserts (a duplicate is an error); an upgrade upserts on the stable codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    Insert,
+    Upsert,
+}
+
+/// `sql` with its `ON CONFLICT …` clause when upserting, without it when inserting.
+fn statement(mode: WriteMode, insert: &str, on_conflict: &str) -> String {
+    match mode {
+        WriteMode::Insert => insert.to_string(),
+        WriteMode::Upsert => format!("{insert} {on_conflict}"),
+    }
+}
+
+pub async fn write_region(
+    tx: &mut AnyConnection,
+    region: &Region,
+    mode: WriteMode,
+) -> Result<(), StoreError> {
     let info = &region.info;
     let sc = &region.service_center;
-    sqlx::query(
+    sqlx::query(&statement(
+        mode,
         "INSERT INTO region (code, name, parents, population, area_km2, archetype, \
          division_edition, service_number, service_hours, languages, staffing, appraisal, \
          early_warning, fallback_unit_id, provisioned_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
-         ON CONFLICT (code) DO UPDATE SET name = excluded.name, parents = excluded.parents, \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        "ON CONFLICT (code) DO UPDATE SET name = excluded.name, parents = excluded.parents, \
          population = excluded.population, area_km2 = excluded.area_km2, \
          archetype = excluded.archetype, division_edition = excluded.division_edition, \
          service_number = excluded.service_number, service_hours = excluded.service_hours, \
          languages = excluded.languages, staffing = excluded.staffing, \
          appraisal = excluded.appraisal, early_warning = excluded.early_warning, \
          fallback_unit_id = excluded.fallback_unit_id",
-    )
+    ))
     .bind(&info.code)
     .bind(&info.name)
     .bind(json(&info.parents)?)
@@ -94,12 +115,17 @@ fn opt_i64(v: Option<u64>) -> Option<i64> {
     v.map(|n| i64::try_from(n).unwrap_or(i64::MAX))
 }
 
-pub async fn write_grid(tx: &mut AnyConnection, region: &Region) -> Result<(), StoreError> {
+pub async fn write_grid(
+    tx: &mut AnyConnection,
+    region: &Region,
+    mode: WriteMode,
+) -> Result<(), StoreError> {
     for t in &region.tiers {
-        sqlx::query(
-            "INSERT INTO grid_tiers (level, key, name) VALUES ($1, $2, $3) \
-             ON CONFLICT (level) DO UPDATE SET key = excluded.key, name = excluded.name",
-        )
+        sqlx::query(&statement(
+            mode,
+            "INSERT INTO grid_tiers (level, key, name) VALUES ($1, $2, $3)",
+            "ON CONFLICT (level) DO UPDATE SET key = excluded.key, name = excluded.name",
+        ))
         .bind(i64::from(t.level))
         .bind(&t.key)
         .bind(&t.name)
@@ -107,15 +133,16 @@ pub async fn write_grid(tx: &mut AnyConnection, region: &Region) -> Result<(), S
         .await?;
     }
     for (pos, g) in region.grid_units.iter().enumerate() {
-        sqlx::query(
+        sqlx::query(&statement(
+            mode,
             "INSERT INTO grid_units (code, name, parent_code, tier, population, households, \
-             lat, lon, generated, position) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-             ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
+             lat, lon, generated, position) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
              parent_code = excluded.parent_code, tier = excluded.tier, \
              population = excluded.population, households = excluded.households, \
              lat = excluded.lat, lon = excluded.lon, generated = excluded.generated, \
              position = excluded.position, retired_at = NULL",
-        )
+        ))
         .bind(&g.code)
         .bind(&g.name)
         .bind(g.parent.as_deref())
@@ -142,19 +169,24 @@ fn context(e: sqlx::Error, what: &str) -> StoreError {
     }
 }
 
-pub async fn write_units(tx: &mut AnyConnection, region: &Region) -> Result<(), StoreError> {
+pub async fn write_units(
+    tx: &mut AnyConnection,
+    region: &Region,
+    mode: WriteMode,
+) -> Result<(), StoreError> {
     for (pos, u) in region.units.iter().enumerate() {
-        sqlx::query(
+        sqlx::query(&statement(
+            mode,
             "INSERT INTO units (id, kind, name, hotline, functions, service_categories, \
              qualification, address, active, position, platform_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10) \
-             ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name, \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10)",
+            "ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name, \
              hotline = excluded.hotline, functions = excluded.functions, \
              service_categories = excluded.service_categories, \
              qualification = excluded.qualification, address = excluded.address, active = 1, \
              position = excluded.position, platform_id = excluded.platform_id, \
              retired_at = NULL",
-        )
+        ))
         .bind(&u.id)
         .bind(u.kind.as_str())
         .bind(&u.name)
@@ -233,18 +265,20 @@ fn parent_first(categories: &[Category]) -> Vec<(usize, &Category)> {
 pub async fn write_categories(
     tx: &mut AnyConnection,
     categories: &[Category],
+    mode: WriteMode,
 ) -> Result<(), StoreError> {
     for (pos, c) in parent_first(categories) {
-        sqlx::query(
+        sqlx::query(&statement(
+            mode,
             "INSERT INTO categories (code, name_zh, name_en, parent_code, priority, police, \
              sign_minutes, close_hours, keywords, position) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-             ON CONFLICT (code) DO UPDATE SET name_zh = excluded.name_zh, \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "ON CONFLICT (code) DO UPDATE SET name_zh = excluded.name_zh, \
              name_en = excluded.name_en, parent_code = excluded.parent_code, \
              priority = excluded.priority, police = excluded.police, \
              sign_minutes = excluded.sign_minutes, close_hours = excluded.close_hours, \
              keywords = excluded.keywords, position = excluded.position, retired_at = NULL",
-        )
+        ))
         .bind(&c.code)
         .bind(&c.name_zh)
         .bind(&c.name_en)
@@ -323,16 +357,21 @@ pub async fn write_routing(tx: &mut AnyConnection, region: &Region) -> Result<()
     Ok(())
 }
 
-pub async fn write_platforms(tx: &mut AnyConnection, region: &Region) -> Result<(), StoreError> {
+pub async fn write_platforms(
+    tx: &mut AnyConnection,
+    region: &Region,
+    mode: WriteMode,
+) -> Result<(), StoreError> {
     for (pos, p) in region.platforms.iter().enumerate() {
-        sqlx::query(
+        sqlx::query(&statement(
+            mode,
             "INSERT INTO platforms (id, kind, name, integration_kind, integration_target, \
-             cameras, position, secret_env) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name, \
+             cameras, position, secret_env) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name, \
              integration_kind = excluded.integration_kind, \
              integration_target = excluded.integration_target, cameras = excluded.cameras, \
              position = excluded.position, secret_env = excluded.secret_env",
-        )
+        ))
         .bind(&p.id)
         .bind(p.kind.as_str())
         .bind(&p.name)

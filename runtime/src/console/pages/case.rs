@@ -116,7 +116,8 @@ pub(super) async fn render_case(
                 "hours": a == Action::RequestExtension,
                 "suggested_unit": suggested_unit,
                 "style": match a {
-                    Action::TransferPolice | Action::Return => "danger",
+                    Action::TransferPolice | Action::Return | Action::Reopen => "danger",
+                    Action::Urge | Action::Redispatch => "",
                     Action::DenyExtension => "",
                     _ => "primary",
                 },
@@ -126,7 +127,13 @@ pub(super) async fn render_case(
     let events_json: Vec<_> = events
         .iter()
         .map(|e| {
+            // Events that say more than the status they lead to are named for what happened.
+            let named = matches!(
+                e.kind.as_str(),
+                "answered" | "redispatched" | "reopened" | "rerouted" | "redo"
+            ) && i18n::has_key(&format!("action.{}", e.kind));
             let label = match Status::parse(e.to_status.as_deref().unwrap_or("")) {
+                _ if named => lang.t(&format!("action.{}", e.kind)).to_string(),
                 Some(s) if e.from_status.as_deref() != e.to_status.as_deref() => {
                     let key = format!("status.{}", s.as_str());
                     lang.t(&key).to_string()
@@ -203,7 +210,12 @@ pub(super) async fn render_case(
 pub(super) fn text_field(a: Action, status: Option<Status>) -> (Option<&'static str>, bool) {
     match a {
         Action::Reply => (Some("note"), true),
-        Action::Return | Action::RequestExtension | Action::PoliceReturn => (Some("reason"), true),
+        Action::Return
+        | Action::RequestExtension
+        | Action::PoliceReturn
+        | Action::Redispatch
+        | Action::Reopen => (Some("reason"), true),
+        Action::Answer => (Some("note"), true),
         Action::PoliceAck => (Some("reference"), true),
         Action::DenyExtension => (Some("reason"), false),
         // Closing a replied case skips the follow-up: the lifecycle wants a reason then.

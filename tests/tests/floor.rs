@@ -1,0 +1,179 @@
+//! The center's floor, through the JSON API on both engines: a consultation answered and closed
+//! on the call (当场答复); a case re-dispatched to another unit (改派) with the first unit on
+//! record; a reminder to the unit (催办); a closed case reopened by a supervisor (重新打开) within
+//! the window, refused after it. Each with its role checks and its 4xx naming the field.
+
+use m110_e2e::{Engine, Install, per_engine};
+use serde_json::{Value, json};
+
+struct Api {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Api {
+    async fn post(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let s = r.status().as_u16();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn act(&self, token: &str, id: &str, body: Value) -> (u16, Value) {
+        self.post(token, &format!("/api/v1/cases/{id}/actions"), body)
+            .await
+    }
+
+    async fn create(&self, token: &str, content: &str, category: &str) -> Value {
+        let (s, v) = self
+            .post(
+                token,
+                "/api/v1/cases",
+                json!({"channel": "phone", "content": content, "category": category,
+                       "caller": {"phone": "13905990001"}}),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+        v
+    }
+}
+
+async fn the_center_answers_redispatches_urges_and_reopens(engine: Engine) {
+    let install = Install::provision(engine, "shaowu").await;
+    let op = install.token("op", "operator");
+    let disp = install.token("disp", "dispatcher");
+    let sup = install.token("sup", "supervisor");
+    let admin = install.token("api-admin", "admin");
+    let server = install.serve(&[]);
+    let api = Api {
+        base: server.base.clone(),
+        http: reqwest::Client::new(),
+    };
+
+    // 当场答复: a consultation stays with the center; the operator answers and it is closed.
+    let c = api
+        .create(&op, "请问低保怎么申请，需要什么材料", "consultation")
+        .await;
+    assert_eq!(c["status"], "received", "{engine:?}: {c}");
+    let id = c["id"].as_str().unwrap();
+    let (s, e) = api.act(&op, id, json!({"action": "answer"})).await;
+    assert_eq!(s, 422, "{engine:?}: {e}");
+    assert_eq!(e["error"]["field"], "note", "{e}");
+    let (s, v) = api
+        .act(
+            &op,
+            id,
+            json!({"action": "answer", "note": "已告知：持户口本、收入证明到社区服务中心申请"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{engine:?}: {v}");
+    assert_eq!(v["status"], "closed", "{engine:?}: {v}");
+
+    // 改派: a case the first unit holds goes to another, which gets fresh deadlines.
+    let road = api.create(&op, "村道塌方一大块", "roads").await;
+    let rid = road["id"].as_str().unwrap();
+    assert_eq!(road["unit"]["id"], "transport", "{road}");
+    let (s, _) = api
+        .act(
+            &op,
+            rid,
+            json!({"action": "redispatch", "unit": "housing-construction", "reason": "x"}),
+        )
+        .await;
+    assert_eq!(s, 403, "{engine:?}: an operator does not re-dispatch");
+    let (s, e) = api
+        .act(
+            &disp,
+            rid,
+            json!({"action": "redispatch", "unit": "transport", "reason": "x"}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (422, Some("unit")),
+        "{e}"
+    );
+    let (s, v) = api
+        .act(
+            &disp,
+            rid,
+            json!({"action": "redispatch", "unit": "housing-construction", "reason": "超时未签收"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{engine:?}: {v}");
+    assert_eq!(v["unit"]["id"], "housing-construction");
+    assert_eq!(v["status"], "dispatched");
+
+    // 催办: the status stays, the reminder is on the timeline and in the outbox.
+    let (s, v) = api
+        .act(
+            &op,
+            rid,
+            json!({"action": "urge", "note": "市民再次来电催促"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{engine:?}: {v}");
+    assert_eq!(v["status"], "dispatched");
+    let detail: Value = api
+        .http
+        .get(format!("{}/api/v1/cases/{rid}", api.base))
+        .bearer_auth(&op)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let events = detail["events"].as_array().unwrap();
+    let re = events
+        .iter()
+        .find(|e| e["kind"] == "redispatched")
+        .expect("redispatched");
+    assert_eq!(re["detail"]["previous_unit"], "transport", "{re}");
+    assert_eq!(re["note"], "超时未签收");
+    assert!(events.iter().any(|e| e["kind"] == "urged"), "{detail}");
+
+    // 重新打开: a closed case, by a supervisor, within the window.
+    let (s, _) = api
+        .act(&op, id, json!({"action": "reopen", "reason": "x"}))
+        .await;
+    assert_eq!(s, 403, "{engine:?}: an operator does not reopen");
+    let (s, v) = api
+        .act(
+            &sup,
+            id,
+            json!({"action": "reopen", "reason": "市民来电：答复的材料清单有误"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{engine:?}: {v}");
+    assert_eq!(v["status"], "received", "{engine:?}: {v}");
+    assert_eq!(v["priority"], "high");
+    // Answered again and closed long ago: past the window, refused with a 409.
+    let (s, _) = api
+        .act(
+            &op,
+            id,
+            json!({"action": "answer", "note": "已更正材料清单"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let store = install.store().await;
+    sqlx::query("UPDATE cases SET closed_at = closed_at - 2678400000 WHERE public_id = $1")
+        .bind(id)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let (s, e) = api
+        .act(&admin, id, json!({"action": "reopen", "reason": "再查"}))
+        .await;
+    assert_eq!(s, 409, "{engine:?}: {e}");
+    store.close().await;
+    drop(server);
+}
+per_engine!(the_center_answers_redispatches_urges_and_reopens);
