@@ -308,15 +308,20 @@ async fn a_changed_profile_upgrades_a_live_install(engine: Engine) {
     // Served: the case moved with its event; the region shows the new unit, not the old.
     let server = install.serve(&[]);
     let base = server.base.clone();
-    let case: Value = http
-        .get(format!("{base}/api/v1/cases/{lamp_id}"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let get = |url: String| {
+        let (http, token) = (http.clone(), token.clone());
+        async move {
+            http.get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let case = get(format!("{base}/api/v1/cases/{lamp_id}")).await;
     assert_eq!(
         case["unit"]["id"], "housing-construction",
         "{engine:?}: {case}"
@@ -326,29 +331,13 @@ async fn a_changed_profile_upgrades_a_live_install(engine: Engine) {
     assert_eq!(last["kind"], "rerouted", "{last}");
     assert_eq!(last["detail"]["from"], "urban-management");
     // The renamed unit's case moved with it, without a re-route.
-    let moved: Value = http
-        .get(format!("{base}/api/v1/cases/{relief_id}"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let moved = get(format!("{base}/api/v1/cases/{relief_id}")).await;
     assert_eq!(
         moved["unit"]["id"], "civil-affairs-bureau",
         "{engine:?}: {moved}"
     );
     assert_eq!(moved["status"], "dispatched");
-    let region: Value = http
-        .get(format!("{base}/api/v1/region"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let region = get(format!("{base}/api/v1/region")).await;
     let units = region["units"].to_string();
     assert!(
         units.contains("gas-supply") && !units.contains("urban-management"),

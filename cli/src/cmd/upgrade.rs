@@ -64,8 +64,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
-async fn run_async(args: &Args, loaded: &m110::profile::Loaded) -> anyhow::Result<ExitCode> {
-    let url = install_database_url(&args.install, args.database.as_deref())?;
+/// The install's database (no migrations run: the upgrade runs them inside its transaction),
+/// its URL, and what the upgrade records of this kit and profile.
+async fn open(
+    loaded: &m110::profile::Loaded,
+    install: &std::path::Path,
+    database: Option<&str>,
+) -> anyhow::Result<(String, Store, UpgradeMeta)> {
+    let url = install_database_url(install, database)?;
     let store = Store::connect_with(
         &url,
         &ConnectOptions {
@@ -78,16 +84,30 @@ async fn run_async(args: &Args, loaded: &m110::profile::Loaded) -> anyhow::Resul
         profile_sha256: loaded.sha256.clone(),
         kit_version: m110_runtime::VERSION.to_string(),
     };
-    let plan = upgrade(
-        &store,
+    Ok((url, store, meta))
+}
+
+/// The plan, nothing changed.
+async fn dry_run(
+    store: &Store,
+    loaded: &m110::profile::Loaded,
+    meta: &UpgradeMeta,
+) -> Result<Plan, m110_runtime::engine::upgrade::UpgradeError> {
+    upgrade(
+        store,
         &loaded.region,
         &loaded.renames,
-        &meta,
+        meta,
         false,
         None,
         false,
     )
-    .await?;
+    .await
+}
+
+async fn run_async(args: &Args, loaded: &m110::profile::Loaded) -> anyhow::Result<ExitCode> {
+    let (url, store, meta) = open(loaded, &args.install, args.database.as_deref()).await?;
+    let plan = dry_run(&store, loaded, &meta).await?;
     if !args.apply {
         store.close().await;
         print_plan(args, &plan, None)?;
@@ -210,29 +230,8 @@ pub async fn show_dry_plan(
     database: Option<&str>,
     json: bool,
 ) -> anyhow::Result<bool> {
-    let url = install_database_url(install, database)?;
-    let store = Store::connect_with(
-        &url,
-        &ConnectOptions {
-            migrate: false,
-            ..ConnectOptions::default()
-        },
-    )
-    .await?;
-    let meta = UpgradeMeta {
-        profile_sha256: loaded.sha256.clone(),
-        kit_version: m110_runtime::VERSION.to_string(),
-    };
-    let plan = upgrade(
-        &store,
-        &loaded.region,
-        &loaded.renames,
-        &meta,
-        false,
-        None,
-        false,
-    )
-    .await;
+    let (_, store, meta) = open(loaded, install, database).await?;
+    let plan = dry_run(&store, loaded, &meta).await;
     store.close().await;
     let plan = plan?;
     let args = Args {
