@@ -224,6 +224,9 @@ async fn the_floor_answers_reopens_and_redispatches(engine: Engine) {
     let b = Browser::start().await;
     login(&b, &base, "op1").await;
     b.goto(&format!("{base}/console/call")).await;
+    b.fill("#lookup-phone", "13700001111").await;
+    b.click("#lookup").await;
+    b.find("#new-caller").await;
     b.fill("#content", "请问低保怎么申请，需要带什么材料").await;
     b.select("#category", "consultation").await;
     b.click("#create-case").await;
@@ -239,6 +242,19 @@ async fn the_floor_answers_reopens_and_redispatches(engine: Engine) {
     b.click("#do-answer").await;
     expect_status(&b, "已办结").await;
     assert!(b.text("#timeline").await.contains("当场答复"));
+    let case_id = b.text("#case-id").await;
+
+    // Closed, it is still found: by its number, its words and the caller's phone.
+    for (view, q) in [
+        ("closed", case_id.as_str()),
+        ("all", "低保怎么申请"),
+        ("all", "137-0000-1111"),
+    ] {
+        b.goto(&format!("{base}/console/queue?view={view}&q={q}"))
+            .await;
+        b.find(&format!("#row-{case_id}")).await;
+    }
+    shot(&b, engine, "10-search-closed").await;
 
     login(&b, &base, "sup1").await;
     b.goto(&case_url).await;

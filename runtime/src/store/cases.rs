@@ -186,6 +186,8 @@ pub struct CaseFilter {
     pub overdue: Option<bool>,
     /// Substring of the content or the public id.
     pub q: Option<String>,
+    /// With `q`: the normalized phone number it spells, to find the caller's cases too.
+    pub q_phone: Option<String>,
     pub caller_id: Option<i64>,
     /// Where a hand-off to an emergency line stands (`awaiting`, `acknowledged`, `returned`).
     pub handoff_state: Option<String>,
@@ -632,8 +634,15 @@ impl Store {
             );
             let a = param(Param::Text(like.clone()));
             let b = param(Param::Text(like));
+            // A phone number finds the caller's cases (the whole number: no partial matching
+            // of personal data).
+            let phone = filter
+                .q_phone
+                .clone()
+                .map(|p| format!(" OR p.phone = {}", param(Param::Text(p))))
+                .unwrap_or_default();
             clauses.push(format!(
-                "(c.content LIKE {a} ESCAPE '\\' OR c.public_id LIKE {b} ESCAPE '\\')"
+                "(c.content LIKE {a} ESCAPE '\\' OR c.public_id LIKE {b} ESCAPE '\\'{phone})"
             ));
         }
         let where_sql = if clauses.is_empty() {

@@ -15,8 +15,12 @@ pub(super) fn views_for(role: Role) -> &'static [&'static str] {
             "in_progress",
             "awaiting_police",
             "mine",
+            "transferred",
+            "closed",
+            "all",
         ],
-        Role::UnitHandler => &["to_sign", "in_progress", "overdue"],
+        // A unit keeps seeing its cases after replying (done) and can search all of them.
+        Role::UnitHandler => &["to_sign", "in_progress", "overdue", "done", "all"],
         Role::GridWorker => &["mine"],
         Role::Analyst | Role::Auditor => &[],
     }
@@ -30,6 +34,10 @@ pub(super) fn view_key(view: &str) -> &'static str {
         "to_sign" => "queue.to_sign",
         "in_progress" => "queue.in_progress",
         "awaiting_police" => "queue.awaiting_police",
+        "transferred" => "queue.transferred",
+        "closed" => "queue.closed",
+        "done" => "queue.done",
+        "all" => "queue.all",
         _ => "queue.mine",
     }
 }
@@ -64,6 +72,10 @@ pub(super) fn view_filter(state: &AppState, p: &Principal, view: &str) -> Option
             f.overdue = Some(true);
             OPEN_STATUSES
         }
+        "transferred" => &["transferred_police"],
+        "closed" => &["closed"],
+        "done" => &["replied", "followed_up", "closed"],
+        // Every status: where a search finds a case whatever became of it.
         _ => &[],
     };
     f.statuses = statuses.iter().map(|s| s.to_string()).collect();
@@ -151,6 +163,9 @@ pub async fn queue(
             continue;
         };
         if *v == view {
+            f.q_phone = text
+                .as_deref()
+                .and_then(crate::engine::intake::normalize_phone);
             f.q = text.clone();
             f.category = category.clone();
             match state.store.list_cases(&f).await {
