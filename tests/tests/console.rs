@@ -31,6 +31,7 @@ async fn install(engine: Engine) -> Install {
     for (name, role, unit) in [
         ("op1", "operator", None),
         ("sup1", "supervisor", None),
+        ("aud1", "auditor", None),
         ("transport1", "unit_handler", Some("transport")),
         ("justice1", "unit_handler", Some("justice")),
     ] {
@@ -281,6 +282,29 @@ async fn the_floor_answers_reopens_and_redispatches(engine: Engine) {
         "{timeline}"
     );
     assert!(b.text("main").await.contains("邵武市司法局"));
+
+    // The auditor lands on the audit log (not a 403), where reading it is itself recorded.
+    login(&b, &base, "aud1").await;
+    assert!(
+        b.current_url().await.ends_with("/console/audit"),
+        "{}",
+        b.current_url().await
+    );
+    assert!(b.text("#audit").await.contains("case.read_caller"));
+    assert!(b.text("nav.mainnav").await.contains("审计日志"));
+    b.goto(&format!("{base}/console/audit")).await;
+    assert!(
+        b.text("#audit").await.contains("audit.view"),
+        "reading the log is recorded"
+    );
+    shot(&b, engine, "11-audit-log").await;
+    b.goto(&format!("{base}/console/audit?action=region.provision"))
+        .await;
+    let only = b.text("#audit").await;
+    assert!(
+        only.contains("region.provision") && !only.contains("audit.view"),
+        "{only}"
+    );
 }
 
 per_engine!(forms_need_the_session_csrf_token);

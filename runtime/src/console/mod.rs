@@ -55,6 +55,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/classify", get(pages::classify))
         .route("/console/dashboard", get(pages::dashboard))
         .route("/console/integrations", get(pages::integrations))
+        .route("/console/audit", get(pages::audit_log))
         .route("/console/integrations/replay/{id}", post(pages::replay))
         .route("/console/events", get(sse::events))
         .route("/console/directories", get(directories::list))

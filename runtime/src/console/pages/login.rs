@@ -211,7 +211,9 @@ pub async fn logout(
 pub(super) fn home_for(role: Role) -> &'static str {
     match role {
         Role::Operator => "/console/call",
-        Role::Analyst | Role::Auditor => "/console/dashboard",
+        Role::Analyst => "/console/dashboard",
+        // The auditor's work is the log (no dashboard, no cases).
+        Role::Auditor => "/console/audit",
         _ => "/console/queue",
     }
 }
