@@ -20,10 +20,9 @@ pub struct AuditQuery {
     #[serde(default)]
     before: Option<i64>,
     #[serde(default)]
-    #[allow(
-        dead_code,
-        reason = "read by the language middleware; accepted so ?lang= is known"
-    )]
+    // Read by the language middleware from the query string; accepted here so that a `?lang=`
+    // on a link is not an unknown field.
+    #[allow(dead_code, reason = "read by the language middleware")]
     lang: Option<String>,
 }
 
