@@ -87,13 +87,7 @@ pub struct Deliverer {
 
 impl Deliverer {
     pub fn new(max_attempts: i64, backoff_ms: i64) -> Deliverer {
-        let client = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .connect_timeout(Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("m110d/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_else(|_| reqwest::Client::new());
+        let client = http_client();
         let holder = format!(
             "{}-{}",
             std::process::id(),
@@ -340,6 +334,18 @@ impl Deliverer {
             }
         }
     }
+}
+
+/// The client every outbound integration uses (delivery, the status pull): bounded timeouts,
+/// no redirects (a receiver is the URL the profile names), our user agent.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(REQUEST_TIMEOUT)
+        .connect_timeout(Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("m110d/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new())
 }
 
 /// What one request came to.

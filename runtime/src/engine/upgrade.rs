@@ -41,9 +41,9 @@ use crate::store::provision::{
 use crate::store::region::{keys, load_region_in};
 use crate::store::upgrade::{
     HeldCase, Move, applied_versions, apply_migration, cases_naming, drop_platform,
-    move_references, open_cases_of_units, reroute_case, retire, setting,
+    move_references, open_cases_of_units, reroute_case, retire,
 };
-use crate::store::{Store, StoreError, set_setting_in};
+use crate::store::{Store, StoreError, set_setting_in, setting_in as setting};
 
 /// What the maintainer's command knows about the new profile.
 #[derive(Debug, Clone)]

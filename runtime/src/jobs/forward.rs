@@ -8,7 +8,6 @@ case once.
 */
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::{Counts, Job};
 use crate::engine::forward;
@@ -23,17 +22,10 @@ pub struct StatusPull {
 
 impl StatusPull {
     pub fn new(store: Store, region: Arc<RegionIndex>) -> StatusPull {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .connect_timeout(Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("m110d/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_else(|_| reqwest::Client::new());
         StatusPull {
             store,
             region,
-            client,
+            client: crate::engine::delivery::http_client(),
         }
     }
 }

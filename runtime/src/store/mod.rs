@@ -323,11 +323,8 @@ impl Store {
 
     /// Reads a setting.
     pub async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE key = $1")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(|(v,)| v))
+        let mut conn = self.pool.acquire().await?;
+        setting_in(&mut conn, key).await
     }
 
     /// Inserts or replaces a setting.
@@ -375,6 +372,18 @@ pub async fn create_postgres_database_if_missing(url: &str) -> Result<bool, Stor
         Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("42P04") => Ok(false),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Reads a setting on `conn` (inside a transaction: what it will commit).
+pub async fn setting_in(
+    conn: &mut sqlx::AnyConnection,
+    key: &str,
+) -> Result<Option<String>, StoreError> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE key = $1")
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.map(|(v,)| v))
 }
 
 /// Inserts or replaces a setting inside an open connection or transaction.

@@ -317,7 +317,7 @@ pub async fn load_region_in(conn: &mut AnyConnection) -> Result<Region, StoreErr
     }
     // A chain without steps has no rows; provisioning records where such chains sit.
     let empty_chains: Vec<(i64, Option<String>)> =
-        match setting_of(conn, keys::EMPTY_ESCALATION_CHAINS).await? {
+        match super::setting_in(conn, keys::EMPTY_ESCALATION_CHAINS).await? {
             Some(s) => json(&s)?,
             None => Vec::new(),
         };
@@ -521,13 +521,4 @@ pub async fn load_units_in(conn: &mut AnyConnection) -> Result<Vec<HandlingUnit>
         });
     }
     Ok(units)
-}
-
-/// A setting, read on `conn` (inside a transaction: what it will commit).
-async fn setting_of(conn: &mut AnyConnection, key: &str) -> Result<Option<String>, StoreError> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE key = $1")
-        .bind(key)
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(row.map(|(v,)| v))
 }

@@ -22,15 +22,6 @@ pub struct HeldCase {
     pub grid_code: Option<String>,
 }
 
-/// A setting, read inside the transaction.
-pub async fn setting(conn: &mut AnyConnection, key: &str) -> Result<Option<String>, StoreError> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE key = $1")
-        .bind(key)
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(row.map(|r| r.0))
-}
-
 /// The migrations applied so far with their checksums, read inside the transaction.
 pub async fn applied_versions(conn: &mut AnyConnection) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
     Ok(

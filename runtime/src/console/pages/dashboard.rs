@@ -127,10 +127,7 @@ pub async fn dashboard(State(state): State<AppState>, user: ConsoleUser) -> Resp
         Err(e) => return store_error_page(&user, e),
     };
     let ack_minutes = state.config.handoff_ack_minutes;
-    let unacknowledged = match store
-        .overdue_handoffs(now_ms() - ack_minutes * 60_000)
-        .await
-    {
+    let unacknowledged = match store.overdue_handoffs(now - ack_minutes * 60_000).await {
         // What the hand-off alert job marked red, said where the center looks first.
         Ok(0) => None,
         Ok(n) => Some(
