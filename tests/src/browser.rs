@@ -316,8 +316,13 @@ impl Browser {
             return Some(v["value"].clone());
         }
         let err = v["value"]["error"].as_str().unwrap_or_default();
+        // ChromeDriver sometimes reports a node replaced mid-command as an "unknown error"
+        // ("Node with given id does not belong to the document"): stale all the same.
+        let detached = v["value"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("does not belong to the document"));
         assert!(
-            err == "stale element reference" || err == "no such element",
+            err == "stale element reference" || err == "no such element" || detached,
             "webdriver {path} failed: {}",
             v["value"]
         );
