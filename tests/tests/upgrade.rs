@@ -7,7 +7,10 @@
 //!   (cb53aeb), from before delivery existed: its transfer's outbox message names no platform;
 //! - `tests/fixtures/landed-daf738f`, made by `make-release.sh landed-daf738f` with the kit of
 //!   commit daf738f: its transfer's message is `manual` (the police line has no integration,
-//!   a person hands it over by phone), and it holds an `open311_client`-scoped token.
+//!   a person hands it over by phone), and it holds an `open311_client`-scoped token;
+//! - `tests/fixtures/landed-9bb96cc`, made the same way with the kit of commit 9bb96cc
+//!   (migrations through 0050): the last install before accounts gained real names, phones,
+//!   one-time passwords and reset links (0060).
 //!
 //! Today's `m110d` serves each on both engines: the new migrations apply, the old cases, users
 //! and tokens are all there, the old police transfer waits for its line's acknowledgement, its
@@ -54,6 +57,12 @@ const LANDED_DAF738F: Fixture = Fixture {
     open311_token: true,
 };
 
+/// The kit at 9bb96cc wrote the same messages; its users table predates migration 0060.
+const LANDED_9BB96CC: Fixture = Fixture {
+    dir: "landed-9bb96cc",
+    ..LANDED_DAF738F
+};
+
 impl Fixture {
     fn path(&self, name: &str) -> std::path::PathBuf {
         workspace_root()
@@ -82,6 +91,12 @@ async fn upgrades_the_install_landed_at_daf738f(engine: Engine) {
 }
 
 per_engine!(upgrades_the_install_landed_at_daf738f);
+
+async fn upgrades_the_install_landed_at_9bb96cc(engine: Engine) {
+    upgrades(&LANDED_9BB96CC, engine).await
+}
+
+per_engine!(upgrades_the_install_landed_at_9bb96cc);
 
 /// Serves `fixture` on `engine` with today's `m110d` and checks that nothing was lost.
 async fn upgrades(fixture: &Fixture, engine: Engine) {
