@@ -294,7 +294,7 @@ fn every_engine_error_key_has_a_console_translation() {
     let mut files = Vec::new();
     rust_files(&root.join("engine"), &mut files);
     rust_files(&root.join("console"), &mut files);
-    let catalog = std::fs::read_to_string(root.join("console/i18n.rs")).unwrap();
+    let catalog = std::fs::read_to_string(root.join("console/catalog.rs")).unwrap();
     let mut missing = BTreeSet::new();
     let mut seen = 0;
     for path in &files {
@@ -315,6 +315,50 @@ fn every_engine_error_key_has_a_console_translation() {
     }
     assert!(
         missing.is_empty(),
-        "no `err.<key>` in console/i18n.rs for: {missing:?}"
+        "no `err.<key>` in console/catalog.rs for: {missing:?}"
+    );
+}
+
+/// Every event kind the code writes to a case timeline is one the model lists
+/// (`model::event_kinds`), and each has a name in both languages of the console (`event.<kind>`):
+/// a new kind without a name fails here instead of showing a raw code on the timeline.
+#[test]
+fn every_timeline_event_kind_is_named_in_the_console() {
+    let root = src();
+    let mut files = Vec::new();
+    rust_files(&root, &mut files);
+    let known: BTreeSet<&str> = m110_runtime::model::event_kinds().into_iter().collect();
+    let mut written = BTreeSet::new();
+    for path in &files {
+        let text = std::fs::read_to_string(path).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap_or("");
+        // `NewEvent { kind: "overdue_sign".into(), …` and the lifecycle's `event = "redo"`.
+        for needle in ["kind: \"", "event = \""] {
+            for (pos, _) in code.match_indices(needle) {
+                let rest = &code[pos + needle.len()..];
+                let kind = &rest[..rest.find('"').unwrap()];
+                if rest[kind.len()..].starts_with("\".into()") || needle.starts_with("event") {
+                    written.insert(kind.to_string());
+                }
+            }
+        }
+    }
+    assert!(written.len() >= 8, "the scanner found only {written:?}");
+    let unlisted: Vec<_> = written
+        .iter()
+        .filter(|k| !known.contains(k.as_str()))
+        .collect();
+    assert!(
+        unlisted.is_empty(),
+        "event kinds missing from model::event_kinds: {unlisted:?}"
+    );
+    let catalog = std::fs::read_to_string(root.join("console/catalog.rs")).unwrap();
+    let unnamed: Vec<_> = known
+        .iter()
+        .filter(|k| !catalog.contains(&format!("\"event.{k}\"")))
+        .collect();
+    assert!(
+        unnamed.is_empty(),
+        "no `event.<kind>` in console/catalog.rs for: {unnamed:?}"
     );
 }

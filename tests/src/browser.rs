@@ -398,6 +398,27 @@ impl Browser {
         path
     }
 
+    /// Prints the page to PDF as Chromium's print dialog would (A4, the page's print CSS) and
+    /// writes it to `<target>/console-screenshots/<name>.pdf`; returns the path.
+    pub async fn print_pdf(&self, name: &str) -> PathBuf {
+        let b64 = self
+            .cmd(
+                reqwest::Method::POST,
+                "/print",
+                Some(json!({"page": {"width": 21.0, "height": 29.7}, "background": true})),
+            )
+            .await;
+        let pdf = base64::engine::general_purpose::STANDARD
+            .decode(b64.as_str().expect("base64 pdf"))
+            .expect("decode pdf");
+        let path = screenshot_dir().join(format!("{name}.pdf"));
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).expect("create screenshot dir");
+        }
+        std::fs::write(&path, pdf).expect("write pdf");
+        path
+    }
+
     /// Resizes the window (e.g. for full-page screenshots).
     pub async fn set_window(&self, width: u32, height: u32) {
         self.cmd(

@@ -32,6 +32,7 @@ async fn install(engine: Engine) -> Install {
         ("op1", "operator", None),
         ("sup1", "supervisor", None),
         ("aud1", "auditor", None),
+        ("adm1", "admin", None),
         ("transport1", "unit_handler", Some("transport")),
         ("justice1", "unit_handler", Some("justice")),
     ] {
@@ -140,7 +141,8 @@ async fn operator_and_unit_work_a_case_from_call_to_close(engine: Engine) {
     b.click("#do-dispatch").await;
     expect_status(&b, "已派单").await;
     assert!(b.text("#case-unit").await.contains("交通"));
-    assert!(b.text("#timeline").await.contains("已派单"));
+    let timeline = b.text("#timeline").await;
+    assert!(timeline.contains("派单 → 邵武市交通运输局"), "{timeline}");
     logout(&b).await;
 
     // Another unit's handler cannot open the case.
@@ -189,9 +191,19 @@ async fn operator_and_unit_work_a_case_from_call_to_close(engine: Engine) {
     b.click("#do-close").await;
     expect_status(&b, "已办结").await;
     let timeline = b.text("#timeline").await;
-    for step in ["已受理", "已派单", "已签收", "已反馈", "已回访", "已办结"] {
+    // Each step by its name; the unit's steps name the unit and its 责任人, the follow-up its
+    // outcome; the center's steps name no unit.
+    for step in [
+        "受理",
+        "派单 → 邵武市交通运输局",
+        "签收 · 邵武市交通运输局 · 责任人 transport1",
+        "反馈办理结果 · 邵武市交通运输局",
+        "回访: 满意",
+        "办结",
+    ] {
         assert!(timeline.contains(step), "timeline lacks {step}: {timeline}");
     }
+    assert!(!timeline.contains("办结 →"), "{timeline}");
     assert!(b.exists("#no-actions").await);
     shot(&b, engine, "07-case-closed").await;
 
@@ -217,10 +229,12 @@ async fn operator_and_unit_work_a_case_from_call_to_close(engine: Engine) {
 
 per_engine!(the_floor_answers_reopens_and_redispatches);
 /// A consultation answered and closed on the call (当场答复); a supervisor reopens it (重新打开),
-/// dispatches it and re-dispatches it to another unit (改派) — each named in the timeline.
+/// dispatches it, the unit misses its sign deadline, and the supervisor re-dispatches it to
+/// another unit (改派) — each named in the timeline.
 async fn the_floor_answers_reopens_and_redispatches(engine: Engine) {
     let install = install(engine).await;
-    let server = install.serve(&[]);
+    let server = install.serve(&["--deadline-scan-seconds", "1"]);
+    let store = install.store().await;
     let base = server.base.clone();
     let b = Browser::start().await;
     login(&b, &base, "op1").await;
@@ -264,12 +278,30 @@ async fn the_floor_answers_reopens_and_redispatches(engine: Engine) {
     b.click("#do-reopen").await;
     expect_status(&b, "已受理").await;
     assert!(b.text("#timeline").await.contains("重新打开"));
+    // A reopened consultation leads with 当场答复; dispatching is behind 更多操作.
+    b.click("#more-actions summary").await;
     b.select("#form-dispatch select[name=unit_id]", "civil-affairs")
         .await;
     b.select("#form-dispatch select[name=category]", "assistance")
         .await;
     b.click("#do-dispatch").await;
     expect_status(&b, "已派单").await;
+    // The unit lets its 签收 deadline pass: the deadline job flags it on the timeline.
+    sqlx::query("UPDATE cases SET sign_due = $1 WHERE public_id = $2")
+        .bind(m110_runtime::model::time::now_ms() - 60_000)
+        .bind(&case_id)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    eventually(
+        "the missed sign deadline",
+        Duration::from_secs(30),
+        || async {
+            b.goto(&case_url).await;
+            b.text("#timeline").await.contains("签收超时").then_some(())
+        },
+    )
+    .await;
     b.select("#form-redispatch select[name=unit_id]", "justice")
         .await;
     b.fill("#form-redispatch textarea", "属法律援助事项").await;
@@ -282,6 +314,29 @@ async fn the_floor_answers_reopens_and_redispatches(engine: Engine) {
         "{timeline}"
     );
     assert!(b.text("main").await.contains("邵武市司法局"));
+    shot(&b, engine, "09b-case-actions").await;
+
+    // The work order prints on one A4 sheet: number, place by its tiers, unit, timeline.
+    b.click("#print-order").await;
+    b.find("#wo-id").await;
+    assert_eq!(b.text("#wo-id").await, case_id);
+    let order = b.text("body").await;
+    assert!(
+        order.contains("邵武市司法局") && order.contains("改派") && order.contains("承办单位签字"),
+        "{order}"
+    );
+    let pdf = b
+        .print_pdf(&format!("{}/12-work-order", engine.as_str()))
+        .await;
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(bytes.starts_with(b"%PDF"), "{}", pdf.display());
+    // Page objects are `/Type /Page` (the page tree is `/Type /Pages`).
+    let text = String::from_utf8_lossy(&bytes);
+    let pages = text
+        .match_indices("/Type /Page")
+        .filter(|(i, m)| !text[i + m.len()..].starts_with('s'))
+        .count();
+    assert_eq!(pages, 1, "the work order takes one A4 sheet");
 
     // The auditor lands on the audit log (not a 403), where reading it is itself recorded.
     login(&b, &base, "aud1").await;
@@ -718,6 +773,9 @@ async fn fingerprint(store: &Store) -> Vec<i64> {
         "directory_entries",
         "audit_log",
         "outbox",
+        "users",
+        "unit_contacts",
+        "password_resets",
     ] {
         let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
             .fetch_one(store.pool())
@@ -735,8 +793,17 @@ async fn fingerprint(store: &Store) -> Vec<i64> {
         .unwrap();
         v.extend([versions, updated]);
     }
+    let (users_updated,): (i64,) =
+        sqlx::query_as("SELECT CAST(COALESCE(MAX(updated_at), 0) AS BIGINT) FROM users")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    v.push(users_updated);
     v
 }
+
+/// A POST to forge: the session it is sent with, the path and the form its page sends.
+type Post<'a> = (&'a ConsoleSession, String, Vec<(&'static str, String)>);
 
 /// A console session made through the login form: its cookie and its CSRF token.
 struct ConsoleSession {
@@ -834,6 +901,38 @@ impl ConsoleSession {
             .unwrap()
     }
 
+    /// POSTs a multipart form with `csrf` (when given) and `file` (a CSV) with this session.
+    async fn post_multipart(
+        &self,
+        base: &str,
+        path: &str,
+        csrf: Option<&str>,
+        csv: &str,
+    ) -> reqwest::Response {
+        let boundary = "m110-test-boundary";
+        let mut body = String::new();
+        if let Some(t) = csrf {
+            body.push_str(&format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{t}\r\n"
+            ));
+        }
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"u.csv\"\r\n\
+             Content-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+        ));
+        bare_client()
+            .post(format!("{base}{path}"))
+            .header("cookie", format!("m110_session={}", self.cookie))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// `GET path` with this session: the status.
     async fn get_status(&self, base: &str, path: &str) -> u16 {
         bare_client()
@@ -873,6 +972,13 @@ async fn every_console_post_refuses_a_forged_csrf_token(engine: Engine) {
         "/console/cases/{id}/actions/{action}",
         "/console/directories/{system}/{id}",
         "/console/integrations/replay/{id}",
+        "/console/password",
+        "/console/reset/{token}",
+        "/console/admin/users/new",
+        "/console/admin/users/import",
+        "/console/admin/users/{id}",
+        "/console/admin/users/{id}/reset",
+        "/console/admin/units/{id}",
     ]
     .into_iter()
     .map(String::from)
@@ -884,6 +990,7 @@ async fn every_console_post_refuses_a_forged_csrf_token(engine: Engine) {
     );
 
     let sup = ConsoleSession::login(&base, "sup1").await;
+    let adm = ConsoleSession::login(&base, "adm1").await;
     let other = ConsoleSession::login(&base, "op1").await;
     assert_ne!(sup.csrf, other.csrf);
     // A received case (no rule routes it) and a directory entry to aim the forms at.
@@ -935,9 +1042,36 @@ async fn every_console_post_refuses_a_forged_csrf_token(engine: Engine) {
         ("status", field("status")),
     ];
 
-    // Each route with the form its page sends.
-    let mut posts: Vec<(String, Vec<(&str, String)>)> = vec![
+    // Each route with the session and the form its page sends.
+    let op1_id = store.user_by_name("op1").await.unwrap().id;
+    let mut posts: Vec<Post> = vec![
         (
+            &sup,
+            "/console/password".into(),
+            vec![
+                ("current", PASSWORD.into()),
+                ("new", "Forged-New-Pass-1".into()),
+                ("repeat", "Forged-New-Pass-1".into()),
+            ],
+        ),
+        (
+            &adm,
+            "/console/admin/users/new".into(),
+            vec![("name", "forged1".into()), ("role", "operator".into())],
+        ),
+        (
+            &adm,
+            format!("/console/admin/users/{op1_id}"),
+            vec![("role", "auditor".into()), ("real_name", "伪造".into())],
+        ),
+        (&adm, format!("/console/admin/users/{op1_id}/reset"), vec![]),
+        (
+            &adm,
+            "/console/admin/units/justice".into(),
+            vec![("contact_name", "伪造".into()), ("hotline", "110".into())],
+        ),
+        (
+            &sup,
             "/console/cases".into(),
             vec![
                 ("channel", "phone".into()),
@@ -946,12 +1080,14 @@ async fn every_console_post_refuses_a_forged_csrf_token(engine: Engine) {
             ],
         ),
         (
+            &sup,
             format!("/console/directories/government_services/{entry_id}"),
             directory_form.clone(),
         ),
     ];
     for action in Action::ALL {
         posts.push((
+            &sup,
             format!("/console/cases/{case_id}/actions/{}", action.as_str()),
             vec![
                 ("unit_id", "transport".into()),
@@ -962,8 +1098,8 @@ async fn every_console_post_refuses_a_forged_csrf_token(engine: Engine) {
             ],
         ));
     }
-    posts.push(("/console/integrations/replay/1".into(), Vec::new()));
-    posts.push(("/console/logout".into(), Vec::new()));
+    posts.push((&sup, "/console/integrations/replay/1".into(), Vec::new()));
+    posts.push((&sup, "/console/logout".into(), Vec::new()));
 
     let forgeries = [
         ("no token", None),
@@ -977,10 +1113,10 @@ async fn every_console_post_refuses_a_forged_csrf_token(engine: Engine) {
         assert_eq!(status, 403, "{engine:?}: {what}: {body}");
         assert!(body.contains("表单已过期"), "{engine:?}: {what}: {body}");
     };
-    for (path, form) in &posts {
+    for (session, path, form) in &posts {
         for (how, token) in forgeries {
             let before = fingerprint(&store).await;
-            let resp = sup.post(&base, path, form, token).await;
+            let resp = session.post(&base, path, form, token).await;
             refused(resp, format!("POST {path} with {how}")).await;
             assert_eq!(
                 fingerprint(&store).await,
@@ -989,6 +1125,41 @@ async fn every_console_post_refuses_a_forged_csrf_token(engine: Engine) {
             );
         }
     }
+    // The import form is multipart: the same forgeries, the same refusal.
+    for (how, token) in forgeries {
+        let before = fingerprint(&store).await;
+        let resp = adm
+            .post_multipart(
+                &base,
+                "/console/admin/users/import",
+                token,
+                "name,role\nforged2,operator\n",
+            )
+            .await;
+        refused(resp, format!("POST import with {how}")).await;
+        assert_eq!(
+            fingerprint(&store).await,
+            before,
+            "{engine:?}: import with {how}"
+        );
+    }
+    // A reset link is its own proof (no session): a made-up one is refused and changes nothing.
+    let before = fingerprint(&store).await;
+    let resp = bare_client()
+        .post(format!("{base}/console/reset/not-a-real-token"))
+        .form(&[
+            ("new", "Forged-New-Pass-1"),
+            ("repeat", "Forged-New-Pass-1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 404, "{engine:?}");
+    assert_eq!(
+        fingerprint(&store).await,
+        before,
+        "{engine:?}: a made-up reset link"
+    );
     // The session survived every forged logout.
     assert_eq!(
         sup.get_status(&base, "/console/queue").await,
@@ -1048,7 +1219,11 @@ async fn every_console_post_refuses_a_forged_csrf_token(engine: Engine) {
         "{engine:?}: login with its token: {}",
         resp.status()
     );
-    for (path, form) in &posts[..2] {
+    // (The password, account and unit forms succeed with theirs in tests/admin.rs.)
+    let plain = posts
+        .iter()
+        .filter(|(_, p, _)| p == "/console/cases" || p.starts_with("/console/directories/"));
+    for (_, path, form) in plain {
         let resp = sup.post(&base, path, form, Some(&sup.csrf)).await;
         assert!(
             resp.status().is_redirection(),

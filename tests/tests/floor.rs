@@ -177,3 +177,127 @@ async fn the_center_answers_redispatches_urges_and_reopens(engine: Engine) {
     drop(server);
 }
 per_engine!(the_center_answers_redispatches_urges_and_reopens);
+
+/// Separation of duties, as the Shaowu profile leaves it (on): an admin does not sign a unit's
+/// case (403 naming the rule); the unit's 责任人 is recorded at 签收. A small center that sets
+/// `separation_of_duties: false` and a 3-day reopen window gets both: its admin signs, and a
+/// case closed 4 days ago is no longer reopened (409 naming the window's days).
+async fn separation_of_duties_and_the_reopen_window_follow_the_profile(engine: Engine) {
+    let install = Install::provision(engine, "shaowu").await;
+    let op = install.token("op", "operator");
+    let admin = install.token("api-admin", "admin");
+    install.user(
+        "urban",
+        "unit_handler",
+        &["--unit", "urban-management"],
+        m110_e2e::PASSWORD,
+    );
+    let urban = install.token("urban", "unit_handler");
+    let server = install.serve(&[]);
+    let api = Api {
+        base: server.base.clone(),
+        http: reqwest::Client::new(),
+    };
+    let c = api
+        .create(&op, "小区门口路灯坏了多日无人修", "public_facilities")
+        .await;
+    // Routed at intake to the unit that handles it.
+    assert_eq!(c["status"], "dispatched", "{engine:?}: {c}");
+    let id = c["id"].as_str().unwrap();
+    let (s, e) = api.act(&admin, id, json!({"action": "sign"})).await;
+    assert_eq!(s, 403, "{engine:?}: {e}");
+    assert_eq!(e["error"]["code"], "forbidden", "{e}");
+    assert!(
+        e["error"]["message"]
+            .to_string()
+            .contains("separation of duties"),
+        "{e}"
+    );
+    let seen: Value = api
+        .http
+        .get(format!("{}/api/v1/cases/{id}", api.base))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        !seen["allowed_actions"].to_string().contains("\"sign\""),
+        "{seen}"
+    );
+    let (s, v) = api
+        .act(
+            &urban,
+            id,
+            json!({"action": "sign", "assignee": "环卫所 陈队长"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{engine:?}: {v}");
+    let detail: Value = api
+        .http
+        .get(format!("{}/api/v1/cases/{id}", api.base))
+        .bearer_auth(&op)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let signed = detail["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "signed")
+        .cloned()
+        .unwrap();
+    assert_eq!(signed["detail"]["assignee"], "环卫所 陈队长", "{signed}");
+    drop(server);
+
+    let small = Install::provision_shaowu_with(engine, |y| {
+        y.replace(
+            "service_center:\n  number: \"110\"",
+            "service_center:\n  number: \"110\"\n  separation_of_duties: false\n  reopen_window_days: 3",
+        )
+    })
+    .await;
+    let op = small.token("op", "operator");
+    let admin = small.token("api-admin", "admin");
+    let sup = small.token("sup", "supervisor");
+    let server = small.serve(&[]);
+    let api = Api {
+        base: server.base.clone(),
+        http: reqwest::Client::new(),
+    };
+    let c = api
+        .create(&op, "小区门口路灯坏了多日无人修", "public_facilities")
+        .await;
+    let id = c["id"].as_str().unwrap();
+    let (s, v) = api.act(&admin, id, json!({"action": "sign"})).await;
+    assert_eq!(s, 200, "{engine:?}: a small center's admin signs: {v}");
+    let a = api.create(&op, "请问低保怎么申请", "consultation").await;
+    let aid = a["id"].as_str().unwrap();
+    let (s, _) = api
+        .act(
+            &op,
+            aid,
+            json!({"action": "answer", "note": "到社区服务中心申请"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let store = small.store().await;
+    sqlx::query("UPDATE cases SET closed_at = closed_at - 345600000 WHERE public_id = $1")
+        .bind(aid)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let (s, e) = api
+        .act(&sup, aid, json!({"action": "reopen", "reason": "再查"}))
+        .await;
+    assert_eq!(s, 409, "{engine:?}: {e}");
+    assert_eq!(e["error"]["code"], "reopen_window", "{e}");
+    assert!(e["error"]["message"].to_string().contains('3'), "{e}");
+    store.close().await;
+}
+per_engine!(separation_of_duties_and_the_reopen_window_follow_the_profile);

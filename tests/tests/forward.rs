@@ -174,13 +174,28 @@ async fn forwarded_to_12345_and_closed_by_the_status_pull(engine: Engine) {
     );
 
     // Handled and closed at the 12345 …
-    for body in [
-        json!({"action": "sign"}),
-        json!({"action": "reply", "note": "交通部门已组织抢修，路面已恢复通行"}),
-        json!({"action": "follow_up", "satisfaction": "satisfied"}),
-        json!({"action": "close"}),
+    // (Its unit signs and replies, its center follows up and closes: separation of duties.)
+    let city_unit = there["unit"]["id"].as_str().unwrap().to_string();
+    city.user(
+        "city-unit",
+        "unit_handler",
+        &["--unit", &city_unit],
+        m110_e2e::PASSWORD,
+    );
+    let city_handler = city.token("city-unit", "unit_handler");
+    for (who, body) in [
+        (&city_handler, json!({"action": "sign"})),
+        (
+            &city_handler,
+            json!({"action": "reply", "note": "交通部门已组织抢修，路面已恢复通行"}),
+        ),
+        (
+            &city_admin,
+            json!({"action": "follow_up", "satisfaction": "satisfied"}),
+        ),
+        (&city_admin, json!({"action": "close"})),
     ] {
-        act(&city_base, &city_admin, &remote, body).await;
+        act(&city_base, who, &remote, body).await;
     }
     // … closed here by the status pull, with the platform's note on the timeline.
     let closed = eventually("closed by the status pull", Duration::from_secs(20), || {

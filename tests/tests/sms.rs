@@ -121,6 +121,14 @@ async fn texts_in_and_out(engine: Engine) {
     let install = install(engine, &url).await;
     let op = install.token("op", "operator");
     let admin = install.token("api-admin", "admin");
+    // The unit signs and replies (an admin does not: separation of duties).
+    install.user(
+        "urban",
+        "unit_handler",
+        &["--unit", "urban-management"],
+        m110_e2e::PASSWORD,
+    );
+    let urban = install.token("urban", "unit_handler");
     let out = install
         .m110(&[
             "token",
@@ -191,7 +199,7 @@ async fn texts_in_and_out(engine: Engine) {
         json!({"action": "sign"}),
         json!({"action": "reply", "note": "路灯已更换，坑已填平"}),
     ] {
-        let (s, d) = post(&base, &admin, &format!("/api/v1/cases/{id}/actions"), body).await;
+        let (s, d) = post(&base, &urban, &format!("/api/v1/cases/{id}/actions"), body).await;
         assert_eq!(s, 200, "{engine:?}: {d}");
     }
     let survey = text_to(&sent, "13600002222", "请回复数字评价").await;

@@ -10,10 +10,10 @@ resolution, category merging, cell generation) live here so the two can never di
 use std::collections::HashMap;
 
 use m110_runtime::model::{
-    Appraisal, Archetype, Category, Contact, DirectoryEntry, EarlyWarning, EscalationChain,
-    EscalationStep, GridUnit, HandlingUnit, Household, Integration, LatLon, Platform, PlatformKind,
-    Priority, Region, RegionInfo, Routing, RoutingRule, ServiceCenter, StaffingInputs, Tier,
-    UnitKind,
+    Appraisal, Archetype, Category, CenterRules, Contact, DirectoryEntry, EarlyWarning,
+    EscalationChain, EscalationStep, GridUnit, HandlingUnit, Household, Integration, LatLon,
+    Platform, PlatformKind, Priority, Region, RegionInfo, Routing, RoutingRule, ServiceCenter,
+    StaffingInputs, Tier, UnitKind,
 };
 
 use super::raw::{RawCellRule, RawGridUnit, RawProfile, RawUnit};
@@ -451,6 +451,13 @@ pub fn compile(
                 service_level_seconds: st.service_level_seconds.unwrap_or(d.service_level_seconds),
                 shrinkage: st.shrinkage.unwrap_or(d.shrinkage),
                 max_occupancy: st.max_occupancy.unwrap_or(d.max_occupancy),
+            },
+            rules: {
+                let d = CenterRules::default();
+                CenterRules {
+                    reopen_window_days: sc.reopen_window_days.unwrap_or(d.reopen_window_days),
+                    separation_of_duties: sc.separation_of_duties.unwrap_or(d.separation_of_duties),
+                }
             },
         },
         tiers: raw

@@ -189,6 +189,13 @@ pub struct RawServiceCenter {
     pub languages: Option<Vec<String>>,
     #[serde(default)]
     pub staffing: Option<RawStaffing>,
+    /// Days after closing during which a supervisor may reopen a case (default 30, 1–365).
+    #[serde(default)]
+    pub reopen_window_days: Option<u32>,
+    /// Separation of duties (default true): an admin administers but does not work cases, and
+    /// whoever replied to a case does not also close it. Small centers may set false.
+    #[serde(default)]
+    pub separation_of_duties: Option<bool>,
 }
 
 /// Erlang C staffing inputs; every field has a default.

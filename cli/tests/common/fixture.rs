@@ -144,6 +144,7 @@ pub fn region() -> Region {
             hours: "24/7".into(),
             languages: vec!["zh-CN".into(), "en".into()],
             staffing: staffing(),
+            rules: Default::default(),
         },
         tiers: vec![
             Tier {

@@ -20,6 +20,7 @@ requests into those calls and results into pages. Every route authorizes in its 
 */
 
 pub mod assets;
+mod catalog;
 pub mod directories;
 pub mod errors;
 pub mod i18n;
@@ -56,6 +57,42 @@ pub fn router() -> Router<AppState> {
         .route("/console/dashboard", get(pages::dashboard))
         .route("/console/integrations", get(pages::integrations))
         .route("/console/audit", get(pages::audit_log))
+        .route(
+            "/console/password",
+            get(pages::password_form).post(pages::password_submit),
+        )
+        .route(
+            "/console/reset/{token}",
+            get(pages::reset_form).post(pages::reset_submit),
+        )
+        .route("/console/grid", get(pages::grid_home))
+        .route("/console/admin/users", get(pages::admin_users))
+        .route(
+            "/console/admin/users/new",
+            get(pages::admin_user_new).post(pages::admin_user_create),
+        )
+        .route(
+            "/console/admin/users/import",
+            get(pages::admin_import_form)
+                .post(pages::admin_import)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    pages::MAX_IMPORT_BYTES,
+                )),
+        )
+        .route(
+            "/console/admin/users/{id}",
+            get(pages::admin_user_edit).post(pages::admin_user_save),
+        )
+        .route(
+            "/console/admin/users/{id}/reset",
+            post(pages::admin_user_reset),
+        )
+        .route("/console/admin/units", get(pages::admin_units))
+        .route(
+            "/console/admin/units/{id}",
+            get(pages::admin_unit_edit).post(pages::admin_unit_save),
+        )
+        .route("/console/cases/{id}/print", get(pages::case_print))
         .route("/console/integrations/replay/{id}", post(pages::replay))
         .route("/console/events", get(sse::events))
         .route("/console/directories", get(directories::list))

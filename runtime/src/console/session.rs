@@ -27,6 +27,9 @@ pub const LANG_COOKIE: &str = "lang";
 /// Cookie of the pre-login double-submit CSRF token.
 pub const LOGIN_CSRF_COOKIE: &str = "m110_csrf";
 
+/// The page where a user sets their own password (the only page open to a one-time password).
+pub const PASSWORD_PATH: &str = "/console/password";
+
 /// A signed-in console user.
 #[derive(Debug, Clone)]
 pub struct ConsoleUser {
@@ -36,6 +39,8 @@ pub struct ConsoleUser {
     pub lang: Lang,
     /// True when the request carried `?lang=` (the response then sets the cookie).
     pub lang_from_query: bool,
+    /// Signed in with a one-time password that must be changed now.
+    pub must_change_password: bool,
 }
 
 impl ConsoleUser {
@@ -115,11 +120,19 @@ impl FromRequestParts<AppState> for ConsoleUser {
             return Err(to_login());
         };
         match state.store.session(&cookie).await {
+            // A one-time password: nothing but setting a new one (or leaving) until it is set.
+            Ok(s)
+                if s.must_change_password
+                    && !matches!(parts.uri.path(), PASSWORD_PATH | "/console/logout") =>
+            {
+                Err(NotSignedIn(Redirect::to(PASSWORD_PATH).into_response()))
+            }
             Ok(s) => Ok(ConsoleUser {
                 principal: s.principal,
                 csrf: s.csrf_token,
                 lang,
                 lang_from_query,
+                must_change_password: s.must_change_password,
             }),
             Err(StoreError::NotFound) => Err(to_login()),
             Err(e) => {

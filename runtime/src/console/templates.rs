@@ -47,6 +47,11 @@ fn build() -> Environment<'static> {
             .unwrap_or_else(|e| panic!("template {path}: {e}"));
     }
     env.add_function("t", translate);
+    // Stored phone numbers are digits only; people read them with their area code apart.
+    env.add_filter("phone", |p: Option<String>| {
+        p.map(|p| crate::policy::masking::display_phone(&p))
+            .unwrap_or_default()
+    });
     env.add_filter("time", |ms: Option<i64>| {
         ms.map(i18n::format_time).unwrap_or_default()
     });

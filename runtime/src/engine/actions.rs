@@ -20,17 +20,44 @@ use super::lifecycle::{self, Effect, Snapshot};
 use super::region::RegionIndex;
 use super::sms;
 use crate::model::time::{now_ms, render_time};
-use crate::model::{Action, EmergencyLine, Principal, Satisfaction, Status, UnitKind};
+use crate::model::{
+    Action, CenterRules, EmergencyLine, Principal, Role, Satisfaction, Status, UnitKind,
+};
 use crate::policy::access::{CaseScope, can_see_case, may_act_on_unit, scope_allows_action};
 use crate::store::cases::{
-    CaseRow, NewEvent, append_events, enqueue, enqueue_to, insert_follow_up, lock_case,
+    CaseRow, NewEvent, append_events, enqueue, enqueue_to, insert_follow_up, last_actor, lock_case,
     pending_extension_hours, update_case,
 };
 use crate::store::forward::clear_forward;
 use crate::store::{Store, StoreError};
 
-/// How long after closing a supervisor may reopen a case (重新打开).
-pub const REOPEN_WINDOW_DAYS: i64 = 30;
+/// The actions a handling unit takes on its own cases; under separation of duties an admin
+/// does not take them (it administers; the unit works the case).
+const UNIT_ACTIONS: [Action; 5] = [
+    Action::Sign,
+    Action::Start,
+    Action::Reply,
+    Action::Return,
+    Action::RequestExtension,
+];
+
+/// Whether separation of duties bars `p` from `action` whatever the case (the admin rule).
+fn barred_by_role(center: &CenterRules, p: &Principal, action: Action) -> bool {
+    center.separation_of_duties && p.role == Role::Admin && UNIT_ACTIONS.contains(&action)
+}
+
+/// Whether separation of duties bars `user_id`, who replied to the case as its unit, from
+/// following it up or closing it (the replier does not also judge the reply).
+pub fn barred_as_replier(
+    center: &CenterRules,
+    action: Action,
+    user_id: i64,
+    replier: Option<i64>,
+) -> bool {
+    center.separation_of_duties
+        && matches!(action, Action::FollowUp | Action::Close)
+        && replier == Some(user_id)
+}
 
 /// `POST /api/v1/cases/{id}/actions` body.
 #[derive(Debug, Clone, Deserialize)]
@@ -58,6 +85,9 @@ pub struct ActionInput {
     /// The emergency line of `transfer_police` (`110` when not given).
     #[serde(default)]
     pub line: Option<EmergencyLine>,
+    /// The unit's person responsible (责任人) named at `sign`; the signer when not given.
+    #[serde(default)]
+    pub assignee: Option<String>,
     /// The version the client saw; a stale one is a 409.
     #[serde(default)]
     pub expected_version: Option<i64>,
@@ -76,6 +106,7 @@ impl ActionInput {
             hours: None,
             reference: None,
             line: None,
+            assignee: None,
             expected_version: None,
         }
     }
@@ -98,8 +129,9 @@ pub fn can_see(p: &Principal, region: &RegionIndex, row: &CaseRow) -> bool {
     )
 }
 
-/// Actions `p` may take on `row` now (scope included).
-pub fn allowed_for(p: &Principal, row: &CaseRow) -> Vec<&'static str> {
+/// Actions `p` may take on `row` now (scope and the admin's separation of duties included; the
+/// replier rule needs the timeline, see [`barred_as_replier`]).
+pub fn allowed_for(p: &Principal, row: &CaseRow, center: &CenterRules) -> Vec<&'static str> {
     if !may_act_on_unit(p, row.unit_id.as_deref()) {
         return Vec::new();
     }
@@ -116,6 +148,7 @@ pub fn allowed_for(p: &Principal, row: &CaseRow) -> Vec<&'static str> {
     )
     .into_iter()
     .filter(scoped)
+    .filter(|a| !barred_by_role(center, p, *a))
     .map(|a| a.as_str())
     .collect()
 }
@@ -128,7 +161,11 @@ pub async fn perform(
     public_id: &str,
     input: ActionInput,
 ) -> Result<CaseRow> {
-    for (field, v) in [("note", &input.note), ("reason", &input.reason)] {
+    for (field, v) in [
+        ("note", &input.note),
+        ("reason", &input.reason),
+        ("assignee", &input.assignee),
+    ] {
         if v.as_deref()
             .is_some_and(|s| s.chars().count() > MAX_NOTE_CHARS)
         {
@@ -148,6 +185,16 @@ pub async fn perform(
             "token_scope",
             format!(
                 "this token's scope does not allow {}",
+                input.action.as_str()
+            ),
+        )
+        .arg("action", input.action.name_zh()));
+    }
+    if barred_by_role(&region.center, principal, input.action) {
+        return Err(Error::forbidden(
+            "separation_of_duties",
+            format!(
+                "separation of duties: an admin does not {} cases (the unit does)",
                 input.action.as_str()
             ),
         )
@@ -207,16 +254,40 @@ pub async fn perform(
     let t = lifecycle::decide(snap, principal.role, input.action, &req)?;
 
     let now = now_ms();
+    let mut detail_assignee: Option<String> = None;
+    let window = i64::from(region.center.reopen_window_days);
     if input.action == Action::Reopen
-        && row
-            .closed_at
-            .is_some_and(|c| now - c > REOPEN_WINDOW_DAYS * 86_400_000)
+        && row.closed_at.is_some_and(|c| now - c > window * 86_400_000)
     {
         return Err(Error::conflict(
             "reopen_window",
-            format!("case {public_id} closed more than {REOPEN_WINDOW_DAYS} days ago"),
+            format!("case {public_id} closed more than {window} days ago"),
         )
-        .arg("days", REOPEN_WINDOW_DAYS));
+        .arg("days", window));
+    }
+    if matches!(input.action, Action::FollowUp | Action::Close)
+        && region.center.separation_of_duties
+    {
+        let replier = last_actor(&mut tx, row.id, "replied").await?;
+        if barred_as_replier(&region.center, input.action, principal.user_id, replier) {
+            return Err(Error::forbidden(
+                "separation_of_duties_replier",
+                format!(
+                    "separation of duties: you replied to case {public_id}, someone else follows \
+                     it up and closes it"
+                ),
+            ));
+        }
+    }
+    if input.action == Action::Sign {
+        let who = input
+            .assignee
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(str::to_string)
+            .unwrap_or_else(|| principal.name.clone());
+        detail_assignee = Some(who);
     }
     if input.action == Action::Redispatch
         && input.unit.as_deref().map(str::trim) == row.unit_id.as_deref()
@@ -232,6 +303,9 @@ pub async fn perform(
     let mut outbox = Vec::new();
     let mut follow_up = None;
     let mut detail = json!({});
+    if let Some(a) = detail_assignee.take() {
+        detail["assignee"] = json!(a);
+    }
     if input.action == Action::Dispatch {
         if let Some(code) = input
             .category

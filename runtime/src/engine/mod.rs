@@ -22,6 +22,7 @@ Invariant: nothing here uses the front-ends (http, open311, console) — the arc
 checks it.
 */
 
+pub mod accounts;
 pub mod actions;
 pub mod delivery;
 pub mod directories;

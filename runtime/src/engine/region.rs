@@ -11,8 +11,8 @@ use serde::Serialize;
 use super::routing::RoutingTable;
 use super::triage::Triage;
 use crate::model::{
-    Category, EmergencyLine, EscalationChain, GridUnit, Integration, Platform, PlatformKind,
-    Region, RoutingRule, UnitKind,
+    Category, CenterRules, EmergencyLine, EscalationChain, GridUnit, Integration, Platform,
+    PlatformKind, Region, RoutingRule, UnitKind,
 };
 use crate::store::{Store, StoreError};
 
@@ -39,6 +39,8 @@ pub struct RegionIndex {
     pub escalation: Vec<EscalationChain>,
     /// The existing platforms the region links to (emergency lines, 12345, grid app …).
     pub platforms: Vec<Platform>,
+    /// The floor's rules (reopen window, separation of duties).
+    pub center: CenterRules,
     by_category: HashMap<String, usize>,
     by_unit: HashMap<String, usize>,
     by_grid: HashMap<String, usize>,
@@ -57,6 +59,7 @@ pub struct RegionData {
     pub fallback: String,
     pub escalation: Vec<EscalationChain>,
     pub platforms: Vec<Platform>,
+    pub center: CenterRules,
 }
 
 impl RegionIndex {
@@ -72,6 +75,7 @@ impl RegionIndex {
             fallback,
             escalation,
             platforms,
+            center,
         } = data;
         let triage = Triage::new(&categories, &grid_units);
         let routing = RoutingTable::from_parts(
@@ -109,6 +113,7 @@ impl RegionIndex {
             grid_units,
             escalation,
             platforms,
+            center,
         }
     }
 
@@ -138,6 +143,7 @@ impl RegionIndex {
             rules: region.routing.rules.clone(),
             fallback: region.routing.fallback_unit.clone(),
             escalation: region.routing.escalation.clone(),
+            center: region.service_center.rules,
             platforms: region.platforms.clone(),
         })
     }
@@ -152,6 +158,26 @@ impl RegionIndex {
 
     pub fn grid(&self, code: &str) -> Option<&GridUnit> {
         self.by_grid.get(code).map(|i| &self.grid_units[*i])
+    }
+
+    /// A grid unit named with its tiers, top first: `城郊镇 / 和平村 / 第1网格` (the code when
+    /// unknown). What a picker shows, so 243 cells read as places, not a flat list.
+    pub fn grid_path(&self, code: &str) -> String {
+        let mut names = Vec::new();
+        let mut at = self.grid(code);
+        while let Some(g) = at {
+            names.push(g.name.as_str());
+            // A malformed tree never loops forever: no path is deeper than the tiers.
+            if names.len() > 8 {
+                break;
+            }
+            at = g.parent.as_deref().and_then(|p| self.grid(p));
+        }
+        if names.is_empty() {
+            return code.to_string();
+        }
+        names.reverse();
+        names.join(" / ")
     }
 
     /// The police-dispatch unit, if the region lists one.

@@ -291,7 +291,7 @@ async fn detail(
             .map(|e| event_json(e, &state.region))
             .collect(),
     );
-    body["allowed_actions"] = json!(actions::allowed_for(&principal, &row));
+    body["allowed_actions"] = json!(actions::allowed_for(&principal, &row, &state.region.center));
     Ok(Json(body))
 }
 
@@ -303,7 +303,7 @@ async fn act(
 ) -> ApiResult<Json<Value>> {
     let row = actions::perform(&state.store, &state.region, &principal, &id, input).await?;
     let mut body = case_json(&row, &state.region, false);
-    body["allowed_actions"] = json!(actions::allowed_for(&principal, &row));
+    body["allowed_actions"] = json!(actions::allowed_for(&principal, &row, &state.region.center));
     Ok(Json(body))
 }
 

@@ -280,6 +280,7 @@ fn schemas() -> Value {
                 "satisfaction": {"type": "string", "enum": ["satisfied", "mostly_satisfied", "unsatisfied"]},
                 "hours": {"type": "integer", "minimum": 1, "maximum": 720},
                 "reference": {"type": "string", "description": "police_ack: the line's incident number (警情编号)"},
+                "assignee": {"type": "string", "maxLength": 2000, "description": "sign: the unit's person responsible (责任人); the signer when absent. Recorded in the signed event's detail."},
                 "line": {"type": "string", "enum": ["110", "119", "120", "122"], "description": "transfer_police: the line (default 110)"},
                 "expected_version": {"type": "integer"}
             }

@@ -325,6 +325,29 @@ impl Action {
     }
 }
 
+/// Timeline event kinds written by something other than an action ([`Action::event_kind`]):
+/// intake, the redo after an unsatisfied follow-up, re-routing on an upgrade, the deadline
+/// job's flags and escalations, an emergency hand-off left unacknowledged, an inbound SMS.
+pub const OTHER_EVENT_KINDS: [&str; 8] = [
+    "received",
+    "redo",
+    "rerouted",
+    "overdue_sign",
+    "overdue_close",
+    "escalated",
+    "handoff_overdue",
+    "sms_received",
+];
+
+/// Every event kind a case timeline can hold (each has a name in the console's catalogue).
+pub fn event_kinds() -> Vec<&'static str> {
+    let mut v: Vec<&str> = Action::ALL.iter().map(|a| a.event_kind()).collect();
+    v.extend(OTHER_EVENT_KINDS);
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
 /// Follow-up outcome (满意 / 基本满意 / 不满意).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

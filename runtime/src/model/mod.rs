@@ -11,6 +11,8 @@ pub mod region;
 pub mod role;
 pub mod time;
 
-pub use case::{Action, Channel, EmergencyLine, Satisfaction, Status};
+pub use case::{
+    Action, Channel, EmergencyLine, OTHER_EVENT_KINDS, Satisfaction, Status, event_kinds,
+};
 pub use region::*;
 pub use role::{Principal, Role, TokenScope};

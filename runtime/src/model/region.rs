@@ -83,6 +83,29 @@ pub struct ServiceCenter {
     /// BCP 47 tags, first is the console default (e.g. ["zh-CN", "en"]).
     pub languages: Vec<String>,
     pub staffing: StaffingInputs,
+    /// Rules of the floor: reopen window, separation of duties. Absent in models recorded by
+    /// releases before 0060 (they get the defaults).
+    #[serde(default)]
+    pub rules: CenterRules,
+}
+
+/// How the center works cases, set by the profile's `service_center`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CenterRules {
+    /// Days after closing during which a supervisor may reopen a case.
+    pub reopen_window_days: u32,
+    /// An admin does not sign, reply or close cases, and whoever replied to a case as its unit
+    /// does not follow it up or close it.
+    pub separation_of_duties: bool,
+}
+
+impl Default for CenterRules {
+    fn default() -> Self {
+        CenterRules {
+            reopen_window_days: 30,
+            separation_of_duties: true,
+        }
+    }
 }
 
 /// Inputs to the Erlang C staffing model of the call center.

@@ -28,6 +28,41 @@ pub fn mask_phone(phone: &str) -> String {
     }
 }
 
+/// A stored phone number as people write it: `037126981234` → `0371-26981234` (the area code
+/// kept apart: 3 digits for 010 and 02x, else 4), `4008123123` → `400-812-3123`; mobiles,
+/// short numbers and anything already punctuated stay as they are.
+pub fn display_phone(phone: &str) -> String {
+    let p = phone.trim();
+    if !p.chars().all(|c| c.is_ascii_digit()) {
+        return p.to_string();
+    }
+    let n = p.len();
+    if p.starts_with('0') && (10..=12).contains(&n) {
+        let area = if p.starts_with("010") || p.starts_with("02") {
+            3
+        } else {
+            4
+        };
+        return format!("{}-{}", &p[..area], &p[area..]);
+    }
+    if (p.starts_with("400") || p.starts_with("800")) && n == 10 {
+        return format!("{}-{}-{}", &p[..3], &p[3..6], &p[6..]);
+    }
+    p.to_string()
+}
+
+/// [`mask_phone`] of the [`display_phone`] form: a landline keeps its area code
+/// (`0371-****1234`), so a call-taker still sees where a masked caller is.
+pub fn mask_display_phone(phone: &str) -> String {
+    let shown = display_phone(phone);
+    match shown.split_once('-') {
+        Some((area, rest)) if rest.len() >= 5 => {
+            format!("{area}-****{}", &rest[rest.len() - 4..])
+        }
+        _ => mask_phone(&shown),
+    }
+}
+
 /// `350781199001011234` → `350781********1234`: keeps the first 6 and last 4 characters and
 /// masks each character between. Numbers shorter than 11 characters keep only their last 2.
 pub fn mask_id_number(id: &str) -> String {
@@ -68,6 +103,20 @@ pub fn mask_name(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phones_show_as_written() {
+        assert_eq!(display_phone("037126981234"), "0371-26981234");
+        assert_eq!(display_phone("01062345678"), "010-62345678");
+        assert_eq!(display_phone("02087654321"), "020-87654321");
+        assert_eq!(display_phone("05996301234"), "0599-6301234");
+        assert_eq!(display_phone("13800138000"), "13800138000");
+        assert_eq!(display_phone("4008123123"), "400-812-3123");
+        assert_eq!(display_phone("110"), "110");
+        assert_eq!(display_phone("0599-6301234"), "0599-6301234");
+        assert_eq!(mask_display_phone("037126981234"), "0371-****1234");
+        assert_eq!(mask_display_phone("13800138000"), "138****8000");
+    }
 
     #[test]
     fn masks_mobile_numbers() {

@@ -499,6 +499,23 @@ pub async fn update_case(
     Ok(row.version + 1)
 }
 
+/// Who took the latest event of `kind` on a case (a user id; `None` when nobody or a job did).
+pub async fn last_actor(
+    conn: &mut AnyConnection,
+    case_id: i64,
+    kind: &str,
+) -> Result<Option<i64>, StoreError> {
+    let row: Option<(Option<i64>,)> = sqlx::query_as(
+        "SELECT actor_id FROM case_events WHERE case_id = $1 AND kind = $2 \
+         ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(case_id)
+    .bind(kind)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.and_then(|(a,)| a))
+}
+
 /// The hours asked for by the latest 延期 request of a case.
 pub async fn pending_extension_hours(
     conn: &mut AnyConnection,

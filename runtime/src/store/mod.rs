@@ -29,6 +29,7 @@ The store: one repository layer over SQLite and PostgreSQL.
   [`audit`] (audit log); cases, directories etc. live in their own files.
 */
 
+pub mod accounts;
 pub mod audit;
 pub mod cases;
 pub mod console;
@@ -45,6 +46,7 @@ pub mod sms;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testdb;
 pub mod triage;
+pub mod unit_edits;
 pub mod upgrade;
 pub mod users;
 pub mod write;

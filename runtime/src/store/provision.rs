@@ -108,6 +108,7 @@ pub async fn write_region(
     .bind(now_ms())
     .execute(&mut *tx)
     .await?;
+    set_setting_in(tx, keys::CENTER_RULES, &json(&sc.rules)?).await?;
     Ok(())
 }
 

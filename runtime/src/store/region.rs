@@ -33,6 +33,9 @@ pub mod keys {
     /// The region model as last provisioned or upgraded (canonical JSON, live registries left
     /// out): what tells a live edit (database ≠ this) from a profile change (profile ≠ this).
     pub const REGION_MODEL: &str = "region_model";
+    /// JSON of the service center's floor rules ([`crate::model::CenterRules`]); absent on
+    /// installs provisioned before these rules existed (they read as the defaults).
+    pub const CENTER_RULES: &str = "center_rules";
 }
 
 /// What the database holds, from `settings` and `region`.
@@ -436,6 +439,10 @@ pub async fn load_region_in(conn: &mut AnyConnection) -> Result<Region, StoreErr
             hours,
             languages: json(&languages)?,
             staffing: json(&staffing)?,
+            rules: match super::setting_in(&mut *conn, keys::CENTER_RULES).await? {
+                Some(v) => json(&v)?,
+                None => Default::default(),
+            },
         },
         tiers,
         grid_units,

@@ -355,6 +355,7 @@ pub fn fixture_region() -> crate::model::Region {
                 shrinkage: 0.3,
                 max_occupancy: 0.85,
             },
+            rules: Default::default(),
         },
         tiers: vec![
             Tier {

@@ -40,6 +40,11 @@ pub struct User {
     pub disabled: bool,
     pub has_password: bool,
     pub created_at: i64,
+    /// Real name (姓名) and work phone, set by an admin (see [`super::accounts`]).
+    pub real_name: Option<String>,
+    pub phone: Option<String>,
+    /// The password was set by someone else: the console asks for a new one first.
+    pub must_change_password: bool,
 }
 
 /// A new login session: the cookie value (give to the client once) and its CSRF token.
@@ -56,6 +61,8 @@ pub struct Session {
     pub principal: Principal,
     pub csrf_token: String,
     pub expires_at: i64,
+    /// The user must set a new password before anything else (a one-time password).
+    pub must_change_password: bool,
 }
 
 /// An API token as listed to admins (never the secret).
@@ -89,52 +96,56 @@ pub fn validate_user_name(name: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Inserts a user and its grid units on an open connection or transaction; returns its id.
-/// Checks the role bindings: `unit_handler` needs a unit, `grid_worker` needs grid units, and
-/// other roles take neither.
-pub async fn insert_user(conn: &mut AnyConnection, user: &NewUser) -> Result<i64, StoreError> {
-    validate_user_name(&user.name)?;
-    match (user.role.needs_unit(), &user.unit_id) {
+/// Checks a role's bindings: `unit_handler` needs an existing unit, `grid_worker` existing grid
+/// units, and other roles take neither.
+pub(super) async fn check_bindings(
+    conn: &mut AnyConnection,
+    role: Role,
+    unit_id: Option<&str>,
+    grid_codes: &[String],
+) -> Result<(), StoreError> {
+    match (role.needs_unit(), &unit_id) {
         (true, None) => {
             return Err(StoreError::Invalid(format!(
                 "unit: role {} must be bound to a handling unit",
-                user.role
+                role
             )));
         }
         (false, Some(_)) => {
             return Err(StoreError::Invalid(format!(
                 "unit: role {} is not bound to a unit",
-                user.role
+                role
             )));
         }
         _ => {}
     }
-    if user.role.needs_grid() && user.grid_codes.is_empty() {
+    if role.needs_grid() && grid_codes.is_empty() {
         return Err(StoreError::Invalid(format!(
             "grid: role {} must be bound to at least one grid unit",
-            user.role
+            role
         )));
     }
-    if !user.role.needs_grid() && !user.grid_codes.is_empty() {
+    if !role.needs_grid() && !grid_codes.is_empty() {
         return Err(StoreError::Invalid(format!(
             "grid: role {} is not bound to grid units",
-            user.role
+            role
         )));
     }
-    if let Some(unit) = &user.unit_id {
-        let found: Option<(String,)> = sqlx::query_as("SELECT id FROM units WHERE id = $1")
-            .bind(unit)
-            .fetch_optional(&mut *conn)
-            .await?;
+    if let Some(unit) = &unit_id {
+        let found: Option<(String,)> =
+            sqlx::query_as("SELECT id FROM units WHERE id = $1 AND retired_at IS NULL")
+                .bind(unit)
+                .fetch_optional(&mut *conn)
+                .await?;
         if found.is_none() {
             return Err(StoreError::Invalid(format!(
                 "unit: no handling unit {unit:?}"
             )));
         }
     }
-    for code in &user.grid_codes {
+    for code in grid_codes {
         let found: Option<(String,)> =
-            sqlx::query_as("SELECT code FROM grid_units WHERE code = $1")
+            sqlx::query_as("SELECT code FROM grid_units WHERE code = $1 AND retired_at IS NULL")
                 .bind(code)
                 .fetch_optional(&mut *conn)
                 .await?;
@@ -142,6 +153,15 @@ pub async fn insert_user(conn: &mut AnyConnection, user: &NewUser) -> Result<i64
             return Err(StoreError::Invalid(format!("grid: no grid unit {code:?}")));
         }
     }
+    Ok(())
+}
+
+/// Inserts a user and its grid units on an open connection or transaction; returns its id.
+/// Checks the role bindings: `unit_handler` needs a unit, `grid_worker` needs grid units, and
+/// other roles take neither.
+pub async fn insert_user(conn: &mut AnyConnection, user: &NewUser) -> Result<i64, StoreError> {
+    validate_user_name(&user.name)?;
+    check_bindings(conn, user.role, user.unit_id.as_deref(), &user.grid_codes).await?;
     let now = now_ms();
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO users (name, role, unit_id, password_hash, disabled, created_at, updated_at) \
@@ -181,7 +201,25 @@ type UserRow = (
     Option<String>,
     i64,
     i64,
+    Option<String>,
+    Option<String>,
+    i64,
 );
+
+/// The columns of [`UserRow`], in order.
+pub(super) const USER_COLUMNS: &str = "id, name, role, unit_id, password_hash, disabled, \
+     created_at, real_name, phone, must_change_password";
+
+fn principal_of(user: User) -> Principal {
+    Principal {
+        user_id: user.id,
+        name: user.name,
+        role: user.role,
+        unit_id: user.unit_id,
+        grid_codes: user.grid_codes,
+        scope: None,
+    }
+}
 
 fn parse_role(s: &str) -> Result<Role, StoreError> {
     Role::parse(s)
@@ -218,8 +256,19 @@ impl Store {
         Ok(rows.into_iter().map(|(c,)| c).collect())
     }
 
-    async fn user_from_row(&self, row: UserRow) -> Result<User, StoreError> {
-        let (id, name, role, unit_id, password_hash, disabled, created_at) = row;
+    pub(super) async fn user_from_row(&self, row: UserRow) -> Result<User, StoreError> {
+        let (
+            id,
+            name,
+            role,
+            unit_id,
+            password_hash,
+            disabled,
+            created_at,
+            real_name,
+            phone,
+            must_change,
+        ) = row;
         Ok(User {
             id,
             name,
@@ -229,41 +278,38 @@ impl Store {
             disabled: disabled != 0,
             has_password: password_hash.is_some(),
             created_at,
+            real_name,
+            phone,
+            must_change_password: must_change != 0,
         })
     }
 
     /// A user by id.
     pub async fn user(&self, id: i64) -> Result<User, StoreError> {
-        let row: UserRow = sqlx::query_as(
-            "SELECT id, name, role, unit_id, password_hash, disabled, created_at \
-             FROM users WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_one(self.pool())
-        .await?;
+        let row: UserRow =
+            sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+                .bind(id)
+                .fetch_one(self.pool())
+                .await?;
         self.user_from_row(row).await
     }
 
     /// A user by login name.
     pub async fn user_by_name(&self, name: &str) -> Result<User, StoreError> {
-        let row: UserRow = sqlx::query_as(
-            "SELECT id, name, role, unit_id, password_hash, disabled, created_at \
-             FROM users WHERE name = $1",
-        )
-        .bind(name)
-        .fetch_one(self.pool())
-        .await?;
+        let row: UserRow =
+            sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE name = $1"))
+                .bind(name)
+                .fetch_one(self.pool())
+                .await?;
         self.user_from_row(row).await
     }
 
     /// All users, by name.
     pub async fn users(&self) -> Result<Vec<User>, StoreError> {
-        let rows: Vec<UserRow> = sqlx::query_as(
-            "SELECT id, name, role, unit_id, password_hash, disabled, created_at \
-             FROM users ORDER BY name",
-        )
-        .fetch_all(self.pool())
-        .await?;
+        let rows: Vec<UserRow> =
+            sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY name"))
+                .fetch_all(self.pool())
+                .await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             out.push(self.user_from_row(row).await?);
@@ -277,14 +323,7 @@ impl Store {
         if user.disabled {
             return Err(StoreError::NotFound);
         }
-        Ok(Principal {
-            user_id: user.id,
-            name: user.name,
-            role: user.role,
-            unit_id: user.unit_id,
-            grid_codes: user.grid_codes,
-            scope: None,
-        })
+        Ok(principal_of(user))
     }
 
     /// Enables or disables a user; disabling also ends their sessions.
@@ -398,9 +437,13 @@ impl Store {
         .bind(now)
         .fetch_one(self.pool())
         .await?;
-        let principal = self.principal(user_id).await?;
+        let user = self.user(user_id).await?;
+        if user.disabled {
+            return Err(StoreError::NotFound);
+        }
         Ok(Session {
-            principal,
+            must_change_password: user.must_change_password,
+            principal: principal_of(user),
             csrf_token,
             expires_at,
         })

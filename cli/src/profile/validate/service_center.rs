@@ -42,6 +42,15 @@ pub(super) fn check_service_center(c: &mut Ctx<'_>, raw: &RawProfile) {
             }
         }
     }
+    if let Some(d) = sc.reopen_window_days
+        && !(1..=365).contains(&d)
+    {
+        c.err(
+            "service_center.reopen_window_days",
+            format!("{d} is out of range"),
+            "whole days from 1 to 365; 30 is typical",
+        );
+    }
     let Some(s) = &sc.staffing else { return };
     let p = "service_center.staffing";
     let mut range = |field: &str, v: Option<f64>, ok: fn(f64) -> bool, hint: &str| {

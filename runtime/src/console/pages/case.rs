@@ -86,9 +86,9 @@ pub(super) async fn render_case(
     };
     let phone = row.caller_phone.as_deref().map(|ph| {
         if reveal {
-            ph.to_string()
+            display_phone(ph)
         } else {
-            mask_phone(ph)
+            mask_display_phone(ph)
         }
     });
     let name = row
@@ -102,66 +102,58 @@ pub(super) async fn render_case(
             .resolve(c, row.grid_code.as_deref())
             .unit
     });
-    let actions: Vec<_> = allowed_for(p, &row)
+    // A consultation routes to the center itself: answering it on the call is the main path.
+    let consultation = suggested_unit
+        .as_deref()
+        .and_then(|u| state.region.unit(u))
+        .is_some_and(|u| u.kind == crate::model::UnitKind::Center);
+    let replier = events
+        .iter()
+        .rev()
+        .find(|e| e.kind == "replied")
+        .and_then(|e| e.actor_id);
+    let allowed: Vec<Action> = allowed_for(p, &row, &state.region.center)
         .into_iter()
         .filter_map(Action::parse)
-        .map(|a| {
+        .filter(|a| !actions::barred_as_replier(&state.region.center, *a, p.user_id, replier))
+        .collect();
+    let primary = primary_action(&allowed, consultation);
+    let me = match state.store.user(p.user_id).await {
+        Ok(u) => u.real_name.unwrap_or(u.name),
+        Err(_) => p.name.clone(),
+    };
+    let actions: Vec<_> = allowed
+        .iter()
+        .map(|&a| {
             let (field, required) = text_field(a, st);
+            let intent = if Some(a) == primary {
+                "primary"
+            } else if DESTRUCTIVE.contains(&a) {
+                "destructive"
+            } else {
+                "secondary"
+            };
             json!({
                 "action": a.as_str(),
                 "href": format!("/console/cases/{}/actions/{}", row.public_id, a.as_str()),
                 "note": field.is_some(),
-                "note_key": if field == Some("reason") { "case.reason" } else { "case.note" },
+                "note_key": format!("label.{}", a.as_str()),
                 "note_required": required,
                 "hours": a == Action::RequestExtension,
                 "suggested_unit": suggested_unit,
-                "style": match a {
-                    Action::TransferPolice | Action::Return | Action::Reopen => "danger",
-                    Action::Urge | Action::Redispatch => "",
-                    Action::DenyExtension => "",
-                    _ => "primary",
-                },
+                "assignee": (a == Action::Sign).then(|| me.clone()),
+                "intent": intent,
             })
         })
         .collect();
-    let events_json: Vec<_> = events
+    let assignee = events
         .iter()
-        .map(|e| {
-            // Events that say more than the status they lead to are named for what happened.
-            let named = matches!(
-                e.kind.as_str(),
-                "answered" | "redispatched" | "reopened" | "rerouted" | "redo"
-            ) && i18n::has_key(&format!("action.{}", e.kind));
-            let label = match Status::parse(e.to_status.as_deref().unwrap_or("")) {
-                _ if named => lang.t(&format!("action.{}", e.kind)).to_string(),
-                Some(s) if e.from_status.as_deref() != e.to_status.as_deref() => {
-                    let key = format!("status.{}", s.as_str());
-                    lang.t(&key).to_string()
-                }
-                _ => {
-                    let key = format!("action.{}", e.kind);
-                    if i18n::has_key(&key) {
-                        lang.t(&key).to_string()
-                    } else {
-                        e.kind.clone()
-                    }
-                }
-            };
-            let unit = e
-                .unit_id
-                .as_deref()
-                .and_then(|u| state.region.unit(u))
-                .map(|u| format!(" → {}", u.name))
-                .unwrap_or_default();
-            json!({
-                "kind": e.kind,
-                "at": e.at,
-                "label": format!("{label}{unit}"),
-                "actor": e.actor_name,
-                "note": e.note,
-            })
-        })
-        .collect();
+        .rev()
+        .find(|e| e.kind == "signed")
+        .and_then(|e| e.detail.as_deref())
+        .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+        .and_then(|d| d["assignee"].as_str().map(str::to_string));
+    let events_json = timeline(state, lang, &events);
     let data = json!({
         "case": {
             "public_id": row.public_id,
@@ -178,6 +170,7 @@ pub(super) async fn render_case(
             "caller_phone": phone.unwrap_or_default(),
             "unit": unit_name(state, row.unit_id.as_deref()),
             "operator": operator,
+            "assignee": assignee,
             "created": row.created_at,
             "sign_due": due(row.sign_due),
             "sign_due_ms": if st == Some(Status::Dispatched) { row.sign_due } else { None },
@@ -204,6 +197,89 @@ pub(super) async fn render_case(
         "queue",
         Value::from_serialize(data),
     )
+}
+
+/// Actions that undo work or hand the case away: set apart on the page and confirmed.
+pub(super) const DESTRUCTIVE: [Action; 3] =
+    [Action::Return, Action::TransferPolice, Action::PoliceReturn];
+
+/// The one action the page leads with for this state: the next step of the usual path.
+pub(super) fn primary_action(allowed: &[Action], consultation: bool) -> Option<Action> {
+    let first: [Action; 2] = if consultation {
+        [Action::Answer, Action::Dispatch]
+    } else {
+        [Action::Dispatch, Action::Answer]
+    };
+    first
+        .iter()
+        .chain(&[
+            Action::Sign,
+            Action::Reply,
+            Action::Start,
+            Action::FollowUp,
+            Action::Close,
+            Action::PoliceAck,
+            Action::GrantExtension,
+        ])
+        .copied()
+        .find(|a| allowed.contains(a))
+}
+
+/// The timeline as people read it: every event by its name, the unit it went to or acted for,
+/// the follow-up's outcome, the 责任人 named at signing.
+pub(super) fn timeline(
+    state: &AppState,
+    lang: Lang,
+    events: &[crate::store::cases::EventRow],
+) -> Vec<serde_json::Value> {
+    events
+        .iter()
+        .map(|e| {
+            let detail: serde_json::Value = e
+                .detail
+                .as_deref()
+                .and_then(|d| serde_json::from_str(d).ok())
+                .unwrap_or_default();
+            let unit = |id: Option<&str>| {
+                id.and_then(|u| state.region.unit(u))
+                    .map(|u| u.name.clone())
+            };
+            let mut label = lang.t(&format!("event.{}", e.kind)).to_string();
+            match e.kind.as_str() {
+                // Where the case went.
+                "dispatched" | "redispatched" | "rerouted" => {
+                    if let Some(n) = unit(e.unit_id.as_deref()) {
+                        label.push_str(&format!(" → {n}"));
+                    }
+                    if let Some(n) = unit(detail["previous_unit"].as_str()) {
+                        label.push_str(&format!(" ({} {n})", lang.t("case.from_unit")));
+                    }
+                }
+                // Who acted: the unit holding the case.
+                "signed" | "started" | "replied" | "returned" | "extension_requested" => {
+                    if let Some(n) = unit(e.unit_id.as_deref()) {
+                        label.push_str(&format!(" · {n}"));
+                    }
+                    if let Some(a) = detail["assignee"].as_str() {
+                        label.push_str(&format!(" · {} {a}", lang.t("case.assignee")));
+                    }
+                }
+                "followed_up" => {
+                    if let Some(s) = detail["satisfaction"].as_str() {
+                        label.push_str(&format!(": {}", lang.t(&format!("satisfaction.{s}"))));
+                    }
+                }
+                _ => {}
+            }
+            json!({
+                "kind": e.kind,
+                "at": e.at,
+                "label": label,
+                "actor": e.actor_name,
+                "note": e.note,
+            })
+        })
+        .collect()
 }
 
 /// Which free-text field an action's textarea fills, and whether it is required.
@@ -261,8 +337,21 @@ pub async fn case_action(
         hours: None,
         line: get("line").and_then(|l| EmergencyLine::parse(&l)),
         reference: get("reference"),
+        assignee: get("assignee"),
         expected_version: get("version").and_then(|v| v.parse().ok()),
     };
+    // Destructive actions need the box ticked (the page asks; a form without it is refused).
+    if DESTRUCTIVE.contains(&action) && get("confirm").is_none() {
+        let err = EngineError::invalid("confirm", "confirm_required", "tick the box to confirm");
+        return render_case(
+            &state,
+            &user,
+            &id,
+            status_of(&err),
+            Some(flash_error(&user, &err)),
+        )
+        .await;
+    }
     match field {
         Some("reason") => input.reason = text,
         Some("reference") => input.reference = text,
@@ -309,10 +398,18 @@ pub async fn case_action(
         }
     }
     match actions::perform(&state.store, &state.region, &user.principal, &id, input).await {
-        Ok(row) => Redirect::to(&format!(
+        // Still mine to see: back to the case with a confirmation. Handed away (a unit's 退单,
+        // a re-dispatch elsewhere): back to the queue with one, never an error page.
+        Ok(row) if can_see(&user.principal, &state.region, &row) => Redirect::to(&format!(
             "/console/cases/{}?done={}",
             url_encode(&row.public_id),
             action.as_str()
+        ))
+        .into_response(),
+        Ok(row) => Redirect::to(&format!(
+            "/console/queue?done={}&case={}",
+            action.as_str(),
+            url_encode(&row.public_id)
         ))
         .into_response(),
         Err(e) if matches!(e.kind, ErrorKind::Invalid | ErrorKind::Conflict) => {
@@ -331,4 +428,112 @@ pub async fn case_action(
 
 pub(super) fn flash_error(user: &ConsoleUser, err: &EngineError) -> serde_json::Value {
     json!({"kind": "error", "text": errors::message(user.lang, err)})
+}
+
+/// `GET /console/cases/{id}/print`: the work order (工单) on one A4 page — number, caller
+/// (masked unless the role needs the number; a revealed number is audited like the case page),
+/// content, place, unit, deadlines, timeline and signature lines.
+pub async fn case_print(
+    State(state): State<AppState>,
+    user: ConsoleUser,
+    Path(id): Path<String>,
+) -> Response {
+    let p = &user.principal;
+    let lang = user.lang;
+    let row = match state.store.case_by_public_id(&id).await {
+        Ok(r) => r,
+        Err(StoreError::NotFound) => {
+            return error_page(
+                lang,
+                Some(&user),
+                StatusCode::NOT_FOUND,
+                lang.t("error.not_found"),
+            );
+        }
+        Err(e) => return store_error_page(&user, e),
+    };
+    if !can_see(p, &state.region, &row) {
+        return error_page(
+            lang,
+            Some(&user),
+            StatusCode::FORBIDDEN,
+            lang.t("error.forbidden"),
+        );
+    }
+    let reveal = sees_caller_phone(p.role) && row.caller_id.is_some();
+    if reveal
+        && let Err(e) = state
+            .store
+            .audit(&NewAudit::by(
+                p,
+                "case.print",
+                Some(&format!("case:{}", row.public_id)),
+            ))
+            .await
+    {
+        return store_error_page(&user, e);
+    }
+    let events = match state.store.case_events(row.id).await {
+        Ok(e) => e,
+        Err(e) => return store_error_page(&user, e),
+    };
+    let assignee = events
+        .iter()
+        .rev()
+        .find(|e| e.kind == "signed")
+        .and_then(|e| e.detail.as_deref())
+        .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+        .and_then(|d| d["assignee"].as_str().map(str::to_string));
+    let operator = match row.operator_id {
+        Some(uid) => state
+            .store
+            .user(uid)
+            .await
+            .map(|u| u.real_name.unwrap_or(u.name))
+            .unwrap_or_else(|_| format!("#{uid}")),
+        None => "—".into(),
+    };
+    let phone = row.caller_phone.as_deref().map(|ph| {
+        if reveal {
+            display_phone(ph)
+        } else {
+            mask_display_phone(ph)
+        }
+    });
+    let name = row
+        .caller_name
+        .as_deref()
+        .map(|n| if reveal { n.to_string() } else { mask_name(n) });
+    let data = json!({
+        "case": {
+            "public_id": row.public_id,
+            "status": row.status,
+            "content": row.content,
+            "category": category_name(&state, lang, row.category_code.as_deref()),
+            "priority": row.priority,
+            "channel": row.channel,
+            "grid": row.grid_code.as_deref().map(|g| state.region.grid_path(g)).unwrap_or_else(|| "—".into()),
+            "address": row.address.clone().unwrap_or_else(|| "—".into()),
+            "caller_name": name.unwrap_or_else(|| "—".into()),
+            "caller_phone": phone.unwrap_or_default(),
+            "unit": unit_name(&state, row.unit_id.as_deref()),
+            "operator": operator,
+            "assignee": assignee,
+            "created": row.created_at,
+            "sign_due": row.sign_due,
+            "close_due": row.close_due,
+            "satisfaction": row.satisfaction,
+        },
+        "events": timeline(&state, lang, &events),
+        "printed_at": now_ms(),
+        "printed_by": p.name,
+    });
+    page_response(
+        &state,
+        &user,
+        StatusCode::OK,
+        "case_print.html",
+        "queue",
+        Value::from_serialize(data),
+    )
 }

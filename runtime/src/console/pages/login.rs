@@ -214,6 +214,8 @@ pub(super) fn home_for(role: Role) -> &'static str {
         Role::Analyst => "/console/dashboard",
         // The auditor's work is the log (no dashboard, no cases).
         Role::Auditor => "/console/audit",
+        // The grid worker's day starts with their cells.
+        Role::GridWorker => "/console/grid",
         _ => "/console/queue",
     }
 }

@@ -36,7 +36,7 @@ use crate::http::auth::{SESSION_COOKIE, SESSION_TTL, cookie_value};
 use crate::model::time::now_ms;
 use crate::model::{Action, Channel, EmergencyLine, Principal, Role, Satisfaction, Status};
 use crate::policy::access::{HouseholdAccess, household_access, sees_caller_phone};
-use crate::policy::masking::{mask_name, mask_phone};
+use crate::policy::masking::{display_phone, mask_display_phone, mask_name, mask_phone};
 use crate::store::StoreError;
 use crate::store::audit::NewAudit;
 use crate::store::cases::{CaseFilter, CaseRow};
@@ -86,6 +86,9 @@ fn nav_items(role: Role, active: &str) -> Vec<serde_json::Value> {
     if CENTER.contains(&role) {
         add("/console/call", "nav.call", "call");
     }
+    if role == Role::GridWorker {
+        add("/console/grid", "nav.grid", "grid");
+    }
     if !matches!(role, Role::Analyst | Role::Auditor) {
         add("/console/queue", "nav.queues", "queue");
     }
@@ -103,6 +106,10 @@ fn nav_items(role: Role, active: &str) -> Vec<serde_json::Value> {
     }
     if audit::AUDIT_ROLES.contains(&role) {
         add("/console/audit", "nav.audit", "audit");
+    }
+    if role == Role::Admin {
+        add("/console/admin/users", "nav.admin_users", "admin_users");
+        add("/console/admin/units", "nav.admin_units", "admin_units");
     }
     v
 }
@@ -252,18 +259,26 @@ fn running_deadline(row: &CaseRow) -> Option<i64> {
     }
 }
 
+mod account;
+mod admin_units;
+mod admin_users;
 mod audit;
 mod call;
 mod case;
 mod dashboard;
+mod grid;
 mod integrations;
 mod login;
 mod queue;
 
+pub use account::*;
+pub use admin_units::*;
+pub use admin_users::*;
 pub use audit::*;
 pub use call::*;
 pub use case::*;
 pub use dashboard::*;
+pub use grid::*;
 pub use integrations::*;
 pub use login::*;
 pub use queue::*;
@@ -316,6 +331,10 @@ mod tests {
             ("pages/call.rs", include_str!("call.rs")),
             ("pages/dashboard.rs", include_str!("dashboard.rs")),
             ("pages/audit.rs", include_str!("audit.rs")),
+            ("pages/account.rs", include_str!("account.rs")),
+            ("pages/admin_users.rs", include_str!("admin_users.rs")),
+            ("pages/admin_units.rs", include_str!("admin_units.rs")),
+            ("pages/grid.rs", include_str!("grid.rs")),
             ("directories.rs", include_str!("../directories.rs")),
             ("session.rs", include_str!("../session.rs")),
             ("errors.rs", include_str!("../errors.rs")),

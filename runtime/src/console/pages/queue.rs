@@ -109,6 +109,11 @@ pub struct QueueQuery {
     category: Option<String>,
     #[serde(default)]
     sort: Option<String>,
+    /// An action just taken on a case this user no longer sees (the confirmation).
+    #[serde(default)]
+    done: Option<String>,
+    #[serde(default)]
+    case: Option<String>,
     #[serde(default)]
     // Read by the language middleware from the query string; accepted here so that a
     // `?lang=` on a form or link is not an unknown field.
@@ -281,6 +286,10 @@ pub async fn queue(
             "due": base_q("&sort=due"),
         },
         "rows": row_json,
+        "flash": q.done.as_deref().and_then(Action::parse).map(|a| json!({
+            "kind": "ok",
+            "text": format!("{} {} ✓", q.case.as_deref().unwrap_or(""), lang.t(&format!("action.{}", a.as_str()))),
+        })),
     });
     page_response(
         &state,
