@@ -244,8 +244,11 @@ async fn the_floor_answers_reopens_and_redispatches(engine: Engine) {
     b.find("#new-caller").await;
     b.fill("#content", "请问低保怎么申请，需要带什么材料").await;
     b.select("#category", "consultation").await;
+    // The grid picker takes a place by its tiers, as its type-ahead list offers it.
+    b.fill("#grid", "昭阳街道 / 公太社区居委会").await;
     b.click("#create-case").await;
     b.find("#case-id").await;
+    assert!(b.text("main").await.contains("公太社区居委会"));
     let case_url = b.current_url().await;
     expect_status(&b, "已受理").await;
     b.fill(

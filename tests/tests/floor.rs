@@ -301,3 +301,79 @@ async fn separation_of_duties_and_the_reopen_window_follow_the_profile(engine: E
     store.close().await;
 }
 per_engine!(separation_of_duties_and_the_reopen_window_follow_the_profile);
+
+/// Search across everything, in pages that do not shift: 205 cases, a page of 200 newest first
+/// with the whole count and a link to the older ones, which holds the other 5; a period that
+/// ends before today finds none; an area finds only its cases; the JSON list takes the same
+/// period and names a bad date.
+async fn search_pages_by_keyset_and_filters_by_period_and_area(engine: Engine) {
+    let install = Install::provision(engine, "shaowu").await;
+    let op = install.token("op", "operator");
+    install.user("sup", "supervisor", &[], m110_e2e::PASSWORD);
+    let server = install.serve(&[]);
+    let api = Api {
+        base: server.base.clone(),
+        http: reqwest::Client::new(),
+    };
+    for i in 0..205 {
+        api.create(
+            &op,
+            &format!("批量测试来电第{i}号：咨询社保卡补办"),
+            "consultation",
+        )
+        .await;
+    }
+    let console = m110_e2e::login(&api.base, "sup", m110_e2e::PASSWORD).await;
+    let page = |q: String| {
+        let console = console.clone();
+        let base = api.base.clone();
+        async move {
+            let r = console
+                .get(format!("{base}/console/queue?view=all{q}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            r.text().await.unwrap()
+        }
+    };
+    let rows = |html: &str| html.matches("<tr id=\"row-").count();
+    let first = page(String::new()).await;
+    assert_eq!(rows(&first), 200, "{engine:?}");
+    assert!(first.contains("共 205 件"), "{engine:?}");
+    let at = first.find("id=\"next-page\"").expect("a next-page link");
+    let href_start = first[..at].rfind("href=\"").unwrap() + 6;
+    let href = first[href_start..]
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&")
+        .replace("&#x2f;", "/");
+    let second = page(
+        href.trim_start_matches("/console/queue?view=all")
+            .to_string(),
+    )
+    .await;
+    assert_eq!(rows(&second), 5, "{engine:?}: {href}");
+    assert!(
+        second.contains("批量测试来电第0号"),
+        "the oldest is on the last page"
+    );
+    assert!(!second.contains("id=\"next-page\""));
+    let none = page("&to=2020-01-31".into()).await;
+    assert_eq!(rows(&none), 0, "{engine:?}");
+    // The consultations carry no place: an area finds none of them.
+    let area = page("&area=350781001".into()).await;
+    assert_eq!(rows(&area), 0, "{engine:?}");
+    let r = api
+        .http
+        .get(format!("{}/api/v1/cases?from=2020-13-01", api.base))
+        .bearer_auth(&op)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422, "{engine:?}");
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["field"], "from", "{e}");
+}
+per_engine!(search_pages_by_keyset_and_filters_by_period_and_area);

@@ -171,6 +171,9 @@ struct ListQuery {
     q: Option<String>,
     /// Only cases this user is responsible for.
     mine: Option<bool>,
+    /// Created on or after this day / up to and including this day (`YYYY-MM-DD`, Shanghai).
+    from: Option<String>,
+    to: Option<String>,
     page: Option<i64>,
     page_size: Option<i64>,
 }
@@ -211,6 +214,21 @@ async fn list(
     }
     if q.mine == Some(true) {
         filter.operator_id = Some(principal.user_id);
+    }
+    for (field, value, slot) in [
+        ("from", &q.from, &mut filter.created_from),
+        ("to", &q.to, &mut filter.created_to),
+    ] {
+        if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
+            let start = crate::model::time::day_start_ms(v)
+                .ok_or_else(|| ApiError::invalid(field, "a date, YYYY-MM-DD"))?;
+            // `to` includes its whole day.
+            *slot = Some(if field == "to" {
+                start + 86_400_000
+            } else {
+                start
+            });
+        }
     }
     match principal.role {
         Role::UnitHandler => {

@@ -397,6 +397,14 @@ pub enum Channel {
 }
 
 impl Channel {
+    pub const ALL: [Channel; 5] = [
+        Channel::Phone,
+        Channel::Web,
+        Channel::Grid,
+        Channel::Sms,
+        Channel::Open311,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::Phone => "phone",
@@ -408,14 +416,6 @@ impl Channel {
     }
 
     pub fn parse(s: &str) -> Option<Channel> {
-        [
-            Channel::Phone,
-            Channel::Web,
-            Channel::Grid,
-            Channel::Sms,
-            Channel::Open311,
-        ]
-        .into_iter()
-        .find(|c| c.as_str() == s)
+        Channel::ALL.into_iter().find(|c| c.as_str() == s)
     }
 }

@@ -32,9 +32,28 @@ pub fn render_time(ms: i64) -> String {
     shanghai(ms).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
+/// The first millisecond of a calendar day (`YYYY-MM-DD`) in Asia/Shanghai; `None` when the
+/// text is not a date. A day's end is the next day's start.
+pub fn day_start_ms(date: &str) -> Option<i64> {
+    let d = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").ok()?;
+    let t = d.and_hms_opt(0, 0, 0)?;
+    shanghai_offset()
+        .from_local_datetime(&t)
+        .single()
+        .map(|t| t.timestamp_millis())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_start_at_shanghai_midnight() {
+        // 2026-12-01 00:00 +08:00 = 2026-11-30 16:00 UTC.
+        assert_eq!(day_start_ms("2026-12-01"), Some(1_796_054_400_000));
+        assert_eq!(day_start_ms("2026-13-01"), None);
+        assert_eq!(day_start_ms("yesterday"), None);
+    }
 
     #[test]
     fn times_render_in_shanghai() {

@@ -191,6 +191,12 @@ pub struct CaseFilter {
     pub caller_id: Option<i64>,
     /// Where a hand-off to an emergency line stands (`awaiting`, `acknowledged`, `returned`).
     pub handoff_state: Option<String>,
+    /// Created at or after / before these epoch milliseconds (a period).
+    pub created_from: Option<i64>,
+    pub created_to: Option<i64>,
+    /// Keyset page: only cases with a smaller id (the next page after the last row shown).
+    /// The total ignores it, so it stays the count of the whole result.
+    pub before_id: Option<i64>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -662,29 +668,50 @@ impl Store {
                 "(c.content LIKE {a} ESCAPE '\\' OR c.public_id LIKE {b} ESCAPE '\\'{phone})"
             ));
         }
-        let where_sql = if clauses.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", clauses.join(" AND "))
+        if let Some(from) = filter.created_from {
+            clauses.push(format!("c.created_at >= {}", param(Param::Int(from))));
+        }
+        if let Some(to) = filter.created_to {
+            clauses.push(format!("c.created_at < {}", param(Param::Int(to))));
+        }
+        let where_of = |clauses: &[String]| {
+            if clauses.is_empty() {
+                String::new()
+            } else {
+                format!("WHERE {}", clauses.join(" AND "))
+            }
         };
-        let count_sql = format!("SELECT COUNT(*) FROM {CASE_FROM} {where_sql}");
+        // The count is of the whole result; the keyset bound narrows the page only (its
+        // parameter comes last, so the count binds the same list without it).
+        let count_sql = format!("SELECT COUNT(*) FROM {CASE_FROM} {}", where_of(&clauses));
+        let count_params = params.len();
+        if let Some(before) = filter.before_id {
+            params.push(Param::Int(before));
+            clauses.push(format!("c.id < ${}", params.len()));
+        }
         let n = params.len();
         let list_sql = format!(
-            "SELECT {CASE_COLUMNS} FROM {CASE_FROM} {where_sql} ORDER BY c.id DESC LIMIT ${} OFFSET ${}",
+            "SELECT {CASE_COLUMNS} FROM {CASE_FROM} {} ORDER BY c.id DESC LIMIT ${} OFFSET ${}",
+            where_of(&clauses),
             n + 1,
             n + 2
         );
         let mut count = sqlx::query_as::<_, (i64,)>(&count_sql);
         let mut list = sqlx::query_as::<_, CaseRow>(&list_sql);
-        for p in &params {
+        for (i, p) in params.iter().enumerate() {
+            let for_count = i < count_params;
             match p {
                 Param::Text(s) => {
-                    count = count.bind(s.clone());
+                    if for_count {
+                        count = count.bind(s.clone());
+                    }
                     list = list.bind(s.clone());
                 }
-                Param::Int(i) => {
-                    count = count.bind(*i);
-                    list = list.bind(*i);
+                Param::Int(v) => {
+                    if for_count {
+                        count = count.bind(*v);
+                    }
+                    list = list.bind(*v);
                 }
             }
         }

@@ -25,6 +25,34 @@ pub(super) fn household_kind(lang: Lang, kind: &str) -> String {
     }
 }
 
+/// The grid code a typed picker value names: a code, a tier path as the picker offers it, or a
+/// name only one grid unit has. Anything else is passed on as typed, for intake to refuse
+/// naming the field (a form is never silently read as "no place").
+pub(super) fn resolve_grid(state: &AppState, typed: &str) -> String {
+    let typed = typed.trim();
+    let region = &state.region;
+    if region.grid(typed).is_some() {
+        return typed.to_string();
+    }
+    let by_path: Vec<_> = region
+        .grid_units
+        .iter()
+        .filter(|g| region.grid_path(&g.code) == typed)
+        .collect();
+    if let [one] = by_path.as_slice() {
+        return one.code.clone();
+    }
+    let by_name: Vec<_> = region
+        .grid_units
+        .iter()
+        .filter(|g| g.name == typed)
+        .collect();
+    if let [one] = by_name.as_slice() {
+        return one.code.clone();
+    }
+    typed.to_string()
+}
+
 /// `GET /console/call?phone=…`: the screen pop and the new-case form.
 pub async fn call_page(
     State(state): State<AppState>,
@@ -133,7 +161,7 @@ pub(super) async fn render_call(
                     };
                     data["caller"] = json!({
                         "name": c.name.as_deref().map(|n| if reveal { n.to_string() } else { mask_name(n) }).unwrap_or_else(|| "—".into()),
-                        "phone": if reveal { phone.clone() } else { mask_phone(&phone) },
+                        "phone": if reveal { display_phone(&phone) } else { mask_display_phone(&phone) },
                     });
                     data["open_cases"] = json!(
                         rows.iter()
@@ -168,7 +196,8 @@ pub(super) async fn render_call(
                                     .collect::<Vec<_>>()
                             );
                             if data["caller"].is_null() {
-                                data["caller"] = json!({"name": "—", "phone": mask_phone(&phone)});
+                                data["caller"] =
+                                    json!({"name": "—", "phone": mask_display_phone(&phone)});
                             }
                         }
                         Ok(_) => {}
@@ -179,18 +208,14 @@ pub(super) async fn render_call(
         }
     }
     data["error"] = json!(error);
-    // Grid picker: townships with their villages/communities.
-    let mut grid = Vec::new();
-    for t in state.region.grid_units.iter().filter(|g| g.tier == 1) {
-        let children: Vec<_> = state
-            .region
-            .grid_units
-            .iter()
-            .filter(|g| g.parent.as_deref() == Some(t.code.as_str()))
-            .map(|g| json!({"code": g.code, "name": g.name}))
-            .collect();
-        grid.push(json!({"code": t.code, "name": t.name, "children": children}));
-    }
+    // Grid picker: every tier by its path (城郊镇 / 和平村 / 第1网格), typed ahead by the browser
+    // (a datalist: no script); the form sends the path back and `resolve_grid` reads it.
+    let grid: Vec<_> = state
+        .region
+        .grid_units
+        .iter()
+        .map(|g| json!({"code": g.code, "path": state.region.grid_path(&g.code)}))
+        .collect();
     data["grid"] = json!(grid);
     data["categories"] = json!(state
         .region
@@ -238,6 +263,12 @@ pub(super) async fn render_call(
         "content": form.content,
         "category": form.category,
         "grid_code": form.grid_code,
+        // The picker shows a place by its path, also when the form comes back with a code.
+        "grid_text": if state.region.grid(form.grid_code.trim()).is_some() {
+            state.region.grid_path(form.grid_code.trim())
+        } else {
+            form.grid_code.clone()
+        },
         "address": form.address,
         "emergency_reason": form.emergency_reason,
         "incident_number": form.incident_number,
@@ -366,7 +397,7 @@ pub async fn create_case(
         content,
         category,
         location: Some(LocationInput {
-            grid_code: opt(&form.grid_code),
+            grid_code: opt(&form.grid_code).map(|g| resolve_grid(&state, &g)),
             address: opt(&form.address),
             lat: None,
             lon: None,

@@ -109,6 +109,22 @@ pub struct QueueQuery {
     category: Option<String>,
     #[serde(default)]
     sort: Option<String>,
+    /// A period, `YYYY-MM-DD` (Shanghai), both days included.
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    to: Option<String>,
+    /// A handling unit (center roles).
+    #[serde(default)]
+    unit: Option<String>,
+    #[serde(default)]
+    channel: Option<String>,
+    /// A grid unit: its cases and those of everything under it.
+    #[serde(default)]
+    area: Option<String>,
+    /// Keyset page: cases older than this one (by internal id).
+    #[serde(default)]
+    before: Option<i64>,
     /// An action just taken on a case this user no longer sees (the confirmation).
     #[serde(default)]
     done: Option<String>,
@@ -119,6 +135,108 @@ pub struct QueueQuery {
     // `?lang=` on a form or link is not an unknown field.
     #[allow(dead_code)]
     lang: Option<String>,
+}
+
+/// The search fields beyond words and category: period, unit, channel, area, keyset page.
+struct Search {
+    from: Option<String>,
+    to: Option<String>,
+    from_ms: Option<i64>,
+    to_ms: Option<i64>,
+    unit: Option<String>,
+    channel: Option<String>,
+    area: Option<String>,
+    before: Option<i64>,
+}
+
+impl Search {
+    /// Reads the query, dropping what is not valid (an unknown unit, a malformed date) rather
+    /// than failing the page: a search form must always come back.
+    fn read(q: &QueueQuery, state: &AppState, role: Role) -> Search {
+        let nonempty = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+        let from = nonempty(&q.from).filter(|d| crate::model::time::day_start_ms(d).is_some());
+        let to = nonempty(&q.to).filter(|d| crate::model::time::day_start_ms(d).is_some());
+        Search {
+            from_ms: from.as_deref().and_then(crate::model::time::day_start_ms),
+            to_ms: to
+                .as_deref()
+                .and_then(crate::model::time::day_start_ms)
+                .map(|t| t + 86_400_000),
+            from,
+            to,
+            // A unit handler's queue is its unit's already.
+            unit: nonempty(&q.unit)
+                .filter(|u| role != Role::UnitHandler && state.region.unit(u).is_some()),
+            channel: nonempty(&q.channel).filter(|c| Channel::parse(c).is_some()),
+            area: nonempty(&q.area).filter(|a| state.region.grid(a).is_some()),
+            before: q.before.filter(|b| *b > 0),
+        }
+    }
+
+    fn apply(&self, f: &mut CaseFilter, state: &AppState) {
+        f.created_from = self.from_ms;
+        f.created_to = self.to_ms;
+        f.before_id = self.before;
+        if let Some(u) = &self.unit {
+            f.unit = Some(u.clone());
+        }
+        if let Some(c) = &self.channel
+            && f.channel.is_none()
+        {
+            f.channel = Some(c.clone());
+        }
+        if let Some(a) = &self.area {
+            let within = state.region.grid_reach(std::slice::from_ref(a));
+            // A grid worker's reach already limits the cells: the area narrows it further.
+            f.grid_codes = if f.grid_codes.is_empty() {
+                within
+            } else {
+                f.grid_codes
+                    .iter()
+                    .filter(|g| within.contains(g))
+                    .cloned()
+                    .collect()
+            };
+            if f.grid_codes.is_empty() {
+                f.grid_codes = vec![String::new()];
+            }
+        }
+    }
+
+    /// The fields as a query-string tail (`&from=…`), for links that keep the search.
+    fn query_string(&self) -> String {
+        let mut s = String::new();
+        for (k, v) in [
+            ("from", &self.from),
+            ("to", &self.to),
+            ("unit", &self.unit),
+            ("channel", &self.channel),
+            ("area", &self.area),
+        ] {
+            if let Some(v) = v {
+                s.push_str(&format!("&{k}={}", url_encode(v)));
+            }
+        }
+        s
+    }
+
+    fn json(&self, state: &AppState, role: Role) -> serde_json::Value {
+        json!({
+            "from": self.from.clone().unwrap_or_default(),
+            "to": self.to.clone().unwrap_or_default(),
+            "unit": self.unit.clone().unwrap_or_default(),
+            "channel": self.channel.clone().unwrap_or_default(),
+            "area": self.area.clone().unwrap_or_default(),
+            "units": if role == Role::UnitHandler { vec![] } else {
+                state.region.units.iter().map(|u| json!({"id": u.id, "name": u.name})).collect()
+            },
+            "channels": Channel::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+            // Areas are the upper tiers (a township, a village): the cells are too many.
+            "areas": state.region.grid_units.iter().filter(|g| g.tier <= 2)
+                .map(|g| json!({"code": g.code, "path": state.region.grid_path(&g.code)}))
+                .collect::<Vec<_>>(),
+        })
+    }
 }
 
 /// `GET /console/queue`: one view, its tab counts, filter and sort.
@@ -161,8 +279,10 @@ pub async fn queue(
         _ => "created_desc",
     };
 
+    let search = Search::read(&q, &state, p.role);
     let mut tabs = Vec::new();
     let mut rows: Vec<CaseRow> = Vec::new();
+    let mut total_here = 0;
     for v in views {
         let Some(mut f) = view_filter(&state, p, v) else {
             continue;
@@ -173,9 +293,11 @@ pub async fn queue(
                 .and_then(crate::engine::intake::normalize_phone);
             f.q = text.clone();
             f.category = category.clone();
+            search.apply(&mut f, &state);
             match state.store.list_cases(&f).await {
                 Ok((r, total)) => {
                     rows = r;
+                    total_here = total;
                     tabs.push((v, total));
                 }
                 Err(e) => return store_error_page(&user, e),
@@ -188,6 +310,10 @@ pub async fn queue(
             }
         }
     }
+    // The next keyset page starts below the oldest row of this one (before any re-sorting).
+    let next_before = (rows.len() as i64 >= QUEUE_LIMIT)
+        .then(|| rows.iter().map(|r| r.id).min())
+        .flatten();
     let prio_rank = |p: &str| match p {
         "urgent" => 0,
         "high" => 1,
@@ -216,6 +342,7 @@ pub async fn queue(
         if let Some(c) = &category {
             s.push_str(&format!("&category={}", url_encode(c)));
         }
+        s.push_str(&search.query_string());
         s.push_str(extra);
         s
     };
@@ -286,6 +413,10 @@ pub async fn queue(
             "due": base_q("&sort=due"),
         },
         "rows": row_json,
+        "search": search.json(&state, p.role),
+        "total": total_here,
+        "next_page": next_before.map(|b| base_q(&format!("&sort={sort}&before={b}"))),
+        "paged": search.before.is_some(),
         "flash": q.done.as_deref().and_then(Action::parse).map(|a| json!({
             "kind": "ok",
             "text": format!("{} {} ✓", q.case.as_deref().unwrap_or(""), lang.t(&format!("action.{}", a.as_str()))),
