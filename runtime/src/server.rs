@@ -100,6 +100,16 @@ pub async fn serve_state(
         state.metrics.clone(),
         stop_tx.subscribe(),
     ));
+    let routing = tokio::spawn(jobs::run(
+        crate::jobs::routing::RoutingReload {
+            store: state.store.clone(),
+            region: Arc::clone(&state.region),
+            seen: Default::default(),
+        },
+        std::time::Duration::from_secs(5),
+        state.metrics.clone(),
+        stop_tx.subscribe(),
+    ));
     let delivery = tokio::spawn(jobs::run(
         Delivery {
             store: state.store.clone(),
@@ -135,6 +145,7 @@ pub async fn serve_state(
     let _ = stop_tx.send(true);
     let _ = jobs.await;
     let _ = reload.await;
+    let _ = routing.await;
     let _ = delivery.await;
     let _ = pull.await;
     store.close().await;

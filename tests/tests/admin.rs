@@ -171,6 +171,8 @@ async fn accounts_are_imported_from_a_sheet_all_or_none(engine: Engine) {
     b.goto(&format!("{base}/console/admin/users/import")).await;
     b.fill("#import-file", bad.to_str().unwrap()).await;
     b.click("#import-submit").await;
+    b.wait_for("#import-errors li", Duration::from_secs(20))
+        .await;
     let errors = b.text("#import-errors").await;
     assert!(
         errors.contains("第 3") && errors.contains("unit"),
@@ -206,7 +208,7 @@ async fn accounts_are_imported_from_a_sheet_all_or_none(engine: Engine) {
     b.goto(&format!("{base}/console/admin/users/import")).await;
     b.fill("#import-file", good.to_str().unwrap()).await;
     b.click("#import-submit").await;
-    b.find("#import-done").await;
+    b.wait_for("#imported td", Duration::from_secs(20)).await;
     let table = b.text("#imported").await;
     assert!(table.contains("jt01") && table.contains("jt02"), "{table}");
     assert_eq!(count("jt01").await, 1);
@@ -271,6 +273,53 @@ async fn the_admin_adds_a_unit_contact_and_doctor_reports_it(engine: Engine) {
     .await
     .unwrap();
     assert_eq!(n, 1, "{engine:?}: the live edit is audited");
+}
+
+per_engine!(the_admin_reroutes_a_category_and_intake_follows_at_once);
+async fn the_admin_reroutes_a_category_and_intake_follows_at_once(engine: Engine) {
+    let install = Install::provision(engine, "shaowu").await;
+    install.user("admin1", "admin", &[], PASSWORD);
+    let op = install.token("op", "operator");
+    let server = install.serve(&[]);
+    let base = server.base.clone();
+    let route_of = |content: &'static str| {
+        let (base, op) = (base.clone(), op.clone());
+        async move {
+            let v: serde_json::Value = reqwest::Client::new()
+                .post(format!("{base}/api/v1/cases"))
+                .bearer_auth(&op)
+                .json(&serde_json::json!({"channel": "phone", "content": content, "category": "roads"}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            v["unit"]["id"].as_str().unwrap_or_default().to_string()
+        }
+    };
+    assert_eq!(route_of("村道塌方").await, "transport");
+    let b = Browser::start().await;
+    login(&b, &base, "admin1", PASSWORD).await;
+    b.goto(&format!("{base}/console/admin/routing")).await;
+    b.select("#r-category", "roads").await;
+    b.select("#r-unit", "urban-management").await;
+    b.click("#routing-save").await;
+    b.find(".flash.ok").await;
+    shot(&b, engine, "06-routing").await;
+    // In force for the next call, without a restart.
+    assert_eq!(route_of("村道又塌方了").await, "urban-management");
+    drop(server);
+    let doctor = install
+        .m110(&["doctor", profile("shaowu").to_str().unwrap()])
+        .args(install.database_args())
+        .output()
+        .unwrap();
+    let text = output_text(&doctor);
+    assert!(
+        text.contains("live_edit") && text.contains("routing"),
+        "{engine:?}: {text}"
+    );
 }
 
 per_engine!(a_grid_worker_and_an_analyst_land_on_their_pages);

@@ -168,6 +168,10 @@ async fn operator_and_unit_work_a_case_from_call_to_close(engine: Engine) {
     );
     shot(&b, engine, "05-unit-queue").await;
     b.click(&format!("#row-{case_id} a")).await;
+    // The unit's panel: 签收 first, 退单 set apart and confirmed.
+    assert!(b.exists("#form-sign.intent-primary").await);
+    assert!(b.exists("#danger-zone #form-return").await);
+    shot(&b, engine, "05b-unit-case-actions").await;
     b.click("#do-sign").await;
     expect_status(&b, "已签收").await;
     // The unit may not dispatch or close.
@@ -779,6 +783,8 @@ async fn fingerprint(store: &Store) -> Vec<i64> {
         "users",
         "unit_contacts",
         "password_resets",
+        "routing_rules",
+        "settings",
     ] {
         let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
             .fetch_one(store.pool())
@@ -982,6 +988,8 @@ async fn every_console_post_refuses_a_forged_csrf_token(engine: Engine) {
         "/console/admin/users/{id}",
         "/console/admin/users/{id}/reset",
         "/console/admin/units/{id}",
+        "/console/admin/routing",
+        "/console/admin/routing/{id}/delete",
     ]
     .into_iter()
     .map(String::from)
@@ -1072,6 +1080,16 @@ async fn every_console_post_refuses_a_forged_csrf_token(engine: Engine) {
             &adm,
             "/console/admin/units/justice".into(),
             vec![("contact_name", "伪造".into()), ("hotline", "110".into())],
+        ),
+        (
+            &adm,
+            "/console/admin/routing".into(),
+            vec![("category", "roads".into()), ("unit_id", "justice".into())],
+        ),
+        (
+            &adm,
+            "/console/admin/routing/1/delete".into(),
+            vec![("confirm", "1".into())],
         ),
         (
             &sup,

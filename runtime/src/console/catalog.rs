@@ -92,6 +92,7 @@ pub(super) static CATALOG: &[(&str, &str, &str)] = &[
         "Disable this account (signs it out at once)",
     ),
     ("admin.disabled", "已停用", "Disabled"),
+    ("admin.fallback", "无规则时", "When no rule applies"),
     (
         "admin.grid_hint",
         "仅网格员，可多选",
@@ -145,6 +146,33 @@ pub(super) static CATALOG: &[(&str, &str, &str)] = &[
     ),
     ("admin.reset_link", "重置密码链接", "Password reset link"),
     ("admin.role", "角色", "Role"),
+    (
+        "admin.routing_add",
+        "设置派单规则（已有相同类别和区域的规则则替换其单位）",
+        "Set a rule (one for the same category and area gets the new unit)",
+    ),
+    ("admin.routing_delete", "删除", "Delete"),
+    ("admin.routing_delete_confirm", "确认", "Confirm"),
+    (
+        "admin.routing_hint",
+        "最具体的规则优先：村/社区的规则胜过乡镇，乡镇胜过全域。",
+        "The most specific rule wins: a village over its township, a township over the whole region.",
+    ),
+    (
+        "admin.routing_incomplete",
+        "请选择类别和承办单位",
+        "Choose a category and a unit",
+    ),
+    (
+        "admin.routing_police",
+        "转警规则，在配置文件中修改",
+        "a transfer rule: change it in the profile",
+    ),
+    (
+        "admin.routing_saved",
+        "已保存并立即生效（现场修改，m110 doctor 可见）",
+        "Saved and in force now (a live edit; m110 doctor shows it)",
+    ),
     ("admin.row", "第", "Row"),
     ("admin.search_hint", "登录名或姓名", "Login or real name"),
     (
@@ -160,6 +188,7 @@ pub(super) static CATALOG: &[(&str, &str, &str)] = &[
         "已保存（现场修改，m110 doctor 可见）",
         "Saved (a live edit; m110 doctor shows it)",
     ),
+    ("admin.whole_region", "全域", "Whole region"),
     ("app.name", "民生110服务中心", "Minsheng 110 Service Center"),
     ("app.short", "民生110", "Minsheng 110"),
     ("audit.action", "操作", "Action"),
@@ -761,6 +790,7 @@ pub(super) static CATALOG: &[(&str, &str, &str)] = &[
     ("login.submit", "登录", "Sign in"),
     ("login.title", "登录", "Sign in"),
     ("login.username", "用户名", "User name"),
+    ("nav.admin_routing", "派单规则", "Routing"),
     ("nav.admin_units", "单位管理", "Units"),
     ("nav.admin_users", "账号管理", "Accounts"),
     ("nav.audit", "审计日志", "Audit log"),

@@ -89,6 +89,14 @@ pub fn router() -> Router<AppState> {
         )
         .route("/console/admin/units", get(pages::admin_units))
         .route(
+            "/console/admin/routing",
+            get(pages::admin_routing).post(pages::admin_routing_save),
+        )
+        .route(
+            "/console/admin/routing/{id}/delete",
+            post(pages::admin_routing_delete),
+        )
+        .route(
             "/console/admin/units/{id}",
             get(pages::admin_unit_edit).post(pages::admin_unit_save),
         )

@@ -1,10 +1,12 @@
 /*!
 [`RegionIndex`]: the region data the engines need, built once at start-up from the store (region
-data is static after provisioning) — classifier and locator, routing table, categories, units,
-grid units, escalation chains — with lookups by code.
+data is static after provisioning, but for the routing table, which a live edit swaps) —
+classifier and locator, routing table, categories, units, grid units, escalation chains — with
+lookups by code.
 */
 
 use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
 use serde::Serialize;
 
@@ -32,7 +34,9 @@ pub struct RegionIndex {
     pub code: String,
     pub name: String,
     pub triage: Triage,
-    pub routing: RoutingTable,
+    /// Swapped whole when an admin edits a routing rule (a live edit), so intake routes by the
+    /// new rules at once; readers hold the table they took for the request.
+    routing: RwLock<Arc<RoutingTable>>,
     pub categories: Vec<Category>,
     pub units: Vec<UnitInfo>,
     pub grid_units: Vec<GridUnit>,
@@ -107,7 +111,7 @@ impl RegionIndex {
             code,
             name,
             triage,
-            routing,
+            routing: RwLock::new(Arc::new(routing)),
             categories,
             units,
             grid_units,
@@ -158,6 +162,28 @@ impl RegionIndex {
 
     pub fn grid(&self, code: &str) -> Option<&GridUnit> {
         self.by_grid.get(code).map(|i| &self.grid_units[*i])
+    }
+
+    /// The routing table in force.
+    pub fn routing(&self) -> Arc<RoutingTable> {
+        // A poisoned lock still holds a whole table (the writer only swaps an Arc).
+        Arc::clone(&self.routing.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Puts routing `rules` (and the `fallback` unit) in force, over this region's grid and
+    /// category trees.
+    pub fn set_rules(&self, rules: &[RoutingRule], fallback: String) {
+        let table = RoutingTable::from_parts(
+            rules.iter(),
+            self.grid_units
+                .iter()
+                .map(|u| (u.code.clone(), u.parent.clone())),
+            self.categories
+                .iter()
+                .map(|c| (c.code.clone(), c.parent.clone())),
+            fallback,
+        );
+        *self.routing.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(table);
     }
 
     /// A grid unit named with its tiers, top first: `城郊镇 / 和平村 / 第1网格` (the code when

@@ -439,7 +439,9 @@ fn destination(index: &RegionIndex, case: &HeldCase, now: i64) -> Move {
     else {
         return center;
     };
-    let r = index.routing.resolve(&cat.code, case.grid_code.as_deref());
+    let r = index
+        .routing()
+        .resolve(&cat.code, case.grid_code.as_deref());
     let handling = index
         .unit(&r.unit)
         .is_some_and(|u| !matches!(u.kind, UnitKind::Center | UnitKind::Police));

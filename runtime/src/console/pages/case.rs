@@ -98,7 +98,7 @@ pub(super) async fn render_case(
     let suggested_unit = row.category_code.as_deref().map(|c| {
         state
             .region
-            .routing
+            .routing()
             .resolve(c, row.grid_code.as_deref())
             .unit
     });
@@ -117,7 +117,7 @@ pub(super) async fn render_case(
         .filter_map(Action::parse)
         .filter(|a| !actions::barred_as_replier(&state.region.center, *a, p.user_id, replier))
         .collect();
-    let primary = primary_action(&allowed, consultation);
+    let primary = primary_action(&allowed, consultation, row.overdue_sign != 0);
     let me = match state.store.user(p.user_id).await {
         Ok(u) => u.real_name.unwrap_or(u.name),
         Err(_) => p.name.clone(),
@@ -203,15 +203,26 @@ pub(super) async fn render_case(
 pub(super) const DESTRUCTIVE: [Action; 3] =
     [Action::Return, Action::TransferPolice, Action::PoliceReturn];
 
-/// The one action the page leads with for this state: the next step of the usual path.
-pub(super) fn primary_action(allowed: &[Action], consultation: bool) -> Option<Action> {
+/// The one action the page leads with for this state: the next step of the usual path — for the
+/// center, 改派 once the unit let its sign deadline pass.
+pub(super) fn primary_action(
+    allowed: &[Action],
+    consultation: bool,
+    sign_overdue: bool,
+) -> Option<Action> {
     let first: [Action; 2] = if consultation {
         [Action::Answer, Action::Dispatch]
     } else {
         [Action::Dispatch, Action::Answer]
     };
-    first
+    let overdue: &[Action] = if sign_overdue {
+        &[Action::Redispatch]
+    } else {
+        &[]
+    };
+    overdue
         .iter()
+        .chain(&first)
         .chain(&[
             Action::Sign,
             Action::Reply,

@@ -110,6 +110,11 @@ fn nav_items(role: Role, active: &str) -> Vec<serde_json::Value> {
     if role == Role::Admin {
         add("/console/admin/users", "nav.admin_users", "admin_users");
         add("/console/admin/units", "nav.admin_units", "admin_units");
+        add(
+            "/console/admin/routing",
+            "nav.admin_routing",
+            "admin_routing",
+        );
     }
     v
 }
@@ -260,6 +265,7 @@ fn running_deadline(row: &CaseRow) -> Option<i64> {
 }
 
 mod account;
+mod admin_routing;
 mod admin_units;
 mod admin_users;
 mod audit;
@@ -272,6 +278,7 @@ mod login;
 mod queue;
 
 pub use account::*;
+pub use admin_routing::*;
 pub use admin_units::*;
 pub use admin_users::*;
 pub use audit::*;
@@ -334,6 +341,7 @@ mod tests {
             ("pages/account.rs", include_str!("account.rs")),
             ("pages/admin_users.rs", include_str!("admin_users.rs")),
             ("pages/admin_units.rs", include_str!("admin_units.rs")),
+            ("pages/admin_routing.rs", include_str!("admin_routing.rs")),
             ("pages/grid.rs", include_str!("grid.rs")),
             ("directories.rs", include_str!("../directories.rs")),
             ("session.rs", include_str!("../session.rs")),
@@ -351,6 +359,34 @@ mod tests {
                 assert!(i18n::has_key(key), "{name}: unknown message key {key:?}");
             }
         }
+    }
+
+    #[test]
+    fn the_panel_leads_with_the_next_step() {
+        use Action::*;
+        assert_eq!(
+            primary_action(&[Dispatch, Answer, TransferPolice], false, false),
+            Some(Dispatch)
+        );
+        // A consultation is answered on the call.
+        assert_eq!(
+            primary_action(&[Dispatch, Answer, TransferPolice], true, false),
+            Some(Answer)
+        );
+        assert_eq!(
+            primary_action(&[Sign, Return, RequestExtension], false, false),
+            Some(Sign)
+        );
+        // The center after a missed sign deadline: re-dispatch.
+        assert_eq!(
+            primary_action(&[Redispatch, Urge, Supervise], false, true),
+            Some(Redispatch)
+        );
+        assert_eq!(
+            primary_action(&[Redispatch, Urge, Supervise], false, false),
+            None
+        );
+        assert!(DESTRUCTIVE.contains(&Return) && !DESTRUCTIVE.contains(&Close));
     }
 
     #[test]

@@ -306,7 +306,7 @@ pub async fn create_case(
             "at": render_time(now),
         }));
     } else if let Some(cat) = category {
-        let r = region.routing.resolve(&cat.code, grid.as_deref());
+        let r = region.routing().resolve(&cat.code, grid.as_deref());
         // A rule naming the center itself means "the center handles it": it stays received.
         let handling_unit = region
             .unit(&r.unit)
