@@ -25,6 +25,15 @@ async fn login(b: &Browser, base: &str, name: &str, password: &str) {
     b.fill("#username", name).await;
     b.fill("#password", password).await;
     b.click("#login-submit").await;
+    // Wait for where the login leads (signed in, or the refusal) before the next step, so a
+    // late redirect does not override the test's next page.
+    for _ in 0..200 {
+        if b.exists("nav.mainnav").await || b.exists("#login-error").await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the login led nowhere: {}", b.current_url().await);
 }
 
 async fn shot(b: &Browser, engine: Engine, name: &str) {
@@ -219,6 +228,41 @@ async fn accounts_are_imported_from_a_sheet_all_or_none(engine: Engine) {
             .await
             .unwrap();
     assert_eq!(must, 1, "{engine:?}: imported passwords are one-time");
+
+    // A one-time password does not open the API either, until its user sets their own.
+    let one_time = b
+        .exec(
+            "return [...document.querySelectorAll('#imported tr')]\
+             .find(r => r.textContent.includes('jt02')).querySelector('td.mono').textContent;",
+            vec![],
+        )
+        .await
+        .as_str()
+        .unwrap()
+        .trim()
+        .to_string();
+    let http = reqwest::Client::new();
+    let login = |password: String| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            http.post(format!("{base}/api/v1/login"))
+                .json(&serde_json::json!({"name": "jt02", "password": password}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(login(one_time.clone()).await, 403, "{engine:?}");
+    let set = http
+        .post(format!("{base}/api/v1/password"))
+        .json(&serde_json::json!({"name": "jt02", "current": one_time, "new": "Wang-Fang-2026x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status().as_u16(), 200, "{engine:?}");
+    assert_eq!(login("Wang-Fang-2026x".into()).await, 200, "{engine:?}");
 }
 
 per_engine!(the_admin_adds_a_unit_contact_and_doctor_reports_it);
@@ -273,6 +317,19 @@ async fn the_admin_adds_a_unit_contact_and_doctor_reports_it(engine: Engine) {
     .await
     .unwrap();
     assert_eq!(n, 1, "{engine:?}: the live edit is audited");
+    // `m110 pull` names it for the maintainer (a contact list is written by hand).
+    let copy = tempfile::tempdir().unwrap();
+    m110_e2e::copy_dir(&m110_e2e::workspace_root().join("profiles"), copy.path());
+    let pulled = install
+        .m110(&["pull", copy.path().join("shaowu.yaml").to_str().unwrap()])
+        .args(install.database_args())
+        .output()
+        .unwrap();
+    let text = output_text(&pulled);
+    assert!(
+        text.contains("edit by hand") && text.contains("units[justice].contacts"),
+        "{engine:?}: {text}"
+    );
 }
 
 per_engine!(the_admin_reroutes_a_category_and_intake_follows_at_once);

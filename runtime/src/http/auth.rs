@@ -148,9 +148,18 @@ pub const ROUTES: &[RouteSpec] = &[
         path: "/api/v1/login",
         access: Access::Public,
         tag: "auth",
-        summary: "Password login; sets the session cookie",
+        summary: "Password login; sets the session cookie (403 while the password is a one-time one)",
         request: Some("Login"),
         response: (200, "Me"),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/v1/password",
+        access: Access::Public,
+        tag: "auth",
+        summary: "Set your own password by name and current password (a one-time one included); ends your sessions",
+        request: Some("PasswordChange"),
+        response: (200, "Object"),
     },
     RouteSpec {
         method: "POST",
@@ -445,11 +454,17 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> ApiResult<Op
         return Ok(None);
     };
     match state.store.session(&cookie).await {
+        // A one-time password opens the console's password page only, not the API.
+        Ok(s) if s.must_change_password => Err(ApiError::forbidden(PASSWORD_CHANGE_REQUIRED)),
         Ok(s) => Ok(Some(s.principal)),
         Err(StoreError::NotFound) => Ok(None),
         Err(e) => Err(e.into()),
     }
 }
+
+/// Why a user with a one-time password is refused until they set their own.
+const PASSWORD_CHANGE_REQUIRED: &str = "password change required: this is a one-time password; \
+     set your own with POST /api/v1/password or at /console/password";
 
 /// A scoped token (Open311 client, police bridge) on a JSON API route it may not use: 403.
 fn scope_check(p: &Principal, method: &str, path: &str) -> ApiResult<()> {
@@ -515,6 +530,60 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/login", post(login))
         .route("/api/v1/logout", post(logout))
         .route("/api/v1/me", get(me))
+        .route("/api/v1/password", post(change_password))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordRequest {
+    pub name: String,
+    pub current: String,
+    pub new: String,
+}
+
+/// `POST /api/v1/password`: a user sets their own password (the one-time one included) by
+/// name and current password; every session of theirs ends. Audited as
+/// `user.password_change`.
+async fn change_password(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<PasswordRequest>,
+) -> ApiResult<Json<serde_json::Value>> {
+    use crate::policy::credentials::{MIN_PASSWORD_LEN, hash_password};
+    if body.new.chars().count() < MIN_PASSWORD_LEN {
+        return Err(ApiError::invalid(
+            "new",
+            format!("at least {MIN_PASSWORD_LEN} characters"),
+        ));
+    }
+    if body.new == body.current {
+        return Err(ApiError::invalid(
+            "new",
+            "must differ from the current password",
+        ));
+    }
+    let principal = match state
+        .store
+        .authenticate_password(body.name.trim(), &body.current)
+        .await
+    {
+        Ok(p) => p,
+        Err(StoreError::NotFound) => return Err(ApiError::Unauthenticated),
+        Err(e) => return Err(e.into()),
+    };
+    let new = body.new.clone();
+    let phc = tokio::task::spawn_blocking(move || hash_password(&new))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    state
+        .store
+        .change_own_password(
+            principal.user_id,
+            &phc,
+            &NewAudit::by(&principal, "user.password_change", None),
+        )
+        .await?;
+    Ok(Json(json!({"ok": true})))
 }
 
 #[derive(Deserialize)]
@@ -557,6 +626,14 @@ async fn login(
         }
         Err(e) => return Err(e.into()),
     };
+    if state
+        .store
+        .user(principal.user_id)
+        .await?
+        .must_change_password
+    {
+        return Err(ApiError::forbidden(PASSWORD_CHANGE_REQUIRED));
+    }
     let session = state
         .store
         .create_session(principal.user_id, SESSION_TTL.as_millis() as i64)

@@ -212,6 +212,12 @@ fn schemas() -> Value {
             "type": "object", "additionalProperties": false, "required": ["name", "password"],
             "properties": {"name": {"type": "string"}, "password": {"type": "string", "format": "password"}}
         },
+        "PasswordChange": {
+            "type": "object", "additionalProperties": false, "required": ["name", "current", "new"],
+            "properties": {"name": {"type": "string"},
+                "current": {"type": "string", "format": "password"},
+                "new": {"type": "string", "format": "password", "minLength": 10}}
+        },
         "Me": {
             "type": "object",
             "properties": {
