@@ -669,6 +669,12 @@ pub(super) static CATALOG: &[(&str, &str, &str)] = &[
         "Handed to the emergency line",
     ),
     ("event.urged", "催办", "Urged"),
+    (
+        "export.bad_format",
+        "导出格式只能是 xlsx 或 csv",
+        "The export format is xlsx or csv",
+    ),
+    ("export.title", "导出当前结果", "Export these results"),
     ("field.address", "地址", "Address"),
     ("field.caller.age_band", "年龄段", "Age band"),
     ("field.caller.gender", "性别", "Gender"),

@@ -46,6 +46,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/console/logout", post(pages::logout))
         .route("/console/queue", get(pages::queue))
+        .route("/console/queue/export", get(pages::queue_export))
         .route("/console/call", get(pages::call_page))
         .route("/console/cases", post(pages::create_case))
         .route("/console/cases/{id}", get(pages::case_page))

@@ -27,6 +27,7 @@ pub mod actions;
 pub mod delivery;
 pub mod directories;
 pub mod error;
+pub mod export;
 pub mod forward;
 pub mod households;
 pub mod import;

@@ -293,6 +293,15 @@ pub const ROUTES: &[RouteSpec] = &[
         response: (200, "Object"),
     },
     RouteSpec {
+        method: "GET",
+        path: "/api/v1/audit",
+        access: Access::Roles(&[Admin, Auditor]),
+        tag: "audit",
+        summary: "The audit log, newest first: filters actor, action, target, from/to (YYYY-MM-DD), paging by before=<id>; ?format=csv exports the page set (reading it is audited)",
+        request: None,
+        response: (200, "Object"),
+    },
+    RouteSpec {
         method: "PUT",
         path: "/api/v1/directory/{system}/{id}",
         access: Access::Roles(&[Admin, Supervisor]),

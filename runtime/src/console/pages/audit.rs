@@ -96,6 +96,13 @@ pub async fn audit_log(
             })
         })
         .collect();
+    // The same filter through the API, as a CSV file (the session cookie serves it).
+    let mut export = String::from("/api/v1/audit?format=csv");
+    for (k, v) in [("action", &filter.action), ("target", &filter.target)] {
+        if let Some(v) = v {
+            export.push_str(&format!("&{k}={}", url_encode(v)));
+        }
+    }
     page_response(
         &state,
         &user,
@@ -107,6 +114,7 @@ pub async fn audit_log(
             "action": filter.action,
             "target": filter.target,
             "more": more,
+            "export": export,
         })),
     )
 }

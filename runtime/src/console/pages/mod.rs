@@ -272,6 +272,7 @@ mod audit;
 mod call;
 mod case;
 mod dashboard;
+mod export;
 mod grid;
 mod integrations;
 mod login;
@@ -285,6 +286,7 @@ pub use audit::*;
 pub use call::*;
 pub use case::*;
 pub use dashboard::*;
+pub use export::*;
 pub use grid::*;
 pub use integrations::*;
 pub use login::*;
@@ -343,6 +345,7 @@ mod tests {
             ("pages/admin_units.rs", include_str!("admin_units.rs")),
             ("pages/admin_routing.rs", include_str!("admin_routing.rs")),
             ("pages/grid.rs", include_str!("grid.rs")),
+            ("pages/export.rs", include_str!("export.rs")),
             ("directories.rs", include_str!("../directories.rs")),
             ("session.rs", include_str!("../session.rs")),
             ("errors.rs", include_str!("../errors.rs")),

@@ -102,11 +102,11 @@ pub(super) fn view_filter(state: &AppState, p: &Principal, view: &str) -> Option
 #[derive(Deserialize, Default)]
 pub struct QueueQuery {
     #[serde(default)]
-    view: Option<String>,
+    pub(super) view: Option<String>,
     #[serde(default)]
-    q: Option<String>,
+    pub(super) q: Option<String>,
     #[serde(default)]
-    category: Option<String>,
+    pub(super) category: Option<String>,
     #[serde(default)]
     sort: Option<String>,
     /// A period, `YYYY-MM-DD` (Shanghai), both days included.
@@ -138,7 +138,7 @@ pub struct QueueQuery {
 }
 
 /// The search fields beyond words and category: period, unit, channel, area, keyset page.
-struct Search {
+pub(super) struct Search {
     from: Option<String>,
     to: Option<String>,
     from_ms: Option<i64>,
@@ -152,7 +152,7 @@ struct Search {
 impl Search {
     /// Reads the query, dropping what is not valid (an unknown unit, a malformed date) rather
     /// than failing the page: a search form must always come back.
-    fn read(q: &QueueQuery, state: &AppState, role: Role) -> Search {
+    pub(super) fn read(q: &QueueQuery, state: &AppState, role: Role) -> Search {
         let nonempty = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
         let from = nonempty(&q.from).filter(|d| crate::model::time::day_start_ms(d).is_some());
         let to = nonempty(&q.to).filter(|d| crate::model::time::day_start_ms(d).is_some());
@@ -173,7 +173,7 @@ impl Search {
         }
     }
 
-    fn apply(&self, f: &mut CaseFilter, state: &AppState) {
+    pub(super) fn apply(&self, f: &mut CaseFilter, state: &AppState) {
         f.created_from = self.from_ms;
         f.created_to = self.to_ms;
         f.before_id = self.before;
@@ -204,7 +204,7 @@ impl Search {
     }
 
     /// The fields as a query-string tail (`&from=…`), for links that keep the search.
-    fn query_string(&self) -> String {
+    pub(super) fn query_string(&self) -> String {
         let mut s = String::new();
         for (k, v) in [
             ("from", &self.from),
@@ -417,6 +417,7 @@ pub async fn queue(
         "total": total_here,
         "next_page": next_before.map(|b| base_q(&format!("&sort={sort}&before={b}"))),
         "paged": search.before.is_some(),
+        "export_href": base_q("").replacen("/console/queue?", "/console/queue/export?", 1),
         "flash": q.done.as_deref().and_then(Action::parse).map(|a| json!({
             "kind": "ok",
             "text": format!("{} {} ✓", q.case.as_deref().unwrap_or(""), lang.t(&format!("action.{}", a.as_str()))),
