@@ -67,6 +67,7 @@ pub fn router() -> Router<AppState> {
             get(pages::reset_form).post(pages::reset_submit),
         )
         .route("/console/grid", get(pages::grid_home))
+        .route("/console/scorecards", get(pages::scorecards_page))
         .route("/console/admin/users", get(pages::admin_users))
         .route(
             "/console/admin/users/new",

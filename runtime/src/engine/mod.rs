@@ -37,6 +37,7 @@ pub mod provision;
 pub mod region;
 pub mod regiondiff;
 pub mod routing;
+pub mod scorecards;
 pub mod sms;
 pub mod triage;
 pub mod upgrade;

@@ -13,8 +13,8 @@ use serde::Serialize;
 use super::routing::RoutingTable;
 use super::triage::Triage;
 use crate::model::{
-    Category, CenterRules, EmergencyLine, EscalationChain, GridUnit, Integration, Platform,
-    PlatformKind, Region, RoutingRule, UnitKind,
+    Appraisal, Category, CenterRules, EmergencyLine, EscalationChain, GridUnit, Integration,
+    Platform, PlatformKind, Region, RoutingRule, UnitKind,
 };
 use crate::store::{Store, StoreError};
 
@@ -45,6 +45,8 @@ pub struct RegionIndex {
     pub platforms: Vec<Platform>,
     /// The floor's rules (reopen window, separation of duties).
     pub center: CenterRules,
+    /// Scorecard weights (the profile's `appraisal`).
+    pub appraisal: Appraisal,
     by_category: HashMap<String, usize>,
     by_unit: HashMap<String, usize>,
     by_grid: HashMap<String, usize>,
@@ -64,6 +66,7 @@ pub struct RegionData {
     pub escalation: Vec<EscalationChain>,
     pub platforms: Vec<Platform>,
     pub center: CenterRules,
+    pub appraisal: Appraisal,
 }
 
 impl RegionIndex {
@@ -80,6 +83,7 @@ impl RegionIndex {
             escalation,
             platforms,
             center,
+            appraisal,
         } = data;
         let triage = Triage::new(&categories, &grid_units);
         let routing = RoutingTable::from_parts(
@@ -118,6 +122,7 @@ impl RegionIndex {
             escalation,
             platforms,
             center,
+            appraisal,
         }
     }
 
@@ -148,6 +153,7 @@ impl RegionIndex {
             fallback: region.routing.fallback_unit.clone(),
             escalation: region.routing.escalation.clone(),
             center: region.service_center.rules,
+            appraisal: region.appraisal.clone(),
             platforms: region.platforms.clone(),
         })
     }

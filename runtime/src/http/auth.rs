@@ -294,6 +294,15 @@ pub const ROUTES: &[RouteSpec] = &[
     },
     RouteSpec {
         method: "GET",
+        path: "/api/v1/scorecards",
+        access: Access::Roles(&[Admin, Supervisor, Dispatcher, Analyst]),
+        tag: "analytics",
+        summary: "Unit scorecards for a period (from/to, YYYY-MM-DD): 按时签收率, 按时办结率, 退单率, 回访率, 满意率, 重办率, weighted score and rank (docs/scorecards.md)",
+        request: None,
+        response: (200, "Object"),
+    },
+    RouteSpec {
+        method: "GET",
         path: "/api/v1/audit",
         access: Access::Roles(&[Admin, Auditor]),
         tag: "audit",

@@ -26,6 +26,7 @@ pub mod health;
 pub mod households;
 pub mod metrics;
 pub mod openapi;
+pub mod scorecards;
 pub mod sms;
 
 use std::sync::Arc;

@@ -42,6 +42,7 @@ pub mod maintenance;
 pub mod open311;
 pub mod provision;
 pub mod region;
+pub mod scorecards;
 pub mod sms;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testdb;

@@ -98,6 +98,12 @@ fn nav_items(role: Role, active: &str) -> Vec<serde_json::Value> {
     ) {
         add("/console/dashboard", "nav.dashboard", "dashboard");
     }
+    if matches!(
+        role,
+        Role::Admin | Role::Supervisor | Role::Dispatcher | Role::Analyst
+    ) {
+        add("/console/scorecards", "nav.scorecards", "scorecards");
+    }
     if role != Role::Auditor {
         add("/console/directories", "nav.directories", "directories");
     }
@@ -277,6 +283,7 @@ mod grid;
 mod integrations;
 mod login;
 mod queue;
+mod scorecards;
 
 pub use account::*;
 pub use admin_routing::*;
@@ -291,6 +298,7 @@ pub use grid::*;
 pub use integrations::*;
 pub use login::*;
 pub use queue::*;
+pub use scorecards::*;
 
 #[cfg(test)]
 mod tests {
@@ -322,7 +330,10 @@ mod tests {
             ["nav.call", "nav.queues", "nav.dashboard", "nav.directories"]
         );
         assert_eq!(keys(Role::UnitHandler), ["nav.queues", "nav.directories"]);
-        assert_eq!(keys(Role::Analyst), ["nav.dashboard", "nav.directories"]);
+        assert_eq!(
+            keys(Role::Analyst),
+            ["nav.dashboard", "nav.scorecards", "nav.directories"]
+        );
         // The auditor's one page is the audit log (it used to land on a 403 with no menu).
         assert_eq!(keys(Role::Auditor), ["nav.audit"]);
         assert!(views_for(Role::UnitHandler).contains(&"to_sign"));
@@ -346,6 +357,7 @@ mod tests {
             ("pages/admin_routing.rs", include_str!("admin_routing.rs")),
             ("pages/grid.rs", include_str!("grid.rs")),
             ("pages/export.rs", include_str!("export.rs")),
+            ("pages/scorecards.rs", include_str!("scorecards.rs")),
             ("directories.rs", include_str!("../directories.rs")),
             ("session.rs", include_str!("../session.rs")),
             ("errors.rs", include_str!("../errors.rs")),

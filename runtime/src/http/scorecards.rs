@@ -1,0 +1,92 @@
+/*!
+`GET /api/v1/scorecards?from=YYYY-MM-DD&to=YYYY-MM-DD`: every handling unit's card for the
+assignments dispatched in the period (both days included, Asia/Shanghai), with the profile's
+weights, the score and the rank — aggregates only, so the analyst may read it. Deadlines are
+judged as of now (an assignment still unsigned past its deadline counts as late).
+*/
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::error::{ApiError, ApiQuery, ApiResult};
+use crate::engine::scorecards::compute;
+use crate::model::time::{day_start_ms, now_ms};
+use crate::model::{Principal, UnitKind};
+
+/// Longest period one request covers (a year and a day, so a leap year fits).
+const MAX_DAYS: i64 = 367;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/scorecards", get(scorecards))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Period {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+async fn scorecards(
+    State(state): State<AppState>,
+    _principal: Principal,
+    ApiQuery(q): ApiQuery<Period>,
+) -> ApiResult<Json<Value>> {
+    let day = |field: &'static str, v: &Option<String>| -> ApiResult<(String, i64)> {
+        let v = v
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| ApiError::invalid(field, "required: a date, YYYY-MM-DD"))?;
+        let ms = day_start_ms(v).ok_or_else(|| ApiError::invalid(field, "a date, YYYY-MM-DD"))?;
+        Ok((v.to_string(), ms))
+    };
+    let (from_s, from) = day("from", &q.from)?;
+    let (to_s, to_start) = day("to", &q.to)?;
+    let to = to_start + 86_400_000;
+    if to <= from {
+        return Err(ApiError::invalid("to", "the period ends before it starts"));
+    }
+    if to - from > MAX_DAYS * 86_400_000 {
+        return Err(ApiError::invalid("to", format!("at most {MAX_DAYS} days")));
+    }
+    let region = &state.region;
+    let units: Vec<String> = region
+        .units
+        .iter()
+        .filter(|u| !matches!(u.kind, UnitKind::Center | UnitKind::Police))
+        .map(|u| u.id.clone())
+        .collect();
+    let events = state.store.scorecard_events(from, to).await?;
+    let cards = compute(&events, &units, from, to, now_ms(), &region.appraisal);
+    let units: Vec<Value> = cards
+        .iter()
+        .map(|c| {
+            json!({
+                "unit_id": c.unit_id,
+                "unit_name": region.unit(&c.unit_id).map(|u| u.name.clone()),
+                "assigned": c.counts.assigned,
+                "sign_on_time_rate": c.sign_on_time_rate,
+                "close_on_time_rate": c.close_on_time_rate,
+                "return_rate": c.return_rate,
+                "follow_up_rate": c.follow_up_rate,
+                "satisfaction_rate": c.satisfaction_rate,
+                "redo_rate": c.redo_rate,
+                "score": c.score,
+                "rank": c.rank,
+                "counts": c.counts,
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "from": from_s,
+        "to": to_s,
+        "weights": region.appraisal,
+        "units": units,
+    })))
+}
