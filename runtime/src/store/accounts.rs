@@ -353,38 +353,6 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
-
-    /// An admin sets a one-time password (must be changed at first login) and ends the user's
-    /// sessions; audited as `user.password_set`.
-    pub async fn set_one_time_password(
-        &self,
-        user_id: i64,
-        phc: &str,
-        actor: &NewAudit<'_>,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.write().await?;
-        sqlx::query(
-            "UPDATE users SET password_hash = $1, must_change_password = 1, updated_at = $2 \
-             WHERE id = $3",
-        )
-        .bind(phc)
-        .bind(now_ms())
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
-        end_sessions(&mut tx, user_id).await?;
-        let target = format!("user:{user_id}");
-        record_audit(
-            &mut tx,
-            &NewAudit {
-                target: Some(&target),
-                ..actor.clone()
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
 }
 
 /// One account of a bulk import: the user, its real name and phone.

@@ -7,17 +7,6 @@ and `m110 pull` writes back into the profile.
 
 use super::*;
 
-fn admin_only(user: &ConsoleUser) -> Option<Response> {
-    (user.principal.role != Role::Admin).then(|| {
-        error_page(
-            user.lang,
-            Some(user),
-            StatusCode::FORBIDDEN,
-            user.lang.t("error.forbidden"),
-        )
-    })
-}
-
 #[derive(Deserialize, Default)]
 pub struct RoutingQuery {
     #[serde(default)]

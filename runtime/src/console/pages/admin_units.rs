@@ -12,17 +12,6 @@ use crate::store::unit_edits::{MAX_CONTACTS, UnitEdit};
 /// Blank contact rows the form offers after the existing ones.
 const BLANK_CONTACTS: usize = 2;
 
-fn admin_only(user: &ConsoleUser) -> Option<Response> {
-    (user.principal.role != Role::Admin).then(|| {
-        error_page(
-            user.lang,
-            Some(user),
-            StatusCode::FORBIDDEN,
-            user.lang.t("error.forbidden"),
-        )
-    })
-}
-
 #[derive(Deserialize, Default)]
 pub struct UnitsQuery {
     #[serde(default)]

@@ -18,17 +18,6 @@ const RESET_TTL_MS: i64 = 24 * 3_600_000;
 /// Largest import file accepted.
 pub const MAX_IMPORT_BYTES: usize = 2 * 1024 * 1024;
 
-fn admin_only(user: &ConsoleUser) -> Option<Response> {
-    (user.principal.role != Role::Admin).then(|| {
-        error_page(
-            user.lang,
-            Some(user),
-            StatusCode::FORBIDDEN,
-            user.lang.t("error.forbidden"),
-        )
-    })
-}
-
 fn user_json(state: &AppState, u: &User) -> serde_json::Value {
     json!({
         "id": u.id,

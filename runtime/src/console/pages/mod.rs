@@ -224,6 +224,18 @@ pub fn error_page(
     html(status, "error.html", ctx, None)
 }
 
+/// The administration pages' gate: `Some(403 page)` unless the user is an admin.
+fn admin_only(user: &ConsoleUser) -> Option<Response> {
+    (user.principal.role != Role::Admin).then(|| {
+        error_page(
+            user.lang,
+            Some(user),
+            StatusCode::FORBIDDEN,
+            user.lang.t("error.forbidden"),
+        )
+    })
+}
+
 fn store_error_page(user: &ConsoleUser, err: StoreError) -> Response {
     errors::store_error_response(user, err)
 }
