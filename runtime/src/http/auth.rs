@@ -92,7 +92,8 @@ use Role::*;
 pub const CENTER: &[Role] = &[Admin, Supervisor, Operator, Dispatcher];
 /// Roles that may create cases (grid workers: grid channel only, in their grid units).
 pub const INTAKE: &[Role] = &[Admin, Supervisor, Operator, Dispatcher, GridWorker];
-/// Roles that may read cases (each sees only what its scope allows).
+/// Roles that may read cases (each sees only what its scope allows). Not the analyst: analysts
+/// work with aggregates (dashboard, scorecards), never a case's words, place or caller.
 pub const CASE_READERS: &[Role] = &[
     Admin,
     Supervisor,
@@ -100,7 +101,6 @@ pub const CASE_READERS: &[Role] = &[
     Dispatcher,
     UnitHandler,
     GridWorker,
-    Analyst,
 ];
 /// Roles that may act on cases (the lifecycle matrix refines per action).
 pub const CASE_ACTORS: &[Role] = &[Admin, Supervisor, Operator, Dispatcher, UnitHandler];

@@ -154,7 +154,8 @@ pub fn can_see_case(
                     .grid_code
                     .is_some_and(|g| p.grid_codes.iter().any(|mine| grid_within(g, mine)))
         }
-        Role::Auditor => false,
+        // Aggregates only: the auditor reads the log, the analyst the figures.
+        Role::Auditor | Role::Analyst => false,
         _ => true,
     }
 }
