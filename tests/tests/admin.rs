@@ -41,6 +41,21 @@ async fn shot(b: &Browser, engine: Engine, name: &str) {
         .await;
 }
 
+/// Waits until the element `css` shows `needle` (the page after a submit may still be loading).
+async fn expect_text(b: &Browser, css: &str, needle: &str) {
+    for _ in 0..100 {
+        if b.exists(css).await && b.text(css).await.contains(needle) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "{css} never showed {needle:?} at {}; page:\n{}",
+        b.current_url().await,
+        b.text("body").await
+    );
+}
+
 /// Waits until the browser's URL ends with `suffix`.
 async fn expect_path(b: &Browser, suffix: &str) {
     for _ in 0..100 {
@@ -77,8 +92,8 @@ async fn an_account_is_created_and_its_user_sets_their_own_password(engine: Engi
     assert!(one_time.len() >= 10, "{one_time}");
     shot(&b, engine, "01-one-time-password").await;
     b.goto(&format!("{base}/console/admin/users")).await;
-    let row = b.text("#user-zhang\\.wei").await;
-    assert!(row.contains("张伟") && row.contains("待改密码"), "{row}");
+    expect_text(&b, "#user-zhang\\.wei", "张伟").await;
+    expect_text(&b, "#user-zhang\\.wei", "待改密码").await;
 
     // The new user is held on the password page, whatever they open.
     login(&b, &base, "zhang.wei", &one_time).await;
@@ -92,7 +107,7 @@ async fn an_account_is_created_and_its_user_sets_their_own_password(engine: Engi
     b.fill("#pw-new", "Zhang-Wei-2026a").await;
     b.fill("#pw-repeat", "Zhang-Wei-2026b").await;
     b.click("#password-save").await;
-    assert!(b.text("#password-error").await.contains("不一致"));
+    expect_text(&b, "#password-error", "不一致").await;
     b.fill("#pw-current", &one_time).await;
     b.fill("#pw-new", "Zhang-Wei-2026a").await;
     b.fill("#pw-repeat", "Zhang-Wei-2026a").await;
@@ -118,13 +133,14 @@ async fn an_account_is_created_and_its_user_sets_their_own_password(engine: Engi
     b.fill("#pw-repeat", "Zhang-Wei-2026c").await;
     b.click("#password-save").await;
     b.find("#go-home").await;
-    assert!(b.text(".flash").await.contains("密码已修改"));
+    expect_text(&b, ".flash", "密码已修改").await;
 
     // The admin hands out a reset link; it works once.
     login(&b, &base, "admin1", PASSWORD).await;
     b.goto(&format!("{base}/console/admin/users")).await;
     b.click("#user-zhang\\.wei a").await;
     b.click("#user-reset").await;
+    b.find("#secret").await;
     let link = b.text("#secret").await;
     assert!(link.starts_with("/console/reset/"), "{link}");
     b.clear_cookies().await;
@@ -134,11 +150,7 @@ async fn an_account_is_created_and_its_user_sets_their_own_password(engine: Engi
     b.click("#password-save").await;
     expect_path(&b, "/console/queue").await;
     b.goto(&format!("{base}{link}")).await;
-    assert!(
-        b.text("main").await.contains("链接无效"),
-        "{}",
-        b.text("main").await
-    );
+    expect_text(&b, "main", "链接无效").await;
     login(&b, &base, "zhang.wei", "Zhang-Wei-2026d").await;
     expect_path(&b, "/console/queue").await;
 
@@ -294,7 +306,7 @@ async fn the_admin_adds_a_unit_contact_and_doctor_reports_it(engine: Engine) {
     shot(&b, engine, "04-unit-contact").await;
     b.click("#unit-save").await;
     b.find(".flash.ok").await;
-    assert!(b.text("#unit-justice").await.contains("周敏"));
+    expect_text(&b, "#unit-justice", "周敏").await;
     drop(server);
 
     let profile = profile("shaowu");

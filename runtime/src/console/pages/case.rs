@@ -28,6 +28,53 @@ pub async fn case_page(
     render_case(&state, &user, &id, StatusCode::OK, flash).await
 }
 
+/// The case `id` if `user` may see it, and whether its caller is shown in full — which is
+/// audited as `reveal_action` before anything is shown. A refusal (404, 403, the database) comes
+/// back as the page to send.
+async fn visible_case(
+    state: &AppState,
+    user: &ConsoleUser,
+    id: &str,
+    reveal_action: &str,
+) -> Result<(CaseRow, bool), Response> {
+    let p = &user.principal;
+    let lang = user.lang;
+    let row = match state.store.case_by_public_id(id).await {
+        Ok(r) => r,
+        Err(StoreError::NotFound) => {
+            return Err(error_page(
+                lang,
+                Some(user),
+                StatusCode::NOT_FOUND,
+                lang.t("error.not_found"),
+            ));
+        }
+        Err(e) => return Err(store_error_page(user, e)),
+    };
+    if !can_see(p, &state.region, &row) {
+        return Err(error_page(
+            lang,
+            Some(user),
+            StatusCode::FORBIDDEN,
+            lang.t("error.forbidden"),
+        ));
+    }
+    let reveal = sees_caller_phone(p.role) && row.caller_id.is_some();
+    if reveal
+        && let Err(e) = state
+            .store
+            .audit(&NewAudit::by(
+                p,
+                reveal_action,
+                Some(&format!("case:{}", row.public_id)),
+            ))
+            .await
+    {
+        return Err(store_error_page(user, e));
+    }
+    Ok((row, reveal))
+}
+
 pub(super) async fn render_case(
     state: &AppState,
     user: &ConsoleUser,
@@ -37,39 +84,10 @@ pub(super) async fn render_case(
 ) -> Response {
     let p = &user.principal;
     let lang = user.lang;
-    let row = match state.store.case_by_public_id(id).await {
-        Ok(r) => r,
-        Err(StoreError::NotFound) => {
-            return error_page(
-                lang,
-                Some(user),
-                StatusCode::NOT_FOUND,
-                lang.t("error.not_found"),
-            );
-        }
-        Err(e) => return store_error_page(user, e),
+    let (row, reveal) = match visible_case(state, user, id, "case.read_caller").await {
+        Ok(v) => v,
+        Err(page) => return page,
     };
-    if !can_see(p, &state.region, &row) {
-        return error_page(
-            lang,
-            Some(user),
-            StatusCode::FORBIDDEN,
-            lang.t("error.forbidden"),
-        );
-    }
-    let reveal = sees_caller_phone(p.role) && row.caller_id.is_some();
-    if reveal
-        && let Err(e) = state
-            .store
-            .audit(&NewAudit::by(
-                p,
-                "case.read_caller",
-                Some(&format!("case:{}", row.public_id)),
-            ))
-            .await
-    {
-        return store_error_page(user, e);
-    }
     let events = match state.store.case_events(row.id).await {
         Ok(e) => e,
         Err(e) => return store_error_page(user, e),
@@ -451,39 +469,10 @@ pub async fn case_print(
 ) -> Response {
     let p = &user.principal;
     let lang = user.lang;
-    let row = match state.store.case_by_public_id(&id).await {
-        Ok(r) => r,
-        Err(StoreError::NotFound) => {
-            return error_page(
-                lang,
-                Some(&user),
-                StatusCode::NOT_FOUND,
-                lang.t("error.not_found"),
-            );
-        }
-        Err(e) => return store_error_page(&user, e),
+    let (row, reveal) = match visible_case(&state, &user, &id, "case.print").await {
+        Ok(v) => v,
+        Err(page) => return page,
     };
-    if !can_see(p, &state.region, &row) {
-        return error_page(
-            lang,
-            Some(&user),
-            StatusCode::FORBIDDEN,
-            lang.t("error.forbidden"),
-        );
-    }
-    let reveal = sees_caller_phone(p.role) && row.caller_id.is_some();
-    if reveal
-        && let Err(e) = state
-            .store
-            .audit(&NewAudit::by(
-                p,
-                "case.print",
-                Some(&format!("case:{}", row.public_id)),
-            ))
-            .await
-    {
-        return store_error_page(&user, e);
-    }
     let events = match state.store.case_events(row.id).await {
         Ok(e) => e,
         Err(e) => return store_error_page(&user, e),

@@ -21,8 +21,7 @@ pub async fn queue_export(
 ) -> Response {
     let p = &user.principal;
     let lang = user.lang;
-    let views = views_for(p.role);
-    let Some(&default_view) = views.first() else {
+    let Some(view) = pick_view(p.role, q.view.as_deref()) else {
         return error_page(
             lang,
             Some(&user),
@@ -42,11 +41,6 @@ pub async fn queue_export(
             );
         }
     };
-    let view = q
-        .view
-        .as_deref()
-        .filter(|v| views.contains(v))
-        .unwrap_or(default_view);
     let Some(mut f) = view_filter(&state, p, view) else {
         return error_page(
             lang,
@@ -88,7 +82,7 @@ pub async fn queue_export(
     rows.truncate(MAX_ROWS);
     let reveal = sees_caller_phone(p.role);
     let detail = json!({
-        "view": view, "q": text, "category": f.category, "filters": search.query_string(),
+        "view": view, "q": f.q, "category": f.category, "filters": search.query_string(),
         "format": format, "rows": rows.len(), "caller_revealed": reveal,
     });
     if let Err(e) = state

@@ -26,6 +26,18 @@ pub(super) fn views_for(role: Role) -> &'static [&'static str] {
     }
 }
 
+/// The view a request asks for when the role has it, else the role's first; `None` for a role
+/// without queues.
+pub(super) fn pick_view(role: Role, asked: Option<&str>) -> Option<&'static str> {
+    let views = views_for(role);
+    let first = views.first()?;
+    Some(
+        asked
+            .and_then(|a| views.iter().find(|v| **v == a))
+            .unwrap_or(first),
+    )
+}
+
 pub(super) fn view_key(view: &str) -> &'static str {
     match view {
         "new" => "queue.new",
@@ -139,6 +151,9 @@ pub struct QueueQuery {
 
 /// The search fields beyond words and category: period, unit, channel, area, keyset page.
 pub(super) struct Search {
+    /// Words, a case number or a phone number (then also the caller's whole number).
+    text: Option<String>,
+    category: Option<String>,
     from: Option<String>,
     to: Option<String>,
     from_ms: Option<i64>,
@@ -157,6 +172,8 @@ impl Search {
         let from = nonempty(&q.from).filter(|d| crate::model::time::day_start_ms(d).is_some());
         let to = nonempty(&q.to).filter(|d| crate::model::time::day_start_ms(d).is_some());
         Search {
+            text: nonempty(&q.q).map(|s| s.trim().to_string()),
+            category: nonempty(&q.category).filter(|c| state.region.category(c).is_some()),
             from_ms: from.as_deref().and_then(crate::model::time::day_start_ms),
             to_ms: to
                 .as_deref()
@@ -174,6 +191,12 @@ impl Search {
     }
 
     pub(super) fn apply(&self, f: &mut CaseFilter, state: &AppState) {
+        f.q_phone = self
+            .text
+            .as_deref()
+            .and_then(crate::engine::intake::normalize_phone);
+        f.q = self.text.clone();
+        f.category = self.category.clone();
         f.created_from = self.from_ms;
         f.created_to = self.to_ms;
         f.before_id = self.before;
@@ -248,7 +271,7 @@ pub async fn queue(
     let p = &user.principal;
     let lang = user.lang;
     let views = views_for(p.role);
-    let Some(&default_view) = views.first() else {
+    let Some(view) = pick_view(p.role, q.view.as_deref()) else {
         return error_page(
             lang,
             Some(&user),
@@ -256,19 +279,8 @@ pub async fn queue(
             lang.t("error.forbidden"),
         );
     };
-    let view = q
-        .view
-        .as_deref()
-        .filter(|v| views.contains(v))
-        .unwrap_or(default_view);
-    let text =
-        q.q.clone()
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty());
-    let category = q
-        .category
-        .clone()
-        .filter(|c| state.region.category(c).is_some());
+    let search = Search::read(&q, &state, p.role);
+    let (text, category) = (search.text.clone(), search.category.clone());
     let deadline_view = matches!(
         view,
         "to_sign" | "in_progress" | "overdue" | "awaiting_police"
@@ -279,7 +291,6 @@ pub async fn queue(
         _ => "created_desc",
     };
 
-    let search = Search::read(&q, &state, p.role);
     let mut tabs = Vec::new();
     let mut rows: Vec<CaseRow> = Vec::new();
     let mut total_here = 0;
@@ -288,11 +299,6 @@ pub async fn queue(
             continue;
         };
         if *v == view {
-            f.q_phone = text
-                .as_deref()
-                .and_then(crate::engine::intake::normalize_phone);
-            f.q = text.clone();
-            f.category = category.clone();
             search.apply(&mut f, &state);
             match state.store.list_cases(&f).await {
                 Ok((r, total)) => {
