@@ -131,9 +131,27 @@ async fn login_session_cookie_and_tokens(engine: Engine) {
         .await
         .unwrap();
     assert_eq!(bad.status(), 401);
-    let resp = jar
+    // The printed password is a one-time one: refused until the admin sets their own.
+    let once = jar
         .post(app.url("/api/v1/login"))
         .json(&json!({"name": "admin", "password": app.install.admin_password()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(once.status(), 403, "{engine:?}");
+    let set = jar
+        .post(app.url("/api/v1/password"))
+        .json(
+            &json!({"name": "admin", "current": app.install.admin_password(),
+                      "new": "Admin-Own-Pass-2026"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), 200, "{engine:?}");
+    let resp = jar
+        .post(app.url("/api/v1/login"))
+        .json(&json!({"name": "admin", "password": "Admin-Own-Pass-2026"}))
         .send()
         .await
         .unwrap();

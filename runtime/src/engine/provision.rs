@@ -170,7 +170,7 @@ pub async fn provision(
     crash_point("settings");
 
     if let Some(admin) = &meta.bootstrap_admin {
-        insert_user(
+        let id = insert_user(
             &mut tx,
             &NewUser {
                 name: admin.name.clone(),
@@ -181,6 +181,8 @@ pub async fn provision(
             },
         )
         .await?;
+        // The printed password is a one-time password: its admin sets their own first.
+        crate::store::accounts::set_profile_in(&mut tx, id, None, None, true).await?;
     }
     let target = format!("region:{}", region.info.code);
     record_audit(
