@@ -136,9 +136,15 @@ pub(super) async fn render_case(
         .filter(|a| !actions::barred_as_replier(&state.region.center, *a, p.user_id, replier))
         .collect();
     let primary = primary_action(&allowed, consultation, row.overdue_sign != 0);
-    let me = match state.store.user(p.user_id).await {
-        Ok(u) => u.real_name.unwrap_or(u.name),
-        Err(_) => p.name.clone(),
+    // The 责任人 the sign form proposes: the signer's real name (read only when signing is
+    // offered, not on every view of the case).
+    let me = if allowed.contains(&Action::Sign) {
+        match state.store.user(p.user_id).await {
+            Ok(u) => u.real_name.unwrap_or(u.name),
+            Err(_) => p.name.clone(),
+        }
+    } else {
+        p.name.clone()
     };
     let actions: Vec<_> = allowed
         .iter()
@@ -164,13 +170,7 @@ pub(super) async fn render_case(
             })
         })
         .collect();
-    let assignee = events
-        .iter()
-        .rev()
-        .find(|e| e.kind == "signed")
-        .and_then(|e| e.detail.as_deref())
-        .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
-        .and_then(|d| d["assignee"].as_str().map(str::to_string));
+    let assignee = assignee_of(&events);
     let events_json = timeline(state, lang, &events);
     let data = json!({
         "case": {
@@ -215,6 +215,17 @@ pub(super) async fn render_case(
         "queue",
         Value::from_serialize(data),
     )
+}
+
+/// The unit's 责任人 named at the latest 签收, if any.
+fn assignee_of(events: &[crate::store::cases::EventRow]) -> Option<String> {
+    events
+        .iter()
+        .rev()
+        .find(|e| e.kind == "signed")
+        .and_then(|e| e.detail.as_deref())
+        .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+        .and_then(|d| d["assignee"].as_str().map(str::to_string))
 }
 
 /// Actions that undo work or hand the case away: set apart on the page and confirmed.
@@ -477,13 +488,7 @@ pub async fn case_print(
         Ok(e) => e,
         Err(e) => return store_error_page(&user, e),
     };
-    let assignee = events
-        .iter()
-        .rev()
-        .find(|e| e.kind == "signed")
-        .and_then(|e| e.detail.as_deref())
-        .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
-        .and_then(|d| d["assignee"].as_str().map(str::to_string));
+    let assignee = assignee_of(&events);
     let operator = match row.operator_id {
         Some(uid) => state
             .store
