@@ -56,6 +56,8 @@ enum Command {
     Backup(cmd::backup::Args),
     /// Restore a backup into an install (refuses to overwrite without --force).
     Restore(cmd::restore::Args),
+    /// Analytics maintenance: `m110 analytics rebuild` recomputes the rollups from the cases.
+    Analytics(cmd::analytics::Args),
 }
 
 fn main() -> ExitCode {
@@ -85,6 +87,7 @@ fn main() -> ExitCode {
         Command::Pull(args) => cmd::pull::run(args),
         Command::Upgrade(args) => cmd::upgrade::run(args),
         Command::Restore(args) => cmd::restore::run(args),
+        Command::Analytics(args) => cmd::analytics::run(args),
     };
     match result {
         Ok(code) => code,

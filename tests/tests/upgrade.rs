@@ -63,6 +63,11 @@ const LANDED_9BB96CC: Fixture = Fixture {
     ..LANDED_DAF738F
 };
 
+const LANDED_62B3CF6: Fixture = Fixture {
+    dir: "landed-62b3cf6",
+    ..LANDED_DAF738F
+};
+
 impl Fixture {
     fn path(&self, name: &str) -> std::path::PathBuf {
         workspace_root()
@@ -97,6 +102,12 @@ async fn upgrades_the_install_landed_at_9bb96cc(engine: Engine) {
 }
 
 per_engine!(upgrades_the_install_landed_at_9bb96cc);
+
+async fn upgrades_the_install_landed_at_62b3cf6(engine: Engine) {
+    upgrades(&LANDED_62B3CF6, engine).await
+}
+
+per_engine!(upgrades_the_install_landed_at_62b3cf6);
 
 /// Serves `fixture` on `engine` with today's `m110d` and checks that nothing was lost.
 async fn upgrades(fixture: &Fixture, engine: Engine) {

@@ -24,6 +24,7 @@ checks it.
 
 pub mod accounts;
 pub mod actions;
+pub mod analytics;
 pub mod delivery;
 pub mod directories;
 pub mod error;

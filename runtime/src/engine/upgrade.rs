@@ -388,6 +388,8 @@ pub async fn upgrade(
         });
         reroute_case(&mut tx, case, to, detail, now).await?;
     }
+    // Renamed codes moved cases without a timeline event; an older install has no rollups yet.
+    crate::store::rollups::sync(&mut tx, engine).await?;
     crash_point("upgrade-region");
     for (k, v) in [
         (keys::REGION_SHA256, plan.target_model.as_str()),

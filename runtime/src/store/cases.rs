@@ -372,6 +372,8 @@ pub async fn append_events(
             .bind(at);
     }
     q.execute(&mut *conn).await?;
+    // Every change to a case appends to its timeline: its analytics follow in this transaction.
+    super::rollups::refresh(conn, case_id).await?;
     Ok(seq)
 }
 

@@ -42,6 +42,7 @@ pub mod maintenance;
 pub mod open311;
 pub mod provision;
 pub mod region;
+pub mod rollups;
 pub mod scorecards;
 pub mod sms;
 #[cfg(any(test, feature = "testkit"))]
@@ -270,6 +271,8 @@ impl Store {
     /// Applies pending migrations of this engine.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         self.engine.migrator().run(&self.pool).await?;
+        // An install from before the rollups gets them here, on its first start.
+        self.sync_rollups().await?;
         Ok(())
     }
 
