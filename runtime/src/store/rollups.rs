@@ -255,6 +255,22 @@ type CaseRead = (
     Option<String>,
 );
 
+/// A stored rollup row: its eleven key columns and its count.
+type StoredRow = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+);
+
 /// (kind, unit, at, detail)
 type EventRead = (String, Option<String>, i64, Option<String>);
 
@@ -607,20 +623,7 @@ impl Store {
 
     /// Every non-zero rollup row, sorted: what the rebuild test compares.
     pub async fn rollup_rows(&self) -> Result<Vec<(Vec<String>, i64)>, StoreError> {
-        let rows: Vec<(
-            i64,
-            i64,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            i64,
-            i64,
-        )> = sqlx::query_as(
+        let rows: Vec<StoredRow> = sqlx::query_as(
             "SELECT day, hour, category, grid, unit, channel, gender, age_band, occupation, \
                  metric, bucket, n FROM rollups WHERE n <> 0",
         )
