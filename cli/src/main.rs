@@ -56,6 +56,8 @@ enum Command {
     Backup(cmd::backup::Args),
     /// Restore a backup into an install (refuses to overwrite without --force).
     Restore(cmd::restore::Args),
+    /// The monthly report of an install: `--period 2026-11 --format xlsx|html|md -o FILE`.
+    Report(cmd::report::Args),
     /// Analytics maintenance: `m110 analytics rebuild` recomputes the rollups from the cases.
     Analytics(cmd::analytics::Args),
 }
@@ -88,6 +90,7 @@ fn main() -> ExitCode {
         Command::Upgrade(args) => cmd::upgrade::run(args),
         Command::Restore(args) => cmd::restore::run(args),
         Command::Analytics(args) => cmd::analytics::run(args),
+        Command::Report(args) => cmd::report::run(args),
     };
     match result {
         Ok(code) => code,

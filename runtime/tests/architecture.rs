@@ -294,7 +294,7 @@ fn every_engine_error_key_has_a_console_translation() {
     let mut files = Vec::new();
     rust_files(&root.join("engine"), &mut files);
     rust_files(&root.join("console"), &mut files);
-    let catalog = std::fs::read_to_string(root.join("console/catalog.rs")).unwrap();
+    let catalog = catalog_text(&root);
     let mut missing = BTreeSet::new();
     let mut seen = 0;
     for path in &files {
@@ -315,7 +315,7 @@ fn every_engine_error_key_has_a_console_translation() {
     }
     assert!(
         missing.is_empty(),
-        "no `err.<key>` in console/catalog.rs for: {missing:?}"
+        "no `err.<key>` in console/catalog/ for: {missing:?}"
     );
 }
 
@@ -352,13 +352,24 @@ fn every_timeline_event_kind_is_named_in_the_console() {
         unlisted.is_empty(),
         "event kinds missing from model::event_kinds: {unlisted:?}"
     );
-    let catalog = std::fs::read_to_string(root.join("console/catalog.rs")).unwrap();
+    let catalog = catalog_text(&root);
     let unnamed: Vec<_> = known
         .iter()
         .filter(|k| !catalog.contains(&format!("\"event.{k}\"")))
         .collect();
     assert!(
         unnamed.is_empty(),
-        "no `event.<kind>` in console/catalog.rs for: {unnamed:?}"
+        "no `event.<kind>` in console/catalog/ for: {unnamed:?}"
     );
+}
+
+/// The console's message catalogue, all its parts (`console/catalog/*.rs`) as one text.
+fn catalog_text(root: &Path) -> String {
+    let mut files = Vec::new();
+    rust_files(&root.join("console/catalog"), &mut files);
+    files.sort();
+    files
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .collect()
 }

@@ -11,6 +11,7 @@ pub mod load;
 pub mod plan;
 pub mod provision;
 pub mod pull;
+pub mod report;
 pub mod restore;
 pub mod schema;
 pub mod token;

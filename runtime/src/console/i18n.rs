@@ -11,7 +11,7 @@ Times are stored as UTC epoch milliseconds; China has had no DST since 1991, so 
 the fixed offset +08:00 and no tz database is needed.
 */
 
-use super::catalog::CATALOG;
+use super::catalog;
 use crate::model::time::local;
 
 /// A console language.
@@ -57,12 +57,12 @@ impl Lang {
     /// Looks a message up; an unknown key returns the key itself (and the catalog test makes
     /// sure templates never use one).
     pub fn t(self, key: &str) -> &str {
-        match CATALOG.binary_search_by(|(k, _, _)| k.cmp(&key)) {
-            Ok(i) => match self {
-                Lang::Zh => CATALOG[i].1,
-                Lang::En => CATALOG[i].2,
+        match catalog::lookup(key) {
+            Some((_, zh, en)) => match self {
+                Lang::Zh => zh,
+                Lang::En => en,
             },
-            Err(_) => key,
+            None => key,
         }
     }
 
@@ -77,12 +77,12 @@ impl Lang {
 
 /// True when `key` is in the catalog.
 pub fn has_key(key: &str) -> bool {
-    CATALOG.binary_search_by(|(k, _, _)| k.cmp(&key)).is_ok()
+    catalog::lookup(key).is_some()
 }
 
 /// True when some key starts with `prefix` (for keys templates build, e.g. `"status." ~ s`).
 pub fn has_prefix(prefix: &str) -> bool {
-    CATALOG.iter().any(|(k, _, _)| k.starts_with(prefix))
+    catalog::entries().any(|(k, _, _)| k.starts_with(prefix))
 }
 
 /// "2026-11-29 17:03" in Asia/Shanghai.
@@ -155,7 +155,8 @@ mod tests {
 
     #[test]
     fn catalog_is_sorted_unique_and_complete() {
-        for w in CATALOG.windows(2) {
+        let all: Vec<_> = catalog::entries().collect();
+        for w in all.windows(2) {
             assert!(
                 w[0].0 < w[1].0,
                 "catalog not sorted at {} / {}",
@@ -163,7 +164,7 @@ mod tests {
                 w[1].0
             );
         }
-        for (k, zh, en) in CATALOG {
+        for (k, zh, en) in catalog::entries() {
             assert!(!zh.is_empty() && !en.is_empty(), "{k} lacks a translation");
         }
     }

@@ -23,8 +23,10 @@ pub mod assets;
 mod catalog;
 pub mod directories;
 pub mod errors;
+pub mod heatmap;
 pub mod i18n;
 pub mod pages;
+pub mod report;
 pub mod session;
 pub mod sse;
 pub mod svg;
@@ -68,6 +70,8 @@ pub fn router() -> Router<AppState> {
         )
         .route("/console/grid", get(pages::grid_home))
         .route("/console/scorecards", get(pages::scorecards_page))
+        .route("/console/analytics", get(pages::analytics_page))
+        .route("/console/analytics/report", get(pages::report_download))
         .route("/console/admin/users", get(pages::admin_users))
         .route(
             "/console/admin/users/new",

@@ -51,9 +51,9 @@ impl Bar {
 
 /// Palette shared by the charts (matches `console.css`).
 const ACCENT: &str = "#1f5fa8";
-const GRID: &str = "#d9dee5";
-const INK: &str = "#2b3440";
-const MUTED: &str = "#6b7683";
+pub(crate) const GRID: &str = "#d9dee5";
+pub(crate) const INK: &str = "#2b3440";
+pub(crate) const MUTED: &str = "#6b7683";
 
 /// Formats a value without a trailing `.0` for whole numbers.
 fn num(v: f64) -> String {

@@ -2,7 +2,8 @@
 Analytics (数据分析): counts, rates and times for a period, filtered by category, area, unit and
 channel, broken down by category, area (any grid tier), handling unit, channel, caller profile
 and time (hour of day, weekday, day, ISO week, month), with the change on the previous period
-of the same length (环比) and on the same dates a year earlier (同比). Every figure is a sum over
+(环比: the month before for a month, else as many days before) and on the same dates a year
+earlier (同比). Every figure is a sum over
 the write-time rollups (`store::rollups`), never a scan of the cases.
 
 Aggregates only: no case content, location or caller data leaves here, and a caller-profile cell
@@ -452,6 +453,26 @@ pub async fn totals(store: &Store, region: &RegionIndex, q: &Query) -> Result<Co
     Ok(fold(&store.rollup_sums(&filter(region, q), &[]).await?))
 }
 
+/// Where the period before `[from, to)` starts: whole calendar months compare with as many
+/// months before (November with October, 31 days), any other period with the same number of
+/// days just before it.
+pub fn previous_start(from: i64, to: i64) -> i64 {
+    let (a, b) = (
+        crate::model::time::shanghai(from).date_naive(),
+        crate::model::time::shanghai(to).date_naive(),
+    );
+    let months = (b.year() - a.year()) * 12 + b.month() as i32 - a.month() as i32;
+    if a.day() == 1 && b.day() == 1 && months > 0 {
+        let start = a
+            .checked_sub_months(Months::new(months as u32))
+            .unwrap_or(a);
+        if let Some(ms) = crate::model::time::day_start_ms(&start.to_string()) {
+            return ms;
+        }
+    }
+    from - (to - from)
+}
+
 /// The same dates a year earlier (29 February → 28 February).
 fn year_earlier(ms: i64) -> i64 {
     let d = crate::model::time::shanghai(ms).date_naive();
@@ -483,9 +504,8 @@ pub async fn summary(
     region: &RegionIndex,
     q: &Query,
 ) -> Result<Summary, StoreError> {
-    let len = q.to - q.from;
     let prev = Query {
-        from: q.from - len,
+        from: previous_start(q.from, q.to),
         to: q.from,
         ..q.clone()
     };
@@ -737,8 +757,14 @@ mod tests {
         assert_eq!(b - a, 31 * DAY_MS);
         assert!(month_bounds("2026-13").is_none());
         assert!(month_bounds("11").is_none());
-        let (nov, _) = month_bounds("2026-11").unwrap();
+        let (nov, dec) = month_bounds("2026-11").unwrap();
         assert_eq!(year_earlier(nov), month_bounds("2025-11").unwrap().0);
+        // November's 环比 is October, all 31 days of it; a 10-day period the 10 days before.
+        assert_eq!(previous_start(nov, dec), month_bounds("2026-10").unwrap().0);
+        assert_eq!(
+            previous_start(nov + DAY_MS, nov + 11 * DAY_MS),
+            nov - 9 * DAY_MS
+        );
     }
 
     #[test]

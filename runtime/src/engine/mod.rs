@@ -37,6 +37,7 @@ pub mod lifecycle;
 pub mod provision;
 pub mod region;
 pub mod regiondiff;
+pub mod report;
 pub mod routing;
 pub mod scorecards;
 pub mod sms;

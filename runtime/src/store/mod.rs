@@ -42,6 +42,7 @@ pub mod maintenance;
 pub mod open311;
 pub mod provision;
 pub mod region;
+pub mod report;
 pub mod rollups;
 pub mod scorecards;
 pub mod sms;

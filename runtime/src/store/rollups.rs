@@ -214,6 +214,18 @@ pub fn derive(case: &FactCase, events: &[FactEvent]) -> Facts {
                 }
             }
             "closed" => {
+                // An imported history's close carries its follow-up outcome (no 回访 event).
+                if e.detail["imported"].as_bool() == Some(true)
+                    && let Some(s) = e.detail["satisfaction"].as_str()
+                {
+                    add(e.at, "", "followed_up", 0);
+                    let outcome = if s == "unsatisfied" {
+                        "unsatisfied"
+                    } else {
+                        "satisfied"
+                    };
+                    add(e.at, "", outcome, 0);
+                }
                 add(e.at, &unit_here, "closed", 0);
                 add(
                     e.at,

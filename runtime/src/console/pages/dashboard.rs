@@ -71,30 +71,7 @@ pub async fn dashboard(State(state): State<AppState>, user: ConsoleUser) -> Resp
     town_bars.sort_by(|a, b| b.value.total_cmp(&a.value));
     town_bars.truncate(12);
 
-    let map_units: Vec<svg::MapUnit> = towns
-        .iter()
-        .map(|t| {
-            // A township's population: its own figure, else the sum of its children's.
-            let pop = t.population.map(|p| p as f64).or_else(|| {
-                let s: u64 = state
-                    .region
-                    .grid_units
-                    .iter()
-                    .filter(|g| g.parent.as_deref() == Some(t.code.as_str()))
-                    .filter_map(|g| g.population)
-                    .sum();
-                (s > 0).then_some(s as f64)
-            });
-            svg::MapUnit {
-                code: t.code.clone(),
-                name: t.name.clone(),
-                lat: t.centroid.map(|c| c.lat),
-                lon: t.centroid.map(|c| c.lon),
-                cases: *town_cases.get(&t.code).unwrap_or(&0) as f64,
-                population: pop,
-            }
-        })
-        .collect();
+    let map_units = township_map(&state, &town_cases);
 
     let by_day: HashMap<i64, i64> = daily.into_iter().collect();
     let first_day = crate::store::console::shanghai_day(since);
@@ -174,4 +151,31 @@ pub(super) fn township_of(state: &AppState, code: &str) -> Option<String> {
         cur = state.region.grid(cur.parent.as_deref()?)?;
     }
     None
+}
+
+/// The townships (tier 1) as map units with their case counts from `cases` (township code →
+/// count) and their population (their own figure, else the sum of their children's).
+pub(super) fn township_map(state: &AppState, cases: &HashMap<String, i64>) -> Vec<svg::MapUnit> {
+    let grid = &state.region.grid_units;
+    grid.iter()
+        .filter(|g| g.tier == 1)
+        .map(|t| {
+            let pop = t.population.map(|p| p as f64).or_else(|| {
+                let s: u64 = grid
+                    .iter()
+                    .filter(|g| g.parent.as_deref() == Some(t.code.as_str()))
+                    .filter_map(|g| g.population)
+                    .sum();
+                (s > 0).then_some(s as f64)
+            });
+            svg::MapUnit {
+                code: t.code.clone(),
+                name: t.name.clone(),
+                lat: t.centroid.map(|c| c.lat),
+                lon: t.centroid.map(|c| c.lon),
+                cases: *cases.get(&t.code).unwrap_or(&0) as f64,
+                population: pop,
+            }
+        })
+        .collect()
 }

@@ -102,6 +102,7 @@ fn nav_items(role: Role, active: &str) -> Vec<serde_json::Value> {
         role,
         Role::Admin | Role::Supervisor | Role::Dispatcher | Role::Analyst
     ) {
+        add("/console/analytics", "nav.analytics", "analytics");
         add("/console/scorecards", "nav.scorecards", "scorecards");
     }
     if role != Role::Auditor {
@@ -286,6 +287,7 @@ mod account;
 mod admin_routing;
 mod admin_units;
 mod admin_users;
+mod analytics;
 mod audit;
 mod call;
 mod case;
@@ -301,6 +303,7 @@ pub use account::*;
 pub use admin_routing::*;
 pub use admin_units::*;
 pub use admin_users::*;
+pub use analytics::*;
 pub use audit::*;
 pub use call::*;
 pub use case::*;
@@ -344,7 +347,12 @@ mod tests {
         assert_eq!(keys(Role::UnitHandler), ["nav.queues", "nav.directories"]);
         assert_eq!(
             keys(Role::Analyst),
-            ["nav.dashboard", "nav.scorecards", "nav.directories"]
+            [
+                "nav.dashboard",
+                "nav.analytics",
+                "nav.scorecards",
+                "nav.directories"
+            ]
         );
         // The auditor's one page is the audit log (it used to land on a 403 with no menu).
         assert_eq!(keys(Role::Auditor), ["nav.audit"]);
@@ -370,6 +378,7 @@ mod tests {
             ("pages/grid.rs", include_str!("grid.rs")),
             ("pages/export.rs", include_str!("export.rs")),
             ("pages/scorecards.rs", include_str!("scorecards.rs")),
+            ("pages/analytics.rs", include_str!("analytics.rs")),
             ("directories.rs", include_str!("../directories.rs")),
             ("session.rs", include_str!("../session.rs")),
             ("errors.rs", include_str!("../errors.rs")),
