@@ -15,6 +15,7 @@ integration tests, which makes cargo build the executables).
 
 pub mod app;
 pub mod browser;
+pub mod history;
 pub mod install;
 pub mod server;
 
