@@ -1,8 +1,9 @@
 //! No personal data reaches the analyst, on both engines: a case with a distinctive caller
 //! (name, phone), words and address is taken; then every GET route of the API and every
 //! console page the analyst's menu shows (plus the case page and the export by URL) is read as
-//! the analyst — none of them carries the case's words, address, the caller's name or number,
-//! in full or masked. The analyst still gets the aggregates (dashboard, scorecards).
+//! the analyst (with every analytics breakdown and the monthly report's downloads) — none of
+//! them carries the case's words, address, the caller's name or number, in full or masked.
+//! The analyst still gets the aggregates (dashboard, scorecards).
 
 use m110_e2e::{App, Engine, PASSWORD, per_engine};
 use m110_runtime::http::auth::ROUTES;
@@ -68,6 +69,26 @@ async fn no_personal_data_reaches_the_analyst(engine: Engine) {
         read += 1;
     }
     assert!(read > 10, "only {read} routes read");
+    // Every breakdown of the analytics, too.
+    for by in [
+        "category",
+        "area",
+        "unit",
+        "channel",
+        "gender",
+        "age_band",
+        "occupation",
+        "hour",
+        "weekday",
+        "day",
+        "week",
+        "month",
+    ] {
+        let path = format!("/api/v1/analytics/breakdown?by={by}");
+        let (s, body) = app.call("analyst", "GET", &path, None).await;
+        assert_eq!(s, 200, "{path}: {body}");
+        assert!(leaks(&body.to_string()).is_empty(), "{engine:?}: {path}");
+    }
     // The aggregates are there.
     let (s, cards) = app
         .call(
@@ -107,6 +128,8 @@ async fn no_personal_data_reaches_the_analyst(engine: Engine) {
         "/console/queue/export?view=all&format=csv".into(),
         "/console/queue?view=all".into(),
         format!("/console/classify?text={WORDS}"),
+        "/console/analytics/report?format=html".into(),
+        "/console/analytics/report?format=md".into(),
     ]);
     for page in &pages {
         let (s, body) = get(page.clone()).await;

@@ -177,6 +177,36 @@ async fn upgrades(fixture: &Fixture, engine: Engine) {
         "{dir_name} {engine:?}"
     );
 
+    // The old cases are in the analytics: the first start of today's m110d built their rollups.
+    let url = match &pg {
+        Some(db) => db.url.clone(),
+        None => format!("sqlite://{}", install.join("m110.db").display()),
+    };
+    let store = m110_runtime::store::Store::connect_with(
+        &url,
+        &m110_runtime::store::ConnectOptions {
+            migrate: false,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let all = m110_runtime::store::rollups::RollupFilter {
+        from_day: 0,
+        to_day: i64::MAX / 2,
+        ..Default::default()
+    };
+    let received: i64 = store
+        .rollup_sums(&all, &[])
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.metric == "received")
+        .map(|r| r.n)
+        .sum();
+    assert_eq!(received, 3, "{dir_name} {engine:?}: the old cases' rollups");
+    store.close().await;
+
     // The old user logs in with the old password.
     let r = http
         .post(format!("{base}/api/v1/login"))
