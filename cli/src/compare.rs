@@ -15,13 +15,12 @@ as ✓/✗ with the reason:
 Rendered as aligned text, Markdown, CSV (one row per metric) or JSON (one object per region).
 */
 
-use std::fmt::Write as _;
-
 use m110_runtime::model::{Archetype, Integration, PlatformKind, Region};
 use serde::Serialize;
 
 use crate::plan::{self, KindCount, TierCount};
 use crate::staffing::{self, Staffing};
+use crate::table::{Row, Table};
 
 /// One region's column.
 #[derive(Debug, Clone, Serialize)]
@@ -277,13 +276,6 @@ pub fn compare<'a>(regions: impl IntoIterator<Item = &'a Region>) -> Comparison 
     }
 }
 
-/// A table row: stable key, bilingual label, one cell per region.
-struct Row {
-    key: String,
-    label: String,
-    cells: Vec<String>,
-}
-
 impl Comparison {
     /// Renders in the requested format (always ending with a newline).
     pub fn render(&self, format: Format) -> String {
@@ -293,9 +285,9 @@ impl Comparison {
                 s.push('\n');
                 s
             }
-            Format::Text => self.text(),
-            Format::Md => self.markdown(),
-            Format::Csv => self.csv(),
+            Format::Text => self.table().text(),
+            Format::Md => self.table().markdown(),
+            Format::Csv => self.table().csv(),
         }
     }
 
@@ -418,91 +410,17 @@ impl Comparison {
         rows
     }
 
-    fn text(&self) -> String {
-        let rows = self.rows();
-        let label_w = rows.iter().map(|r| width(&r.label)).max().unwrap_or(0);
-        let col_w: Vec<usize> = (0..self.regions.len())
-            .map(|i| rows.iter().map(|r| width(&r.cells[i])).max().unwrap_or(0))
-            .collect();
-        let mut o = String::new();
-        for r in &rows {
-            pad(&mut o, &r.label, label_w);
-            for (i, cell) in r.cells.iter().enumerate() {
-                o.push_str("  ");
-                if i + 1 == r.cells.len() {
-                    o.push_str(cell);
-                } else {
-                    pad(&mut o, cell, col_w[i]);
-                }
-            }
-            o.push('\n');
+    /// The rows as a table: a column per region.
+    pub fn table(&self) -> Table {
+        Table {
+            titles: self
+                .regions
+                .iter()
+                .map(|c| format!("{} ({})", c.name, c.code))
+                .collect(),
+            keys: self.regions.iter().map(|c| c.code.clone()).collect(),
+            rows: self.rows(),
         }
-        o
-    }
-
-    fn markdown(&self) -> String {
-        let rows = self.rows();
-        let cell = |s: &str| s.replace('|', "\\|");
-        let mut o = String::new();
-        o.push_str("| 指标 Metric |");
-        for c in &self.regions {
-            let _ = write!(o, " {} |", cell(&format!("{} ({})", c.name, c.code)));
-        }
-        o.push_str("\n|---|");
-        for _ in &self.regions {
-            o.push_str("---|");
-        }
-        o.push('\n');
-        for r in rows.iter().skip(1) {
-            let _ = write!(o, "| {} |", cell(&r.label));
-            for c in &r.cells {
-                let _ = write!(o, " {} |", cell(c));
-            }
-            o.push('\n');
-        }
-        o
-    }
-
-    fn csv(&self) -> String {
-        let mut w = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::Any(b'\n'))
-            .from_writer(Vec::new());
-        let mut header = vec!["key".to_string(), "metric".to_string()];
-        header.extend(self.regions.iter().map(|c| c.code.clone()));
-        w.write_record(&header).expect("in-memory CSV");
-        for r in self.rows() {
-            let mut rec = vec![r.key, r.label];
-            rec.extend(r.cells);
-            w.write_record(&rec).expect("in-memory CSV");
-        }
-        String::from_utf8(w.into_inner().expect("in-memory CSV")).expect("UTF-8 in, UTF-8 out")
-    }
-}
-
-/// Terminal width: CJK and full-width characters take two columns.
-fn width(s: &str) -> usize {
-    s.chars()
-        .map(|c| match c as u32 {
-            0x1100..=0x115F
-            | 0x2E80..=0x303E
-            | 0x3041..=0x33FF
-            | 0x3400..=0x4DBF
-            | 0x4E00..=0x9FFF
-            | 0xA000..=0xA4CF
-            | 0xAC00..=0xD7A3
-            | 0xF900..=0xFAFF
-            | 0xFE30..=0xFE4F
-            | 0xFF00..=0xFF60
-            | 0xFFE0..=0xFFE6 => 2,
-            _ => 1,
-        })
-        .sum()
-}
-
-fn pad(o: &mut String, s: &str, w: usize) {
-    o.push_str(s);
-    for _ in width(s)..w {
-        o.push(' ');
     }
 }
 
@@ -574,11 +492,5 @@ mod tests {
         let c = column(&r);
         assert!(!check(&c, "staffed_center").ok);
         assert!(c.staffing.is_none() && c.staffing_error.is_some());
-    }
-
-    #[test]
-    fn cjk_width() {
-        assert_eq!(width("邵武市 (350781)"), 6 + 9);
-        assert_eq!(width("✓ ok"), 4);
     }
 }

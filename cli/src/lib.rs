@@ -20,11 +20,13 @@ pub mod compare;
 pub mod divisions;
 pub mod doctor;
 pub mod generate;
+pub mod kpi;
 pub mod plan;
 pub mod profile;
 pub mod provision;
 pub mod pull;
 pub mod staffing;
+pub mod table;
 pub mod triage_eval;
 
 #[cfg(test)]

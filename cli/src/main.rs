@@ -32,7 +32,7 @@ enum Command {
     Plan(cmd::plan::Args),
     /// Render the kit artifacts (config, schema, routing, directories, handbook) into a directory.
     Generate(cmd::generate::Args),
-    /// Compare regions side by side, with a readiness check against the model's key factors.
+    /// Compare regions side by side: profiles with a readiness check, or live KPI documents.
     Compare(cmd::compare::Args),
     /// Create an install: artifacts, database, region, bootstrap admin (re-run = no-op).
     Provision(cmd::provision::Args),
@@ -58,6 +58,8 @@ enum Command {
     Restore(cmd::restore::Args),
     /// The monthly report of an install: `--period 2026-11 --format xlsx|html|md -o FILE`.
     Report(cmd::report::Args),
+    /// A region's KPI document for a month (JSON, no personal data) for `m110 compare --kpi`.
+    Kpi(cmd::kpi::Args),
     /// Analytics maintenance: `m110 analytics rebuild` recomputes the rollups from the cases.
     Analytics(cmd::analytics::Args),
 }
@@ -91,6 +93,7 @@ fn main() -> ExitCode {
         Command::Restore(args) => cmd::restore::run(args),
         Command::Analytics(args) => cmd::analytics::run(args),
         Command::Report(args) => cmd::report::run(args),
+        Command::Kpi(args) => cmd::kpi::run(args),
     };
     match result {
         Ok(code) => code,

@@ -224,6 +224,74 @@ async fn analytics_and_the_monthly_report(engine: Engine) {
     assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
     assert!(output_text(&out).contains("--period"));
 
+    // The KPI document: the month's figures, no personal data; compared side by side.
+    let kpi_file = dir.join("shaowu-kpi.json");
+    let out = install
+        .m110(&[
+            "kpi",
+            "--period",
+            "2026-11",
+            "-o",
+            kpi_file.to_str().unwrap(),
+        ])
+        .args(install.database_args())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", output_text(&out));
+    let text = std::fs::read_to_string(&kpi_file).unwrap();
+    let kpi: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(kpi["kpi_version"], 1);
+    assert_eq!(kpi["received"], received);
+    assert_eq!(kpi["region"]["code"], "350781");
+    assert!(kpi["three_rates"]["satisfaction_rate"].as_f64().is_some());
+    assert_eq!(
+        kpi["staffing"]["actual_calls_per_hour"]
+            .as_array()
+            .unwrap()
+            .len(),
+        24
+    );
+    assert!(!text.contains("1390599"), "no caller in the KPI document");
+    let other = dir.join("other-kpi.json");
+    std::fs::write(&other, text.replace("\"350781\"", "\"350702\"")).unwrap();
+    let compare = |args: &[&str]| {
+        let mut cmd = std::process::Command::new(m110_e2e::bin("m110"));
+        cmd.arg("compare").args(args);
+        cmd.output().unwrap()
+    };
+    let (a, b) = (kpi_file.to_str().unwrap(), other.to_str().unwrap());
+    let out = compare(&["--kpi", a, b, "--format", "csv"]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    let csv = String::from_utf8(out.stdout).unwrap();
+    assert!(csv.starts_with("key,metric,350781,350702\n"), "{csv}");
+    assert!(
+        csv.contains(&format!("received,受理 Received,{received},{received}")),
+        "{csv}"
+    );
+    let xlsx = dir.join("compare.xlsx");
+    let out = compare(&[
+        "--kpi",
+        a,
+        b,
+        "--format",
+        "xlsx",
+        "-o",
+        xlsx.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    let mut book =
+        calamine::Xlsx::new(std::io::Cursor::new(std::fs::read(&xlsx).unwrap())).unwrap();
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    assert_eq!(sheet.get_size().1, 3, "the metric and two regions");
+    std::fs::write(&other, r#"{"kpi_version": 7}"#).unwrap();
+    let out = compare(&["--kpi", a, b]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        output_text(&out).contains("kpi_version 7"),
+        "{}",
+        output_text(&out)
+    );
+
     // The rebuild agrees with what was kept at write time.
     let out = install
         .m110(&["analytics", "rebuild"])

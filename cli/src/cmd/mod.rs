@@ -7,6 +7,7 @@ pub mod doctor;
 pub mod generate;
 pub mod import;
 pub mod init;
+pub mod kpi;
 pub mod load;
 pub mod plan;
 pub mod provision;
