@@ -226,6 +226,35 @@ async fn scorecards_match_the_table_worked_by_hand(engine: Engine) {
     let (s, _) = api.call(&op, "GET", &q, None).await;
     assert_eq!(s, 403, "{engine:?}: an operator does not read scorecards");
 
+    // The trend: this month's card is the last point, the months before have nothing.
+    let (s, tr) = api
+        .call(&analyst, "GET", "/api/v1/scorecards/trend?months=3", None)
+        .await;
+    assert_eq!(s, 200, "{tr}");
+    let transport = tr["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["unit_id"] == "transport")
+        .expect("transport's trend");
+    let points = transport["months"].as_array().unwrap();
+    assert_eq!(points.len(), 3, "{transport}");
+    assert_eq!(points[2]["score"], 72.5, "{transport}");
+    assert_eq!(points[2]["rank"], 1);
+    assert!(
+        points[..2]
+            .iter()
+            .all(|p| p["score"].is_null() && p["assigned"] == 0)
+    );
+    let (s, e) = api
+        .call(&analyst, "GET", "/api/v1/scorecards/trend?months=99", None)
+        .await;
+    assert_eq!(
+        (s, e["error"]["field"].clone()),
+        (422, json!("months")),
+        "{e}"
+    );
+
     // The console's page shows the same cards, ranked, with the red list.
     install.user("an1", "analyst", &[], PASSWORD);
     let console = m110_e2e::login(&api.base, "an1", PASSWORD).await;
@@ -244,6 +273,7 @@ async fn scorecards_match_the_table_worked_by_hand(engine: Engine) {
         row.contains("72.5") && row.contains("50.0%"),
         "{engine:?}: {row}"
     );
+    assert!(row.contains("class=\"spark\""), "each unit's trend: {row}");
     assert!(html.contains("id=\"red-list\""), "{engine:?}");
 }
 per_engine!(scorecards_match_the_table_worked_by_hand);

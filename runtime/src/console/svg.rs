@@ -538,6 +538,62 @@ fn layout(
     }
 }
 
+/// A small line of a unit's monthly scores (0–100), oldest first, for a table cell; a month
+/// without a score leaves a gap. Each point is titled with its month and score.
+pub fn sparkline(title: &str, points: &[(String, Option<f64>)]) -> String {
+    const W: f64 = 120.0;
+    const H: f64 = 28.0;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="spark" viewBox="0 0 {W} {H}" width="{W}" height="{H}" role="img" aria-label="{t}"><title>{t}</title>"#,
+        t = escape(title)
+    );
+    let step = if points.len() > 1 {
+        (W - 8.0) / (points.len() - 1) as f64
+    } else {
+        0.0
+    };
+    let at = |i: usize, v: f64| {
+        (
+            4.0 + step * i as f64,
+            H - 4.0 - (H - 8.0) * v.clamp(0.0, 100.0) / 100.0,
+        )
+    };
+    let mut path = String::new();
+    let mut pen_down = false;
+    for (i, (_, v)) in points.iter().enumerate() {
+        match v {
+            Some(v) if v.is_finite() => {
+                let (x, y) = at(i, *v);
+                let _ = write!(path, "{}{x:.1} {y:.1} ", if pen_down { "L" } else { "M" });
+                pen_down = true;
+            }
+            _ => pen_down = false,
+        }
+    }
+    if !path.is_empty() {
+        let _ = write!(
+            s,
+            r#"<path d="{}" fill="none" stroke="{ACCENT}" stroke-width="1.5"/>"#,
+            path.trim_end()
+        );
+    }
+    for (i, (month, v)) in points.iter().enumerate() {
+        if let Some(v) = v.filter(|v| v.is_finite()) {
+            let (x, y) = at(i, v);
+            let _ = write!(
+                s,
+                r#"<circle cx="{x:.1}" cy="{y:.1}" r="2" fill="{ACCENT}"><title>{} {}</title></circle>"#,
+                escape(month),
+                num(v)
+            );
+        }
+    }
+    s.push_str("</svg>");
+    s
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -754,6 +810,26 @@ pub(crate) mod tests {
         assert_eq!(ramp(1.0), "#0b3d7a");
         assert_eq!(ramp(7.0), ramp(1.0));
         assert_eq!(ramp(f64::NAN), ramp(0.0));
+    }
+
+    #[test]
+    fn sparkline_leaves_gaps_for_months_without_a_score() {
+        let points = vec![
+            ("2026-09".to_string(), Some(80.0)),
+            ("2026-10".to_string(), None),
+            ("2026-11".to_string(), Some(72.5)),
+            ("2026-12".to_string(), Some(90.0)),
+        ];
+        let svg = sparkline("交通 <趋势>", &points);
+        assert_well_formed(&svg);
+        assert_eq!(svg.matches("<circle").count(), 3);
+        // Two pieces: the lone September point, then November to December.
+        assert_eq!(
+            svg.matches('M').count() - svg.matches("M1").count().min(0),
+            2
+        );
+        assert!(svg.contains("2026-11 72.5"));
+        assert!(sparkline("t", &[]).ends_with("</svg>"));
     }
 
     #[test]

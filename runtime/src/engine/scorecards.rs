@@ -17,7 +17,9 @@ timelines. The formulas are in `docs/scorecards.md`; in short:
   `appraisal` weights over the rates present (the return and redo rates count as 1 − rate),
   normalized by the weights present; units ranked by score.
 
-Pure: the store hands over the timelines ([`ScoreEvent`]), this folds them.
+[`compute`] is pure: the store hands over the timelines ([`ScoreEvent`]), it folds them.
+[`for_period`] reads a period's timelines and folds them for the region's handling units (every
+unit but the center and the police line); [`trend`] does so for consecutive months.
 */
 
 use std::collections::BTreeMap;
@@ -25,8 +27,11 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::model::Appraisal;
+use super::region::RegionIndex;
+use crate::model::time::now_ms;
+use crate::model::{Appraisal, UnitKind};
 pub use crate::store::scorecards::ScoreEvent;
+use crate::store::{Store, StoreError};
 
 /// The counts behind a unit's rates.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -284,6 +289,78 @@ pub fn compute(
         c.rank = Some(rank);
     }
     cards
+}
+
+/// The handling units a scorecard ranks: every unit but the center and the police line.
+pub fn ranked_units(region: &RegionIndex) -> Vec<String> {
+    region
+        .units
+        .iter()
+        .filter(|u| !matches!(u.kind, UnitKind::Center | UnitKind::Police))
+        .map(|u| u.id.clone())
+        .collect()
+}
+
+/// The region's cards for assignments dispatched in `[from, to)`, deadlines judged as of now.
+pub async fn for_period(
+    store: &Store,
+    region: &RegionIndex,
+    from: i64,
+    to: i64,
+) -> Result<Vec<Scorecard>, StoreError> {
+    let events = store.scorecard_events(from, to).await?;
+    Ok(compute(
+        &events,
+        &ranked_units(region),
+        from,
+        to,
+        now_ms(),
+        &region.appraisal,
+    ))
+}
+
+/// One month of a unit's trend.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrendPoint {
+    pub month: String,
+    pub assigned: u64,
+    pub score: Option<f64>,
+    pub rank: Option<u32>,
+}
+
+/// Each unit's score and rank over `months` months ending with `last` (`YYYY-MM`), oldest
+/// first; unit id → points. `None` when `last` is not a month.
+pub async fn trend(
+    store: &Store,
+    region: &RegionIndex,
+    last: &str,
+    months: u32,
+) -> Result<Option<BTreeMap<String, Vec<TrendPoint>>>, StoreError> {
+    let Some((last_from, _)) = super::analytics::month_bounds(last) else {
+        return Ok(None);
+    };
+    let first = crate::model::time::shanghai(last_from).date_naive();
+    let mut out: BTreeMap<String, Vec<TrendPoint>> = BTreeMap::new();
+    for back in (0..months).rev() {
+        let Some(d) = first.checked_sub_months(chrono::Months::new(back)) else {
+            continue;
+        };
+        let month = d.format("%Y-%m").to_string();
+        let Some((from, to)) = super::analytics::month_bounds(&month) else {
+            continue;
+        };
+        for card in for_period(store, region, from, to).await? {
+            out.entry(card.unit_id.clone())
+                .or_default()
+                .push(TrendPoint {
+                    month: month.clone(),
+                    assigned: card.counts.assigned,
+                    score: card.score,
+                    rank: card.rank,
+                });
+        }
+    }
+    Ok(Some(out))
 }
 
 #[cfg(test)]

@@ -303,6 +303,15 @@ pub const ROUTES: &[RouteSpec] = &[
     },
     RouteSpec {
         method: "GET",
+        path: "/api/v1/scorecards/trend",
+        access: Access::Roles(&[Admin, Supervisor, Dispatcher, Analyst]),
+        tag: "analytics",
+        summary: "Each unit's monthly score and rank over months=N (1–24, default 6) ending with to=YYYY-MM (this month by default): the trend of the scorecards",
+        request: None,
+        response: (200, "Object"),
+    },
+    RouteSpec {
+        method: "GET",
         path: "/api/v1/analytics/summary",
         access: Access::Roles(&[Admin, Supervisor, Dispatcher, Analyst]),
         tag: "analytics",

@@ -14,15 +14,17 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::{ApiError, ApiQuery, ApiResult};
-use crate::engine::scorecards::compute;
-use crate::model::time::{day_start_ms, now_ms};
-use crate::model::{Principal, UnitKind};
+use crate::engine::scorecards::{for_period, trend};
+use crate::model::Principal;
+use crate::model::time::{day_start_ms, now_ms, shanghai};
 
 /// Longest period one request covers (a year and a day, so a leap year fits).
 const MAX_DAYS: i64 = 367;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/scorecards", get(scorecards))
+    Router::new()
+        .route("/api/v1/scorecards", get(scorecards))
+        .route("/api/v1/scorecards/trend", get(scorecard_trend))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -56,14 +58,7 @@ async fn scorecards(
         return Err(ApiError::invalid("to", format!("at most {MAX_DAYS} days")));
     }
     let region = &state.region;
-    let units: Vec<String> = region
-        .units
-        .iter()
-        .filter(|u| !matches!(u.kind, UnitKind::Center | UnitKind::Police))
-        .map(|u| u.id.clone())
-        .collect();
-    let events = state.store.scorecard_events(from, to).await?;
-    let cards = compute(&events, &units, from, to, now_ms(), &region.appraisal);
+    let cards = for_period(&state.store, region, from, to).await?;
     let units: Vec<Value> = cards
         .iter()
         .map(|c| {
@@ -89,4 +84,47 @@ async fn scorecards(
         "weights": region.appraisal,
         "units": units,
     })))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrendQuery {
+    /// The last month, `YYYY-MM` (this month when absent).
+    to: Option<String>,
+    /// How many months, 1–24 (6 when absent).
+    months: Option<u32>,
+}
+
+/// Most months one trend covers.
+const MAX_TREND_MONTHS: u32 = 24;
+
+async fn scorecard_trend(
+    State(state): State<AppState>,
+    _principal: Principal,
+    ApiQuery(q): ApiQuery<TrendQuery>,
+) -> ApiResult<Json<Value>> {
+    let last =
+        q.to.unwrap_or_else(|| shanghai(now_ms()).format("%Y-%m").to_string());
+    let months = q.months.unwrap_or(6);
+    if !(1..=MAX_TREND_MONTHS).contains(&months) {
+        return Err(ApiError::invalid(
+            "months",
+            format!("1 to {MAX_TREND_MONTHS}"),
+        ));
+    }
+    let region = &state.region;
+    let units = trend(&state.store, region, &last, months)
+        .await?
+        .ok_or_else(|| ApiError::invalid("to", "a month, YYYY-MM"))?;
+    let units: Vec<Value> = units
+        .into_iter()
+        .map(|(id, points)| {
+            json!({
+                "unit_id": id,
+                "unit_name": region.unit(&id).map(|u| u.name.clone()),
+                "months": points,
+            })
+        })
+        .collect();
+    Ok(Json(json!({"to": last, "months": months, "units": units})))
 }

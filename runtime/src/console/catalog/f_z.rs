@@ -255,6 +255,7 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
     ("score.satisfaction", "满意率", "Satisfied"),
     ("score.score", "得分", "Score"),
     ("score.sign", "按时签收率", "Signed on time"),
+    ("score.trend", "近六个月得分", "Score, last six months"),
     ("status.closed", "已办结", "Closed"),
     ("status.dispatched", "已派单", "Dispatched"),
     ("status.followed_up", "已回访", "Followed up"),

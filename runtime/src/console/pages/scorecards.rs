@@ -5,8 +5,7 @@ The scorecards page (考核排名): every handling unit's card for a month, rank
 */
 
 use super::*;
-use crate::engine::scorecards::compute;
-use crate::model::UnitKind;
+use crate::engine::scorecards::{for_period, trend};
 use crate::model::time::day_start_ms;
 
 /// Roles that see the scorecards (as the API).
@@ -18,6 +17,8 @@ const ROLES: &[Role] = &[
 ];
 /// How many units the red and black lists name.
 const LIST: usize = 3;
+/// Months of each unit's trend (this month and the ones before).
+const TREND_MONTHS: u32 = 6;
 
 #[derive(Deserialize, Default)]
 pub struct MonthQuery {
@@ -69,18 +70,13 @@ pub async fn scorecards_page(
             lang.t("error.title"),
         );
     };
-    let events = match state.store.scorecard_events(from, to).await {
-        Ok(e) => e,
+    let (cards, trends) = match tokio::try_join!(
+        for_period(&state.store, &state.region, from, to),
+        trend(&state.store, &state.region, &month, TREND_MONTHS),
+    ) {
+        Ok((c, t)) => (c, t.unwrap_or_default()),
         Err(e) => return store_error_page(&user, e),
     };
-    let units: Vec<String> = state
-        .region
-        .units
-        .iter()
-        .filter(|u| !matches!(u.kind, UnitKind::Center | UnitKind::Police))
-        .map(|u| u.id.clone())
-        .collect();
-    let cards = compute(&events, &units, from, to, now_ms(), &state.region.appraisal);
     let pct = |r: Option<f64>| {
         r.map(|r| format!("{:.1}%", r * 100.0))
             .unwrap_or_else(|| "—".into())
@@ -100,6 +96,19 @@ pub async fn scorecards_page(
                 "redo": pct(c.redo_rate),
                 "score": c.score.map(|s| format!("{s:.1}")).unwrap_or_else(|| "—".into()),
                 "rank": c.rank,
+                // Server-drawn SVG (every label escaped by `svg`); the template marks it safe.
+                "trend": svg::sparkline(
+                    &format!("{} {}", unit_name(&state, Some(&c.unit_id)), lang.t("score.trend")),
+                    &trends
+                        .get(&c.unit_id)
+                        .map(|points| {
+                            points
+                                .iter()
+                                .map(|p| (p.month.clone(), p.score))
+                                .collect::<Vec<_>>()
+                        })
+                        .unwrap_or_default(),
+                ),
             })
         })
         .collect();

@@ -20,7 +20,6 @@ use serde::Serialize;
 use super::analytics::{self, By, Query, Row, Summary};
 use super::region::RegionIndex;
 use super::scorecards::{self, Scorecard};
-use crate::model::UnitKind;
 use crate::model::time::{now_ms, render_time, shanghai};
 use crate::store::{Store, StoreError};
 
@@ -161,14 +160,7 @@ pub async fn build(
     hot_spots.truncate(TOP);
 
     // The scorecards of the month (the same computation as the scorecards page).
-    let unit_ids: Vec<String> = region
-        .units
-        .iter()
-        .filter(|u| !matches!(u.kind, UnitKind::Center | UnitKind::Police))
-        .map(|u| u.id.clone())
-        .collect();
-    let events = store.scorecard_events(from, to).await?;
-    let cards = scorecards::compute(&events, &unit_ids, from, to, now_ms(), &region.appraisal);
+    let cards = scorecards::for_period(store, region, from, to).await?;
     let named: Vec<CardRow> = cards
         .into_iter()
         .map(|card| CardRow {
