@@ -58,6 +58,8 @@ enum Command {
     Restore(cmd::restore::Args),
     /// The monthly report of an install: `--period 2026-11 --format xlsx|html|md -o FILE`.
     Report(cmd::report::Args),
+    /// Early warning: `--replay FROM TO` replays detection over the history (writes nothing).
+    Alerts(cmd::alerts::Args),
     /// A region's KPI document for a month (JSON, no personal data) for `m110 compare --kpi`.
     Kpi(cmd::kpi::Args),
     /// Analytics maintenance: `m110 analytics rebuild` recomputes the rollups from the cases.
@@ -94,6 +96,7 @@ fn main() -> ExitCode {
         Command::Analytics(args) => cmd::analytics::run(args),
         Command::Report(args) => cmd::report::run(args),
         Command::Kpi(args) => cmd::kpi::run(args),
+        Command::Alerts(args) => cmd::alerts::run(args),
     };
     match result {
         Ok(code) => code,

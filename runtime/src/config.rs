@@ -75,6 +75,8 @@ pub struct FileConfig {
     pub handoff_ack_minutes: Option<u32>,
     /// Seconds between status pulls of cases forwarded to Open311 platforms (default 60).
     pub status_pull_seconds: Option<u64>,
+    /// Seconds between early-warning ticks over the day so far (default 900).
+    pub warning_seconds: Option<u64>,
 }
 
 /// Values given on the command line (each overrides file and environment).
@@ -88,6 +90,8 @@ pub struct Overrides {
     pub delivery_max_attempts: Option<u32>,
     /// Milliseconds between status pulls (the file's `status_pull_seconds`, finer for tests).
     pub status_pull_ms: Option<u64>,
+    /// Milliseconds between early-warning ticks (the file's `warning_seconds`, finer for tests).
+    pub warning_ms: Option<u64>,
 }
 
 /// The resolved configuration `serve` runs with.
@@ -108,6 +112,7 @@ pub struct Config {
     pub delivery_max_attempts: i64,
     pub handoff_ack_minutes: i64,
     pub status_pull: Duration,
+    pub warning_interval: Duration,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8110";
@@ -211,6 +216,13 @@ impl Config {
                     .status_pull_ms
                     .or(file.status_pull_seconds.map(|s| s.saturating_mul(1000)))
                     .unwrap_or(60_000)
+                    .max(100),
+            ),
+            warning_interval: Duration::from_millis(
+                flags
+                    .warning_ms
+                    .or(file.warning_seconds.map(|s| s.saturating_mul(1000)))
+                    .unwrap_or(900_000)
                     .max(100),
             ),
         })

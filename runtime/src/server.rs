@@ -129,6 +129,15 @@ pub async fn serve_state(
         state.metrics.clone(),
         stop_tx.subscribe(),
     ));
+    let warning = tokio::spawn(jobs::run(
+        crate::jobs::warning::Warning {
+            store: state.store.clone(),
+            region: Arc::clone(&state.region),
+        },
+        state.config.warning_interval,
+        state.metrics.clone(),
+        stop_tx.subscribe(),
+    ));
     let addr = listener.local_addr()?;
     tracing::info!(
         %addr,
@@ -148,6 +157,7 @@ pub async fn serve_state(
     let _ = routing.await;
     let _ = delivery.await;
     let _ = pull.await;
+    let _ = warning.await;
     store.close().await;
     tracing::info!("m110d stopped");
     result.context("HTTP server failed")

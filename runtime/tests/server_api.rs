@@ -52,6 +52,7 @@ fn config(url: &str) -> Config {
         delivery_max_attempts: 12,
         handoff_ack_minutes: 5,
         status_pull: std::time::Duration::from_secs(60),
+        warning_interval: std::time::Duration::from_secs(3600),
     }
 }
 

@@ -314,6 +314,18 @@ async fn the_floor_answers_reopens_and_redispatches(engine: Engine) {
     b.fill("#form-redispatch textarea", "属法律援助事项").await;
     shot(&b, engine, "09-redispatch").await;
     b.click("#do-redispatch").await;
+    // The status reads 已派单 before and after: wait for the new page's timeline instead.
+    eventually(
+        "the redispatch on the timeline",
+        Duration::from_secs(20),
+        || async {
+            b.text("#timeline")
+                .await
+                .contains("属法律援助事项")
+                .then_some(())
+        },
+    )
+    .await;
     expect_status(&b, "已派单").await;
     let timeline = b.text("#timeline").await;
     assert!(
@@ -785,6 +797,7 @@ async fn fingerprint(store: &Store) -> Vec<i64> {
         "password_resets",
         "routing_rules",
         "settings",
+        "alerts",
     ] {
         let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
             .fetch_one(store.pool())
@@ -990,6 +1003,7 @@ async fn every_console_post_refuses_a_forged_csrf_token(engine: Engine) {
         "/console/admin/units/{id}",
         "/console/admin/routing",
         "/console/admin/routing/{id}/delete",
+        "/console/alerts/{id}/action",
     ]
     .into_iter()
     .map(String::from)
@@ -1120,6 +1134,11 @@ async fn every_console_post_refuses_a_forged_csrf_token(engine: Engine) {
         ));
     }
     posts.push((&sup, "/console/integrations/replay/1".into(), Vec::new()));
+    posts.push((
+        &sup,
+        "/console/alerts/1/action".into(),
+        vec![("action", "dismiss".into()), ("reason", "伪造".into())],
+    ));
     posts.push((&sup, "/console/logout".into(), Vec::new()));
 
     let forgeries = [

@@ -1,5 +1,6 @@
 //! One module per subcommand: its flags (`Args`) and its `run`.
 
+pub mod alerts;
 pub mod analytics;
 pub mod backup;
 pub mod compare;

@@ -522,6 +522,12 @@ pub fn compile(
             baseline_days: ew.baseline_days.unwrap_or(ew_default.baseline_days),
             ratio: ew.ratio.unwrap_or(ew_default.ratio),
             min_cases: ew.min_cases.unwrap_or(ew_default.min_cases),
+            methods: ew.methods.clone().unwrap_or(ew_default.methods.clone()),
+            recurrence_days: ew.recurrence_days.unwrap_or(ew_default.recurrence_days),
+            max_days: ew.max_days.unwrap_or(ew_default.max_days),
+            max_share: ew.max_share.unwrap_or(ew_default.max_share),
+            replicas: ew.replicas.unwrap_or(ew_default.replicas),
+            holidays: ew.holidays.clone().unwrap_or_default(),
         },
     }
 }

@@ -486,6 +486,25 @@ pub struct RawEarlyWarning {
     pub ratio: Option<f64>,
     #[serde(default)]
     pub min_cases: Option<u32>,
+    /// Detectors that raise alerts: ears_c1, ears_c2, ears_c3, cusum, scan (default
+    /// [ears_c2, scan]).
+    #[serde(default)]
+    pub methods: Option<Vec<String>>,
+    /// Days between chance signals this strong that a cluster must beat (default 365).
+    #[serde(default)]
+    pub recurrence_days: Option<f64>,
+    /// Longest cluster, in days (default 7).
+    #[serde(default)]
+    pub max_days: Option<u32>,
+    /// Largest share of the window's cases in one cluster (default 0.5).
+    #[serde(default)]
+    pub max_share: Option<f64>,
+    /// Monte Carlo replicas of the scan (default 999).
+    #[serde(default)]
+    pub replicas: Option<u32>,
+    /// Local holidays, YYYY-MM-DD, beyond the national calendar.
+    #[serde(default)]
+    pub holidays: Option<Vec<String>>,
 }
 
 /// Keys of the directory CSVs, in document order (for diagnostics and docs).

@@ -62,6 +62,10 @@ struct ServeArgs {
     /// m110d.yaml's status_pull_seconds; default 60000).
     #[arg(long)]
     status_pull_ms: Option<u64>,
+    /// Milliseconds between early-warning ticks (overrides m110d.yaml's warning_seconds;
+    /// default 900000).
+    #[arg(long)]
+    warning_ms: Option<u64>,
 }
 
 fn parse_log_format(s: &str) -> Result<LogFormat, String> {
@@ -92,6 +96,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             delivery_backoff_ms: args.delivery_backoff_ms,
             delivery_max_attempts: args.delivery_max_attempts,
             status_pull_ms: args.status_pull_ms,
+            warning_ms: args.warning_ms,
         },
     )?;
     init_logging(config.log_format);

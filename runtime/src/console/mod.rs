@@ -72,6 +72,9 @@ pub fn router() -> Router<AppState> {
         .route("/console/scorecards", get(pages::scorecards_page))
         .route("/console/analytics", get(pages::analytics_page))
         .route("/console/analytics/report", get(pages::report_download))
+        .route("/console/alerts", get(pages::alerts_page))
+        .route("/console/alerts/{id}", get(pages::alert_page))
+        .route("/console/alerts/{id}/action", post(pages::alert_action))
         .route("/console/admin/users", get(pages::admin_users))
         .route(
             "/console/admin/users/new",

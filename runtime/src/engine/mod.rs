@@ -24,6 +24,7 @@ checks it.
 
 pub mod accounts;
 pub mod actions;
+pub mod alerts;
 pub mod analytics;
 pub mod delivery;
 pub mod directories;
@@ -43,5 +44,6 @@ pub mod scorecards;
 pub mod sms;
 pub mod triage;
 pub mod upgrade;
+pub mod warning;
 
 pub use error::{Error, ErrorKind, Result};

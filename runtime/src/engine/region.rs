@@ -13,8 +13,8 @@ use serde::Serialize;
 use super::routing::RoutingTable;
 use super::triage::Triage;
 use crate::model::{
-    Appraisal, Category, CenterRules, EmergencyLine, EscalationChain, GridUnit, Integration,
-    Platform, PlatformKind, Region, RoutingRule, UnitKind,
+    Appraisal, Category, CenterRules, EarlyWarning, EmergencyLine, EscalationChain, GridUnit,
+    Integration, Platform, PlatformKind, Region, RoutingRule, UnitKind,
 };
 use crate::store::{Store, StoreError};
 
@@ -47,6 +47,8 @@ pub struct RegionIndex {
     pub center: CenterRules,
     /// Scorecard weights (the profile's `appraisal`).
     pub appraisal: Appraisal,
+    /// Early-warning settings (the profile's `early_warning`).
+    pub early_warning: EarlyWarning,
     by_category: HashMap<String, usize>,
     by_unit: HashMap<String, usize>,
     by_grid: HashMap<String, usize>,
@@ -67,6 +69,7 @@ pub struct RegionData {
     pub platforms: Vec<Platform>,
     pub center: CenterRules,
     pub appraisal: Appraisal,
+    pub early_warning: EarlyWarning,
 }
 
 impl RegionIndex {
@@ -84,6 +87,7 @@ impl RegionIndex {
             platforms,
             center,
             appraisal,
+            early_warning,
         } = data;
         let triage = Triage::new(&categories, &grid_units);
         let routing = RoutingTable::from_parts(
@@ -123,6 +127,7 @@ impl RegionIndex {
             platforms,
             center,
             appraisal,
+            early_warning,
         }
     }
 
@@ -154,6 +159,7 @@ impl RegionIndex {
             escalation: region.routing.escalation.clone(),
             center: region.service_center.rules,
             appraisal: region.appraisal.clone(),
+            early_warning: region.early_warning.clone(),
             platforms: region.platforms.clone(),
         })
     }

@@ -16,6 +16,7 @@ Invariant: handlers hold no business rules — intake, the lifecycle and their s
 console.
 */
 
+pub mod alerts;
 pub mod analytics;
 pub mod audit;
 pub mod auth;

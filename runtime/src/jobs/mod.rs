@@ -15,6 +15,7 @@ pub mod delivery;
 pub mod forward;
 pub mod routing;
 pub mod triage;
+pub mod warning;
 
 use std::future::Future;
 use std::sync::Arc;

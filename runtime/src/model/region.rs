@@ -551,26 +551,71 @@ impl Default for Appraisal {
     }
 }
 
-/// Early-warning (预警) thresholds for hotspot detection.
+/// Early-warning (预警) settings (the profile's `early_warning`; `docs/early-warning.md`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EarlyWarning {
-    /// Length of the recent window, in hours.
+    /// Length of the recent window, in hours (the near-duplicate window of 一事多诉).
     pub window_hours: u32,
-    /// Length of the baseline the window is compared with, in days.
+    /// Days of history the surge detectors learn their baseline from.
     pub baseline_days: u32,
-    /// A category × area is a hotspot when the window count exceeds baseline × this factor…
+    /// Kept from the first format (a simple ratio rule); the surge detectors use `min_cases`.
     pub ratio: f64,
-    /// …and at least this many cases.
+    /// No alert on fewer cases than this in the signalling days.
     pub min_cases: u32,
+    /// The detectors that raise alerts: `ears_c1`, `ears_c2`, `ears_c3`, `cusum`, `scan`.
+    #[serde(default = "default_methods")]
+    pub methods: Vec<String>,
+    /// A space-time cluster alerts when a signal this strong would happen by chance less often
+    /// than once in this many days (SaTScan's recurrence interval; 365 = one false alarm per
+    /// category a year).
+    #[serde(default = "default_recurrence")]
+    pub recurrence_days: f64,
+    /// Longest cluster the scan looks for, in days.
+    #[serde(default = "default_max_days")]
+    pub max_days: u32,
+    /// Largest share of the window's cases one cluster may hold.
+    #[serde(default = "default_max_share")]
+    pub max_share: f64,
+    /// Monte Carlo replicas of the scan.
+    #[serde(default = "default_replicas")]
+    pub replicas: u32,
+    /// Extra holidays (`YYYY-MM-DD`) beyond the national calendar the kit carries.
+    #[serde(default)]
+    pub holidays: Vec<String>,
 }
+
+fn default_methods() -> Vec<String> {
+    vec!["ears_c2".into(), "scan".into()]
+}
+fn default_recurrence() -> f64 {
+    365.0
+}
+fn default_max_days() -> u32 {
+    7
+}
+fn default_max_share() -> f64 {
+    0.5
+}
+fn default_replicas() -> u32 {
+    999
+}
+
+/// The detectors the kit has.
+pub const WARNING_METHODS: [&str; 5] = ["ears_c1", "ears_c2", "ears_c3", "cusum", "scan"];
 
 impl Default for EarlyWarning {
     fn default() -> Self {
         EarlyWarning {
-            window_hours: 24,
+            window_hours: 72,
             baseline_days: 28,
             ratio: 3.0,
             min_cases: 5,
+            methods: default_methods(),
+            recurrence_days: default_recurrence(),
+            max_days: default_max_days(),
+            max_share: default_max_share(),
+            replicas: default_replicas(),
+            holidays: Vec::new(),
         }
     }
 }

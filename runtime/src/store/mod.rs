@@ -30,6 +30,7 @@ The store: one repository layer over SQLite and PostgreSQL.
 */
 
 pub mod accounts;
+pub mod alerts;
 pub mod audit;
 pub mod cases;
 pub mod console;

@@ -48,6 +48,52 @@ pub(super) fn check_appraisal(c: &mut Ctx<'_>, raw: &RawProfile) {
                 );
             }
         }
+        for m in e.methods.iter().flatten() {
+            if !m110_runtime::model::WARNING_METHODS.contains(&m.as_str()) {
+                c.err(
+                    "early_warning.methods",
+                    format!("unknown method {m:?}"),
+                    "ears_c1, ears_c2, ears_c3, cusum or scan",
+                );
+            }
+        }
+        if let Some(r) = e.recurrence_days
+            && !(r.is_finite() && r >= 1.0)
+        {
+            c.err(
+                "early_warning.recurrence_days",
+                "must be at least 1",
+                "e.g. 365 (one false alarm per category a year)",
+            );
+        }
+        if let Some(d) = e.max_days
+            && !(1..=30).contains(&d)
+        {
+            c.err("early_warning.max_days", "must be 1 to 30", "e.g. 7");
+        }
+        if let Some(s) = e.max_share
+            && !(s.is_finite() && s > 0.0 && s <= 1.0)
+        {
+            c.err(
+                "early_warning.max_share",
+                "must be above 0 and at most 1",
+                "e.g. 0.5",
+            );
+        }
+        if let Some(r) = e.replicas
+            && !(9..=9999).contains(&r)
+        {
+            c.err("early_warning.replicas", "must be 9 to 9999", "e.g. 999");
+        }
+        for h in e.holidays.iter().flatten() {
+            if m110_runtime::model::time::day_start_ms(h).is_none() {
+                c.err(
+                    "early_warning.holidays",
+                    format!("{h:?} is not a date"),
+                    "YYYY-MM-DD, e.g. 2026-10-08",
+                );
+            }
+        }
         if let Some(r) = e.ratio
             && !(r.is_finite() && r > 1.0)
         {

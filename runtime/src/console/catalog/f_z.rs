@@ -126,6 +126,7 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
     ("nav.admin_routing", "派单规则", "Routing"),
     ("nav.admin_units", "单位管理", "Units"),
     ("nav.admin_users", "账号管理", "Accounts"),
+    ("nav.alerts", "预警", "Alerts"),
     ("nav.analytics", "数据分析", "Analytics"),
     ("nav.audit", "审计日志", "Audit log"),
     ("nav.call", "来电受理", "Take a call"),

@@ -103,6 +103,7 @@ fn nav_items(role: Role, active: &str) -> Vec<serde_json::Value> {
         Role::Admin | Role::Supervisor | Role::Dispatcher | Role::Analyst
     ) {
         add("/console/analytics", "nav.analytics", "analytics");
+        add("/console/alerts", "nav.alerts", "alerts");
         add("/console/scorecards", "nav.scorecards", "scorecards");
     }
     if role != Role::Auditor {
@@ -287,6 +288,7 @@ mod account;
 mod admin_routing;
 mod admin_units;
 mod admin_users;
+mod alerts;
 mod analytics;
 mod audit;
 mod call;
@@ -303,6 +305,7 @@ pub use account::*;
 pub use admin_routing::*;
 pub use admin_units::*;
 pub use admin_users::*;
+pub use alerts::*;
 pub use analytics::*;
 pub use audit::*;
 pub use call::*;
@@ -350,6 +353,7 @@ mod tests {
             [
                 "nav.dashboard",
                 "nav.analytics",
+                "nav.alerts",
                 "nav.scorecards",
                 "nav.directories"
             ]
@@ -379,6 +383,7 @@ mod tests {
             ("pages/export.rs", include_str!("export.rs")),
             ("pages/scorecards.rs", include_str!("scorecards.rs")),
             ("pages/analytics.rs", include_str!("analytics.rs")),
+            ("pages/alerts.rs", include_str!("alerts.rs")),
             ("directories.rs", include_str!("../directories.rs")),
             ("session.rs", include_str!("../session.rs")),
             ("errors.rs", include_str!("../errors.rs")),

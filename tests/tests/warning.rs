@@ -1,0 +1,261 @@
+//! Early warning end to end on the Shaowu example, on both engines: eight weeks of background
+//! requests (every village, a few categories, weekday rhythm) imported with `m110 import`, and a
+//! burst of road reports in one village over the last two days. Then:
+//!
+//! - `m110 alerts --replay` finds the burst — its category, its village, detected within a day
+//!   of its start — and raises nothing on the quiet weeks before it;
+//! - the live job of `m110d` raises the same alert, once (two ticks, one alert);
+//! - a dispatcher acknowledges it and dispatches a proactive case for it, which intake routes to
+//!   the roads unit; the case names the alert; resolving ends it; a dismissal needs a reason;
+//! - the analyst reads alerts but cannot act; the console's alerts pages show it.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use m110_e2e::app::App;
+use m110_e2e::history::Lcg;
+use m110_e2e::{Engine, eventually, metric, output_text, per_engine};
+use serde_json::{Value, json};
+
+/// Days of background before today.
+const DAYS: i64 = 56;
+
+fn date(ms: i64) -> String {
+    m110_runtime::model::time::shanghai(ms)
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// The history CSV and the burst's village.
+async fn history(app: &App) -> (String, String) {
+    let store = app.install.store().await;
+    let region = store.load_region().await.unwrap();
+    store.close().await;
+    let max_tier = region.grid_units.iter().map(|g| g.tier).max().unwrap();
+    let villages: Vec<String> = region
+        .grid_units
+        .iter()
+        .filter(|g| g.tier == max_tier)
+        .map(|g| g.code.clone())
+        .collect();
+    let hot = villages[villages.len() / 3].clone();
+    let now = m110_runtime::model::time::now_ms();
+    let today = m110_runtime::model::time::day_start_ms(&date(now)).unwrap();
+    let mut rng = Lcg(2026);
+    let mut csv = String::from(
+        "received_at,channel,category,grid_code,content,external_id,status,closed_at\n",
+    );
+    let mut n = 0;
+    let mut row = |csv: &mut String, at: i64, cat: &str, grid: &str, text: &str| {
+        n += 1;
+        let t = m110_runtime::model::time::render_time(at);
+        let closed = m110_runtime::model::time::render_time(at + 3_600_000);
+        let _ = writeln!(
+            csv,
+            "{t},phone,{cat},{grid},{text} {n},BG-{n},closed,{closed}"
+        );
+    };
+    for d in (1..=DAYS).rev() {
+        let day = today - d * 86_400_000;
+        // About 60 a day over the county, fewer at weekends.
+        let weekday = (day / 86_400_000 + 3).rem_euclid(7);
+        let k = if weekday >= 5 { 40 } else { 60 };
+        for _ in 0..k {
+            let cat = ["roads", "environment", "housing", "disputes"][rng.next(4) as usize];
+            let grid = &villages[rng.next(villages.len() as u64) as usize];
+            let at = day + (8 + rng.next(12) as i64) * 3_600_000;
+            row(&mut csv, at, cat, grid, "居民反映问题");
+        }
+    }
+    // The burst: 14 road reports in one village, yesterday and today (before now).
+    for i in 0..14 {
+        let at = if i < 7 {
+            today - 86_400_000 + (9 + i) * 3_600_000
+        } else {
+            (now - 60_000 * (i + 1)).max(today)
+        };
+        row(&mut csv, at, "roads", &hot, "村口道路塌陷 车辆无法通行");
+    }
+    (csv, hot)
+}
+
+async fn the_burst_is_found_acted_on_and_replayed(engine: Engine) {
+    let mut app = App::start(engine, &[]).await;
+    let (csv, hot) = history(&app).await;
+    let install = &app.install;
+    let file = install.scratch().join("history.csv");
+    std::fs::write(&file, csv).unwrap();
+    let out = install
+        .m110(&["import", "cases", file.to_str().unwrap()])
+        .args(install.database_args())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{engine:?}: {}", output_text(&out));
+
+    // The backtest over the last four weeks.
+    let now = m110_runtime::model::time::now_ms();
+    let from = date(now - 27 * 86_400_000);
+    let to = date(now);
+    let out = install
+        .m110(&["alerts", "--replay", &from, &to, "--format", "json"])
+        .args(install.database_args())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{engine:?}: {}", output_text(&out));
+    let replayed: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let hits: Vec<&Value> = replayed
+        .iter()
+        .filter(|a| {
+            a["category"] == "roads"
+                && a["grid_codes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|g| hot.starts_with(g.as_str().unwrap()))
+        })
+        .collect();
+    assert!(
+        !hits.is_empty(),
+        "{engine:?}: the burst was not found: {replayed:#?}"
+    );
+    let yesterday = date(now - 86_400_000);
+    assert!(
+        hits.iter()
+            .any(|a| a["detected_on"] == yesterday.as_str() || a["detected_on"] == to.as_str()),
+        "{hits:#?}"
+    );
+    // The quiet weeks raise (almost) nothing: at most one chance alert per method.
+    let quiet = replayed
+        .iter()
+        .filter(|a| a["detected_on"].as_str().unwrap() < yesterday.as_str())
+        .count();
+    assert!(
+        quiet <= 2,
+        "{engine:?}: {quiet} alerts on quiet days: {replayed:#?}"
+    );
+
+    // Live: the job raises it, once, however many ticks run.
+    app.server = install.serve(&["--warning-ms", "300"]);
+    let alert = eventually("the live alert", Duration::from_secs(60), || async {
+        let (_, v) = app
+            .call("disp", "GET", "/api/v1/alerts?category=roads", None)
+            .await;
+        v["items"].as_array().and_then(|items| {
+            items
+                .iter()
+                .find(|a| {
+                    a["grid_codes"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|g| hot.starts_with(g.as_str().unwrap()))
+                })
+                .cloned()
+        })
+    })
+    .await;
+    let id = alert["id"].as_i64().unwrap();
+    assert_eq!(alert["state"], "new");
+    // Two more ticks of the job (counted in /metrics), and still one alert for the burst.
+    let runs = || async {
+        let text = reqwest::get(app.url("/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        metric(&text, "m110_job_runs_total{job=\"early_warning\"}").unwrap_or(0.0)
+    };
+    let before = runs().await;
+    eventually("two more ticks", Duration::from_secs(30), || async {
+        (runs().await >= before + 2.0).then_some(())
+    })
+    .await;
+    let (_, all) = app.call("disp", "GET", "/api/v1/alerts", None).await;
+    let same: Vec<&Value> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["key"] == alert["key"])
+        .collect();
+    assert_eq!(same.len(), 1, "one alert per key: {all}");
+
+    // The analyst reads, cannot act; bad input names its field.
+    let (s, _) = app
+        .call("analyst", "GET", &format!("/api/v1/alerts/{id}"), None)
+        .await;
+    assert_eq!(s, 200);
+    let ack = json!({"action": "acknowledge"});
+    let path = format!("/api/v1/alerts/{id}/actions");
+    let (s, _) = app.call("analyst", "POST", &path, Some(&ack)).await;
+    assert_eq!(s, 403);
+    let (s, e) = app
+        .call("disp", "GET", "/api/v1/alerts?state=open", None)
+        .await;
+    assert_eq!(
+        (s, e["error"]["field"].clone()),
+        (422, json!("state")),
+        "{e}"
+    );
+
+    // Acknowledge, dispatch (a proactive case routed to the roads unit), resolve.
+    let (s, v) = app.call("disp", "POST", &path, Some(&ack)).await;
+    assert_eq!((s, v["state"].clone()), (200, json!("acknowledged")), "{v}");
+    let (s, v) = app.call("disp", "POST", &path, Some(&ack)).await;
+    assert_eq!(s, 409, "acknowledged twice: {v}");
+    let (s, v) = app
+        .call("disp", "POST", &path, Some(&json!({"action": "dispatch"})))
+        .await;
+    assert_eq!((s, v["state"].clone()), (200, json!("dispatched")), "{v}");
+    let case_id = v["case_public_id"].as_str().unwrap().to_string();
+    let (_, case) = app
+        .call("disp", "GET", &format!("/api/v1/cases/{case_id}"), None)
+        .await;
+    assert_eq!(case["category"]["code"], "roads", "{case}");
+    assert_eq!(case["unit"]["id"], "transport", "{case}");
+    assert!(
+        case["content"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("#{id}")),
+        "{case}"
+    );
+    let (s, v) = app
+        .call("disp", "POST", &path, Some(&json!({"action": "resolve"})))
+        .await;
+    assert_eq!((s, v["state"].clone()), (200, json!("resolved")), "{v}");
+    let (s, e) = app
+        .call("disp", "POST", &path, Some(&json!({"action": "dismiss"})))
+        .await;
+    assert_eq!(
+        (s, e["error"]["field"].clone()),
+        (422, json!("reason")),
+        "{e}"
+    );
+
+    // The console lists and shows it.
+    let console = m110_e2e::login(&app.server.base, "disp", m110_e2e::PASSWORD).await;
+    let html = console
+        .get(app.url("/console/alerts?state=resolved"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&format!("id=\"alert-{id}\"")), "{engine:?}");
+    let page = console
+        .get(app.url(&format!("/console/alerts/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&case_id) && page.contains("<svg"),
+        "{engine:?}"
+    );
+}
+
+per_engine!(the_burst_is_found_acted_on_and_replayed);
