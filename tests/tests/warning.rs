@@ -7,7 +7,8 @@
 //! - the live job of `m110d` raises the same alert, once (two ticks, one alert);
 //! - a dispatcher acknowledges it and dispatches a proactive case for it, which intake routes to
 //!   the roads unit; the case names the alert; resolving ends it; a dismissal needs a reason;
-//! - the analyst reads alerts but cannot act; the console's alerts pages show it.
+//! - the analyst reads alerts but cannot act; the console's alerts pages show it (in Chromium
+//!   too: without it this test FAILS, CI installs it), and the month's report lists it.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -256,6 +257,31 @@ async fn the_burst_is_found_acted_on_and_replayed(engine: Engine) {
         page.contains(&case_id) && page.contains("<svg"),
         "{engine:?}"
     );
+
+    // The month's report lists it.
+    let month = m110_runtime::model::time::shanghai(now).format("%Y-%m").to_string();
+    let md = install.scratch().join("report.md");
+    let out = install
+        .m110(&["report", "--period", &month, "-o", md.to_str().unwrap()])
+        .args(install.database_args())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", output_text(&out));
+    let md = std::fs::read_to_string(md).unwrap();
+    assert!(md.contains(&format!("| #{id} |")), "{md}");
+
+    // What the dispatcher sees, in a browser.
+    let b = m110_e2e::browser::Browser::start().await;
+    b.set_window(1280, 1200).await;
+    b.goto(&app.url("/console/login")).await;
+    b.fill("#username", "disp").await;
+    b.fill("#password", m110_e2e::PASSWORD).await;
+    b.click("#login-submit").await;
+    b.wait_for("nav.mainnav", Duration::from_secs(20)).await;
+    b.goto(&app.url(&format!("/console/alerts/{id}"))).await;
+    b.wait_for("#alert-state", Duration::from_secs(20)).await;
+    assert!(b.text("#alert-case").await.contains(&case_id));
+    b.screenshot(&format!("{}/alert", engine.as_str())).await;
 }
 
 per_engine!(the_burst_is_found_acted_on_and_replayed);

@@ -117,6 +117,12 @@ pub fn html(r: &Report) -> Result<String, minijinja::Error> {
         "black": names(&r.black),
         "returned": returned,
         "watch": r.watch,
+        "alerts": r.alerts.iter().map(|a| json!({
+            "id": a.id, "method": a.method, "category": a.category, "area": a.area,
+            "period": format!("{} – {}", a.start_day, a.end_day), "observed": a.observed,
+            "expected": format!("{:.1}", a.expected),
+            "recurrence": crate::engine::report::recurrence(a.recurrence_days), "state": a.state,
+        })).collect::<Vec<_>>(),
     });
     let charts = [
         ("trend", trend_chart("每日受理量", &r.daily, empty)),

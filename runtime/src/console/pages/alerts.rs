@@ -56,13 +56,7 @@ fn alert_view(state: &AppState, lang: Lang, a: &Alert) -> serde_json::Value {
         "detected_on": a.alert.detected_on,
         "observed": a.alert.observed,
         "expected": format!("{:.1}", a.alert.expected),
-        "recurrence": a.alert.recurrence_days.map(|r| if r >= 36_500.0 {
-            "≥100 年".to_string()
-        } else if r >= 365.0 {
-            format!("{:.1} 年", r / 365.0)
-        } else {
-            format!("{r:.0} 天")
-        }).unwrap_or_else(|| "—".into()),
+        "recurrence": crate::engine::report::recurrence(a.alert.recurrence_days),
         "p_value": a.alert.p_value.map(|p| format!("{p:.4}")),
         "state": a.state,
         "state_label": lang.t(&format!("alert.state.{}", a.state)),

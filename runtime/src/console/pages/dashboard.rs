@@ -114,6 +114,22 @@ pub async fn dashboard(State(state): State<AppState>, user: ConsoleUser) -> Resp
         ),
         Err(e) => return store_error_page(&user, e),
     };
+    // New early-warning alerts, for the roles that read them.
+    let new_alerts = if matches!(
+        user.principal.role,
+        Role::Admin | Role::Supervisor | Role::Dispatcher | Role::Analyst
+    ) {
+        match store.alert_counts().await {
+            Ok(counts) => counts
+                .into_iter()
+                .find(|(s, _)| s == "new")
+                .map(|(_, n)| n)
+                .filter(|n| *n > 0),
+            Err(e) => return store_error_page(&user, e),
+        }
+    } else {
+        None
+    };
     let kpis = json!([
         {"id": "today", "key": "dash.today", "value": headline.received_today, "alert": false},
         {"id": "closed", "key": "dash.closed_today", "value": headline.closed_today, "alert": false},
@@ -129,7 +145,7 @@ pub async fn dashboard(State(state): State<AppState>, user: ConsoleUser) -> Resp
             by_township => templates::safe(svg::bar_chart(lang.t("dash.by_township"), &town_bars, empty)),
         },
         Value::from_serialize(json!({"kpis": kpis, "now": now, "failing": failing,
-            "unacknowledged": unacknowledged})),
+            "unacknowledged": unacknowledged, "new_alerts": new_alerts})),
     ]);
     page_response(
         &state,

@@ -192,7 +192,41 @@ pub fn render(r: &Report) -> String {
         names(&r.black)
     );
 
-    out.push_str("## 十、重点关注\n\n");
+    out.push_str("## 十、预警\n\n");
+    let alerts: Vec<Vec<String>> = r
+        .alerts
+        .iter()
+        .map(|a| {
+            vec![
+                format!("#{}", a.id),
+                a.method.clone(),
+                a.category.clone(),
+                a.area.clone(),
+                format!("{} – {}", a.start_day, a.end_day),
+                a.observed.to_string(),
+                format!("{:.1}", a.expected),
+                super::recurrence(a.recurrence_days),
+                a.state.clone(),
+            ]
+        })
+        .collect();
+    table(
+        &mut out,
+        &[
+            "预警",
+            "方法",
+            "类别",
+            "区域",
+            "时段",
+            "实际",
+            "预期",
+            "重现间隔",
+            "状态",
+        ],
+        &alerts,
+    );
+
+    out.push_str("## 十一、重点关注\n\n");
     let returned: Vec<Vec<String>> = r
         .units
         .iter()

@@ -50,6 +50,21 @@ pub struct HotSpot {
     pub previous: i64,
 }
 
+/// An early-warning alert of the month, named.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlertRow {
+    pub id: i64,
+    pub method: String,
+    pub category: String,
+    pub area: String,
+    pub start_day: String,
+    pub end_day: String,
+    pub observed: i64,
+    pub expected: f64,
+    pub recurrence_days: Option<f64>,
+    pub state: String,
+}
+
 /// One scorecard row with names.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CardRow {
@@ -85,6 +100,8 @@ pub struct Report {
     pub red: Vec<CardRow>,
     pub black: Vec<CardRow>,
     pub watch: Vec<Watched>,
+    /// The early-warning alerts detected in the month.
+    pub alerts: Vec<AlertRow>,
     /// False when the watch list was dropped for the reader's role.
     pub with_cases: bool,
 }
@@ -216,6 +233,40 @@ pub async fn build(
         })
         .collect();
 
+    let alerts = store
+        .alerts(&crate::store::alerts::AlertFilter {
+            from_day: Some(shanghai(from).format("%Y-%m-%d").to_string()),
+            to_day: Some(shanghai(to - 1).format("%Y-%m-%d").to_string()),
+            limit: 200,
+            ..Default::default()
+        })
+        .await?
+        .into_iter()
+        .map(|a| AlertRow {
+            id: a.id,
+            method: method_name(&a.alert.method).to_string(),
+            category: a
+                .alert
+                .category_code
+                .as_deref()
+                .and_then(|c| region.category(c))
+                .map(|c| c.name_zh.clone())
+                .unwrap_or_else(|| "—".into()),
+            area: a
+                .alert
+                .area_code
+                .as_deref()
+                .map(|g| region.grid_path(g))
+                .unwrap_or_else(|| region.name.clone()),
+            start_day: a.alert.start_day,
+            end_day: a.alert.end_day,
+            observed: a.alert.observed,
+            expected: a.alert.expected,
+            recurrence_days: a.alert.recurrence_days,
+            state: state_name(&a.state).to_string(),
+        })
+        .collect();
+
     Ok(Some(Report {
         region_code: region.code.clone(),
         region_name: region.name.clone(),
@@ -240,8 +291,43 @@ pub async fn build(
         red,
         black,
         watch,
+        alerts,
         with_cases: true,
     }))
+}
+
+/// A detector's name in the report.
+pub fn method_name(m: &str) -> &'static str {
+    match m {
+        "ears_c1" => "EARS C1 突增",
+        "ears_c2" => "EARS C2 突增",
+        "ears_c3" => "EARS C3 持续上升",
+        "cusum" => "CUSUM 累积偏移",
+        "scan" => "时空聚集",
+        _ => "其他",
+    }
+}
+
+/// An alert state's name in the report.
+pub fn state_name(s: &str) -> &'static str {
+    match s {
+        "new" => "新预警",
+        "acknowledged" => "已确认",
+        "dispatched" => "已派单",
+        "resolved" => "已解决",
+        "dismissed" => "已排除",
+        _ => "—",
+    }
+}
+
+/// A recurrence interval as people read it.
+pub fn recurrence(r: Option<f64>) -> String {
+    match r {
+        None => "—".into(),
+        Some(r) if r >= 36_500.0 => "≥100 年".into(),
+        Some(r) if r >= 365.0 => format!("{:.1} 年", r / 365.0),
+        Some(r) => format!("{r:.0} 天"),
+    }
 }
 
 /// A rate as a percentage with one decimal, `—` without a denominator.

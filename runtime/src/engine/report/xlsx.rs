@@ -12,7 +12,7 @@ use crate::engine::analytics::Row;
 use crate::engine::error::{Error, Result};
 
 /// Sheet names, in order (what a reader of the workbook finds).
-pub const SHEETS: [&str; 10] = [
+pub const SHEETS: [&str; 11] = [
     "概览",
     "每日趋势",
     "诉求类别",
@@ -22,6 +22,7 @@ pub const SHEETS: [&str; 10] = [
     "受理渠道",
     "来电人画像",
     "考核排名",
+    "预警",
     "重点关注",
 ];
 
@@ -340,9 +341,43 @@ fn write(r: &Report) -> std::result::Result<Vec<u8>, XlsxError> {
         row += 2;
     }
 
-    // 重点关注: returns by unit, then the overdue cases (not for the analyst).
+    // 预警: the month's alerts.
     let ws = book.add_worksheet();
     ws.set_name(SHEETS[9])?;
+    headers(
+        ws,
+        0,
+        &[
+            "预警",
+            "方法",
+            "类别",
+            "区域",
+            "开始",
+            "结束",
+            "实际",
+            "预期",
+            "重现间隔(天)",
+            "状态",
+        ],
+        &f,
+    )?;
+    for (i, a) in r.alerts.iter().enumerate() {
+        let row = i as u32 + 1;
+        ws.write_number(row, 0, a.id as f64)?;
+        ws.write_string(row, 1, &a.method)?;
+        ws.write_string(row, 2, &a.category)?;
+        ws.write_string(row, 3, &a.area)?;
+        ws.write_string(row, 4, &a.start_day)?;
+        ws.write_string(row, 5, &a.end_day)?;
+        ws.write_number(row, 6, a.observed as f64)?;
+        ws.write_number(row, 7, a.expected)?;
+        opt_num(ws, row, 8, a.recurrence_days.map(f64::round), None)?;
+        ws.write_string(row, 9, &a.state)?;
+    }
+
+    // 重点关注: returns by unit, then the overdue cases (not for the analyst).
+    let ws = book.add_worksheet();
+    ws.set_name(SHEETS[10])?;
     headers(ws, 0, &["单位", "退单", "退单率"], &f)?;
     let mut row = 0;
     for u in &r.units {
