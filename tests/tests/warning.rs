@@ -259,7 +259,9 @@ async fn the_burst_is_found_acted_on_and_replayed(engine: Engine) {
     );
 
     // The month's report lists it.
-    let month = m110_runtime::model::time::shanghai(now).format("%Y-%m").to_string();
+    let month = m110_runtime::model::time::shanghai(now)
+        .format("%Y-%m")
+        .to_string();
     let md = install.scratch().join("report.md");
     let out = install
         .m110(&["report", "--period", &month, "-o", md.to_str().unwrap()])
@@ -285,3 +287,96 @@ async fn the_burst_is_found_acted_on_and_replayed(engine: Engine) {
 }
 
 per_engine!(the_burst_is_found_acted_on_and_replayed);
+
+/// 一事多诉: the same street light reported five ways at one crossing; three other problems at
+/// the same crossing. Each report of the light lists the earlier ones as possibly the same
+/// problem; the other problems list none of them; the console's case page shows the list.
+async fn one_problem_many_callers_are_suggested(engine: Engine) {
+    let app = App::start(engine, &[]).await;
+    let take = |text: &'static str| {
+        let app = &app;
+        async move {
+            let body = json!({"channel": "phone", "content": text,
+                "location": {"grid_code": "350781001001"}, "emergency": {"line": null}});
+            let (s, v) = app.call("op", "POST", "/api/v1/cases", Some(&body)).await;
+            assert_eq!(s, 201, "{text}: {v}");
+            v["id"].as_str().unwrap().to_string()
+        }
+    };
+    let mut light = Vec::new();
+    for text in [
+        "和平路口的路灯坏了好几天，晚上很黑",
+        "和平路与中山路交叉口路灯不亮",
+        "反映和平路口路灯晚上不亮，存在安全隐患",
+        "和平路那个十字路口的灯坏了",
+        "和平路路口路灯已经三天没亮了请尽快修",
+    ] {
+        light.push(take(text).await);
+    }
+    let mut other = Vec::new();
+    for text in [
+        "和平路口有人乱倒建筑垃圾",
+        "和平路口噪音扰民，夜里施工",
+        "和平路口的下水道堵了",
+    ] {
+        other.push(take(text).await);
+    }
+    let similar = |id: String| {
+        let app = &app;
+        async move {
+            let (s, v) = app
+                .call("op", "GET", &format!("/api/v1/cases/{id}/similar"), None)
+                .await;
+            assert_eq!(s, 200, "{v}");
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["id"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    let last = similar(light[4].clone()).await;
+    for earlier in &light[..4] {
+        assert!(
+            last.contains(earlier),
+            "{engine:?}: {earlier} missing from {last:?}"
+        );
+    }
+    for o in &other {
+        assert!(
+            !last.contains(o),
+            "{engine:?}: {o} is another problem: {last:?}"
+        );
+        let theirs = similar(o.clone()).await;
+        assert!(
+            theirs.iter().all(|id| !light.contains(id)),
+            "{engine:?}: {o} lists the light: {theirs:?}"
+        );
+    }
+    // The analyst reads no cases, so no similar ones either.
+    let (s, _) = app
+        .call(
+            "analyst",
+            "GET",
+            &format!("/api/v1/cases/{}/similar", light[0]),
+            None,
+        )
+        .await;
+    assert_eq!(s, 403);
+    let console = m110_e2e::login(&app.server.base, "op", m110_e2e::PASSWORD).await;
+    let page = console
+        .get(app.url(&format!("/console/cases/{}", light[4])))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("id=\"similar\"") && page.contains(&light[0]),
+        "{engine:?}"
+    );
+}
+
+per_engine!(one_problem_many_callers_are_suggested);

@@ -28,6 +28,7 @@ pub mod alerts;
 pub mod analytics;
 pub mod delivery;
 pub mod directories;
+pub mod duplicates;
 pub mod error;
 pub mod export;
 pub mod forward;

@@ -225,6 +225,15 @@ pub const ROUTES: &[RouteSpec] = &[
         response: (200, "Case"),
     },
     RouteSpec {
+        method: "GET",
+        path: "/api/v1/cases/{id}/similar",
+        access: Access::Roles(CASE_READERS),
+        tag: "cases",
+        summary: "一事多诉: the open cases received within early_warning.window_hours whose words match this one's, near in place (only those the reader may see)",
+        request: None,
+        response: (200, "Object"),
+    },
+    RouteSpec {
         method: "POST",
         path: "/api/v1/cases/{id}/actions",
         access: Access::Roles(CASE_ACTORS),

@@ -35,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/cases", post(create).get(list))
         .route("/api/v1/cases/{id}", get(detail))
         .route("/api/v1/cases/{id}/actions", post(act))
+        .route("/api/v1/cases/{id}/similar", get(similar))
         .route("/api/v1/triage", post(triage))
         .route("/api/v1/region", get(region))
 }
@@ -311,6 +312,18 @@ async fn detail(
     );
     body["allowed_actions"] = json!(actions::allowed_for(&principal, &row, &state.region.center));
     Ok(Json(body))
+}
+
+/// `GET /api/v1/cases/{id}/similar`: the open cases this one may repeat (一事多诉).
+async fn similar(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let row = load_visible(&state, &principal, &id).await?;
+    let items =
+        crate::engine::duplicates::similar(&state.store, &state.region, &principal, &row).await?;
+    Ok(Json(json!({"id": row.public_id, "items": items})))
 }
 
 async fn act(

@@ -36,6 +36,7 @@ pub mod cases;
 pub mod console;
 pub mod delivery;
 pub mod directory;
+pub mod duplicates;
 pub mod forward;
 pub mod households;
 pub mod imports;

@@ -172,6 +172,25 @@ pub(super) async fn render_case(
         .collect();
     let assignee = assignee_of(&events);
     let events_json = timeline(state, lang, &events);
+    // 一事多诉: open cases this one may repeat, for the center while it is still open.
+    let similar = if CENTER.contains(&p.role)
+        && !matches!(row.status.as_str(), "closed" | "transferred_police")
+    {
+        match crate::engine::duplicates::similar(&state.store, &state.region, p, &row).await {
+            Ok(list) => list
+                .into_iter()
+                .map(|s| {
+                    json!({
+                        "id": s.id, "similarity": format!("{:.0}%", s.similarity * 100.0),
+                        "status": s.status, "created": s.created_at,
+                    })
+                })
+                .collect(),
+            Err(e) => return store_error_page(user, e),
+        }
+    } else {
+        Vec::new()
+    };
     let data = json!({
         "case": {
             "public_id": row.public_id,
@@ -205,6 +224,7 @@ pub(super) async fn render_case(
             "code": c.code, "name": lang.pick(&c.name_zh, &c.name_en),
         })).collect::<Vec<_>>(),
         "events": events_json,
+        "similar": similar,
         "flash": flash,
     });
     page_response(
