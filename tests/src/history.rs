@@ -24,6 +24,20 @@ impl Lcg {
     }
 }
 
+/// The codes of the install's finest grid units (its villages or cells), in profile order.
+pub async fn villages(install: &Install) -> Vec<String> {
+    let store = install.store().await;
+    let region = store.load_region().await.unwrap();
+    store.close().await;
+    let max_tier = region.grid_units.iter().map(|g| g.tier).max().unwrap();
+    region
+        .grid_units
+        .iter()
+        .filter(|g| g.tier == max_tier)
+        .map(|g| g.code.clone())
+        .collect()
+}
+
 /// The history CSV: received in Oct–Nov 2026 over the region's villages (every seventh in one
 /// hot village), most of them closed with an outcome. Returns the CSV and the number received
 /// in November and the hot village.
@@ -36,14 +50,8 @@ pub async fn history(install: &Install) -> (String, usize, String) {
         .filter(|c| !c.police)
         .map(|c| c.code.clone())
         .collect();
-    let max_tier = region.grid_units.iter().map(|g| g.tier).max().unwrap();
-    let villages: Vec<String> = region
-        .grid_units
-        .iter()
-        .filter(|g| g.tier == max_tier)
-        .map(|g| g.code.clone())
-        .collect();
     store.close().await;
+    let villages = villages(install).await;
     let mut rng = Lcg(110);
     let mut csv = String::from(
         "received_at,channel,category,grid_code,content,external_id,status,closed_at,satisfaction\n",

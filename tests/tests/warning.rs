@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use m110_e2e::app::App;
-use m110_e2e::history::Lcg;
+use m110_e2e::history::{Lcg, villages};
 use m110_e2e::{Engine, eventually, metric, output_text, per_engine};
 use serde_json::{Value, json};
 
@@ -29,16 +29,7 @@ fn date(ms: i64) -> String {
 
 /// The history CSV and the burst's village.
 async fn history(app: &App) -> (String, String) {
-    let store = app.install.store().await;
-    let region = store.load_region().await.unwrap();
-    store.close().await;
-    let max_tier = region.grid_units.iter().map(|g| g.tier).max().unwrap();
-    let villages: Vec<String> = region
-        .grid_units
-        .iter()
-        .filter(|g| g.tier == max_tier)
-        .map(|g| g.code.clone())
-        .collect();
+    let villages = villages(&app.install).await;
     let hot = villages[villages.len() / 3].clone();
     let now = m110_runtime::model::time::now_ms();
     let today = m110_runtime::model::time::day_start_ms(&date(now)).unwrap();

@@ -36,20 +36,6 @@ pub struct Similar {
     pub created_at: i64,
 }
 
-fn grid_path(region: &RegionIndex, code: Option<&str>) -> Vec<String> {
-    let mut v = Vec::new();
-    let mut at = code.and_then(|c| region.grid(c));
-    while let Some(g) = at {
-        v.push(g.code.clone());
-        if v.len() > 8 {
-            break;
-        }
-        at = g.parent.as_deref().and_then(|p| region.grid(p));
-    }
-    v.reverse();
-    v
-}
-
 /// The open cases `row` may repeat, most similar first, as `principal` may see them.
 pub async fn similar(
     store: &Store,
@@ -79,7 +65,7 @@ pub async fn similar(
         fingerprint: dedup::fingerprint(&JIEBA, text),
         at_ms: at,
         latlon,
-        grid_path: grid_path(region, grid),
+        grid_path: grid.map(|g| region.lineage(g)).unwrap_or_default(),
         category: cat.cloned(),
     };
     let this = candidate(

@@ -218,6 +218,22 @@ impl RegionIndex {
         names.join(" / ")
     }
 
+    /// The codes of a grid unit and its ancestors, top tier first (empty for an unknown code).
+    pub fn lineage(&self, code: &str) -> Vec<String> {
+        let mut v = Vec::new();
+        let mut at = self.grid(code);
+        while let Some(g) = at {
+            v.push(g.code.clone());
+            // A malformed tree never loops forever: no path is deeper than the tiers.
+            if v.len() > 8 {
+                break;
+            }
+            at = g.parent.as_deref().and_then(|p| self.grid(p));
+        }
+        v.reverse();
+        v
+    }
+
     /// The police-dispatch unit, if the region lists one.
     pub fn police_unit(&self) -> Option<&UnitInfo> {
         self.units.iter().find(|u| u.kind == UnitKind::Police)

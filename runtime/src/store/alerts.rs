@@ -9,7 +9,7 @@ twice. A newly raised alert queues an `alert.raised` outbox message in the same 
 use serde::Serialize;
 use sqlx::AnyConnection;
 
-use super::cases::enqueue;
+use super::cases::{enqueue, enqueue_to};
 use super::{Store, StoreError};
 
 /// An alert as a detector raises it.
@@ -31,6 +31,10 @@ pub struct NewAlert {
     pub recurrence_days: Option<f64>,
     /// `[[day, observed, expected], …]`: the time curve the alert page draws.
     pub curve: serde_json::Value,
+    /// The platform of the unit concerned and the outbox state its `alert.raised` message
+    /// starts in (`None`: no platform receives it, the message is kept as unrouted).
+    #[serde(skip)]
+    pub deliver_to: Option<(String, &'static str)>,
 }
 
 /// A stored alert.
@@ -87,6 +91,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Alert, StoreError> {
             p_value: opt_f64(row.try_get(12)?),
             recurrence_days: opt_f64(row.try_get(13)?),
             curve: json(row.try_get(14)?),
+            deliver_to: None,
         },
         state: row.try_get(15)?,
         case_id: row.try_get(16)?,
@@ -173,7 +178,15 @@ pub async fn upsert_alerts(
                     "end_day": a.end_day, "observed": a.observed, "expected": a.expected,
                     "recurrence_days": a.recurrence_days,
                 });
-                enqueue(conn, "alert.raised", &payload, now).await?;
+                match &a.deliver_to {
+                    Some((platform, state)) => {
+                        enqueue_to(conn, "alert.raised", &payload, Some(platform), state, now)
+                            .await?;
+                    }
+                    None => {
+                        enqueue(conn, "alert.raised", &payload, now).await?;
+                    }
+                }
                 raised.push(id);
             }
         }

@@ -159,22 +159,7 @@ pub fn render(r: &Report) -> String {
             ]
         })
         .collect();
-    table(
-        &mut out,
-        &[
-            "排名",
-            "单位",
-            "派单",
-            "按时签收率",
-            "按时办结率",
-            "退单率",
-            "回访率",
-            "满意率",
-            "重办率",
-            "得分",
-        ],
-        &cards,
-    );
+    table(&mut out, &super::SCORE_HEADERS, &cards);
     let names = |v: &[super::CardRow]| {
         if v.is_empty() {
             "—".to_string()

@@ -442,6 +442,20 @@ fn rate_line(name: &str, now: Option<f64>, before: Option<f64>, year: Option<f64
     ]
 }
 
+/// The headers of the scorecard table (XLSX and Markdown).
+pub const SCORE_HEADERS: [&str; 10] = [
+    "排名",
+    "单位",
+    "派单",
+    "按时签收率",
+    "按时办结率",
+    "退单率",
+    "回访率",
+    "满意率",
+    "重办率",
+    "得分",
+];
+
 /// The headers of [`headline`].
 pub const HEADLINE_HEADERS: [&str; 6] = ["指标", "本月", "上月", "环比", "去年同期", "同比"];
 

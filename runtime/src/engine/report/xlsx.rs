@@ -296,19 +296,7 @@ fn write(r: &Report) -> std::result::Result<Vec<u8>, XlsxError> {
     // 考核排名, then the red and black lists.
     let ws = book.add_worksheet();
     ws.set_name(SHEETS[8])?;
-    let hs = [
-        "排名",
-        "单位",
-        "派单",
-        "按时签收率",
-        "按时办结率",
-        "退单率",
-        "回访率",
-        "满意率",
-        "重办率",
-        "得分",
-    ];
-    headers(ws, 0, &hs, &f)?;
+    headers(ws, 0, &super::SCORE_HEADERS, &f)?;
     for (i, c) in r.scorecards.iter().enumerate() {
         let row = i as u32 + 1;
         opt_num(ws, row, 0, c.card.rank.map(f64::from), None)?;

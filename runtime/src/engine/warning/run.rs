@@ -318,6 +318,7 @@ pub fn detect(
                             p_value: Some(p),
                             recurrence_days: Some(recurrence),
                             curve: Value::Array(curve),
+                            deliver_to: None,
                         },
                     ));
                 }
@@ -439,10 +440,27 @@ pub fn detect(
                 p_value: Some(c.p_value),
                 recurrence_days: Some(c.recurrence_days),
                 curve: Value::Array(curve),
+                deliver_to: None,
             });
         }
     }
+    for a in &mut out {
+        a.deliver_to = destination(region, a);
+    }
     out
+}
+
+/// Where an alert's message goes: the platform of the unit the routing rules give its category
+/// in its area, when that unit is reached through one (see `RegionIndex::forward_route`).
+fn destination(region: &RegionIndex, a: &NewAlert) -> Option<(String, &'static str)> {
+    let category = a.category_code.as_deref()?;
+    let unit = region
+        .routing()
+        .resolve(category, a.area_code.as_deref())
+        .unit;
+    region
+        .forward_route(&unit)
+        .map(|(platform, state)| (platform.to_string(), state))
 }
 
 /// A deterministic seed from a category and a day.
@@ -458,19 +476,7 @@ fn seed(category: &str, day: i64) -> u64 {
 
 /// The finest grid unit all of `codes` lie in (`None`: only the region holds them all).
 fn common_ancestor(region: &RegionIndex, codes: &[String]) -> Option<String> {
-    let path = |code: &str| -> Vec<String> {
-        let mut v = Vec::new();
-        let mut at = region.grid(code);
-        while let Some(g) = at {
-            v.push(g.code.clone());
-            if v.len() > 8 {
-                break;
-            }
-            at = g.parent.as_deref().and_then(|p| region.grid(p));
-        }
-        v.reverse();
-        v
-    };
+    let path = |code: &str| region.lineage(code);
     let mut common = path(codes.first()?);
     for c in &codes[1..] {
         let p = path(c);
