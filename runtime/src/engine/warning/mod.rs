@@ -29,6 +29,8 @@ Determinism: every random draw comes from a `rand::rngs::StdRng` seeded by the c
 can be reproduced exactly (same inputs, same seed, same rand version → same p-values).
 */
 
+#[cfg(test)]
+mod bench;
 pub mod calendar;
 pub mod cusum;
 pub mod dedup;
