@@ -314,11 +314,16 @@ async fn the_floor_answers_reopens_and_redispatches(engine: Engine) {
     b.fill("#form-redispatch textarea", "属法律援助事项").await;
     shot(&b, engine, "09-redispatch").await;
     b.click("#do-redispatch").await;
-    // The status reads 已派单 before and after: wait for the new page's timeline instead.
+    // The status reads 已派单 before and after: wait for the new page's timeline instead (on a
+    // loaded machine the page may come late; reading the case again shows what was saved).
     eventually(
         "the redispatch on the timeline",
-        Duration::from_secs(20),
+        Duration::from_secs(60),
         || async {
+            if b.text("#timeline").await.contains("属法律援助事项") {
+                return Some(());
+            }
+            b.goto(&case_url).await;
             b.text("#timeline")
                 .await
                 .contains("属法律援助事项")
