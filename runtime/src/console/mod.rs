@@ -56,6 +56,11 @@ pub fn router() -> Router<AppState> {
             "/console/cases/{id}/actions/{action}",
             post(pages::case_action),
         )
+        .route("/console/cases/{id}/merge", post(pages::case_merge))
+        .route(
+            "/console/cases/{id}/similar/{other}/dismiss",
+            post(pages::case_dismiss),
+        )
         .route("/console/classify", get(pages::classify))
         .route("/console/dashboard", get(pages::dashboard))
         .route("/console/integrations", get(pages::integrations))

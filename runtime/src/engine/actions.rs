@@ -4,7 +4,8 @@ The lifecycle service: apply one action to a case, shared by the JSON API and th
 [`perform`] locks the case, checks scope (a unit handler acts only on its own unit's cases) and
 the optimistic version, asks the pure state machine ([`super::lifecycle::decide`]) what the action
 means, applies its effects, and writes the status change, the timeline event (actor, time, note),
-a follow-up row and outbox messages in ONE transaction — among them the forward of a case
+a follow-up row and outbox messages in ONE transaction — the cases merged into it following
+it to the reply and the close ([`super::merge`]) — among them the forward of a case
 dispatched to a unit reached through another platform ([`super::forward`]) and the 回访 text to
 the citizen when the unit replies ([`super::sms`]). An illegal action changes nothing and
 comes back as a 409 saying why, with the actions allowed now.
@@ -224,6 +225,8 @@ pub async fn perform(
         )
         .arg("case", public_id));
     }
+    // 一事多诉: a case merged into an open one is handled with it.
+    super::merge::refuse_parked(&mut tx, &row).await?;
     if let Some(v) = input.expected_version
         && v != row.version
     {
@@ -305,6 +308,14 @@ pub async fn perform(
     let mut detail = json!({});
     if let Some(a) = detail_assignee.take() {
         detail["assignee"] = json!(a);
+    }
+    // An unsatisfied 回访 of a merged child is redone by the unit that handled its parent.
+    if input.action == Action::FollowUp
+        && input.satisfaction == Some(Satisfaction::Unsatisfied)
+        && let Some(unit) = super::merge::redo_unit(&mut tx, &row).await?
+    {
+        detail["unit"] = json!(unit);
+        next.unit_id = Some(unit);
     }
     if input.action == Action::Dispatch {
         if let Some(code) = input
@@ -514,6 +525,32 @@ pub async fn perform(
         detail: Some(detail),
     };
     append_events(&mut tx, row.id, &[event], now, None).await?;
+    // 一事多诉: the cases merged into this one follow it to the reply and the close.
+    if input.action == Action::Reply {
+        let answer = input.note.as_deref().map(str::trim);
+        super::merge::children_reply(
+            &mut tx,
+            store.engine(),
+            region,
+            principal,
+            &next,
+            answer,
+            now,
+        )
+        .await?;
+    }
+    if t.to == Status::Closed {
+        super::merge::children_close(
+            &mut tx,
+            store.engine(),
+            principal,
+            &next,
+            input.reason.as_deref(),
+            input.note.as_deref(),
+            now,
+        )
+        .await?;
+    }
     if let Some(s) = follow_up {
         insert_follow_up(
             &mut tx,

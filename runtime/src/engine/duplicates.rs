@@ -4,7 +4,8 @@ with the open cases received within `early_warning.window_hours` of it (the same
 reported five ways is one problem), near in place (`engine::warning::dedup`: the same grid unit
 or a parent and child, or 500 m), shown on the case page and by
 `GET /api/v1/cases/{id}/similar` so the call-taker sees the earlier case while the caller is on
-the line. Only cases the reader may see are listed.
+the line. Only cases the reader may see are listed; never a case merged into another, nor one
+the center dismissed as another problem (the center's decisions are [`super::merge`]).
 */
 
 use std::sync::LazyLock;
@@ -43,6 +44,10 @@ pub async fn similar(
     principal: &Principal,
     row: &CaseRow,
 ) -> Result<Vec<Similar>, StoreError> {
+    // Settled: a case merged into another repeats nothing more (see `super::merge`).
+    if store.merged_into(row.id).await?.is_some() {
+        return Ok(Vec::new());
+    }
     let window_ms = i64::from(region.early_warning.window_hours) * 3_600_000;
     let near = store
         .open_cases_between(

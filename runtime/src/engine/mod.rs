@@ -7,6 +7,8 @@ The engines: the domain services every front-end shares, one module each.
 - [`lifecycle`]: the case state machine (pure).
 - [`intake`]: create a case (validate, triage, route, write in one transaction).
 - [`actions`]: apply a lifecycle action with its event in one transaction.
+- [`duplicates`], [`merge`]: 一事多诉 — the open cases a case may repeat; merging a repeat into
+  its case (it follows the parent to the reply and the close) or dismissing the suggestion.
 - [`delivery`]: send outbox messages to the platforms they are for (signed, retried, leased).
 - [`forward`]: cases of units reached through another platform (12345): sent, taken, pulled back.
 - [`sms`]: texts to citizens (case number, 回访 question) and from them (new case, thread, reply).
@@ -36,6 +38,7 @@ pub mod households;
 pub mod import;
 pub mod intake;
 pub mod lifecycle;
+pub mod merge;
 pub mod provision;
 pub mod region;
 pub mod regiondiff;

@@ -20,6 +20,7 @@ use super::AppState;
 use super::error::{ApiError, ApiJson, ApiQuery, ApiResult};
 use crate::engine::actions::{self, ActionInput, can_see};
 use crate::engine::intake::{self, CaseInput, LocationInput};
+use crate::engine::merge;
 use crate::engine::region::RegionIndex;
 use crate::model::time::now_ms;
 use crate::model::time::render_time;
@@ -36,6 +37,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/cases/{id}", get(detail))
         .route("/api/v1/cases/{id}/actions", post(act))
         .route("/api/v1/cases/{id}/similar", get(similar))
+        .route("/api/v1/cases/{id}/merge", post(merge))
+        .route("/api/v1/cases/{id}/similar/{other}/dismiss", post(dismiss))
         .route("/api/v1/triage", post(triage))
         .route("/api/v1/region", get(region))
 }
@@ -310,8 +313,54 @@ async fn detail(
             .map(|e| event_json(e, &state.region))
             .collect(),
     );
-    body["allowed_actions"] = json!(actions::allowed_for(&principal, &row, &state.region.center));
+    // 一事多诉: the case this one was merged into, the cases merged into it; a parked child
+    // takes no action of its own.
+    let parent = state.store.merged_into(row.id).await?;
+    let parked = merge::parked_in(&state.store, &row).await?.is_some();
+    body["merged_into"] = json!(parent.map(|p| p.public_id));
+    body["merged"] = json!(
+        state
+            .store
+            .merged_children(row.id)
+            .await?
+            .into_iter()
+            .map(|c| c.public_id)
+            .collect::<Vec<_>>()
+    );
+    body["allowed_actions"] = if parked {
+        json!([])
+    } else {
+        json!(actions::allowed_for(&principal, &row, &state.region.center))
+    };
     Ok(Json(body))
+}
+
+/// `POST /api/v1/cases/{id}/merge` `{"into", "note"}`: 一事多诉, this case repeats `into`.
+async fn merge(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<merge::MergeInput>,
+) -> ApiResult<Json<Value>> {
+    let merged = merge::merge(&state.store, &state.region, &principal, &id, &input).await?;
+    Ok(Json(json!(merged)))
+}
+
+/// `POST /api/v1/cases/{id}/similar/{other}/dismiss` (body optional: `{"note"}`): `other` is
+/// not the same problem, and is never suggested again.
+async fn dismiss(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((id, other)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Value>> {
+    let input: merge::DismissInput = if body.iter().all(u8::is_ascii_whitespace) {
+        merge::DismissInput::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::invalid("body", e.to_string()))?
+    };
+    merge::dismiss(&state.store, &state.region, &principal, &id, &other, &input).await?;
+    Ok(Json(json!({"id": id, "dismissed": other})))
 }
 
 /// `GET /api/v1/cases/{id}/similar`: the open cases this one may repeat (一事多诉).

@@ -171,6 +171,9 @@ pub fn build() -> Value {
     }
     let mut all_schemas = schemas();
     if let Value::Object(shared) = &mut all_schemas {
+        if let Value::Object(merge) = merge_schemas() {
+            shared.extend(merge);
+        }
         for (name, schema) in detail_schemas {
             shared.entry(name).or_insert(schema);
         }
@@ -193,6 +196,27 @@ pub fn build() -> Value {
                 "session": {"type": "apiKey", "in": "cookie", "name": "m110_session"}
             },
             "schemas": all_schemas,
+        }
+    })
+}
+
+/// 一事多诉's bodies (apart: one `json!` of every schema exceeds the macro's recursion limit).
+fn merge_schemas() -> Value {
+    json!({
+        "MergeRequest": {
+            "type": "object", "additionalProperties": false, "required": ["into"],
+            "properties": {
+                "into": {"type": "string", "description": "the public id of the open case this one repeats (the parent; not itself merged into another)"},
+                "note": {"type": "string", "maxLength": 2000}
+            }
+        },
+        "Merged": {"type": "object", "properties": {
+            "child": {"type": "string"}, "parent": {"type": "string"},
+            "moved": {"type": "array", "items": {"type": "string"}, "description": "the child's own children, moved to the parent"},
+            "replied": {"type": "array", "items": {"type": "string"}, "description": "children replied at once because the parent already was"}}},
+        "DismissRequest": {
+            "type": "object", "additionalProperties": false,
+            "properties": {"note": {"type": "string", "maxLength": 2000}}
         }
     })
 }
@@ -313,6 +337,8 @@ fn schemas() -> Value {
                 "version": {"type": "integer"},
                 "events": {"type": "array", "items": {"type": "object"}},
                 "allowed_actions": {"type": "array", "items": {"type": "string"}},
+                "merged_into": {"type": ["string", "null"], "description": "一事多诉: the case this one was merged into (detail only)"},
+                "merged": {"type": "array", "items": {"type": "string"}, "description": "一事多诉: the cases merged into this one (detail only)"},
                 "classification": {"type": "object"}, "location": {"type": "object"}
             }
         },

@@ -327,8 +327,9 @@ impl Action {
 
 /// Timeline event kinds written by something other than an action ([`Action::event_kind`]):
 /// intake, the redo after an unsatisfied follow-up, re-routing on an upgrade, the deadline
-/// job's flags and escalations, an emergency hand-off left unacknowledged, an inbound SMS.
-pub const OTHER_EVENT_KINDS: [&str; 8] = [
+/// job's flags and escalations, an emergency hand-off left unacknowledged, an inbound SMS, and
+/// 一事多诉's merge (`merged` on the child, `merged_in` on the parent).
+pub const OTHER_EVENT_KINDS: [&str; 10] = [
     "received",
     "redo",
     "rerouted",
@@ -337,6 +338,8 @@ pub const OTHER_EVENT_KINDS: [&str; 8] = [
     "escalated",
     "handoff_overdue",
     "sms_received",
+    "merged",
+    "merged_in",
 ];
 
 /// Every event kind a case timeline can hold (each has a name in the console's catalogue).

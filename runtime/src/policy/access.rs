@@ -189,6 +189,13 @@ pub fn scope_allows_route(p: &Principal, method: &str, path: &str) -> bool {
     }
 }
 
+/// Whether `p` may merge a case into another or dismiss a suggested duplicate (一事多诉): the
+/// center's own staff, signed in or with an unscoped token — not a unit, not a reader, not a
+/// platform's token.
+pub fn may_merge(p: &Principal) -> bool {
+    p.scope.is_none() && p.role.is_center()
+}
+
 /// Whether `p` may act on a case held by `unit_id`: a unit handler only on its own unit's cases.
 pub fn may_act_on_unit(p: &Principal, unit_id: Option<&str>) -> bool {
     p.role != Role::UnitHandler || unit_id == p.unit_id.as_deref()

@@ -25,7 +25,7 @@ use sqlx::{AnyConnection, FromRow};
 use super::{Engine, Store, StoreError};
 
 /// Columns of [`CaseRow`], joined with the caller.
-const CASE_COLUMNS: &str = "c.id, c.public_id, c.channel, c.caller_id, c.content, \
+pub(super) const CASE_COLUMNS: &str = "c.id, c.public_id, c.channel, c.caller_id, c.content, \
     c.category_code, c.grid_code, c.address, c.lat, c.lon, c.priority, c.status, c.operator_id, \
     c.unit_id, c.sign_due, c.close_due, c.dispatched_at, c.signed_at, c.replied_at, c.closed_at, \
     c.extension_requested, c.supervised, c.overdue_sign, c.overdue_close, c.escalation_step, \
@@ -33,7 +33,7 @@ const CASE_COLUMNS: &str = "c.id, c.public_id, c.channel, c.caller_id, c.content
     c.handoff_ref, c.handoff_at, c.forward_ref, c.forward_at, c.created_at, c.updated_at, c.version, p.phone AS caller_phone, p.name AS caller_name, p.gender AS caller_gender, \
     p.age_band AS caller_age_band, p.occupation AS caller_occupation";
 
-const CASE_FROM: &str = "cases c LEFT JOIN callers p ON p.id = c.caller_id";
+pub(super) const CASE_FROM: &str = "cases c LEFT JOIN callers p ON p.id = c.caller_id";
 
 /// A stored case with its caller's data (raw: mask at the edges).
 #[derive(Debug, Clone, PartialEq, FromRow, Serialize)]
@@ -197,6 +197,8 @@ pub struct CaseFilter {
     /// Keyset page: only cases with a smaller id (the next page after the last row shown).
     /// The total ignores it, so it stays the count of the whole result.
     pub before_id: Option<i64>,
+    /// Leave out the cases merged into an open case (一事多诉: handled with their parent).
+    pub hide_merged: bool,
     pub limit: i64,
     pub offset: i64,
 }
@@ -669,6 +671,14 @@ impl Store {
             clauses.push(format!(
                 "(c.content LIKE {a} ESCAPE '\\' OR c.public_id LIKE {b} ESCAPE '\\'{phone})"
             ));
+        }
+        if filter.hide_merged {
+            clauses.push(
+                "NOT EXISTS (SELECT 1 FROM case_links l JOIN cases pc ON pc.id = l.parent_id \
+                 WHERE l.child_id = c.id AND l.kind = 'merged' \
+                 AND pc.status NOT IN ('closed', 'transferred_police'))"
+                    .into(),
+            );
         }
         if let Some(from) = filter.created_from {
             clauses.push(format!("c.created_at >= {}", param(Param::Int(from))));

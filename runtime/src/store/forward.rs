@@ -76,6 +76,10 @@ impl Store {
             None,
         )
         .await?;
+        // 一事多诉: the cases merged into it close with it.
+        let public_id = super::duplicates::public_id(&mut tx, id).await?;
+        let engine = tx.engine();
+        super::duplicates::close_children(&mut tx, engine, id, &public_id, None, None, now).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -167,6 +171,10 @@ impl Store {
             None,
         )
         .await?;
+        // 一事多诉: the cases merged into it close with it.
+        let public_id = super::duplicates::public_id(&mut tx, id).await?;
+        let engine = tx.engine();
+        super::duplicates::close_children(&mut tx, engine, id, &public_id, None, None, now).await?;
         tx.commit().await?;
         Ok(true)
     }

@@ -513,6 +513,11 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
         "{field} must not contain control characters",
     ),
     (
+        "err.dismiss_merged",
+        "{case} 与 {other} 已合并，是同一问题",
+        "These cases are merged: they are one problem",
+    ),
+    (
         "err.dispatch_not_handling_unit",
         "只能派给承办单位，不能派给服务中心或公安",
         "Dispatch goes to a handling unit",
@@ -594,6 +599,16 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
     ),
     ("err.internal", "系统内部错误", "Internal error"),
     (
+        "err.into_missing",
+        "请填写要并入的主工单编号",
+        "Name the case this one repeats (into)",
+    ),
+    (
+        "err.into_unknown",
+        "没有您可查看的工单 {case}",
+        "No case {case} you may see",
+    ),
+    (
         "err.lat_range",
         "纬度须在 -90 到 90 之间",
         "Latitude must be -90..90",
@@ -617,6 +632,46 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
         "err.members_range",
         "家庭人口须在 1 到 50 之间",
         "Members must be 1..50",
+    ),
+    (
+        "err.merge_already",
+        "工单 {case} 已合并至 {parent}",
+        "Case {case} is already merged into {parent}",
+    ),
+    (
+        "err.merge_child_not_followed_up",
+        "子工单 {case} 尚未回访：请先回访其来电人，或填写理由后办结",
+        "Merged case {case} has not been followed up: follow its caller up first, or close with a reason",
+    ),
+    (
+        "err.merge_child_with_unit",
+        "工单 {case} 已在承办单位办理：请反向合并，或先收回",
+        "Case {case} is with a unit: merge the other way round, or pull it back first",
+    ),
+    (
+        "err.merge_closed",
+        "工单 {case} 已办结或已转警，不能合并",
+        "Case {case} is closed or with an emergency line: only open cases are merged",
+    ),
+    (
+        "err.merge_forbidden",
+        "只有服务中心可以合并工单或标记不是重复",
+        "Only the service center merges cases or dismisses suggestions",
+    ),
+    (
+        "err.merge_into_child",
+        "工单 {case} 本身已合并至 {root}：请并入 {root}",
+        "Case {case} is itself merged into {root}: merge into {root}",
+    ),
+    (
+        "err.merge_self",
+        "工单不能与自身合并",
+        "A case cannot be merged into itself",
+    ),
+    (
+        "err.merged_child",
+        "工单 {case} 已合并至 {parent}，随主工单办理",
+        "Case {case} is merged into {parent} and handled with it",
     ),
     ("err.missing_field", "请填写{field}", "{field} is required"),
     ("err.name_required", "名称不能为空", "The name is required"),
@@ -731,6 +786,8 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
         "转警超时未确认",
         "Hand-off not acknowledged in time",
     ),
+    ("event.merged", "合并至主工单", "Merged into"),
+    ("event.merged_in", "并入重复诉求", "Repeat merged in"),
     ("event.overdue_close", "办结超时", "Closing overdue"),
     ("event.overdue_sign", "签收超时", "Signing overdue"),
     (

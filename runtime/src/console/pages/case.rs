@@ -8,6 +8,9 @@ use super::*;
 pub struct CaseQuery {
     #[serde(default)]
     done: Option<String>,
+    /// 一事多诉: `merged` or `dismissed` (what the merge forms just did).
+    #[serde(default)]
+    notice: Option<String>,
     #[serde(default)]
     // Read by the language middleware from the query string; accepted here so that a
     // `?lang=` on a form or link is not an unknown field.
@@ -22,9 +25,17 @@ pub async fn case_page(
     Path(id): Path<String>,
     Query(q): Query<CaseQuery>,
 ) -> Response {
-    let flash = q.done.as_deref().and_then(Action::parse).map(|a| {
-        json!({"kind": "ok", "text": format!("{} ✓", user.lang.t(&format!("action.{}", a.as_str())))})
-    });
+    let flash = q
+        .done
+        .as_deref()
+        .and_then(Action::parse)
+        .map(|a| format!("action.{}", a.as_str()))
+        .or_else(|| match q.notice.as_deref() {
+            Some("merged") => Some("merge.done".to_string()),
+            Some("dismissed") => Some("merge.dismissed".to_string()),
+            _ => None,
+        })
+        .map(|key| json!({"kind": "ok", "text": format!("{} ✓", user.lang.t(&key))}));
     render_case(&state, &user, &id, StatusCode::OK, flash).await
 }
 
@@ -135,6 +146,16 @@ pub(super) async fn render_case(
         .filter_map(Action::parse)
         .filter(|a| !actions::barred_as_replier(&state.region.center, *a, p.user_id, replier))
         .collect();
+    // 一事多诉: a case merged into an open one is handled with it (no actions of its own).
+    let merge_view = match super::merge::merge_view(state, user, &row).await {
+        Ok(v) => v,
+        Err(page) => return page,
+    };
+    let allowed: Vec<Action> = if merge_view.parked {
+        Vec::new()
+    } else {
+        allowed
+    };
     let primary = primary_action(&allowed, consultation, row.overdue_sign != 0);
     // The 责任人 the sign form proposes: the signer's real name (read only when signing is
     // offered, not on every view of the case).
@@ -174,6 +195,7 @@ pub(super) async fn render_case(
     let events_json = timeline(state, lang, &events);
     // 一事多诉: open cases this one may repeat, for the center while it is still open.
     let similar = if CENTER.contains(&p.role)
+        && merge_view.merged_into.is_none()
         && !matches!(row.status.as_str(), "closed" | "transferred_police")
     {
         match crate::engine::duplicates::similar(&state.store, &state.region, p, &row).await {
@@ -225,6 +247,11 @@ pub(super) async fn render_case(
         })).collect::<Vec<_>>(),
         "events": events_json,
         "similar": similar,
+        // Only a case still with the center joins another (the engine says why not otherwise).
+        "can_merge": crate::engine::merge::with_center(&row.status),
+        "merged_into": merge_view.merged_into,
+        "parked": merge_view.parked,
+        "children": merge_view.children,
         "flash": flash,
     });
     page_response(
@@ -329,7 +356,22 @@ pub(super) fn timeline(
                         label.push_str(&format!(": {}", lang.t(&format!("satisfaction.{s}"))));
                     }
                 }
+                // 一事多诉: which case it joined, which joined it.
+                "merged" => {
+                    if let Some(c) = detail["parent"].as_str() {
+                        label.push_str(&format!(" {c}"));
+                    }
+                }
+                "merged_in" => {
+                    if let Some(c) = detail["child"].as_str() {
+                        label.push_str(&format!(": {c}"));
+                    }
+                }
                 _ => {}
+            }
+            // A merged case replied to or closed with the case it joined.
+            if let Some(c) = detail["with_parent"].as_str() {
+                label.push_str(&format!(" ({} {c})", lang.t("merge.with_parent")));
             }
             json!({
                 "kind": e.kind,
@@ -457,12 +499,14 @@ pub async fn case_action(
             }
         }
     }
+    // The 回访 of a merged case is taken from its parent's page, and goes back there.
+    let back = get("back").filter(|b| b.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
     match actions::perform(&state.store, &state.region, &user.principal, &id, input).await {
         // Still mine to see: back to the case with a confirmation. Handed away (a unit's 退单,
         // a re-dispatch elsewhere): back to the queue with one, never an error page.
         Ok(row) if can_see(&user.principal, &state.region, &row) => Redirect::to(&format!(
             "/console/cases/{}?done={}",
-            url_encode(&row.public_id),
+            url_encode(back.as_deref().unwrap_or(&row.public_id)),
             action.as_str()
         ))
         .into_response(),

@@ -298,6 +298,7 @@ mod export;
 mod grid;
 mod integrations;
 mod login;
+mod merge;
 mod queue;
 mod scorecards;
 
@@ -315,6 +316,7 @@ pub use export::*;
 pub use grid::*;
 pub use integrations::*;
 pub use login::*;
+pub use merge::{case_dismiss, case_merge};
 pub use queue::*;
 pub use scorecards::*;
 

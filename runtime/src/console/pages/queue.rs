@@ -91,6 +91,8 @@ pub(super) fn view_filter(state: &AppState, p: &Principal, view: &str) -> Option
         _ => &[],
     };
     f.statuses = statuses.iter().map(|s| s.to_string()).collect();
+    // 一事多诉: a repeat merged into an open case is handled with it, not on its own.
+    f.hide_merged = matches!(view, "new" | "returned");
     match p.role {
         Role::UnitHandler => f.unit = Some(p.unit_id.clone()?),
         Role::GridWorker => {
