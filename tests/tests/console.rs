@@ -997,6 +997,8 @@ async fn every_console_post_refuses_a_forged_csrf_token(engine: Engine) {
         "/console/logout",
         "/console/cases",
         "/console/cases/{id}/actions/{action}",
+        "/console/cases/{id}/merge",
+        "/console/cases/{id}/similar/{other}/dismiss",
         "/console/directories/{system}/{id}",
         "/console/integrations/replay/{id}",
         "/console/password",
@@ -1138,6 +1140,16 @@ async fn every_console_post_refuses_a_forged_csrf_token(engine: Engine) {
             ],
         ));
     }
+    posts.push((
+        &sup,
+        format!("/console/cases/{case_id}/merge"),
+        vec![("into", case_id.clone()), ("confirm", "1".into())],
+    ));
+    posts.push((
+        &sup,
+        format!("/console/cases/{case_id}/similar/{case_id}/dismiss"),
+        Vec::new(),
+    ));
     posts.push((&sup, "/console/integrations/replay/1".into(), Vec::new()));
     posts.push((
         &sup,

@@ -4,14 +4,17 @@
 
 The model (no new case status — a link, `case_links`, and timeline events):
 
-- **Merge** `child` into `parent` ([`merge`]): both open and visible, different; the child still
-  with the center (已受理 or 已退单 — a case a unit already works is merged the other way round, or
-  pulled back first); the parent not itself a child (refused with a 409 naming the case it was
+- **Merge** `child` into `parent` ([`merge`]): both open and visible, different; the child not
+  yet replied to (a replied case is followed up and closed on its own) nor forwarded to another
+  platform (12345 holds it); the parent not itself a child (refused with a 409 naming the case it was
   merged into: merge into that one); a child already merged is refused too. The child's own
   children move to the new parent (the tree stays one level deep). Events: `merged` on the child
   (and on every moved child), `merged_in` on the parent, one per child; an audit row
-  `case.merge`; all in ONE write transaction.
-- **Meanwhile** a merged child keeps its status but is *parked*: no action applies to it while
+  `case.merge`; all in ONE write transaction. A child a unit holds (intake dispatches most
+  requests at once) leaves the unit: the merge takes it back to 已受理 (unit and deadlines
+  cleared; the `merged` event records the status and unit it left), like a 退单 that counts
+  against nobody — the unit works the parent.
+- **Meanwhile** a merged child is 已受理 (or 已退单) and *parked*: no action applies to it while
   its parent is open ([`parked_in`]; `actions::perform` refuses with `merged_child`), the queue's
   new and returned views hide it, and it is no longer suggested nor listed as similar.
 - **The child follows the parent** (`actions::perform` calls [`children_reply`] and
@@ -102,6 +105,16 @@ pub fn with_center(status: &str) -> bool {
     matches!(status, "received" | "returned")
 }
 
+/// Whether a child in `status` is with a unit that has not replied yet: the merge takes it back.
+fn with_unit(status: &str) -> bool {
+    matches!(status, "dispatched" | "signed" | "in_progress")
+}
+
+/// Whether a case in `status` may join another (not yet replied to; the rest is [`check`]'s).
+pub fn may_join(status: &str) -> bool {
+    with_center(status) || with_unit(status)
+}
+
 /// The merge rules over the two sides (pure; the transaction reads the sides).
 pub fn check(child: &Side<'_>, parent: &Side<'_>) -> Result<()> {
     if child.public_id == parent.public_id {
@@ -143,11 +156,11 @@ pub fn check(child: &Side<'_>, parent: &Side<'_>) -> Result<()> {
         .arg("root", root)
         .with_detail(json!({"root": root})));
     }
-    if !with_center(child.status) {
+    if !with_center(child.status) && !with_unit(child.status) {
         return Err(Error::conflict(
-            "merge_child_with_unit",
+            "merge_child_replied",
             format!(
-                "case {} is {} (a unit has it): merge the other way round, or pull it back first",
+                "case {} is {}: follow its caller up and close it on its own",
                 child.public_id, child.status
             ),
         )
@@ -181,6 +194,30 @@ fn refuse_role(p: &Principal) -> Result<()> {
 
 fn not_found(id: &str) -> Error {
     Error::not_found("case_not_found", format!("case {}", id.replace('\0', "")))
+}
+
+/// The child as the merge leaves it, and its `merged` event (actor, note, detail to fill in): a
+/// case a unit holds comes back to 已受理 without unit, deadlines or pending extension.
+fn withdraw(child: &CaseRow) -> (CaseRow, NewEvent) {
+    let mut back = child.clone();
+    let mut event = NewEvent {
+        kind: "merged".into(),
+        ..NewEvent::default()
+    };
+    if with_unit(&child.status) {
+        back.status = Status::Received.as_str().into();
+        back.unit_id = None;
+        back.sign_due = None;
+        back.close_due = None;
+        back.extension_requested = 0;
+        back.overdue_sign = 0;
+        back.overdue_close = 0;
+        back.escalation_step = 0;
+        event.from_status = Some(child.status.clone());
+        event.to_status = Some(back.status.clone());
+        event.unit_id = child.unit_id.clone();
+    }
+    (back, event)
 }
 
 async fn lock_opt(conn: &mut AnyConnection, engine: Engine, id: &str) -> Result<Option<CaseRow>> {
@@ -263,6 +300,18 @@ pub async fn merge(
             merged_into: parent_parent.as_ref().map(|p| p.public_id.as_str()),
         },
     )?;
+    if let Some(unit) = child.unit_id.as_deref()
+        && region.forward_route(unit).is_some()
+    {
+        return Err(Error::conflict(
+            "merge_child_forwarded",
+            format!(
+                "case {} went to {unit} on another platform: it is closed there",
+                child.public_id
+            ),
+        )
+        .arg("case", &child.public_id));
+    }
     let now = now_ms();
     insert_link(
         &mut tx,
@@ -275,8 +324,9 @@ pub async fn merge(
     )
     .await?;
     let moved_ids = move_children(&mut tx, child.id, parent.id).await?;
-    // The child changed: a form loaded before the merge is stale.
-    update_case(&mut tx, &child, now).await?;
+    // The child changed (a form loaded before the merge is stale); one a unit holds comes back.
+    let (back, mut first) = withdraw(&child);
+    update_case(&mut tx, &back, now).await?;
     let merged_event = |detail: serde_json::Value| NewEvent {
         kind: "merged".into(),
         actor_id: Some(principal.user_id),
@@ -284,14 +334,10 @@ pub async fn merge(
         detail: Some(detail),
         ..NewEvent::default()
     };
-    append_events(
-        &mut tx,
-        child.id,
-        &[merged_event(json!({"parent": parent.public_id}))],
-        now,
-        None,
-    )
-    .await?;
+    first.actor_id = Some(principal.user_id);
+    first.note = note.clone();
+    first.detail = Some(json!({"parent": parent.public_id, "previous_unit": child.unit_id}));
+    append_events(&mut tx, child.id, &[first], now, None).await?;
     let mut moved = Vec::new();
     for id in &moved_ids {
         let public_id = links::public_id(&mut tx, *id).await?;
@@ -591,6 +637,10 @@ mod tests {
             assert!(check(&side("B", "received", None), &side("A", parent, None)).is_ok());
         }
         assert!(check(&side("B", "returned", None), &side("A", "signed", None)).is_ok());
+        // Intake dispatched the repeat at once: the merge takes it back from the unit.
+        for s in ["dispatched", "signed", "in_progress"] {
+            assert!(check(&side("B", s, None), &side("A", "dispatched", None)).is_ok());
+        }
     }
 
     #[test]
@@ -632,17 +682,11 @@ mod tests {
         .unwrap_err();
         assert_eq!((e.kind, e.key), (c, "merge_into_child"));
         assert_eq!(e.detail, Some(json!({"root": "R"})));
-        // A case a unit works is not parked under another.
-        for s in [
-            "dispatched",
-            "signed",
-            "in_progress",
-            "replied",
-            "followed_up",
-        ] {
+        // A case replied to is followed up and closed on its own.
+        for s in ["replied", "followed_up"] {
             assert_eq!(
                 key(check(&side("B", s, None), &side("A", "received", None))),
-                (c, "merge_child_with_unit"),
+                (c, "merge_child_replied"),
                 "{s}"
             );
         }

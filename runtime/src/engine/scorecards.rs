@@ -188,6 +188,13 @@ pub fn compute(
                     replier = Some((a.unit.clone(), a.in_period));
                 }
             }
+            // 一事多诉: a repeat merged into another case leaves the unit (its parent is the
+            // unit's work); what was late by then stays late, nothing is counted as returned.
+            "merged" => {
+                if let Some(a) = cur.take() {
+                    close(a, e.at, &mut counts);
+                }
+            }
             "returned" => {
                 if let Some(a) = cur.take() {
                     if a.in_period

@@ -188,6 +188,8 @@ pub fn derive(case: &FactCase, events: &[FactEvent]) -> Facts {
                 }
                 replier = unit_here;
             }
+            // 一事多诉: a repeat merged into another case leaves its unit (no return counted).
+            "merged" => cur = None,
             "returned" => {
                 let unit = e.unit.clone().unwrap_or(unit_here);
                 add(e.at, &unit, "returned", 0);

@@ -639,14 +639,19 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
         "Case {case} is already merged into {parent}",
     ),
     (
+        "err.merge_child_forwarded",
+        "工单 {case} 已转至其他平台办理，在该平台办结",
+        "Case {case} went to another platform: it is closed there",
+    ),
+    (
         "err.merge_child_not_followed_up",
         "子工单 {case} 尚未回访：请先回访其来电人，或填写理由后办结",
         "Merged case {case} has not been followed up: follow its caller up first, or close with a reason",
     ),
     (
-        "err.merge_child_with_unit",
-        "工单 {case} 已在承办单位办理：请反向合并，或先收回",
-        "Case {case} is with a unit: merge the other way round, or pull it back first",
+        "err.merge_child_replied",
+        "工单 {case} 已反馈：请单独回访、办结",
+        "Case {case} is already replied to: follow it up and close it on its own",
     ),
     (
         "err.merge_closed",

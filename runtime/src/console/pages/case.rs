@@ -247,8 +247,8 @@ pub(super) async fn render_case(
         })).collect::<Vec<_>>(),
         "events": events_json,
         "similar": similar,
-        // Only a case still with the center joins another (the engine says why not otherwise).
-        "can_merge": crate::engine::merge::with_center(&row.status),
+        // Only a case not yet replied to joins another (the engine says why not otherwise).
+        "can_merge": crate::engine::merge::may_join(&row.status),
         "merged_into": merge_view.merged_into,
         "parked": merge_view.parked,
         "children": merge_view.children,
