@@ -10,7 +10,9 @@
 //!   a person hands it over by phone), and it holds an `open311_client`-scoped token;
 //! - `tests/fixtures/landed-9bb96cc`, made the same way with the kit of commit 9bb96cc
 //!   (migrations through 0050): the last install before accounts gained real names, phones,
-//!   one-time passwords and reset links (0060).
+//!   one-time passwords and reset links (0060);
+//! - `tests/fixtures/landed-62b3cf6` (through 0060) and `tests/fixtures/landed-7ee2457` (through
+//!   0080: rollups and alerts), the installs of the last two landed stops before a migration.
 //!
 //! Today's `m110d` serves each on both engines: the new migrations apply, the old cases, users
 //! and tokens are all there, the old police transfer waits for its line's acknowledgement, its
@@ -68,6 +70,13 @@ const LANDED_62B3CF6: Fixture = Fixture {
     ..LANDED_DAF738F
 };
 
+/// The kit at 7ee2457 (stop 22): rollups and alerts (migrations through 0080), from before
+/// 一事多诉's case links (0090).
+const LANDED_7EE2457: Fixture = Fixture {
+    dir: "landed-7ee2457",
+    ..LANDED_DAF738F
+};
+
 impl Fixture {
     fn path(&self, name: &str) -> std::path::PathBuf {
         workspace_root()
@@ -108,6 +117,12 @@ async fn upgrades_the_install_landed_at_62b3cf6(engine: Engine) {
 }
 
 per_engine!(upgrades_the_install_landed_at_62b3cf6);
+
+async fn upgrades_the_install_landed_at_7ee2457(engine: Engine) {
+    upgrades(&LANDED_7EE2457, engine).await
+}
+
+per_engine!(upgrades_the_install_landed_at_7ee2457);
 
 /// Serves `fixture` on `engine` with today's `m110d` and checks that nothing was lost.
 async fn upgrades(fixture: &Fixture, engine: Engine) {

@@ -31,6 +31,8 @@ can be reproduced exactly (same inputs, same seed, same rand version → same p-
 
 #[cfg(test)]
 mod bench;
+#[cfg(test)]
+mod satscan;
 pub mod calendar;
 pub mod cusum;
 pub mod dedup;
