@@ -24,7 +24,11 @@ impl App {
     /// Provisions `profiles/shaowu.yaml` on `engine`, adds the staff and starts `m110d` with
     /// `extra_args`.
     pub async fn start(engine: Engine, extra_args: &[&str]) -> App {
-        let install = Install::provision(engine, "shaowu").await;
+        App::with_install(Install::provision(engine, "shaowu").await, extra_args)
+    }
+
+    /// [`App::start`] on an install provisioned by the caller (a changed profile).
+    pub fn with_install(install: Install, extra_args: &[&str]) -> App {
         let mut tokens = install.add_staff();
         // The provisioned admin acts through a token too.
         tokens.insert("admin".into(), install.token("admin", "admin"));

@@ -11,11 +11,12 @@
 //!   too: without it this test FAILS, CI installs it), and the month's report lists it.
 
 use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use m110_e2e::app::App;
 use m110_e2e::history::{Lcg, villages};
-use m110_e2e::{Engine, eventually, metric, output_text, per_engine};
+use m110_e2e::{Engine, Install, eventually, metric, output_text, per_engine};
 use serde_json::{Value, json};
 
 /// Days of background before today.
@@ -71,8 +72,50 @@ async fn history(app: &App) -> (String, String) {
     (csv, hot)
 }
 
+/// The bodies a webhook receiver on 127.0.0.1 was sent, and its URL.
+async fn receiver() -> (Arc<Mutex<Vec<Value>>>, String) {
+    let seen: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let keep = Arc::clone(&seen);
+    let app = axum::Router::new().route(
+        "/roads",
+        axum::routing::post(move |body: String| {
+            let keep = Arc::clone(&keep);
+            async move {
+                keep.lock()
+                    .unwrap()
+                    .push(serde_json::from_str(&body).unwrap_or(Value::Null));
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (seen, format!("http://{addr}/roads"))
+}
+
 async fn the_burst_is_found_acted_on_and_replayed(engine: Engine) {
-    let mut app = App::start(engine, &[]).await;
+    // The roads unit (交通运输局) has its own work-order system behind a webhook: the alert on
+    // its category goes there through the delivery worker.
+    let (seen, url) = receiver().await;
+    let install = Install::provision_shaowu_with(engine, |yaml| {
+        yaml.replacen(
+            "\nexisting_platforms:\n",
+            &format!(
+                "\nexisting_platforms:\n  - id: roads-orders\n    kind: other\n    \
+                 name: \"邵武市交通运输局工单系统\"\n    integration: {{type: webhook, \
+                 url: \"{url}\"}}\n"
+            ),
+            1,
+        )
+        .replacen(
+            "    name: \"邵武市交通运输局\"\n",
+            "    name: \"邵武市交通运输局\"\n    platform: roads-orders\n",
+            1,
+        )
+    })
+    .await;
+    let mut app = App::with_install(install, &[]);
     let (csv, hot) = history(&app).await;
     let install = &app.install;
     let file = install.scratch().join("history.csv");
@@ -148,7 +191,33 @@ async fn the_burst_is_found_acted_on_and_replayed(engine: Engine) {
     .await;
     let id = alert["id"].as_i64().unwrap();
     assert_eq!(alert["state"], "new");
-    // Two more ticks of the job (counted in /metrics), and still one alert for the burst.
+    // Delivered to the roads unit's platform, once, naming the category and the village.
+    let delivered = eventually(
+        "alert.raised at the roads unit",
+        Duration::from_secs(60),
+        || {
+            let seen = Arc::clone(&seen);
+            async move {
+                let got = seen.lock().unwrap().clone();
+                let mine: Vec<Value> = got
+                    .into_iter()
+                    .filter(|e| e["type"] == "alert.raised" && e["data"]["alert_id"] == id)
+                    .collect();
+                (!mine.is_empty()).then_some(mine)
+            }
+        },
+    )
+    .await;
+    let event = &delivered[0];
+    assert_eq!(event["data"]["category"], "roads", "{event}");
+    assert!(
+        event["data"]["grid_codes"]
+            .as_array()
+            .is_some_and(|g| g.iter().any(|g| hot.starts_with(g.as_str().unwrap_or("-")))),
+        "{event}"
+    );
+    // Two more ticks of the job (counted in /metrics), and still one alert for the burst (and
+    // one message to the roads unit).
     let runs = || async {
         let text = reqwest::get(app.url("/metrics"))
             .await
@@ -171,6 +240,13 @@ async fn the_burst_is_found_acted_on_and_replayed(engine: Engine) {
         .filter(|a| a["key"] == alert["key"])
         .collect();
     assert_eq!(same.len(), 1, "one alert per key: {all}");
+    let messages = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "alert.raised" && e["data"]["alert_id"] == id)
+        .count();
+    assert_eq!(messages, 1, "{engine:?}: one message per alert");
 
     // The analyst reads, cannot act; bad input names its field.
     let (s, _) = app

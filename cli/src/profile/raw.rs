@@ -487,7 +487,7 @@ pub struct RawEarlyWarning {
     #[serde(default)]
     pub min_cases: Option<u32>,
     /// Detectors that raise alerts: ears_c1, ears_c2, ears_c3, cusum, scan (default
-    /// [ears_c2, scan]).
+    /// [ears_c3, scan]).
     #[serde(default)]
     pub methods: Option<Vec<String>>,
     /// Days between chance signals this strong that a cluster must beat (default 365).
@@ -499,7 +499,7 @@ pub struct RawEarlyWarning {
     /// Largest share of the window's cases in one cluster (default 0.5).
     #[serde(default)]
     pub max_share: Option<f64>,
-    /// Monte Carlo replicas of the scan (default 999).
+    /// Monte Carlo replicas of the scan (default 199; the Gumbel fit reaches small p-values).
     #[serde(default)]
     pub replicas: Option<u32>,
     /// Local holidays, YYYY-MM-DD, beyond the national calendar.

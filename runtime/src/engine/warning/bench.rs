@@ -26,8 +26,9 @@ of the cluster. The truth records every injected case's cell and day.
 cargo test -p m110-runtime --release --lib warning::bench -- --ignored --nocapture
 ```
 
-`M110_BENCH_REPLICAS` sets the scan's replicas (default 999 in release, 199 in a debug build)
-and `M110_BENCH_SEED` the generator's seed. Each method runs alone, then the default pair.
+`M110_BENCH_REPLICAS` sets the scan's replicas (default: the profile's default in release, 199
+in a debug build), `M110_BENCH_SEED` the generator's seed and `M110_BENCH_ONLY` the rows to run
+(e.g. `scan,ears_c3+scan`). Each method runs alone, then two pairs (the default is ears_c3 + scan).
 An alert *detects* a cluster when its category is the cluster's, one of its `grid_codes` is one
 of the cluster's villages or their township, and it is raised on a day in `[start, end + 1]`.
 Alerts are counted once per key (as the store raises them); a key that never detects a cluster
@@ -404,12 +405,21 @@ pub fn evaluate(sim: &Sim, methods: &[&str], replicas: u32, from: usize) -> Outc
     // key → (detected a cluster, echo of one)
     let mut keys: HashMap<String, (bool, bool)> = HashMap::new();
     let mut ticks = Vec::new();
+    let mut emitted: Vec<crate::store::alerts::NewAlert> = Vec::new();
     let all = Instant::now();
     for i in from..sim.cube.days {
         let day = sim.cube.first_day + i as i64;
         let t0 = Instant::now();
-        let alerts = run::detect(&sim.region, &sim.cube, day, &settings, &sim.calendar);
+        let mut alerts = run::detect(&sim.region, &sim.cube, day, &settings, &sim.calendar);
         ticks.push(t0.elapsed());
+        // As the live job: an alert continuing an earlier one keeps its key.
+        run::carry_keys(&emitted, &mut alerts);
+        for a in &alerts {
+            match emitted.iter_mut().find(|o| o.key == a.key) {
+                Some(o) => o.end_day = a.end_day.clone(),
+                None => emitted.push(a.clone()),
+            }
+        }
         for a in &alerts {
             let mut hit = false;
             let mut echo = false;
@@ -525,10 +535,7 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 #[test]
 #[ignore = "a benchmark: run with --release --ignored --nocapture"]
 fn early_warning_benchmark() {
-    let replicas: u32 = env_or(
-        "M110_BENCH_REPLICAS",
-        if cfg!(debug_assertions) { 199 } else { 999 },
-    );
+    let replicas: u32 = env_or("M110_BENCH_REPLICAS", EarlyWarning::default().replicas);
     let p = SimParams {
         seed: env_or("M110_BENCH_SEED", SimParams::default().seed),
         ..SimParams::default()
@@ -598,7 +605,16 @@ fn early_warning_benchmark() {
         vec!["cusum"],
         vec!["scan"],
         vec!["ears_c2", "scan"],
+        vec!["ears_c3", "scan"],
     ];
+    // M110_BENCH_ONLY=scan,ears_c2+scan runs only those rows.
+    let only: Option<Vec<String>> = std::env::var("M110_BENCH_ONLY")
+        .ok()
+        .map(|v| v.split(',').map(str::to_string).collect());
+    let runs: Vec<Vec<&str>> = runs
+        .into_iter()
+        .filter(|r| only.as_ref().is_none_or(|o| o.contains(&r.join("+"))))
+        .collect();
     let mut outcomes = Vec::new();
     for methods in &runs {
         let o = evaluate(&sim, methods, replicas, from);

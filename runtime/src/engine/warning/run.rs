@@ -24,8 +24,8 @@ use super::cusum::{self, CusumParams};
 use super::ears::{self, EarsParams};
 use super::scan::{self, Location, ScanParams};
 use crate::engine::region::RegionIndex;
-use crate::model::EarlyWarning;
 use crate::model::time::shanghai;
+use crate::model::{EarlyWarning, Integration};
 use crate::store::alerts::NewAlert;
 use crate::store::rollups::{Dim, RollupFilter};
 use crate::store::{Store, StoreError};
@@ -451,16 +451,22 @@ pub fn detect(
 }
 
 /// Where an alert's message goes: the platform of the unit the routing rules give its category
-/// in its area, when that unit is reached through one (see `RegionIndex::forward_route`).
+/// in its area. A webhook platform is sent the signed `alert.raised` event by the delivery
+/// worker; a platform reached another way (Open311 takes requests, not alerts; none) gets it as
+/// a `manual` message the center passes on by phone, visible on the integrations page.
 fn destination(region: &RegionIndex, a: &NewAlert) -> Option<(String, &'static str)> {
     let category = a.category_code.as_deref()?;
     let unit = region
         .routing()
         .resolve(category, a.area_code.as_deref())
         .unit;
-    region
-        .forward_route(&unit)
-        .map(|(platform, state)| (platform.to_string(), state))
+    let id = region.unit(&unit)?.platform.as_deref()?;
+    let platform = region.platforms.iter().find(|p| p.id == id)?;
+    let state = match platform.integration {
+        Integration::Webhook { .. } => "pending",
+        _ => "manual",
+    };
+    Some((platform.id.clone(), state))
 }
 
 /// A deterministic seed from a category and a day.
@@ -486,6 +492,30 @@ fn common_ancestor(region: &RegionIndex, codes: &[String]) -> Option<String> {
     common.pop()
 }
 
+/// Whether `new` continues `old`, an alert raised before it: the same method and category,
+/// a grid unit in common, and a start no later than the day after `old` last signalled. A
+/// cluster seen on consecutive days shifts its best cylinder (one more day, one more village)
+/// and with it the key; it is still the one problem the center already has in hand.
+pub fn continues(old: &NewAlert, new: &NewAlert) -> bool {
+    let day = |d: &str| super::calendar::parse_date(d);
+    old.key != new.key
+        && old.method == new.method
+        && old.category_code == new.category_code
+        && old.grid_codes.iter().any(|g| new.grid_codes.contains(g))
+        && matches!((day(&new.start_day), day(&old.end_day)), (Some(s), Some(e)) if s <= e + 1)
+}
+
+/// Gives each alert of `found` that continues one of `earlier` that alert's key, so the store
+/// refreshes the alert the center has (or leaves it as decided) instead of raising another.
+pub fn carry_keys(earlier: &[NewAlert], found: &mut [NewAlert]) {
+    for a in found.iter_mut() {
+        if let Some(old) = earlier.iter().find(|old| continues(old, a)) {
+            a.key = old.key.clone();
+            a.start_day = a.start_day.clone().min(old.start_day.clone());
+        }
+    }
+}
+
 /// The calendar the detectors adjust for: the national holidays and the profile's own.
 pub fn calendar(settings: &EarlyWarning) -> Calendar {
     Calendar::china(&settings.holidays)
@@ -501,6 +531,7 @@ pub async fn tick(
 ) -> Result<(usize, usize), StoreError> {
     let today = crate::store::rollups::day_hour(now).0;
     let cube = Cube::load(store, today - HISTORY_DAYS, today).await?;
+    let max_days = i64::from(region.early_warning.max_days);
     let region = std::sync::Arc::clone(region);
     let found = tokio::task::spawn_blocking(move || {
         let settings = &region.early_warning;
@@ -511,13 +542,23 @@ pub async fn tick(
     })
     .await
     .map_err(|e| StoreError::Other(Box::new(e)))?;
+    let mut found = found;
+    let recent = store
+        .alerts(&crate::store::alerts::AlertFilter {
+            from_day: Some(date(today - max_days - 1)),
+            limit: 10_000,
+            ..Default::default()
+        })
+        .await?;
+    let earlier: Vec<NewAlert> = recent.into_iter().map(|a| a.alert).collect();
+    carry_keys(&earlier, &mut found);
     let raised = store.raise_alerts(&found, now).await?;
     Ok((found.len(), raised.len()))
 }
 
 /// What detection would have raised on each day of `[from, to]` (day numbers), seeing only the
-/// counts up to each day's end. Alerts of one run (the same key on consecutive days) are listed
-/// once, as first detected.
+/// counts up to each day's end. Alerts of one run (the same key on consecutive days, or one
+/// that [`continues`] it) are listed once, as first detected, with the last day it signalled.
 pub async fn replay(
     store: &Store,
     region: &RegionIndex,
@@ -527,12 +568,15 @@ pub async fn replay(
     let settings = &region.early_warning;
     let cube = Cube::load(store, from - HISTORY_DAYS, to).await?;
     let cal = calendar(settings);
-    let mut seen = HashSet::new();
-    let mut out = Vec::new();
+    let mut out: Vec<NewAlert> = Vec::new();
     for day in from..=to {
-        for a in detect(region, &cube, day, settings, &cal) {
-            if seen.insert(a.key.clone()) {
-                out.push(a);
+        let mut found = detect(region, &cube, day, settings, &cal);
+        carry_keys(&out, &mut found);
+        for a in found {
+            match out.iter_mut().find(|o| o.key == a.key) {
+                // Still signalling: the alert's run goes on to this day.
+                Some(o) => o.end_day = a.end_day,
+                None => out.push(a),
             }
         }
     }
@@ -568,6 +612,75 @@ mod tests {
         assert!((poisson_sf(3, 1.0) - 0.080_301_397).abs() < 1e-8);
         assert_eq!(poisson_sf(0, 5.0), 1.0);
         assert!(poisson_sf(60, 1.0) < 1e-60);
+    }
+
+    fn alert(key: &str, method: &str, grid: &[&str], start: &str, end: &str) -> NewAlert {
+        NewAlert {
+            key: key.into(),
+            method: method.into(),
+            category_code: Some("roads".into()),
+            area_code: grid.first().map(|g| g.to_string()),
+            grid_codes: grid.iter().map(|g| g.to_string()).collect(),
+            start_day: start.into(),
+            end_day: end.into(),
+            detected_on: end.into(),
+            observed: 9,
+            expected: 1.0,
+            statistic: 10.0,
+            p_value: None,
+            recurrence_days: None,
+            curve: Value::Null,
+            deliver_to: None,
+        }
+    }
+
+    #[test]
+    fn a_cluster_seen_again_keeps_its_alert() {
+        let old = alert(
+            "scan|roads|a|2026-11-02",
+            "scan",
+            &["v1", "v2"],
+            "2026-11-02",
+            "2026-11-03",
+        );
+        // The next day the cylinder grew by a village and a day: the same alert.
+        let mut found = vec![
+            alert(
+                "scan|roads|b|2026-11-01",
+                "scan",
+                &["v2", "v3"],
+                "2026-11-01",
+                "2026-11-04",
+            ),
+            // Elsewhere, another method, or after a gap: new alerts.
+            alert(
+                "scan|roads|c|2026-11-04",
+                "scan",
+                &["v9"],
+                "2026-11-04",
+                "2026-11-04",
+            ),
+            alert(
+                "ears_c2|roads|v1|2026-11-04",
+                "ears_c2",
+                &["v1"],
+                "2026-11-04",
+                "2026-11-04",
+            ),
+            alert(
+                "scan|roads|d|2026-11-05",
+                "scan",
+                &["v1"],
+                "2026-11-05",
+                "2026-11-05",
+            ),
+        ];
+        carry_keys(std::slice::from_ref(&old), &mut found);
+        assert_eq!(found[0].key, old.key);
+        assert_eq!(found[0].start_day, "2026-11-01");
+        assert_eq!(found[1].key, "scan|roads|c|2026-11-04");
+        assert_eq!(found[2].key, "ears_c2|roads|v1|2026-11-04");
+        assert_eq!(found[3].key, "scan|roads|d|2026-11-05");
     }
 
     #[test]

@@ -30,8 +30,13 @@ The most likely cluster maximises it. Since `μ_zd` factorises,
 
 **Significance.** Monte Carlo: the case dates are shuffled among the cases (each location keeps
 its total, each day keeps its total — the null's sufficient statistics), the maximum LLR is
-recomputed for each of R replicas (default 999), and
-`p = (1 + #{replicas with max LLR ≥ observed}) / (R + 1)`.
+recomputed for each of R replicas (999 here, 199 in a profile's default), and
+`p_MC = (1 + #{replicas with max LLR ≥ observed}) / (R + 1)`. A Monte Carlo p cannot go below
+`1 / (R + 1)`, so on its own it cannot tell a once-a-year cluster from a once-a-century one.
+**Gumbel approximation** (as SaTScan, Abrams, Kleinman, Kulldorff 2006): the replica maxima are
+fitted by moments with a Gumbel distribution (`β = s·√6/π`, `μ = m − γβ`) and
+`p_G = 1 − exp(−exp(−(LLR − μ)/β))`. The reported p-value is `p_G` when the cluster's rank
+(1 + replicas at least as strong) is below 10, `p_MC` otherwise — SaTScan's default p-value.
 **Recurrence interval** (SaTScan's measure for repeated analyses): with `N` analyses a day,
 `RI = 1 / (p · N)` days — how often a cluster this strong would appear by chance under daily
 surveillance. Secondary clusters are the next best cylinders not overlapping a reported one in
@@ -41,10 +46,12 @@ space, with p-values against the same replica maxima (as SaTScan).
 order, so one pass over a chain adds one location at a time and updates the observed counts of
 all durations (per-location suffix sums over the last days): O(1) per location per duration.
 `μ_A` depends only on location and day totals, which the permutation keeps, so it is the same
-in every replica; a replica's counts can only matter where the observed count reaches the
-smallest count that could beat the weakest reported LLR, which is precomputed per cylinder as an
-integer threshold (binary search, LLR increases with `c_A` above `μ_A`). A replica is then
-integer additions and comparisons, and stops early once it has beaten the primary cluster.
+in every replica. Within a chain, a location without cases in the last days leaves the counts
+as they were and raises μ, which lowers every LLR: only zones ending on a location with recent
+cases can hold a replica's maximum, and a county's week of one category touches few villages.
+A cylinder's count matters only from the smallest count that reaches half of the smallest
+maximum seen so far, precomputed per cylinder (an integer threshold); a replica is then mostly
+integer additions and comparisons, and exact (a replica below that level is rescanned in full).
 Only the cases of the last `max_days` days need new dates: a partial Fisher–Yates shuffle draws
 their cases (uniform, so exactly the permutation's distribution of those cells).
 
@@ -122,11 +129,62 @@ pub struct Cluster {
     pub expected: f64,
     /// Log likelihood ratio.
     pub llr: f64,
-    /// Monte Carlo p-value.
+    /// The p-value reported: the Gumbel approximation's when the cluster beats all but at most
+    /// [`GUMBEL_RANK`] − 2 replicas (as SaTScan's default), else the Monte Carlo one.
     pub p_value: f64,
-    /// Recurrence interval in days (`1 / (p · analyses_per_day)`).
+    /// Monte Carlo p-value `(1 + #{replica maxima ≥ LLR}) / (R + 1)`.
+    pub p_monte_carlo: f64,
+    /// Gumbel-approximation p-value (`None`: the replica maxima have no spread to fit).
+    pub p_gumbel: Option<f64>,
+    /// Recurrence interval in days (`1 / (p · analyses_per_day)`, p the reported p-value).
     pub recurrence_days: f64,
 }
+
+/// A cluster whose Monte Carlo rank (1 + replicas at least as strong) is below this reports
+/// the Gumbel p-value: SaTScan's `MIN_RANK_RPT_GUMBEL` in its default p-value reporting.
+pub const GUMBEL_RANK: usize = 10;
+
+/// The smallest p-value reported (SaTScan's floor, `0.1 / 10^(digits10 + 1)`): a cluster so
+/// strong that the Gumbel tail underflows is "p < 1e-17".
+pub const P_FLOOR: f64 = 1e-17;
+
+/// The Gumbel (type I extreme value) distribution fitted by moments to the replicas' maximum
+/// LLRs, as SaTScan does: `β = s·√6/π`, `μ = m − γ·β` (m, s the sample mean and standard
+/// deviation, γ Euler's constant). The maximum of many weakly dependent cylinder statistics is
+/// close to Gumbel, so its upper tail gives p-values far below the `1 / (R + 1)` a Monte Carlo
+/// count can reach (Abrams, Kleinman, Kulldorff 2006).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Gumbel {
+    pub mu: f64,
+    pub beta: f64,
+}
+
+impl Gumbel {
+    /// The fit to `maxima` (`None` with fewer than two values or no spread).
+    pub fn fit(maxima: &[f64]) -> Option<Gumbel> {
+        let n = maxima.len();
+        if n < 2 {
+            return None;
+        }
+        let mean = maxima.iter().sum::<f64>() / n as f64;
+        let var = maxima.iter().map(|m| (m - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+        let beta = var.sqrt() * 6f64.sqrt() / std::f64::consts::PI;
+        (beta.is_finite() && beta > 0.0).then_some(Gumbel {
+            mu: mean - EULER_GAMMA * beta,
+            beta,
+        })
+    }
+
+    /// `P(max ≥ x) = 1 − exp(−exp(−(x − μ)/β))`, computed without cancellation
+    /// (`−expm1(−e^{−z})`) and floored at [`P_FLOOR`].
+    pub fn p_value(&self, x: f64) -> f64 {
+        let z = (x - self.mu) / self.beta;
+        (-(-(-z).exp()).exp_m1()).clamp(P_FLOOR, 1.0)
+    }
+}
+
+/// Euler–Mascheroni constant γ (the Gumbel mean is μ + γβ).
+const EULER_GAMMA: f64 = 0.577_215_664_901_532_9;
 
 /// Input the scan cannot run on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -357,7 +415,50 @@ struct Study<'a> {
     /// The dates (offset, 0 = today) of the cases of the last `w_max` days, one per case.
     recent_dates: Vec<u32>,
     chains: Vec<Chain>,
+    /// Cylinders of the study: Σ over chains of its zones × `w_max`.
+    cylinders: usize,
+    /// Per chain: the index of its first cylinder in a thresholds vector.
+    chain_offsets: Vec<usize>,
+    /// Per chain: the cases of each prefix (`prefix_cases[chain][m]` = members `..=m`).
+    prefix_cases: Vec<Vec<u64>>,
+    /// Per location: the chains it is in and its rank there (its postings).
+    postings: Vec<Vec<(u32, u32)>>,
+    /// Per chain: where its words start in [`Scratch::bits`] (one more entry: the end).
+    word_offsets: Vec<usize>,
     p: &'a ScanParams,
+}
+
+/// Per cylinder the smallest count that can reach a level (see [`Study::thresholds`]), and per
+/// zone the smallest of its durations' — the count over all `w_max` days is the largest of a
+/// zone's counts, so a zone whose count is below its minimum has no cylinder to score.
+struct Cut {
+    cylinder: Vec<u64>,
+    zone: Vec<u64>,
+}
+
+impl Cut {
+    fn new(cylinder: Vec<u64>, w_max: usize) -> Cut {
+        let zone = cylinder
+            .chunks(w_max)
+            .map(|c| c.iter().copied().min().unwrap_or(u64::MAX))
+            .collect();
+        Cut { cylinder, zone }
+    }
+}
+
+/// A replica's working memory, kept across replicas (no allocation per replica).
+struct Scratch {
+    /// Locations with cases in the last `w_max` days.
+    active: Vec<u32>,
+    /// Per chain: a bit per rank, set for its active members (cleared after each replica);
+    /// chain `c`'s words are `bits[word_offsets[c]..word_offsets[c + 1]]`. Walking set bits
+    /// gives the ranks in order without sorting.
+    bits: Vec<u64>,
+    /// Chains with an active member, and a flag per chain for it.
+    touched: Vec<u32>,
+    seen: Vec<bool>,
+    /// Running counts per duration.
+    acc: Vec<u64>,
 }
 
 impl<'a> Study<'a> {
@@ -404,6 +505,31 @@ impl<'a> Study<'a> {
             *t = acc;
         }
         let chains = zones(locations, &loc_totals, total, p);
+        let mut chain_offsets = Vec::with_capacity(chains.len());
+        let mut cylinders = 0;
+        let mut prefix_cases = Vec::with_capacity(chains.len());
+        let mut postings: Vec<Vec<(u32, u32)>> = vec![Vec::new(); locations.len()];
+        for (ci, c) in chains.iter().enumerate() {
+            chain_offsets.push(cylinders);
+            cylinders += (c.members.len() + 1 - c.first) * w_max;
+            let mut acc = 0;
+            prefix_cases.push(
+                c.members
+                    .iter()
+                    .map(|&z| {
+                        acc += loc_totals[z as usize];
+                        acc
+                    })
+                    .collect(),
+            );
+            for (rank, &z) in c.members.iter().enumerate() {
+                postings[z as usize].push((ci as u32, rank as u32));
+            }
+        }
+        let mut word_offsets = vec![0];
+        for c in &chains {
+            word_offsets.push(word_offsets[word_offsets.len() - 1] + c.members.len().div_ceil(64));
+        }
         Ok(Some(Study {
             n: locations.len(),
             days,
@@ -413,6 +539,11 @@ impl<'a> Study<'a> {
             recent_totals,
             recent_dates,
             chains,
+            cylinders,
+            chain_offsets,
+            prefix_cases,
+            postings,
+            word_offsets,
             p,
         }))
     }
@@ -482,11 +613,38 @@ impl<'a> Study<'a> {
     /// Per cylinder (chain order, prefix, duration) the smallest observed count whose LLR could
     /// reach `target` (`u64::MAX`: none can, the count is bounded by the zone's and the days'
     /// totals).
+    ///
+    /// For a count c the LLR falls as μ grows (∂LLR/∂μ = −c/μ + (C − c)/(C − μ) < 0 for c > μ),
+    /// so each c has a largest μ at which it still reaches the target, `μ_max(c)`, increasing in
+    /// c. One bisection per possible count (at most the window's recent cases) builds that
+    /// table; a cylinder's threshold is then the first c with `μ_max(c) ≥ μ` — a binary search
+    /// of floats, no logarithm per cylinder.
     fn thresholds(&self, target: f64) -> Vec<u64> {
-        // Slightly below the target: a threshold must never skip a cylinder that ties it.
-        let target = target - 1e-9 * target.abs().max(1.0);
         let total = self.total as f64;
-        let mut out = Vec::new();
+        let max_c = self.recent_totals[self.w_max - 1];
+        // μ_max[c] for c = 0..=max_c; 0 where c cannot reach the target at any μ > 0.
+        let mu_max: Vec<f64> = (0..=max_c)
+            .map(|c| {
+                let c = c as f64;
+                let reaches = |mu: f64| llr(c, mu, total) >= target;
+                let (mut lo, mut hi) = (0.0f64, c);
+                if !reaches(lo.max(f64::MIN_POSITIVE)) {
+                    return 0.0;
+                }
+                for _ in 0..80 {
+                    let mid = 0.5 * (lo + hi);
+                    if reaches(mid) {
+                        lo = mid;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                // The bracket's upper end, widened a hair: a threshold may be one too low
+                // (one more exact evaluation), never one too high (a cylinder skipped).
+                hi * (1.0 + 1e-9) + 1e-12
+            })
+            .collect();
+        let mut out = Vec::with_capacity(self.cylinders);
         for chain in &self.chains {
             let mut spatial = 0;
             for (m, &z) in chain.members.iter().enumerate() {
@@ -496,59 +654,96 @@ impl<'a> Study<'a> {
                 }
                 for w in 1..=self.w_max {
                     let mu = self.mu(spatial, w);
-                    let hi = spatial.min(self.recent_totals[w - 1]);
-                    if llr(hi as f64, mu, total) < target {
-                        out.push(u64::MAX);
-                        continue;
-                    }
-                    // Smallest c in [floor(μ), hi] with llr ≥ target (llr increases above μ).
-                    let (mut lo, mut up) = ((mu.floor() as u64).min(hi), hi);
-                    while lo < up {
-                        let mid = lo + (up - lo) / 2;
-                        if llr(mid as f64, mu, total) >= target {
-                            up = mid;
-                        } else {
-                            lo = mid + 1;
-                        }
-                    }
-                    out.push(up);
+                    let hi = spatial.min(self.recent_totals[w - 1]) as usize;
+                    let c = mu_max[..=hi].partition_point(|&m| m < mu);
+                    out.push(if c > hi { u64::MAX } else { c as u64 });
                 }
             }
         }
         out
     }
 
+    /// Working memory for [`Study::replica_max`].
+    fn scratch(&self) -> Scratch {
+        Scratch {
+            active: Vec::with_capacity(self.n),
+            bits: vec![0; *self.word_offsets.last().unwrap_or(&0)],
+            touched: Vec::with_capacity(self.chains.len()),
+            seen: vec![false; self.chains.len()],
+            acc: vec![0; self.w_max],
+        }
+    }
+
     /// The maximum LLR of one replica's suffix counts, counting only cylinders at or above
-    /// their thresholds (others cannot reach the weakest reported cluster); stops once `stop`
-    /// is reached. 0 when no cylinder passes.
-    fn replica_max(&self, suffix: &[u64], thresholds: &[u64], stop: f64, acc: &mut [u64]) -> f64 {
+    /// their thresholds (see [`Study::thresholds`]; others cannot reach the level they were
+    /// made for): exact when it reaches that level, else a smaller value (0 when no cylinder
+    /// passes).
+    ///
+    /// Along a chain a member without recent cases leaves the counts as they were and only adds
+    /// to μ, which lowers every LLR: only the zones that end on a member with recent cases can
+    /// hold the chain's maximum, and a chain without one has no cylinder above μ at all. So a
+    /// replica starts from its locations with recent cases and their postings (chain, rank),
+    /// marks those ranks in a bitset per chain, and walks each chain they touch over the set
+    /// bits only, in rank order. In a county most villages have no case of a category in a
+    /// week: a replica touches a small part of the zones.
+    fn replica_max(&self, suffix: &[u64], cut: &Cut, s: &mut Scratch) -> f64 {
         let wm = self.w_max;
         let total = self.total as f64;
+        s.active.clear();
+        s.active
+            .extend((0..self.n as u32).filter(|&z| suffix[z as usize * wm + wm - 1] > 0));
+        for &z in &s.active {
+            for &(ci, rank) in &self.postings[z as usize] {
+                if !std::mem::replace(&mut s.seen[ci as usize], true) {
+                    s.touched.push(ci);
+                }
+                s.bits[self.word_offsets[ci as usize] + rank as usize / 64] |= 1 << (rank % 64);
+            }
+        }
         let mut best = 0.0f64;
-        let mut idx = 0;
-        for chain in &self.chains {
-            acc.fill(0);
-            let mut spatial = 0;
-            for (m, &z) in chain.members.iter().enumerate() {
-                let z = z as usize;
-                spatial += self.loc_totals[z];
-                for (a, s) in acc.iter_mut().zip(&suffix[z * wm..(z + 1) * wm]) {
-                    *a += s;
+        for &ci in &s.touched {
+            let ci = ci as usize;
+            s.seen[ci] = false;
+            let chain = &self.chains[ci];
+            s.acc.fill(0);
+            let mut score = |m: usize, acc: &[u64]| {
+                let zone = self.chain_offsets[ci] / wm + m + 1 - chain.first;
+                if acc[wm - 1] < cut.zone[zone] {
+                    return;
                 }
-                if m + 1 < chain.first {
-                    continue;
-                }
-                for (w, (&c, &thr)) in (1..=wm).zip(acc.iter().zip(&thresholds[idx..idx + wm])) {
+                let spatial = self.prefix_cases[ci][m];
+                let idx = zone * wm;
+                for (w, (&c, &thr)) in (1..=wm).zip(acc.iter().zip(&cut.cylinder[idx..idx + wm])) {
                     if c >= thr {
                         best = best.max(llr(c as f64, self.mu(spatial, w), total));
                     }
                 }
-                idx += wm;
+            };
+            let mut last = None;
+            for (wi, word) in s.bits[self.word_offsets[ci]..self.word_offsets[ci + 1]]
+                .iter_mut()
+                .enumerate()
+            {
+                let mut bits = std::mem::take(word);
+                while bits != 0 {
+                    let rank = wi * 64 + bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    let z = chain.members[rank] as usize;
+                    for (a, v) in s.acc.iter_mut().zip(&suffix[z * wm..(z + 1) * wm]) {
+                        *a += v;
+                    }
+                    if rank + 1 >= chain.first {
+                        score(rank, &s.acc);
+                    }
+                    last = Some(rank);
+                }
             }
-            if best >= stop {
-                return best;
+            // A family is one zone, the whole of it, whatever rank its last active member has.
+            if last.is_some_and(|r| r + 1 < chain.first) {
+                score(chain.first - 1, &s.acc);
             }
         }
+        s.touched.clear();
         best
     }
 }
@@ -588,11 +783,11 @@ pub fn scan(
             break;
         }
     }
-    let Some(&(top, ..)) = picked.first() else {
+    if picked.is_empty() {
         return Ok(Vec::new());
-    };
-    let weakest = picked.last().map_or(top, |c| c.0);
-    let maxima = monte_carlo(&study, weakest, top);
+    }
+    let maxima = monte_carlo(&study);
+    let gumbel = Gumbel::fit(&maxima);
     Ok(picked
         .into_iter()
         .map(|(v, ci, len, w, c)| {
@@ -602,7 +797,12 @@ pub fn scan(
                 .map(|&z| study.loc_totals[z as usize])
                 .sum();
             let beaten = maxima.iter().filter(|&&m| m >= v).count();
-            let p_value = (1 + beaten) as f64 / (maxima.len() + 1) as f64;
+            let p_monte_carlo = (1 + beaten) as f64 / (maxima.len() + 1) as f64;
+            let p_gumbel = gumbel.map(|g| g.p_value(v));
+            let p_value = match p_gumbel {
+                Some(g) if 1 + beaten < GUMBEL_RANK => g,
+                _ => p_monte_carlo,
+            };
             Cluster {
                 locations: chain.members[..len].iter().map(|&z| z as usize).collect(),
                 center: chain.center,
@@ -612,6 +812,8 @@ pub fn scan(
                 expected: study.mu(spatial, w),
                 llr: v,
                 p_value,
+                p_monte_carlo,
+                p_gumbel,
                 recurrence_days: 1.0 / (p_value * study.p.analyses_per_day.max(f64::MIN_POSITIVE)),
             }
         })
@@ -632,12 +834,16 @@ fn redate(cases: &mut [u32], dates: &[u32], w_max: usize, rng: &mut StdRng, rece
     }
 }
 
-/// The replicas' maximum LLRs (exact when ≥ `weakest`, else a smaller value; a replica stops
-/// at `top`, which is all the p-values need).
-fn monte_carlo(study: &Study<'_>, weakest: f64, top: f64) -> Vec<f64> {
+/// The replicas' maximum LLRs, every one exact (the Gumbel fit needs the whole distribution,
+/// not only the replicas that beat the observed cluster).
+///
+/// The first replica is scanned in full. The next ones only score cylinders that can reach
+/// half of the smallest maximum seen so far (the thresholds): exact for every replica whose
+/// maximum reaches that level — nearly all, as the maxima's spread is small beside their size
+/// — and a replica that falls below it is scanned again in full (and lowers the level).
+fn monte_carlo(study: &Study<'_>) -> Vec<f64> {
     let p = study.p;
     let w_max = study.w_max;
-    let thresholds = study.thresholds(weakest);
     let mut cases: Vec<u32> = Vec::with_capacity(study.total as usize);
     for (z, &t) in study.loc_totals.iter().enumerate() {
         cases.extend(std::iter::repeat_n(z as u32, t as usize));
@@ -645,7 +851,9 @@ fn monte_carlo(study: &Study<'_>, weakest: f64, top: f64) -> Vec<f64> {
     let mut rng = StdRng::seed_from_u64(p.seed);
     let mut recent = vec![0u64; study.n * w_max];
     let mut suffix = vec![0u64; study.n * w_max];
-    let mut acc = vec![0u64; w_max];
+    let mut scratch = study.scratch();
+    let every = Cut::new(vec![0u64; study.cylinders], w_max);
+    let mut level: Option<(f64, Cut)> = None;
     let mut maxima = Vec::with_capacity(p.replicas);
     for _ in 0..p.replicas {
         redate(
@@ -656,316 +864,23 @@ fn monte_carlo(study: &Study<'_>, weakest: f64, top: f64) -> Vec<f64> {
             &mut recent,
         );
         study.suffix(&recent, &mut suffix);
-        maxima.push(study.replica_max(&suffix, &thresholds, top, &mut acc));
+        let pruned = level
+            .as_ref()
+            .map(|(l, thr)| (*l, study.replica_max(&suffix, thr, &mut scratch)));
+        let m = match pruned {
+            Some((l, m)) if m >= l => m,
+            _ => study.replica_max(&suffix, &every, &mut scratch),
+        };
+        // Rebuilt only when the level must fall by a fifth or more: a rebuild costs a
+        // threshold per cylinder, a few replicas' worth.
+        let low = 0.5 * m;
+        if m > 0.0 && level.as_ref().is_none_or(|(l, _)| m < *l || low < 0.8 * *l) {
+            level = Some((low, Cut::new(study.thresholds(low), w_max)));
+        }
+        maxima.push(m);
     }
     maxima
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::poisson;
-    use super::*;
-
-    fn at(x: f64, y: f64) -> Location {
-        Location {
-            xy: Some((x, y)),
-            parent: None,
-        }
-    }
-
-    /// A `side × side` grid of locations 1 km apart, `days` days of Poisson(`lambda`) counts.
-    fn background(
-        side: usize,
-        days: usize,
-        lambda: f64,
-        seed: u64,
-    ) -> (Vec<Location>, Vec<Vec<u32>>) {
-        let mut rng = StdRng::seed_from_u64(seed);
-        let locs = (0..side * side)
-            .map(|i| at((i % side) as f64, (i / side) as f64))
-            .collect();
-        let counts = (0..side * side)
-            .map(|_| (0..days).map(|_| poisson(&mut rng, lambda)).collect())
-            .collect();
-        (locs, counts)
-    }
-
-    #[test]
-    fn hand_computed_three_locations_three_days() {
-        // Three locations in a row (x = 0, 1, 2), three days:
-        //   loc 0: 2 1 1   C_0 = 4
-        //   loc 1: 1 1 6   C_1 = 8
-        //   loc 2: 1 2 1   C_2 = 4
-        //   C_d:   4 4 8   C = 16
-        // μ_zd = C_z·C_d/C: loc 0: 4·4/16 = 1, 1, 4·8/16 = 2; loc 1: 2, 2, 4; loc 2: 1, 1, 2.
-        let locs = vec![at(0.0, 0.0), at(1.0, 0.0), at(2.0, 0.0)];
-        let counts = vec![vec![2, 1, 1], vec![1, 1, 6], vec![1, 2, 1]];
-        let mu = expected_counts(&counts);
-        let hand = [[1.0, 1.0, 2.0], [2.0, 2.0, 4.0], [1.0, 1.0, 2.0]];
-        for z in 0..3 {
-            for d in 0..3 {
-                assert!(
-                    (mu[z][d] - hand[z][d]).abs() < 1e-9,
-                    "μ[{z}][{d}] = {}",
-                    mu[z][d]
-                );
-            }
-        }
-        // Cylinder {loc 1} × {day 2}: c = 6, μ = 4:
-        // LLR = 6 ln(6/4) + (16−6) ln((16−6)/(16−4)) = 6·0.405465108 − 10·0.182321557
-        //     = 2.432790649 − 1.823215568 = 0.609575081.
-        let hand_llr = 0.609_575_080_709;
-        assert!((llr(6.0, 4.0, 16.0) - hand_llr).abs() < 1e-9);
-        // {loc 1} × {days 1, 2}: c = 7, μ = 2 + 4 = 6:
-        // LLR = 7 ln(7/6) + 9 ln(9/10) = 1.079054759 − 0.948244641 = 0.130810118.
-        assert!((llr(7.0, 6.0, 16.0) - 0.130_810_117_870).abs() < 1e-9);
-        // Zones with max share 50%: {0} (4/16), {1} (8/16), {2}; adding a neighbor exceeds 50%.
-        // {0} and {2} never exceed their μ on a window ending today (1 < 2, 2 < 3; 1 < 2, 3 = 3),
-        // so the most likely cluster is {loc 1} × day 2.
-        let p = ScanParams {
-            max_days: 3,
-            replicas: 99,
-            ..ScanParams::default()
-        };
-        let found = scan(&locs, &counts, &p).unwrap();
-        let top = &found[0];
-        assert_eq!((top.locations.clone(), top.center), (vec![1], 1));
-        assert_eq!((top.start_day, top.end_day, top.observed), (2, 2, 6));
-        assert!((top.expected - 4.0).abs() < 1e-9);
-        assert!((top.llr - hand_llr).abs() < 1e-9);
-        // 16 cases cannot make a significant cluster: permutations often do as well.
-        assert!(top.p_value > 0.1, "{top:?}");
-        assert!((top.recurrence_days - 1.0 / top.p_value).abs() < 1e-9);
-        // With no share limit, {1, 0} (center 1, nearest by index on a tie) × day 2 has c = 7,
-        // μ = (8 + 4)·8/16 = 6: the same 0.130810118 as above.
-        let study_p = ScanParams {
-            max_share: 1.0,
-            max_days: 3,
-            ..ScanParams::default()
-        };
-        let study = Study::new(&locs, &counts, &study_p).unwrap().unwrap();
-        let suffix = study.observed_suffix(&counts);
-        let zones = study.observed_zones(&suffix);
-        let pair = zones
-            .iter()
-            .find(|z| study.chains[z.1].center == 1 && z.2 == 2)
-            .unwrap();
-        assert_eq!(&study.chains[pair.1].members[..2], &[1, 0]);
-        assert_eq!((pair.3, pair.4), (1, 7));
-        assert!((pair.0 - 0.130_810_117_870).abs() < 1e-9);
-    }
-
-    #[test]
-    fn a_strong_injected_cluster_is_found() {
-        let (locs, mut counts) = background(10, 30, 1.0, 5);
-        // Six extra cases a day at three adjacent units over the last three days.
-        let hot = [44, 45, 54];
-        for &z in &hot {
-            for cell in &mut counts[z][27..30] {
-                *cell += 6;
-            }
-        }
-        let found = scan(&locs, &counts, &ScanParams::default()).unwrap();
-        let top = &found[0];
-        assert!(top.p_value < 0.01, "{top:?}");
-        assert!(hot.iter().all(|z| top.locations.contains(z)), "{top:?}");
-        assert!(top.locations.len() <= 6, "{top:?}");
-        assert_eq!((top.start_day, top.end_day), (27, 29), "{top:?}");
-        assert!(top.observed as f64 > 2.0 * top.expected, "{top:?}");
-        assert!(top.recurrence_days > 100.0);
-        // Secondaries do not overlap it, and are weaker.
-        for c in &found[1..] {
-            assert!(c.locations.iter().all(|z| !top.locations.contains(z)));
-            assert!(c.llr <= top.llr && c.p_value >= top.p_value);
-        }
-        // Deterministic for a seed.
-        assert_eq!(scan(&locs, &counts, &ScanParams::default()).unwrap(), found);
-    }
-
-    #[test]
-    fn with_no_cluster_the_p_value_is_not_small() {
-        let (locs, counts) = background(8, 30, 1.0, 11);
-        let p = ScanParams {
-            replicas: 199,
-            ..ScanParams::default()
-        };
-        let found = scan(&locs, &counts, &p).unwrap();
-        assert!(found[0].p_value > 0.05, "{:?}", found[0]);
-    }
-
-    #[test]
-    fn permutations_keep_row_and_column_totals() {
-        let (_, counts) = background(5, 10, 2.0, 3);
-        let mut rng = StdRng::seed_from_u64(1);
-        let permuted = permute(&counts, &mut rng);
-        assert_ne!(permuted, counts);
-        let rows = |m: &[Vec<u32>]| m.iter().map(|r| r.iter().sum::<u32>()).collect::<Vec<_>>();
-        let cols = |m: &[Vec<u32>]| {
-            (0..10)
-                .map(|d| m.iter().map(|r| r[d]).sum::<u32>())
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(rows(&permuted), rows(&counts));
-        assert_eq!(cols(&permuted), cols(&counts));
-        // The scan's partial redating: each recent day keeps its total, no location exceeds its
-        // own, and on average a cell gets μ_zd.
-        let p = ScanParams::default();
-        let study = Study::new(&vec![at(0.0, 0.0); 25], &counts, &p)
-            .unwrap()
-            .unwrap();
-        let mut cases: Vec<u32> = (0..25u32)
-            .flat_map(|z| std::iter::repeat_n(z, study.loc_totals[z as usize] as usize))
-            .collect();
-        let mut recent = vec![0u64; 25 * study.w_max];
-        let mut mean = vec![0.0; 25 * study.w_max];
-        let reps = 4_000;
-        for _ in 0..reps {
-            redate(
-                &mut cases,
-                &study.recent_dates,
-                study.w_max,
-                &mut rng,
-                &mut recent,
-            );
-            for o in 0..study.w_max {
-                let day: u64 = (0..25).map(|z| recent[z * study.w_max + o]).sum();
-                assert_eq!(day, u64::from(cols(&counts)[9 - o]));
-            }
-            for z in 0..25 {
-                let sum: u64 = recent[z * study.w_max..(z + 1) * study.w_max].iter().sum();
-                assert!(sum <= study.loc_totals[z]);
-            }
-            for (m, &r) in mean.iter_mut().zip(&recent) {
-                *m += r as f64 / f64::from(reps);
-            }
-        }
-        let mu = expected_counts(&counts);
-        for z in 0..25 {
-            for o in 0..study.w_max {
-                let (got, want) = (mean[z * study.w_max + o], mu[z][9 - o]);
-                assert!(
-                    (got - want).abs() < 0.1 + 0.05 * want,
-                    "z {z} o {o}: {got} vs {want}"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn pruned_replica_maxima_equal_the_brute_force_ones() {
-        let (locs, counts) = background(6, 20, 1.5, 21);
-        let p = ScanParams::default();
-        let study = Study::new(&locs, &counts, &p).unwrap().unwrap();
-        let none = vec![0u64; study.thresholds(1.0).len()];
-        let mut rng = StdRng::seed_from_u64(2);
-        let mut acc = vec![0u64; study.w_max];
-        for weakest in [0.5, 2.0, 4.0, 6.0] {
-            let thr = study.thresholds(weakest);
-            for _ in 0..50 {
-                let m = permute(&counts, &mut rng);
-                let suffix = study.observed_suffix(&m);
-                let exact = study.replica_max(&suffix, &none, f64::INFINITY, &mut acc);
-                let pruned = study.replica_max(&suffix, &thr, f64::INFINITY, &mut acc);
-                if exact >= weakest {
-                    assert_eq!(pruned, exact);
-                } else {
-                    assert!(pruned < weakest);
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn families_are_the_fallback_without_coordinates() {
-        // Six units without positions, in two families (parents 1 and 2); a rise in family 2
-        // (3 → 15 a day) over the last two days.
-        let locs: Vec<Location> = (0..6)
-            .map(|i| Location {
-                xy: None,
-                parent: Some(1 + i / 3),
-            })
-            .collect();
-        let mut counts = vec![vec![3u32; 30]; 6];
-        for row in &mut counts[3..] {
-            row[28] = 15;
-            row[29] = 15;
-        }
-        let p = ScanParams {
-            max_share: 0.6,
-            replicas: 199,
-            ..ScanParams::default()
-        };
-        let found = scan(&locs, &counts, &p).unwrap();
-        let top = &found[0];
-        assert_eq!(
-            (top.locations.clone(), top.center),
-            (vec![3, 4, 5], 3),
-            "{top:?}"
-        );
-        assert_eq!((top.start_day, top.end_day, top.observed), (28, 29, 90));
-        assert!(top.p_value < 0.05, "{top:?}");
-    }
-
-    #[test]
-    fn bad_shapes_are_errors_and_no_cases_no_clusters() {
-        let locs = vec![at(0.0, 0.0), at(1.0, 0.0)];
-        let p = ScanParams::default();
-        assert_eq!(
-            scan(&locs, &[vec![1]], &p),
-            Err(ScanError::Rows {
-                locations: 2,
-                rows: 1
-            })
-        );
-        assert_eq!(
-            scan(&locs, &[vec![1, 2], vec![1]], &p),
-            Err(ScanError::Ragged {
-                row: 1,
-                len: 1,
-                days: 2
-            })
-        );
-        assert_eq!(scan(&locs, &[vec![], vec![]], &p), Err(ScanError::Empty));
-        assert_eq!(scan(&locs, &[vec![0, 0], vec![0, 0]], &p), Ok(vec![]));
-    }
-
-    #[test]
-    fn projection_is_in_km() {
-        // One degree of latitude ≈ 111.19 km; one of longitude at 27° N ≈ 99.07 km (Shaowu).
-        let xy = project(&[
-            Some((27.0, 117.0)),
-            Some((28.0, 117.0)),
-            None,
-            Some((27.5, 118.0)),
-        ]);
-        let (a, b, d) = (xy[0].unwrap(), xy[1].unwrap(), xy[3].unwrap());
-        assert!(((b.1 - a.1) - 111.19).abs() < 0.01);
-        assert!(((d.0 - a.0) - 111.19 * 27.5f64.to_radians().cos()).abs() < 0.01);
-        assert_eq!(xy[2], None);
-    }
-
-    #[test]
-    #[ignore = "timing: cargo test -p m110-runtime --release --lib warning::scan -- --ignored --nocapture"]
-    fn timing_of_a_county() {
-        // Measured on the 2-core build machine: 0.44 s (release), 7.9 s (test profile), with
-        // 44 880 zones; the top cluster of this null data has p ≈ 0.26, as it should.
-        let mut rng = StdRng::seed_from_u64(300);
-        let locs: Vec<Location> = (0..300)
-            .map(|_| at(rng.gen_range(0.0..60.0), rng.gen_range(0.0..60.0)))
-            .collect();
-        let counts: Vec<Vec<u32>> = (0..300)
-            .map(|_| (0..30).map(|_| poisson(&mut rng, 0.5)).collect())
-            .collect();
-        let started = std::time::Instant::now();
-        let found = scan(&locs, &counts, &ScanParams::default()).unwrap();
-        let elapsed = started.elapsed();
-        let zones: usize = Study::new(&locs, &counts, &ScanParams::default())
-            .unwrap()
-            .unwrap()
-            .chains
-            .iter()
-            .map(|c| c.members.len())
-            .sum();
-        println!("300 locations × 30 days, 999 replicas, {zones} zones: {elapsed:?}; {found:?}");
-    }
-}
+mod tests;
