@@ -57,7 +57,7 @@ fn alert_view(state: &AppState, lang: Lang, a: &Alert) -> serde_json::Value {
         "observed": a.alert.observed,
         "expected": format!("{:.1}", a.alert.expected),
         "recurrence": crate::engine::report::recurrence(a.alert.recurrence_days),
-        "p_value": a.alert.p_value.map(|p| format!("{p:.4}")),
+        "p_value": a.alert.p_value.map(p_text),
         "state": a.state,
         "state_label": lang.t(&format!("alert.state.{}", a.state)),
         "reason": a.reason,
@@ -281,5 +281,27 @@ pub async fn alert_action(
             let flash = json!({"kind": "error", "text": errors::message(user.lang, &e)});
             alert_detail(&state, &user, id, status, Some(flash)).await
         }
+    }
+}
+
+/// A p-value as a person reads it: four decimals, or "< 0.0001" with its power of ten for the
+/// Gumbel tail's tiny values (1.2e-9 would print as 0.0000, which reads as "certain").
+fn p_text(p: f64) -> String {
+    if p >= 0.0001 {
+        format!("{p:.4}")
+    } else {
+        format!("< 0.0001 ({p:.1e})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::p_text;
+
+    #[test]
+    fn tiny_p_values_do_not_read_as_zero() {
+        assert_eq!(p_text(0.0123), "0.0123");
+        assert_eq!(p_text(0.0001), "0.0001");
+        assert_eq!(p_text(1.2e-9), "< 0.0001 (1.2e-9)");
     }
 }
