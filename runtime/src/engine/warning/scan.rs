@@ -140,6 +140,10 @@ pub struct Cluster {
     pub recurrence_days: f64,
 }
 
+/// Fewest cases a cluster may hold: SaTScan's `MinimumCasesInHighRateClusters`, which it does not
+/// take below 2 — one case in a quiet village is not a cluster, however unlikely its μ.
+pub const MIN_CASES: u64 = 2;
+
 /// A cluster whose Monte Carlo rank (1 + replicas at least as strong) is below this reports
 /// the Gumbel p-value: SaTScan's `MIN_RANK_RPT_GUMBEL` in its default p-value reporting.
 pub const GUMBEL_RANK: usize = 10;
@@ -596,7 +600,7 @@ impl<'a> Study<'a> {
                     continue;
                 }
                 let mut best = (0.0, 0, 0);
-                for (w, &c) in (1..=wm).zip(acc.iter()) {
+                for (w, &c) in (1..=wm).zip(acc.iter()).filter(|(_, c)| **c >= MIN_CASES) {
                     let v = llr(c as f64, self.mu(spatial, w), self.total as f64);
                     if v > best.0 {
                         best = (v, w, c);
@@ -655,7 +659,9 @@ impl<'a> Study<'a> {
                 for w in 1..=self.w_max {
                     let mu = self.mu(spatial, w);
                     let hi = spatial.min(self.recent_totals[w - 1]) as usize;
-                    let c = mu_max[..=hi].partition_point(|&m| m < mu);
+                    let c = mu_max[..=hi]
+                        .partition_point(|&m| m < mu)
+                        .max(MIN_CASES as usize);
                     out.push(if c > hi { u64::MAX } else { c as u64 });
                 }
             }
@@ -764,9 +770,13 @@ pub fn scan(
     let suffix = study.observed_suffix(counts);
     let mut found = study.observed_zones(&suffix);
     // Strongest first; ties in a fixed order (chain, length, duration) for reproducibility.
+    // Strongest first; among equal LLRs the fewest locations (as SaTScan): a village without a
+    // case in the window adds nothing to c or μ, and must not widen the alert's area. Then a
+    // fixed order (chain, length, duration) for reproducibility.
     found.sort_by(|a, b| {
         b.0.total_cmp(&a.0)
-            .then((a.1, a.2, a.3).cmp(&(b.1, b.2, b.3)))
+            .then(a.2.cmp(&b.2))
+            .then((a.1, a.3).cmp(&(b.1, b.3)))
     });
     let mut taken = vec![false; n];
     let mut picked = Vec::new();
@@ -852,7 +862,7 @@ fn monte_carlo(study: &Study<'_>) -> Vec<f64> {
     let mut recent = vec![0u64; study.n * w_max];
     let mut suffix = vec![0u64; study.n * w_max];
     let mut scratch = study.scratch();
-    let every = Cut::new(vec![0u64; study.cylinders], w_max);
+    let every = Cut::new(vec![MIN_CASES; study.cylinders], w_max);
     let mut level: Option<(f64, Cut)> = None;
     let mut maxima = Vec::with_capacity(p.replicas);
     for _ in 0..p.replicas {

@@ -202,7 +202,7 @@ fn pruned_replica_maxima_equal_the_brute_force_ones() {
             ..ScanParams::default()
         };
         let study = Study::new(&locs, &counts, &p).unwrap().unwrap();
-        let none = Cut::new(vec![0u64; study.cylinders], study.w_max);
+        let none = Cut::new(vec![MIN_CASES; study.cylinders], study.w_max);
         let mut rng = StdRng::seed_from_u64(2);
         let mut scratch = study.scratch();
         for level in [0.5, 2.0, 4.0, 6.0] {
@@ -248,7 +248,7 @@ fn thresholds_are_the_smallest_counts_that_reach_the_level() {
                 for w in 1..=study.w_max {
                     let mu = study.mu(spatial, w);
                     let hi = spatial.min(study.recent_totals[w - 1]);
-                    let by_hand = (0..=hi).find(|&c| llr(c as f64, mu, total) >= level);
+                    let by_hand = (MIN_CASES..=hi).find(|&c| llr(c as f64, mu, total) >= level);
                     match by_hand {
                         None => assert_eq!(thr[idx], u64::MAX),
                         // One below is allowed (a conservative threshold), never above.
@@ -368,4 +368,39 @@ fn timing_of_a_county() {
         .map(|c| c.members.len())
         .sum();
     println!("300 locations × 30 days, 999 replicas, {zones} zones: {elapsed:?}; {found:?}");
+}
+
+#[test]
+fn ties_go_to_the_fewest_locations_and_one_case_is_no_cluster() {
+    // Five villages on a line (x = 0, 10, 11, 12, 30 km); villages 1 and 3 never have a case.
+    // Village 2 has 6 cases today: {2}, {1, 2} (the circle around village 1, which comes first),
+    // {2, 3} … have the same c and μ, so the same LLR — the cluster is the one village that has
+    // the cases (as SaTScan reports), not the lowest-numbered circle.
+    let locs: Vec<Location> = [0.0, 10.0, 11.0, 12.0, 30.0]
+        .iter()
+        .map(|&x| at(x, 0.0))
+        .collect();
+    let mut counts = vec![
+        vec![1u32; 20],
+        vec![0; 20],
+        vec![1; 20],
+        vec![0; 20],
+        vec![1; 20],
+    ];
+    counts[2][19] = 6;
+    let p = ScanParams {
+        max_share: 0.9,
+        replicas: 99,
+        ..ScanParams::default()
+    };
+    let top = &scan(&locs, &counts, &p).unwrap()[0];
+    assert_eq!(top.locations, vec![2], "{top:?}");
+    assert_eq!((top.start_day, top.observed), (19, 6), "{top:?}");
+    // A single case in a quiet village is not a cluster (SaTScan's minimum of 2).
+    let mut counts = vec![vec![3u32; 20]; 4];
+    counts.push(vec![0; 20]);
+    counts[4][19] = 1;
+    let locs: Vec<Location> = (0..5).map(|i| at(i as f64 * 10.0, 0.0)).collect();
+    let found = scan(&locs, &counts, &p).unwrap();
+    assert!(found.iter().all(|c| c.observed >= MIN_CASES), "{found:?}");
 }
