@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Our prospective space-time permutation scan beside SaTScan's, run by run.
 
-Usage: compare.py OUT_DIR
+Usage: [BRUTE=1] [OURS_MIN_CASES=2] compare.py OUT_DIR
 
 OUT_DIR holds what `warning::satscan::export_for_satscan` wrote (county.geo, <run>.cas,
 <run>.prm, ours.jsonl) and what SaTScan wrote for each run (<run>.col.txt, <run>.gis.txt,
@@ -16,7 +16,8 @@ does not match its own cylinder is caught, and every disagreement is classified:
 - zero-case locations: the same cylinder up to locations without cases in the window
   (they change neither c nor mu);
 - ours < 2 cases: our cluster has one case, below SaTScan's minimum of 2 for high-rate
-  clusters (MinimumCasesInHighRateClusters cannot be set below 2);
+  clusters (MinimumCasesInHighRateClusters cannot be set below 2; scan.rs has the same minimum
+  since 35895fe);
 - outside our zones / outside SaTScan's: the other's cylinder is not one the program builds
   (not a nearest-neighbour prefix within the 50% limit, longer than max_days, ...);
 - OUR MISS / SATSCAN MISS: the other's cylinder is in the program's own search space and
@@ -141,7 +142,7 @@ class Run:
         return best
 
 
-def sat_default_p(p_mc, p_gumbel, replicas=999):
+def sat_default_p(p_mc, p_gumbel, replicas):
     """SaTScan's default p-value: Gumbel when the Monte Carlo rank is below 10."""
     rank = round(p_mc * (replicas + 1))
     if p_gumbel is not None and rank < 10:
@@ -173,12 +174,16 @@ def main():
     recs = [json.loads(l) for l in open(os.path.join(out, "ours.jsonl")) if l.strip()]
 
     brute = os.environ.get("BRUTE", "0") == "1"
+    ours_min = int(os.environ.get("OURS_MIN_CASES", "2"))
     checked, agreed = defaultdict(int), defaultdict(int)
-    rows, notes = [], defaultdict(int)
+    rows, notes, replicas = [], defaultdict(int), set()
     bugs, injected_rows = [], []
     for rec in recs:
         run = Run(out, rec, geo, order)
         ours = rec["ours"]
+        with open(os.path.join(out, run.name + ".prm")) as f:
+            reps = next(int(l.split("=")[1]) for l in f if l.startswith("MonteCarloReps="))
+        replicas.add(reps)
         col = read_table(os.path.join(out, run.name + ".col.txt"))
         gis = read_table(os.path.join(out, run.name + ".gis.txt"))
         sat = None
@@ -202,7 +207,7 @@ def main():
                     "p_gumbel": float(gum) if gum not in (None, "") else None,
                     "radius": float(t["RADIUS"]),
                 }
-                sat["p"] = sat_default_p(sat["p_mc"], sat["p_gumbel"])
+                sat["p"] = sat_default_p(sat["p_mc"], sat["p_gumbel"], reps)
                 sat["days"] = (
                     date.fromisoformat(sat["end"]) - date.fromisoformat(sat["start"])
                 ).days + 1
@@ -267,9 +272,9 @@ def main():
         row["verdict"] = verdict
         notes[verdict.split(" (brute")[0]] += 1
         if brute:
-            # A third opinion: every cylinder scored here, with our minimum (1 case) and
-            # SaTScan's (2 cases).
-            for label, side_, mc in (("ours", ours, 1), ("SaTScan", sat, 2)):
+            # A third opinion: every cylinder scored here, with our minimum (OURS_MIN_CASES:
+            # 2 since scan.rs's MIN_CASES, 1 before) and SaTScan's (2 cases).
+            for label, side_, mc in (("ours", ours, ours_min), ("SaTScan", sat, 2)):
                 best, where = run.brute_force(min_cases=mc)
                 got = side_["llr"] if side_ else 0.0
                 checked[label] += 1
@@ -314,7 +319,8 @@ def main():
     both = [r for r in rows if r["ours"] and r["sat"]]
     n = len(rows)
     print()
-    print(f"runs: {n} (day x category), both with a cluster: {len(both)}")
+    print(f"runs: {n} (day x category), both with a cluster: {len(both)}; replicas: "
+          f"{', '.join(map(str, sorted(replicas)))}")
     if both:
         same = sum(r["same"] for r in both)
         same_eff = sum(r["same_eff"] for r in both)
@@ -347,22 +353,31 @@ def main():
             print(f"  across p 0.05 or recurrence 365: {r['rec']['run']}: ours p {r['ours']['p']:.4f} "
                   f"(RI {1 / r['ours']['p']:.0f}), SaTScan p {r['sat']['p']:.4f} "
                   f"(RI {1 / r['sat']['p']:.0f}), {r['verdict']}")
-        dp = [r["ours"]["p_mc"] - r["sat"]["p_mc"] for r in both if abs(r["dllr"]) <= 2e-6]
+        # Both p-values are Monte Carlo ones from rank 10 on.
+        r_ = min(replicas)
+        pmin = 10 / (r_ + 1)
+        dp = [
+            r["ours"]["p"] - r["sat"]["p"]
+            for r in both
+            if abs(r["dllr"]) <= 2e-6 and r["ours"]["p"] >= pmin and r["sat"]["p"] >= pmin
+        ]
         if dp:
             m = sum(dp) / len(dp)
             sd = math.sqrt(sum((x - m) ** 2 for x in dp) / len(dp))
-            print(f"Monte Carlo p, equal LLR: mean(ours - SaTScan) {m:+.4f}, sd {sd:.4f} (n = {len(dp)}; "
-                  f"two independent 999-replica estimates differ by sd <= 0.022)")
+            print(f"Monte Carlo p (both >= {pmin:.3f}), equal LLR: mean(ours - SaTScan) {m:+.4f}, "
+                  f"sd {sd:.4f} (n = {len(dp)}; two independent {r_}-replica estimates differ by "
+                  f"sd <= {math.sqrt(0.5 / (r_ + 1)):.3f})")
         ties = [r for r in both if abs(r["dllr"]) <= 2e-6 and not r["same"]]
         if ties:
             more = sum(len(r["ours"]["locations"]) > len(r["sat"]["locations"]) for r in ties)
             extra = sum(len(r["ours"]["locations"]) - len(r["sat"]["locations"]) for r in ties)
             print(f"equal-LLR ties broken differently: {len(ties)}; ours lists more locations in {more} "
-                  f"(+{extra} in all): SaTScan prefers the fewest locations, ours the lowest center index")
+                  f"(+{extra} in all); SaTScan prefers the fewest locations")
     if brute:
         for label in ("ours", "SaTScan"):
-            print(f"brute force here (every circle x 1..7 days) has the LLR of {label}'s most likely "
-                  f"cluster on {agreed[label]}/{checked[label]} runs")
+            mc = ours_min if label == "ours" else 2
+            print(f"brute force here (every circle x 1..7 days, at least {mc} cases) has the LLR of "
+                  f"{label}'s most likely cluster on {agreed[label]}/{checked[label]} runs")
     print("verdicts:")
     for k, v in sorted(notes.items(), key=lambda kv: -kv[1]):
         print(f"  {v:4}  {k}")

@@ -14,6 +14,7 @@
 #   M110_SATSCAN_OUT   where the runs go (default target/satscan; emptied first)
 #   M110_SATSCAN_DAYS  keep only the first N analysis days (40-odd cluster ends, then 10 quiet)
 #   M110_BENCH_SEED    the synthetic county's seed (default 110, bench.rs's)
+#   M110_SATSCAN_REPLICAS  Monte Carlo replicas of both programs (default 999)
 #   PROFILE            release (default) or debug, for the export test
 #   JOBS               SaTScan processes at once (default 1; the machine has 2 cores)
 #   SKIP_EXPORT=1      reuse the exported runs;  SKIP_SATSCAN=1  reuse SaTScan's outputs

@@ -16,7 +16,9 @@ every injected cluster plus ten quiet days (no injected case in their last `max_
 - `<date>_<category>.prm`: a prospective (start = end date, no adjustment for earlier analyses)
   space-time permutation analysis of that window, day aggregation, circles, the largest cluster
   50% of the window's cases and 7 days ([`EarlyWarning`]'s defaults, as `run::detect` uses them),
-  high rates, 999 replicas, secondary clusters without geographical overlap, and the cluster
+  high rates, 999 replicas (`M110_SATSCAN_REPLICAS`; the profile's default is 199, but 999 keeps
+  the Monte Carlo noise of the two programs' p-values small enough to compare them), secondary
+  clusters without geographical overlap, and the cluster
   (`.col.txt`) and location (`.gis.txt`) files with column headers;
 - `ours.jsonl`: one line per run with our most likely cluster of the same input (`scan::scan`
   with the parameters `run::detect` gives it and the same kind of seed) and the injected
@@ -195,7 +197,10 @@ fn export_for_satscan() {
         ..SimParams::default()
     };
     let sim = simulate(&params);
-    let settings = EarlyWarning::default();
+    let settings = EarlyWarning {
+        replicas: env_or("M110_SATSCAN_REPLICAS", 999),
+        ..EarlyWarning::default()
+    };
     let out = PathBuf::from(env_or(
         "M110_SATSCAN_OUT",
         concat!(env!("CARGO_MANIFEST_DIR"), "/../target/satscan").to_string(),
@@ -352,9 +357,10 @@ fn export_for_satscan() {
     }
     std::fs::write(out.join("ours.jsonl"), jsonl).unwrap();
     println!(
-        "satscan export: seed {}, {} days × {} categories = {runs} runs in {}; our scans {:.1?} \
-         ({:.2?} a run), total {:.1?}",
+        "satscan export: seed {}, {} replicas, {} days × {} categories = {runs} runs in {}; our \
+         scans {:.1?} ({:.2?} a run), total {:.1?}",
         params.seed,
+        settings.replicas,
         days.len(),
         categories.len(),
         out.display(),
@@ -371,7 +377,11 @@ fn dates_and_parameters() {
     let d = super::calendar::parse_date("2025-03-09").unwrap();
     assert_eq!(satscan_date(d), "2025/03/09");
     assert_eq!(iso_date(d), "2025-03-09");
-    let prm = parameters("x", d - 27, d, &EarlyWarning::default());
+    let settings = EarlyWarning {
+        replicas: 999,
+        ..EarlyWarning::default()
+    };
+    let prm = parameters("x", d - 27, d, &settings);
     for want in [
         "StartDate=2025/02/10",
         "EndDate=2025/03/09",
@@ -380,7 +390,7 @@ fn dates_and_parameters() {
         "AnalysisType=4",
         "MaxTemporalSize=7",
         "MaxSpatialSizeInPopulationAtRisk=50",
-        "MonteCarloReps=199",
+        "MonteCarloReps=999",
     ] {
         assert!(prm.lines().any(|l| l == want), "{want}");
     }
