@@ -769,7 +769,6 @@ pub fn scan(
     let (n, days) = (study.n, study.days);
     let suffix = study.observed_suffix(counts);
     let mut found = study.observed_zones(&suffix);
-    // Strongest first; ties in a fixed order (chain, length, duration) for reproducibility.
     // Strongest first; among equal LLRs the fewest locations (as SaTScan): a village without a
     // case in the window adds nothing to c or μ, and must not widen the alert's area. Then a
     // fixed order (chain, length, duration) for reproducibility.
