@@ -41,6 +41,20 @@ impl App {
         }
     }
 
+    /// The ids of the open cases `id` may repeat (一事多诉), as `who` sees them.
+    pub async fn similar(&self, who: &str, id: &str) -> Vec<String> {
+        let (s, v) = self
+            .call(who, "GET", &format!("/api/v1/cases/{id}/similar"), None)
+            .await;
+        assert_eq!(s, 200, "{v}");
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_string())
+            .collect()
+    }
+
     pub fn engine(&self) -> Engine {
         self.install.engine
     }

@@ -27,19 +27,6 @@ async fn take(app: &App, text: &str, phone: &str) -> String {
     v["id"].as_str().unwrap().to_string()
 }
 
-async fn similar(app: &App, id: &str) -> Vec<String> {
-    let (s, v) = app
-        .call("op", "GET", &format!("/api/v1/cases/{id}/similar"), None)
-        .await;
-    assert_eq!(s, 200, "{v}");
-    v["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
 async fn case(app: &App, id: &str) -> Value {
     let (s, v) = app
         .call("op", "GET", &format!("/api/v1/cases/{id}"), None)
@@ -111,7 +98,7 @@ async fn one_problem_many_callers_merged_and_closed_together(engine: Engine) {
         "13905991010",
     )
     .await;
-    let before = similar(&app, &cover).await;
+    let before = app.similar("op", &cover).await;
     assert!(before.contains(&parent), "{engine:?}: {before:?}");
     let path = format!("/api/v1/cases/{cover}/similar/{parent}/dismiss");
     let (s, v) = app.call("analyst", "POST", &path, None).await;
@@ -125,8 +112,14 @@ async fn one_problem_many_callers_merged_and_closed_together(engine: Engine) {
         )
         .await;
     assert_eq!(s, 200, "{engine:?}: {v}");
-    assert!(!similar(&app, &cover).await.contains(&parent), "{engine:?}");
-    assert!(!similar(&app, &parent).await.contains(&cover), "{engine:?}");
+    assert!(
+        !app.similar("op", &cover).await.contains(&parent),
+        "{engine:?}"
+    );
+    assert!(
+        !app.similar("op", &parent).await.contains(&cover),
+        "{engine:?}"
+    );
 
     // Who may merge, and what is refused.
     for who in ["analyst", "urban"] {
@@ -224,13 +217,13 @@ async fn one_problem_many_callers_merged_and_closed_together(engine: Engine) {
     let (s, v) = merge(&app, "op", &light[2], &light[1]).await;
     assert_eq!(s, 409, "{engine:?}: {v}");
     let sixth = take(&app, "和平路口路灯到现在还是不亮", "13905991011").await;
-    let now = similar(&app, &sixth).await;
+    let now = app.similar("op", &sixth).await;
     assert!(now.contains(&parent), "{engine:?}: {now:?}");
     assert!(
         children.iter().all(|c| !now.contains(c)),
         "{engine:?}: merged cases are not suggested: {now:?}"
     );
-    assert!(similar(&app, &light[1]).await.is_empty(), "{engine:?}");
+    assert!(app.similar("op", &light[1]).await.is_empty(), "{engine:?}");
 
     // The unit replies to the parent: the children follow, each with its own event.
     if p["status"] == "received" {

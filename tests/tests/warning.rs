@@ -388,22 +388,7 @@ async fn one_problem_many_callers_are_suggested(engine: Engine) {
     ] {
         other.push(take(text).await);
     }
-    let similar = |id: String| {
-        let app = &app;
-        async move {
-            let (s, v) = app
-                .call("op", "GET", &format!("/api/v1/cases/{id}/similar"), None)
-                .await;
-            assert_eq!(s, 200, "{v}");
-            v["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|i| i["id"].as_str().unwrap().to_string())
-                .collect::<Vec<_>>()
-        }
-    };
-    let last = similar(light[4].clone()).await;
+    let last = app.similar("op", &light[4]).await;
     for earlier in &light[..4] {
         assert!(
             last.contains(earlier),
@@ -415,7 +400,7 @@ async fn one_problem_many_callers_are_suggested(engine: Engine) {
             !last.contains(o),
             "{engine:?}: {o} is another problem: {last:?}"
         );
-        let theirs = similar(o.clone()).await;
+        let theirs = app.similar("op", o).await;
         assert!(
             theirs.iter().all(|id| !light.contains(id)),
             "{engine:?}: {o} lists the light: {theirs:?}"

@@ -351,32 +351,7 @@ pub fn detect(
 
     // --- space-time clusters per category over the finest tier ---------------------------
     if methods.contains("scan") {
-        let finest = region.grid_units.iter().map(|g| g.tier).max().unwrap_or(1);
-        let cells: Vec<&crate::model::GridUnit> = region
-            .grid_units
-            .iter()
-            .filter(|g| g.tier == finest)
-            .collect();
-        // Planar positions from the centroids; units without one join the adjacency fallback
-        // by their parent.
-        let xy = scan::project(
-            &cells
-                .iter()
-                .map(|g| g.centroid.map(|c| (c.lat, c.lon)))
-                .collect::<Vec<_>>(),
-        );
-        let mut parents: HashMap<&str, i64> = HashMap::new();
-        let locations: Vec<Location> = cells
-            .iter()
-            .zip(xy)
-            .map(|(g, xy)| Location {
-                xy,
-                parent: g.parent.as_deref().map(|p| {
-                    let next = parents.len() as i64;
-                    *parents.entry(p).or_insert(next)
-                }),
-            })
-            .collect();
+        let (cells, locations) = scan_locations(region);
         let window = SCAN_WINDOW_DAYS.min(t + 1);
         let first = t + 1 - window;
         for cat in &categories {
@@ -448,6 +423,37 @@ pub fn detect(
         a.deliver_to = destination(region, a);
     }
     out
+}
+
+/// The scan's locations: the grid units of the finest tier in region order, with planar
+/// positions from their centroids; units without one join the adjacency fallback by their
+/// parent.
+pub fn scan_locations(region: &RegionIndex) -> (Vec<&crate::model::GridUnit>, Vec<Location>) {
+    let finest = region.grid_units.iter().map(|g| g.tier).max().unwrap_or(1);
+    let cells: Vec<&crate::model::GridUnit> = region
+        .grid_units
+        .iter()
+        .filter(|g| g.tier == finest)
+        .collect();
+    let xy = scan::project(
+        &cells
+            .iter()
+            .map(|g| g.centroid.map(|c| (c.lat, c.lon)))
+            .collect::<Vec<_>>(),
+    );
+    let mut parents: HashMap<&str, i64> = HashMap::new();
+    let locations = cells
+        .iter()
+        .zip(xy)
+        .map(|(g, xy)| Location {
+            xy,
+            parent: g.parent.as_deref().map(|p| {
+                let next = parents.len() as i64;
+                *parents.entry(p).or_insert(next)
+            }),
+        })
+        .collect();
+    (cells, locations)
 }
 
 /// Where an alert's message goes: the platform of the unit the routing rules give its category

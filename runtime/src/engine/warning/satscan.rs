@@ -37,7 +37,7 @@ use serde_json::{Value, json};
 
 use super::bench::{SimParams, simulate};
 use super::run::SCAN_WINDOW_DAYS;
-use super::scan::{self, Location, ScanParams};
+use super::scan::{self, ScanParams};
 use crate::model::EarlyWarning;
 
 /// `YYYY/MM/DD` (SaTScan's date format) of a day number.
@@ -207,24 +207,12 @@ fn export_for_satscan() {
     ));
     std::fs::create_dir_all(&out).unwrap();
 
-    // The locations as run::detect builds them: the finest tier in region order, projected.
+    // The locations exactly as run::detect builds them.
     let region = &sim.region;
-    let finest = region.grid_units.iter().map(|g| g.tier).max().unwrap_or(1);
-    let cells: Vec<_> = region
-        .grid_units
-        .iter()
-        .filter(|g| g.tier == finest)
-        .collect();
-    let xy = scan::project(
-        &cells
-            .iter()
-            .map(|g| g.centroid.map(|c| (c.lat, c.lon)))
-            .collect::<Vec<_>>(),
-    );
-    let locations: Vec<Location> = xy.iter().map(|&xy| Location { xy, parent: None }).collect();
+    let (cells, locations) = super::run::scan_locations(region);
     let mut geo = String::new();
-    for (g, p) in cells.iter().zip(&xy) {
-        let (x, y) = p.expect("simulated villages have centroids");
+    for (g, l) in cells.iter().zip(&locations) {
+        let (x, y) = l.xy.expect("simulated villages have centroids");
         // `{}` prints the shortest decimal that reads back as the same f64.
         writeln!(geo, "{} {x} {y}", g.code).unwrap();
     }
