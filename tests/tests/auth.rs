@@ -487,7 +487,7 @@ async fn every_route_times_every_role(engine: Engine) {
         );
     }
     let mut checked = 0;
-    for route in ROUTES {
+    for route in ROUTES.iter() {
         let path = concrete(route.path);
         // A body that fails validation if the request gets past authorization, so nothing is
         // created or changed: allowed roles see 4xx from the handler, never 401/403.
