@@ -11,8 +11,9 @@
 //! - `tests/fixtures/landed-9bb96cc`, made the same way with the kit of commit 9bb96cc
 //!   (migrations through 0050): the last install before accounts gained real names, phones,
 //!   one-time passwords and reset links (0060);
-//! - `tests/fixtures/landed-62b3cf6` (through 0060) and `tests/fixtures/landed-7ee2457` (through
-//!   0080: rollups and alerts), the installs of the last two landed stops before a migration.
+//! - `tests/fixtures/landed-62b3cf6` (through 0060), `tests/fixtures/landed-7ee2457` (through
+//!   0080: rollups and alerts) and `tests/fixtures/landed-6859fb9` (through 0090: 一事多诉), the
+//!   installs of the last three landed stops before a migration.
 //!
 //! Today's `m110d` serves each on both engines: the new migrations apply, the old cases, users
 //! and tokens are all there, the old police transfer waits for its line's acknowledgement, its
@@ -77,6 +78,13 @@ const LANDED_7EE2457: Fixture = Fixture {
     ..LANDED_DAF738F
 };
 
+/// The kit at 6859fb9 (stop 23): 一事多诉's case links (migrations through 0090), from before the
+/// field work (attachments, offers, knowledge base, cameras, grid tasks and visits: 0100–0140).
+const LANDED_6859FB9: Fixture = Fixture {
+    dir: "landed-6859fb9",
+    ..LANDED_DAF738F
+};
+
 impl Fixture {
     fn path(&self, name: &str) -> std::path::PathBuf {
         workspace_root()
@@ -123,6 +131,12 @@ async fn upgrades_the_install_landed_at_7ee2457(engine: Engine) {
 }
 
 per_engine!(upgrades_the_install_landed_at_7ee2457);
+
+async fn upgrades_the_install_landed_at_6859fb9(engine: Engine) {
+    upgrades(&LANDED_6859FB9, engine).await
+}
+
+per_engine!(upgrades_the_install_landed_at_6859fb9);
 
 /// Serves `fixture` on `engine` with today's `m110d` and checks that nothing was lost.
 async fn upgrades(fixture: &Fixture, engine: Engine) {
