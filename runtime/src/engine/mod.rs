@@ -12,7 +12,11 @@ The engines: the domain services every front-end shares, one module each.
 - [`delivery`]: send outbox messages to the platforms they are for (signed, retried, leased).
 - [`forward`]: cases of units reached through another platform (12345): sent, taken, pulled back.
 - [`sms`]: texts to citizens (case number, 回访 question) and from them (new case, thread, reply).
+- [`attachments`]: photos and documents on cases — checked by their bytes, location stripped,
+  thumbnailed, stored content-addressed in the install directory or an S3-compatible bucket.
 - [`directories`], [`households`]: the data systems' checks and rules.
+- [`knowledge`]: the knowledge base for consultations (知识库): edits, and BM25 suggestions for a
+  request text.
 - [`import`]: load an existing platform's history (checked whole, written in one transaction).
 - [`provision`]: load a region model into an empty database in one transaction.
 - [`upgrade`]: a live install to the kit's migrations and a changed region, planned then
@@ -28,6 +32,7 @@ pub mod accounts;
 pub mod actions;
 pub mod alerts;
 pub mod analytics;
+pub mod attachments;
 pub mod delivery;
 pub mod directories;
 pub mod duplicates;
@@ -37,7 +42,9 @@ pub mod forward;
 pub mod households;
 pub mod import;
 pub mod intake;
+pub mod knowledge;
 pub mod lifecycle;
+pub mod matching;
 pub mod merge;
 pub mod provision;
 pub mod region;
