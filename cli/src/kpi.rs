@@ -171,7 +171,7 @@ pub async fn build(store: &Store, region: &Region, month: &str) -> Result<Option
         );
     let inputs = &region.service_center.staffing;
     let plan = staffing::plan(population, inputs).ok();
-    let resolved = totals.closed + totals.answered;
+    let resolved = totals.closed + totals.answered + totals.solved_on_spot;
     let base = totals.received - totals.transferred;
     Ok(Some(Kpi {
         kpi_version: KPI_VERSION,

@@ -37,6 +37,10 @@ use axum::routing::{get, post};
 
 use crate::http::AppState;
 
+/// Largest patrol report body: its photos (at most `pages::MAX_PHOTOS`, each within the
+/// attachment limit, and phones send them downscaled) and the form.
+const FIELD_REPORT_BODY_LIMIT: usize = 48 * 1024 * 1024;
+
 /// Every console route.
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -74,6 +78,21 @@ pub fn router() -> Router<AppState> {
             get(pages::reset_form).post(pages::reset_submit),
         )
         .route("/console/grid", get(pages::grid_home))
+        .route(
+            "/console/grid/report",
+            get(pages::grid_report_form)
+                .post(pages::grid_report)
+                // Up to four phone photos: above the API's body limit, below what hurts.
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    FIELD_REPORT_BODY_LIMIT,
+                )),
+        )
+        .route("/console/grid/visits", get(pages::grid_visits))
+        .route("/console/grid/households/{id}", get(pages::grid_household))
+        .route(
+            "/console/grid/households/{id}/visit",
+            post(pages::grid_visit),
+        )
         .route("/console/scorecards", get(pages::scorecards_page))
         .route("/console/analytics", get(pages::analytics_page))
         .route("/console/analytics/report", get(pages::report_download))

@@ -125,6 +125,7 @@ pub fn can_see(p: &Principal, region: &RegionIndex, row: &CaseRow) -> bool {
             grid_code: row.grid_code.as_deref(),
             unit_id: row.unit_id.as_deref(),
             handoff_state: row.handoff_state.as_deref(),
+            grid_task: row.grid_task.is_some(),
         },
         |g, ancestor| region.triage.grid_within(g, ancestor),
     )
@@ -144,6 +145,7 @@ pub fn allowed_for(p: &Principal, row: &CaseRow, center: &CenterRules) -> Vec<&'
         Snapshot {
             status,
             extension_pending: row.extension_requested != 0,
+            grid_task_open: row.grid_task.as_deref() == Some("open"),
         },
         p.role,
     )
@@ -218,6 +220,20 @@ pub async fn perform(
             format!("case {public_id} is outside this token's scope"),
         ));
     }
+    // A grid worker acts only on what their cells may show them (the 网格任务 of their cells).
+    if principal.role == Role::GridWorker && !can_see(principal, region, &row) {
+        return Err(Error::not_found(
+            "case_not_found",
+            format!("case {public_id}"),
+        ));
+    }
+    if input.action == Action::GridAssign && row.grid_code.is_none() {
+        return Err(Error::invalid(
+            "grid",
+            "grid_task_no_cell",
+            format!("case {public_id} has no grid unit: locate it first, then hand it to the grid"),
+        ));
+    }
     if !may_act_on_unit(principal, row.unit_id.as_deref()) {
         return Err(Error::forbidden(
             "case_not_your_unit",
@@ -245,6 +261,7 @@ pub async fn perform(
     let snap = Snapshot {
         status,
         extension_pending: row.extension_requested != 0,
+        grid_task_open: row.grid_task.as_deref() == Some("open"),
     };
     let req = lifecycle::Request {
         note: input.note.clone(),
@@ -451,6 +468,12 @@ pub async fn perform(
                 detail["satisfaction"] = json!(s.as_str());
             }
             Effect::Redo => next.redo_count += 1,
+            Effect::GridTask(open) => {
+                next.grid_task = Some(if *open { "open" } else { "done" }.into());
+                if *open {
+                    detail["grid"] = json!(row.grid_code);
+                }
+            }
             Effect::AnsweredOnCall => {
                 next.replied_at = Some(now);
                 next.closed_at = Some(now);

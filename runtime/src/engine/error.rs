@@ -123,6 +123,15 @@ impl Error {
     }
 
     /// Adds machine-readable detail.
+    /// The same error about another field: a check shared by forms that name it differently
+    /// (an attachment's `file` is a patrol report's `photos`).
+    pub fn for_field(mut self, field: &str) -> Error {
+        if self.0.field.is_some() {
+            self.0.field = Some(field.to_string());
+        }
+        self
+    }
+
     pub fn with_detail(mut self, detail: Value) -> Error {
         self.0.detail = Some(detail);
         self

@@ -36,6 +36,8 @@ pub struct Snapshot {
     pub status: Status,
     /// A 延期 request is waiting for the center's decision.
     pub extension_pending: bool,
+    /// A 网格任务 is waiting for the grid workers' answer.
+    pub grid_task_open: bool,
 }
 
 /// The user's request, already parsed from JSON or a form.
@@ -83,6 +85,8 @@ pub enum Effect {
     Reopened,
     /// A 催办 reminder to the unit (through the outbox).
     NotifyUnit,
+    /// Open (`true`) or answer (`false`) the case's 网格任务.
+    GridTask(bool),
 }
 
 /// The decision for one action.
@@ -163,6 +167,15 @@ fn status_allows(action: Action, snap: Snapshot) -> Result<(), String> {
         Action::GrantExtension | Action::DenyExtension if !snap.extension_pending => {
             Err("no extension request is pending".into())
         }
+        Action::GridAssign if snap.grid_task_open => {
+            Err("the grid workers have not answered the last task yet".into())
+        }
+        Action::GridReply if !snap.grid_task_open => {
+            Err("no grid task is open on this case".into())
+        }
+        // Nothing else waits for the grid: the center may dispatch, answer or transfer a case
+        // before its grid workers answered; the task then lapses (a task is listed only while
+        // the center holds the case).
         _ => Ok(()),
     }
 }
@@ -368,6 +381,14 @@ fn judge(
             )
         }
         Action::Urge => (from, vec![Effect::NotifyUnit]),
+        Action::GridAssign => (from, vec![Effect::GridTask(true)]),
+        Action::GridReply => {
+            nonblank(&req.note).ok_or(LifecycleError::Missing {
+                field: "note",
+                message: "网格反馈 needs what was found or done on site (note)",
+            })?;
+            (from, vec![Effect::GridTask(false)])
+        }
     };
     Ok(Transition {
         action,
@@ -418,6 +439,7 @@ mod tests {
         Snapshot {
             status,
             extension_pending: false,
+            grid_task_open: false,
         }
     }
 
@@ -530,7 +552,12 @@ mod tests {
         let allowed = allowed_actions(snap(Status::Received), Role::Dispatcher);
         assert_eq!(
             allowed,
-            vec![Action::Dispatch, Action::TransferPolice, Action::Answer]
+            vec![
+                Action::Dispatch,
+                Action::TransferPolice,
+                Action::Answer,
+                Action::GridAssign
+            ]
         );
     }
 
@@ -606,6 +633,7 @@ mod tests {
         let pending = Snapshot {
             status: Status::InProgress,
             extension_pending: true,
+            grid_task_open: false,
         };
         assert!(
             decide(
@@ -693,6 +721,45 @@ mod tests {
         }
     }
 
+    /// 网格任务: the center opens it, only a grid worker answers it (with what they found), and
+    /// only once; it does not move the case.
+    #[test]
+    fn grid_task_opens_and_is_answered_once() {
+        let open = decide(snap(Status::Received), Role::Dispatcher, Action::GridAssign, &req())
+            .unwrap();
+        assert_eq!(open.to, Status::Received);
+        assert_eq!(open.effects, vec![Effect::GridTask(true)]);
+        let waiting = Snapshot {
+            grid_task_open: true,
+            ..snap(Status::Received)
+        };
+        assert!(matches!(
+            decide(waiting, Role::Operator, Action::GridAssign, &req()),
+            Err(LifecycleError::Illegal { .. })
+        ));
+        assert!(matches!(
+            decide(waiting, Role::GridWorker, Action::GridReply, &req()),
+            Err(LifecycleError::Missing { field: "note", .. })
+        ));
+        assert!(matches!(
+            decide(waiting, Role::UnitHandler, Action::GridReply, &req()),
+            Err(LifecycleError::Forbidden { .. })
+        ));
+        let note = Request {
+            note: Some("已上门核实，路灯确已损坏".into()),
+            ..req()
+        };
+        let answered = decide(waiting, Role::GridWorker, Action::GridReply, &note).unwrap();
+        assert_eq!(answered.effects, vec![Effect::GridTask(false)]);
+        assert!(decide(snap(Status::Received), Role::GridWorker, Action::GridReply, &note).is_err());
+        // The center is not held up by the grid.
+        assert!(decide(waiting, Role::Dispatcher, Action::Dispatch, &Request {
+            unit: Some("u1".into()),
+            ..req()
+        })
+        .is_ok());
+    }
+
     /// The whole status × action × role matrix, as users and reviewers read it: for every
     /// status (and the 延期-pending flag where it matters) and role, what `decide` allows — and a
     /// check that `allowed_actions` (what the console offers) says exactly the same.
@@ -708,15 +775,17 @@ mod tests {
         };
         let mut out = String::from("status | role | allowed actions (by decide)\n");
         for status in Status::ALL {
-            let flags: &[bool] = if matches!(status, Status::Signed | Status::InProgress) {
-                &[false, true]
-            } else {
-                &[false]
+            // (延期 pending, 网格任务 open) where each matters.
+            let flags: &[(bool, bool)] = match status {
+                Status::Signed | Status::InProgress => &[(false, false), (true, false)],
+                Status::Received | Status::Returned => &[(false, false), (false, true)],
+                _ => &[(false, false)],
             };
-            for &extension_pending in flags {
+            for &(extension_pending, grid_task_open) in flags {
                 let snap = Snapshot {
                     status,
                     extension_pending,
+                    grid_task_open,
                 };
                 for role in Role::ALL {
                     let allowed: Vec<&str> = Action::ALL
@@ -732,10 +801,10 @@ mod tests {
                         allowed, offered,
                         "{status:?} {role:?} pending={extension_pending}"
                     );
-                    let label = if extension_pending {
-                        format!("{} (延期 pending)", status.as_str())
-                    } else {
-                        status.as_str().to_string()
+                    let label = match (extension_pending, grid_task_open) {
+                        (true, _) => format!("{} (延期 pending)", status.as_str()),
+                        (_, true) => format!("{} (网格任务 open)", status.as_str()),
+                        _ => status.as_str().to_string(),
                     };
                     out.push_str(&format!(
                         "{label} | {} | {}\n",

@@ -580,6 +580,7 @@ pub(super) async fn children_close(
         let snap = Snapshot {
             status,
             extension_pending: false,
+            grid_task_open: false,
         };
         if lifecycle::decide(snap, principal.role, Action::Close, &req).is_err() {
             return Err(Error::conflict(

@@ -38,6 +38,7 @@ pub mod directories;
 pub mod duplicates;
 pub mod error;
 pub mod export;
+pub mod field;
 pub mod forward;
 pub mod households;
 pub mod import;

@@ -248,7 +248,7 @@ async fn list(
             filter.unit = Some(own);
         }
         Role::GridWorker => {
-            filter.channel = Some("grid".into());
+            filter.grid_work = true;
             filter.grid_codes = state.region.grid_reach(&principal.grid_codes);
             if filter.grid_codes.is_empty() {
                 return Ok(Json(

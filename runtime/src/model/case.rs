@@ -178,10 +178,15 @@ pub enum Action {
     Reopen,
     /// 催办: a reminder to the unit holding the case (counted).
     Urge,
+    /// 派网格员: the center asks the grid workers of the case's cell to check or settle it on
+    /// site (网格任务); the case stays in the center's queue until they answer.
+    GridAssign,
+    /// 网格反馈: a grid worker of the cell answers the task with what was found or done.
+    GridReply,
 }
 
 impl Action {
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 20] = [
         Action::Dispatch,
         Action::Sign,
         Action::Start,
@@ -200,6 +205,8 @@ impl Action {
         Action::Redispatch,
         Action::Reopen,
         Action::Urge,
+        Action::GridAssign,
+        Action::GridReply,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -222,6 +229,8 @@ impl Action {
             Action::Redispatch => "redispatch",
             Action::Reopen => "reopen",
             Action::Urge => "urge",
+            Action::GridAssign => "grid_assign",
+            Action::GridReply => "grid_reply",
         }
     }
 
@@ -249,6 +258,8 @@ impl Action {
             Action::Redispatch => "改派",
             Action::Reopen => "重新打开",
             Action::Urge => "催办",
+            Action::GridAssign => "派网格员",
+            Action::GridReply => "网格反馈",
         }
     }
 
@@ -274,6 +285,9 @@ impl Action {
             Action::Answer | Action::Urge => &[Admin, Supervisor, Operator, Dispatcher],
             Action::Redispatch => &[Admin, Supervisor, Dispatcher],
             Action::Reopen => &[Admin, Supervisor],
+            Action::GridAssign => &[Admin, Supervisor, Operator, Dispatcher],
+            // The grid worker who walked there answers; nobody answers for them.
+            Action::GridReply => &[GridWorker],
         }
     }
 
@@ -297,6 +311,8 @@ impl Action {
             Action::Answer => &[Received, Returned],
             Action::Redispatch | Action::Urge => &[Dispatched, Signed, InProgress],
             Action::Reopen => &[Closed],
+            // While the center holds the case (no unit does).
+            Action::GridAssign | Action::GridReply => &[Received, Returned],
         }
     }
 
@@ -321,6 +337,8 @@ impl Action {
             Action::Redispatch => "redispatched",
             Action::Reopen => "reopened",
             Action::Urge => "urged",
+            Action::GridAssign => "grid_assigned",
+            Action::GridReply => "grid_replied",
         }
     }
 }
@@ -328,8 +346,11 @@ impl Action {
 /// Timeline event kinds written by something other than an action ([`Action::event_kind`]):
 /// intake, the redo after an unsatisfied follow-up, re-routing on an upgrade, the deadline
 /// job's flags and escalations, an emergency hand-off left unacknowledged, an inbound SMS, and
-/// 一事多诉's merge (`merged` on the child, `merged_in` on the parent).
-pub const OTHER_EVENT_KINDS: [&str; 10] = [
+/// 一事多诉's merge (`merged` on the child, `merged_in` on the parent), and a grid worker's patrol
+/// report settled on the spot (`solved_on_spot`, 就地解决: received and closed at once), and
+/// nearest-resource dispatch's offers (`offer_*`: made, accepted, declined, expired, and
+/// unmatched — nobody left, the case stays with the center).
+pub const OTHER_EVENT_KINDS: [&str; 16] = [
     "received",
     "redo",
     "rerouted",
@@ -340,6 +361,12 @@ pub const OTHER_EVENT_KINDS: [&str; 10] = [
     "sms_received",
     "merged",
     "merged_in",
+    "solved_on_spot",
+    "offer_made",
+    "offer_accepted",
+    "offer_declined",
+    "offer_expired",
+    "offer_unmatched",
 ];
 
 /// Every event kind a case timeline can hold (each has a name in the console's catalogue).

@@ -129,6 +129,8 @@ pub struct CaseScope<'a> {
     pub unit_id: Option<&'a str>,
     /// Set when the case was handed to an emergency line (`awaiting`, `acknowledged` …).
     pub handoff_state: Option<&'a str>,
+    /// The case was handed to its cell's grid workers (网格任务), whatever its channel.
+    pub grid_task: bool,
 }
 
 /// Whether `p` may see a case at all — the scope rule shared by every read path.
@@ -149,7 +151,7 @@ pub fn can_see_case(
     match p.role {
         Role::UnitHandler => p.unit_id.is_some() && case.unit_id == p.unit_id.as_deref(),
         Role::GridWorker => {
-            case.channel == "grid"
+            (case.channel == "grid" || case.grid_task)
                 && case
                     .grid_code
                     .is_some_and(|g| p.grid_codes.iter().any(|mine| grid_within(g, mine)))
@@ -242,6 +244,7 @@ mod tests {
             grid_code: Some("g1x"),
             unit_id: Some("u2"),
             handoff_state: None,
+            grid_task: false,
         };
         assert!(can_see_case(
             &principal(Role::GridWorker),
@@ -264,6 +267,17 @@ mod tests {
             phone_case,
             within
         ));
+        // A phone case handed to the grid (网格任务) is the cell's grid workers' to see.
+        let tasked = CaseScope {
+            grid_task: true,
+            ..phone_case
+        };
+        assert!(can_see_case(&principal(Role::GridWorker), tasked, within));
+        let elsewhere = CaseScope {
+            grid_code: Some("g2"),
+            ..tasked
+        };
+        assert!(!can_see_case(&principal(Role::GridWorker), elsewhere, within));
         assert!(may_act_on_unit(&principal(Role::UnitHandler), Some("u1")));
         assert!(!may_act_on_unit(&principal(Role::UnitHandler), Some("u2")));
         assert!(may_act_on_unit(&principal(Role::Dispatcher), Some("u2")));

@@ -30,7 +30,7 @@ pub(super) const CASE_COLUMNS: &str = "c.id, c.public_id, c.channel, c.caller_id
     c.unit_id, c.sign_due, c.close_due, c.dispatched_at, c.signed_at, c.replied_at, c.closed_at, \
     c.extension_requested, c.supervised, c.overdue_sign, c.overdue_close, c.escalation_step, \
     c.redo_count, c.satisfaction, c.open311_token, c.external_id, c.emergency_line, c.handoff_state, \
-    c.handoff_ref, c.handoff_at, c.forward_ref, c.forward_at, c.created_at, c.updated_at, c.version, p.phone AS caller_phone, p.name AS caller_name, p.gender AS caller_gender, \
+    c.handoff_ref, c.handoff_at, c.forward_ref, c.forward_at, c.grid_task, c.created_at, c.updated_at, c.version, p.phone AS caller_phone, p.name AS caller_name, p.gender AS caller_gender, \
     p.age_band AS caller_age_band, p.occupation AS caller_occupation";
 
 pub(super) const CASE_FROM: &str = "cases c LEFT JOIN callers p ON p.id = c.caller_id";
@@ -79,6 +79,9 @@ pub struct CaseRow {
     /// by [`crate::store::forward`]).
     pub forward_ref: Option<String>,
     pub forward_at: Option<i64>,
+    /// 网格任务: `open` while the cell's grid workers are asked to check or settle the case on
+    /// site, `done` once they answered; `None` if it never went to the grid.
+    pub grid_task: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
     pub version: i64,
@@ -199,6 +202,11 @@ pub struct CaseFilter {
     pub before_id: Option<i64>,
     /// Leave out the cases merged into an open case (一事多诉: handled with their parent).
     pub hide_merged: bool,
+    /// A grid worker's cases: their own channel's reports and the cases handed to the grid
+    /// (网格任务), in `grid_codes`.
+    pub grid_work: bool,
+    /// Only the 网格任务 still waiting for an answer while the center holds the case.
+    pub grid_task_open: bool,
     pub limit: i64,
     pub offset: i64,
 }
@@ -469,7 +477,8 @@ pub async fn update_case(
          signed_at = $10, replied_at = $11, closed_at = $12, extension_requested = $13, \
          supervised = $14, overdue_sign = $15, overdue_close = $16, escalation_step = $17, \
          redo_count = $18, satisfaction = $19, updated_at = $20, version = version + 1, \
-         emergency_line = $23, handoff_state = $24, handoff_ref = $25, handoff_at = $26 \
+         emergency_line = $23, handoff_state = $24, handoff_ref = $25, handoff_at = $26, \
+         grid_task = $27 \
          WHERE id = $21 AND version = $22",
     )
     .bind(&row.status)
@@ -498,6 +507,7 @@ pub async fn update_case(
     .bind(row.handoff_state.clone())
     .bind(row.handoff_ref.clone())
     .bind(row.handoff_at)
+    .bind(row.grid_task.clone())
     .execute(&mut *conn)
     .await?;
     if done.rows_affected() == 0 {
@@ -626,6 +636,14 @@ impl Store {
         }
         if let Some(c) = &filter.channel {
             clauses.push(format!("c.channel = {}", param(Param::Text(c.clone()))));
+        }
+        if filter.grid_work {
+            clauses.push("(c.channel = 'grid' OR c.grid_task IS NOT NULL)".into());
+        }
+        if filter.grid_task_open {
+            clauses.push(
+                "(c.grid_task = 'open' AND c.status IN ('received', 'returned'))".into(),
+            );
         }
         if let Some(op) = filter.operator_id {
             clauses.push(format!("c.operator_id = {}", param(Param::Int(op))));

@@ -359,14 +359,14 @@ impl Store {
 }
 
 /// Whether a record in `grid` is visible in an expanded `scope` (see [`Store::expand_scope`]).
-fn in_scope(scope: &GridScope, grid: Option<&str>) -> bool {
+pub(super) fn in_scope(scope: &GridScope, grid: Option<&str>) -> bool {
     match scope {
         GridScope::All => true,
         GridScope::Within(codes) => grid.is_some_and(|g| codes.iter().any(|c| c == g)),
     }
 }
 
-async fn fetch(conn: &mut sqlx::AnyConnection, id: i64) -> Result<HouseholdRecord, StoreError> {
+pub(super) async fn fetch(conn: &mut sqlx::AnyConnection, id: i64) -> Result<HouseholdRecord, StoreError> {
     let row: Row = sqlx::query_as(&format!("SELECT {COLUMNS} FROM households WHERE id = $1"))
         .bind(id)
         .fetch_one(&mut *conn)

@@ -37,6 +37,7 @@ pub mod console;
 pub mod delivery;
 pub mod directory;
 pub mod duplicates;
+pub mod field;
 pub mod forward;
 pub mod households;
 pub mod imports;

@@ -7,6 +7,7 @@ period, not the number of cases.
 How they stay right: a case's contribution (its *facts*: `received` on the day it came in,
 `dispatched` to a unit, `signed` and `sign_late`, `replied` and `reply_late`, `returned`,
 `closed`, `followed_up` with `satisfied` / `unsatisfied`, `redone`, `reopened`, `answered`,
+`solved_on_spot` (a grid worker's report settled on the spot),
 `transferred`, `urged`, and the `sign_time` / `close_time` duration buckets) is a pure function
 of the case row and its timeline ([`derive`]). Every write that appends to a timeline calls
 [`refresh`] in the same transaction (through `cases::append_events`): it subtracts the facts the
@@ -237,6 +238,7 @@ pub fn derive(case: &FactCase, events: &[FactEvent]) -> Facts {
                 );
             }
             "answered" => add(e.at, "", "answered", 0),
+            "solved_on_spot" => add(e.at, "", "solved_on_spot", 0),
             "reopened" => add(e.at, &unit_here, "reopened", 0),
             "transferred_police" => add(e.at, "", "transferred", 0),
             "urged" => add(e.at, &unit_here, "urged", 0),

@@ -26,6 +26,18 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
     ("action.follow_up", "回访", "Follow up"),
     ("action.grant_extension", "批准延期", "Grant extension"),
     (
+        "action.grid_assign",
+        "派网格员核实",
+        "Send to the grid worker",
+    ),
+    ("action.grid_assigned", "派网格员核实", "Sent to the grid"),
+    (
+        "action.grid_replied",
+        "网格反馈",
+        "Grid worker reported back",
+    ),
+    ("action.grid_reply", "网格反馈", "Report back"),
+    (
         "action.handoff_overdue",
         "转警超时未确认",
         "Hand-off not acknowledged in time",
@@ -278,6 +290,20 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
     ("ana.yoy", "同比", "vs last year"),
     ("app.name", "民生110服务中心", "Minsheng 110 Service Center"),
     ("app.short", "民生110", "Minsheng 110"),
+    ("attach.done", "附件已上传", "Attachment uploaded"),
+    ("attach.file", "选择文件", "File"),
+    (
+        "attach.hint",
+        "支持 JPEG、PNG、WebP 照片和 PDF 文件；照片中的位置信息会被去除。大小上限",
+        "JPEG, PNG and WebP photos and PDF documents; the location is removed from photos. Size limit",
+    ),
+    ("attach.none", "暂无附件", "No attachments"),
+    ("attach.stage", "环节", "Stage"),
+    ("attach.stage.intake", "受理", "Intake"),
+    ("attach.stage.patrol", "巡查上报", "Patrol report"),
+    ("attach.stage.reply", "办理反馈", "Reply"),
+    ("attach.title", "附件", "Attachments"),
+    ("attach.upload", "上传附件", "Upload"),
     ("audit.action", "操作", "Action"),
     ("audit.actor", "操作人", "Actor"),
     ("audit.detail", "详情", "Detail"),
@@ -513,6 +539,11 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
         "{field} must not contain control characters",
     ),
     (
+        "err.coordinate_invalid",
+        "{field}不是有效坐标",
+        "{field} is not a coordinate",
+    ),
+    (
         "err.dismiss_merged",
         "{case} 与 {other} 已合并，是同一问题",
         "These cases are merged: they are one problem",
@@ -521,6 +552,11 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
         "err.dispatch_not_handling_unit",
         "只能派给承办单位，不能派给服务中心或公安",
         "Dispatch goes to a handling unit",
+    ),
+    (
+        "err.duplicate_report",
+        "此上报此前已收到",
+        "This report was received before",
     ),
     (
         "err.emergency_decision_center_only",
@@ -556,6 +592,16 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
         "err.grid_required",
         "网格员上报时必须注明网格",
         "Grid workers name the grid unit",
+    ),
+    (
+        "err.grid_task_no_cell",
+        "案件尚未定位到网格，请先确定地点再派网格员",
+        "The case has no cell yet: locate it before sending it to the grid",
+    ),
+    (
+        "err.grid_worker_only",
+        "巡查上报仅限网格员",
+        "Patrol reports are filed by grid workers",
     ),
     (
         "err.head_name_required",
@@ -629,6 +675,11 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
         "Longitude given without latitude",
     ),
     (
+        "err.members_invalid",
+        "家庭人口应为 1 至 99",
+        "Members is a number from 1 to 99",
+    ),
+    (
         "err.members_range",
         "家庭人口须在 1 到 50 之间",
         "Members must be 1..50",
@@ -681,6 +732,51 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
     ("err.missing_field", "请填写{field}", "{field} is required"),
     ("err.name_required", "名称不能为空", "The name is required"),
     (
+        "err.not_matchable",
+        "工单 {case} 的类别不可就近派单",
+        "The case's category is not matchable",
+    ),
+    (
+        "err.offer_case_taken",
+        "工单 {case} 已不在中心待办队列",
+        "The case is no longer waiting in the center's queue",
+    ),
+    (
+        "err.offer_center_only",
+        "只有服务中心可以发布派单邀约或管理准入",
+        "Only the center puts out offers and admits providers",
+    ),
+    (
+        "err.offer_closed",
+        "该邀约已结束（已被他人接单、已拒绝或已超时）",
+        "The offer is no longer open",
+    ),
+    (
+        "err.offer_range",
+        "{field} 超出范围（{min}–{max}）",
+        "{field} is out of range ({min}–{max})",
+    ),
+    (
+        "err.offers_open",
+        "工单 {case} 已有未答复的邀约",
+        "The case already has open offers",
+    ),
+    (
+        "err.on_spot_emergency",
+        "该上报被识别为 {line} 警情，须转相应紧急线路处置，不能就地办结",
+        "The report reads as an emergency for {line}: it goes to that line and is not closed on the spot",
+    ),
+    (
+        "err.on_spot_not_grid",
+        "只有网格员的巡查上报可以就地解决",
+        "Only a grid worker's patrol report is settled on the spot",
+    ),
+    (
+        "err.on_spot_note_missing",
+        "就地解决请填写处理情况",
+        "Say what was done on the spot",
+    ),
+    (
         "err.phone_chars",
         "电话号码只能包含数字、空格和 + - ( )",
         "A phone number has digits, spaces and + - ( ) only",
@@ -701,6 +797,11 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
         "A police category is handed to 110: choose another category or confirm the transfer",
     ),
     (
+        "err.position_incomplete",
+        "位置缺少经度或纬度",
+        "A position needs both latitude and longitude",
+    ),
+    (
         "err.provider_category_required",
         "市场化服务队伍必须注明服务类别",
         "A market provider needs its service category",
@@ -715,6 +816,16 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
         "err.reopen_window",
         "已办结超过 {days} 天，不能重新打开",
         "Closed more than {days} days ago: it cannot be reopened",
+    ),
+    (
+        "err.report_key_invalid",
+        "上报编号无效，请刷新页面后重试",
+        "The report key is invalid: reload the page and try again",
+    ),
+    (
+        "err.report_key_taken",
+        "此上报编号已被他人使用，请刷新页面后重新上报",
+        "This report key was used by someone else: reload the page and report again",
     ),
     (
         "err.same_unit",
@@ -737,6 +848,11 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
         "Separation of duties: you replied to this case, someone else follows it up and closes it",
     ),
     (
+        "err.situation_invalid",
+        "请选择走访结果",
+        "Choose the outcome of the visit",
+    ),
+    (
         "err.stale_version",
         "工单 {case} 已被他人修改，请刷新后重试",
         "The case changed since you loaded it",
@@ -752,6 +868,11 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
         "{field} is longer than {max} characters",
     ),
     (
+        "err.too_many_photos",
+        "每次上报最多 {max} 张照片",
+        "At most {max} photos a report",
+    ),
+    (
         "err.unknown_category",
         "未知类别 {code}",
         "Unknown category",
@@ -761,6 +882,16 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
         "err.unknown_unit",
         "未知承办单位 {unit}",
         "Unknown handling unit",
+    ),
+    (
+        "err.upload_unreadable",
+        "上报内容未能完整接收，请重试",
+        "The report could not be read: please try again",
+    ),
+    (
+        "err.visit_forbidden",
+        "走访记录仅限网格员填写",
+        "Household visits are recorded by grid workers",
     ),
     (
         "error.csrf",
@@ -786,6 +917,16 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
         "Extension requested",
     ),
     ("event.followed_up", "回访", "Followed up"),
+    (
+        "event.grid_assigned",
+        "派网格员核实",
+        "Sent to the grid worker",
+    ),
+    (
+        "event.grid_replied",
+        "网格员反馈",
+        "Grid worker reported back",
+    ),
     (
         "event.handoff_overdue",
         "转警超时未确认",
@@ -822,6 +963,11 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
     ("event.returned", "退单", "Returned"),
     ("event.signed", "签收", "Signed"),
     ("event.sms_received", "收到短信", "SMS received"),
+    (
+        "event.solved_on_spot",
+        "网格员就地解决",
+        "Solved on the spot by the grid worker",
+    ),
     ("event.started", "开始办理", "Work started"),
     ("event.supervised", "督办", "Supervised"),
     (

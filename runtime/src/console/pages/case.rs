@@ -307,6 +307,7 @@ pub(super) fn primary_action(
             Action::Close,
             Action::PoliceAck,
             Action::GrantExtension,
+            Action::GridReply,
         ])
         .copied()
         .find(|a| allowed.contains(a))
@@ -394,6 +395,8 @@ pub(super) fn text_field(a: Action, status: Option<Status>) -> (Option<&'static 
         | Action::Redispatch
         | Action::Reopen => (Some("reason"), true),
         Action::Answer => (Some("note"), true),
+        // What the grid worker found or did on site.
+        Action::GridReply => (Some("note"), true),
         Action::PoliceAck => (Some("reference"), true),
         Action::DenyExtension => (Some("reason"), false),
         // Closing a replied case skips the follow-up: the lifecycle wants a reason then.

@@ -1,27 +1,54 @@
 /*!
-The grid worker's landing page (我的网格): the cells they are bound to, each with the open cases
-located in it, newest first — what they walk today. Same scope rule as the queue's `mine` view
-for a grid worker (cases of the grid channel within their cells).
+The grid worker's landing page (我的网格), made for a phone: what the center asked of them first
+(网格任务 still open while the center holds the case), then their cells, each with the open cases
+located in it, newest first — what they walk today — and the two things they do on the walk:
+巡查上报 (`field.rs`) and 走访. Same scope rule as the queue's `mine` view for a grid worker (their
+own reports and the cases handed to the grid, within their cells).
 */
 
 use super::*;
 
+/// Longest content excerpt a phone row shows.
+const EXCERPT_CHARS: usize = 40;
+
 /// `GET /console/grid`.
-pub async fn grid_home(State(state): State<AppState>, user: ConsoleUser) -> Response {
+pub async fn grid_home(
+    State(state): State<AppState>,
+    user: ConsoleUser,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let p = &user.principal;
     let lang = user.lang;
     if p.role != Role::GridWorker {
         return Redirect::to(home_for(p.role)).into_response();
     }
-    let cases = match view_filter(&state, p, "mine") {
+    let (cases, tasks) = match view_filter(&state, p, "mine") {
         Some(mut f) => {
             f.statuses = OPEN_STATUSES.iter().map(|s| s.to_string()).collect();
-            match state.store.list_cases(&f).await {
+            let open = match state.store.list_cases(&f).await {
                 Ok((rows, _)) => rows,
                 Err(e) => return store_error_page(&user, e),
-            }
+            };
+            f.grid_task_open = true;
+            let tasks = match state.store.list_cases(&f).await {
+                Ok((rows, _)) => rows,
+                Err(e) => return store_error_page(&user, e),
+            };
+            (open, tasks)
         }
-        None => Vec::new(),
+        None => (Vec::new(), Vec::new()),
+    };
+    let row = |c: &CaseRow| {
+        json!({
+            "public_id": c.public_id,
+            "href": format!("/console/cases/{}", url_encode(&c.public_id)),
+            "content": c.content.chars().take(EXCERPT_CHARS).collect::<String>(),
+            "status": c.status,
+            "category": category_name(&state, lang, c.category_code.as_deref()),
+            "grid": grid_name(&state, c.grid_code.as_deref()),
+            "address": c.address,
+            "created": c.created_at,
+        })
     };
     let reach = |cell: &str| state.region.grid_reach(&[cell.to_string()]);
     let cells: Vec<_> = p
@@ -32,16 +59,7 @@ pub async fn grid_home(State(state): State<AppState>, user: ConsoleUser) -> Resp
             let mine: Vec<_> = cases
                 .iter()
                 .filter(|c| c.grid_code.as_ref().is_some_and(|g| within.contains(g)))
-                .map(|c| {
-                    json!({
-                        "public_id": c.public_id,
-                        "href": format!("/console/cases/{}", c.public_id),
-                        "content": c.content.chars().take(40).collect::<String>(),
-                        "status": c.status,
-                        "category": category_name(&state, lang, c.category_code.as_deref()),
-                        "created": c.created_at,
-                    })
-                })
+                .map(row)
                 .collect();
             let g = state.region.grid(code);
             json!({
@@ -54,12 +72,25 @@ pub async fn grid_home(State(state): State<AppState>, user: ConsoleUser) -> Resp
             })
         })
         .collect();
+    // After a report: its number, and whether it was new or a repeat of one already received.
+    let flash = q.get("reported").map(|id| {
+        let key = if q.get("again").is_some() {
+            "patrol.reported_again"
+        } else {
+            "patrol.reported"
+        };
+        json!({"kind": "ok", "text": lang.t(key).replace("{case}", id)})
+    });
     page_response(
         &state,
         &user,
         StatusCode::OK,
         "grid.html",
         "grid",
-        Value::from_serialize(json!({"cells": cells})),
+        Value::from_serialize(json!({
+            "cells": cells,
+            "tasks": tasks.iter().map(row).collect::<Vec<_>>(),
+            "flash": flash,
+        })),
     )
 }

@@ -96,7 +96,7 @@ pub(super) fn view_filter(state: &AppState, p: &Principal, view: &str) -> Option
     match p.role {
         Role::UnitHandler => f.unit = Some(p.unit_id.clone()?),
         Role::GridWorker => {
-            f.channel = Some("grid".into());
+            f.grid_work = true;
             f.grid_codes = state.region.grid_reach(&p.grid_codes);
             if f.grid_codes.is_empty() {
                 return None;

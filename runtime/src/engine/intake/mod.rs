@@ -20,6 +20,10 @@ changes nothing.
   at once (`dispatched`, 签收/办结 deadlines from the category); the fallback leaves the case
   `received` in the center's queue for a dispatcher, as does an unclassified request.
 - The center user who takes the case becomes its responsible operator until it closes.
+- A grid worker's patrol report ([`Patrol`], from the field pages) may carry the phone's
+  idempotency key — stored with the case in the same transaction, so a report sent twice makes
+  one case ([`Error`] `duplicate_report` names it) — and what the worker did on the spot
+  (就地解决): the case is then received and closed at once (`solved_on_spot`), never routed.
 */
 
 mod input;
@@ -50,11 +54,20 @@ use crate::model::time::{now_ms, render_time};
 use crate::model::{
     Category, Channel, EmergencyLine, LatLon, Principal, Priority, Status, UnitKind,
 };
-use crate::store::Store;
+use crate::store::{Store, field};
 use crate::store::audit::{NewAudit, record_audit};
 use crate::store::cases::{
     CaseRow, NewCase, NewEvent, append_events, enqueue_to, insert_case, upsert_caller,
 };
+
+/// What a grid worker's patrol report adds to a case (the field pages set it; JSON never does).
+#[derive(Debug, Clone, Default)]
+pub struct Patrol {
+    /// The phone's idempotency key of the report.
+    pub report_key: Option<String>,
+    /// 就地解决: what was done on the spot; the case closes at once.
+    pub solved_on_spot: Option<String>,
+}
 
 /// What intake did.
 #[derive(Debug, Clone)]
@@ -177,7 +190,31 @@ pub async fn create_case(
     principal: &Principal,
     input: CaseInput,
 ) -> Result<Created> {
+    create_case_with(store, region, principal, input, Patrol::default()).await
+}
+
+/// [`create_case`] for a grid worker's patrol report.
+pub async fn create_case_with(
+    store: &Store,
+    region: &RegionIndex,
+    principal: &Principal,
+    input: CaseInput,
+    patrol: Patrol,
+) -> Result<Created> {
     let mut checked = validate::check(region, principal, input)?;
+    let on_spot = patrol
+        .solved_on_spot
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
+    if on_spot.is_some() && checked.channel != Channel::Grid {
+        return Err(Error::invalid(
+            "solved_on_spot",
+            "on_spot_not_grid",
+            "only a grid worker's patrol report is settled on the spot",
+        ));
+    }
 
     // --- triage: emergency stage, then category ---------------------------------------------
     let (classification, location) = triage(region, &checked.content, &checked.location);
@@ -267,7 +304,31 @@ pub async fn create_case(
     };
     let mut route = None;
     let mut transfer_payload = None;
-    if let Some(h) = &handoff {
+    if let Some(done) = &on_spot {
+        if let Some(h) = &handoff {
+            return Err(Error::invalid(
+                "solved_on_spot",
+                "on_spot_emergency",
+                format!(
+                    "the report reads as an emergency for {}: it goes to that line, it is not \
+                     closed on the spot",
+                    h.line.as_str()
+                ),
+            )
+            .arg("line", h.line.as_str()));
+        }
+        // 就地解决: received and closed in one step; counted apart in analytics.
+        case.status = Status::Closed.as_str().into();
+        events.push(NewEvent {
+            kind: "solved_on_spot".into(),
+            from_status: Some(Status::Received.as_str().into()),
+            to_status: Some(Status::Closed.as_str().into()),
+            actor_id: Some(principal.user_id),
+            unit_id: None,
+            note: Some(done.clone()),
+            detail: None,
+        });
+    } else if let Some(h) = &handoff {
         let platform = region.emergency_platform(h.line);
         case.status = Status::TransferredPolice.as_str().into();
         let evidence = classification
@@ -343,6 +404,18 @@ pub async fn create_case(
     let mut tx = store.write().await?;
     case.caller_id = upsert_caller(&mut tx, &checked.caller, now).await?;
     let (id, public_id) = insert_case(&mut tx, store.engine(), &region.code, &case).await?;
+    if on_spot.is_some() {
+        field::close_on_spot(&mut tx, id, now).await?;
+    }
+    if let Some(key) = &patrol.report_key
+        && !field::insert_report_key(&mut tx, key, principal.user_id, id, now).await?
+    {
+        // Sent before (the phone was offline or lost the answer): the transaction rolls back.
+        return Err(Error::conflict(
+            "duplicate_report",
+            "this report was received before",
+        ));
+    }
     append_events(&mut tx, id, &events, now, Some(1)).await?;
     if let Some(mut payload) = transfer_payload {
         payload["case"] = json!(public_id);
@@ -411,8 +484,8 @@ pub async fn create_case(
         close_due: case.close_due,
         dispatched_at: case.dispatched_at,
         signed_at: None,
-        replied_at: None,
-        closed_at: None,
+        replied_at: on_spot.as_ref().map(|_| now),
+        closed_at: on_spot.as_ref().map(|_| now),
         extension_requested: 0,
         supervised: 0,
         overdue_sign: 0,
@@ -428,6 +501,7 @@ pub async fn create_case(
         handoff_ref: case.handoff_ref,
         forward_ref: None,
         forward_at: None,
+        grid_task: None,
         created_at: now,
         updated_at: now,
         version: 1,

@@ -170,6 +170,7 @@ fn write(r: &Report) -> std::result::Result<Vec<u8>, XlsxError> {
         ("满意 satisfied", p.satisfied),
         ("不满意 unsatisfied", p.unsatisfied),
         ("当场答复 answered", p.answered),
+        ("就地解决 solved on the spot", p.solved_on_spot),
         ("转警 transferred", p.transferred),
     ]
     .into_iter()
