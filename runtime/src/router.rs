@@ -32,6 +32,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::http::scorecards::router())
         .merge(crate::http::analytics::router())
         .merge(crate::http::alerts::router())
+        .merge(crate::http::knowledge::router())
+        .merge(crate::http::offers::router())
         .merge(crate::http::cases::router())
         .merge(crate::http::calls::router())
         .merge(crate::http::sms::router())

@@ -102,6 +102,20 @@ pub fn router() -> Router<AppState> {
         .route("/console/admin/users", get(pages::admin_users))
         .route(
             "/console/admin/users/new",
+        .route(
+            "/console/knowledge",
+            get(pages::knowledge_page).post(pages::knowledge_create),
+        )
+        .route("/console/knowledge/new", get(pages::knowledge_new))
+        .route("/console/knowledge/suggest", get(pages::knowledge_suggest))
+        .route(
+            "/console/knowledge/{id}",
+            get(pages::knowledge_edit).post(pages::knowledge_save),
+        )
+        .route(
+            "/console/knowledge/{id}/retire",
+            post(pages::knowledge_retire),
+        )
             get(pages::admin_user_new).post(pages::admin_user_create),
         )
         .route(

@@ -92,6 +92,10 @@ pub struct ActionInput {
     /// The version the client saw; a stale one is a 409.
     #[serde(default)]
     pub expected_version: Option<i64>,
+    /// The knowledge-base entry an `answer` gives (`engine::knowledge`): named in the event's
+    /// detail and counted on the entry.
+    #[serde(default)]
+    pub knowledge: Option<i64>,
 }
 
 impl ActionInput {
@@ -109,6 +113,7 @@ impl ActionInput {
             line: None,
             assignee: None,
             expected_version: None,
+            knowledge: None,
         }
     }
 }
@@ -323,6 +328,21 @@ pub async fn perform(
     let mut outbox = Vec::new();
     let mut follow_up = None;
     let mut detail = json!({});
+    // 当场答复 from the knowledge base: the entry must hold now; the event names it, the entry
+    // counts it (analytics count `answered` as ever, reports the share from the knowledge base).
+    if let Some(k) = input.knowledge {
+        if input.action != Action::Answer {
+            return Err(Error::invalid(
+                "knowledge",
+                "knowledge_answer_only",
+                "a knowledge-base entry goes with the answer action (当场答复) only",
+            ));
+        }
+        let entry = crate::store::knowledge::entry_in(&mut tx, k).await?;
+        super::knowledge::usable(entry.as_ref(), k, now)?;
+        crate::store::knowledge::count_answer(&mut tx, k).await?;
+        detail["knowledge_entry"] = json!(k);
+    }
     if let Some(a) = detail_assignee.take() {
         detail["assignee"] = json!(a);
     }

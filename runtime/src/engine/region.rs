@@ -34,6 +34,8 @@ pub struct RegionIndex {
     pub code: String,
     pub name: String,
     pub triage: Triage,
+    /// The knowledge base's search index, built on first use and when the table changes.
+    pub knowledge: super::knowledge::KnowledgeBase,
     /// Swapped whole when an admin edits a routing rule (a live edit), so intake routes by the
     /// new rules at once; readers hold the table they took for the request.
     routing: RwLock<Arc<RoutingTable>>,
@@ -119,6 +121,7 @@ impl RegionIndex {
             code,
             name,
             triage,
+            knowledge: Default::default(),
             routing: RwLock::new(Arc::new(routing)),
             categories,
             units,

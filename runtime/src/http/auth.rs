@@ -107,7 +107,12 @@ pub const CASE_ACTORS: &[Role] = &[Admin, Supervisor, Operator, Dispatcher, Unit
 
 /// Every area's route table, each kept beside its handlers where it has one; [`ROUTES`] is their
 /// concatenation. An area adds its table here (one line), not to [`CORE_ROUTES`].
-const AREAS: &[&[RouteSpec]] = &[CORE_ROUTES];
+const AREAS: &[&[RouteSpec]] = &[
+    CORE_ROUTES,
+    crate::http::knowledge::ROUTES,
+    crate::http::offers::ROUTES,
+    crate::http::attachments::ROUTES,
+];
 
 /// Every declared route of the server: the one list the middleware, the OpenAPI document and the
 /// route × role tests read.

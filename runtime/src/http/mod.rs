@@ -27,6 +27,8 @@ pub mod error;
 pub mod health;
 pub mod households;
 pub mod metrics;
+pub mod knowledge;
+pub mod offers;
 pub mod openapi;
 pub mod scorecards;
 pub mod sms;

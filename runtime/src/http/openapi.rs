@@ -203,7 +203,12 @@ pub fn build() -> Value {
 }
 
 /// The component schemas each area keeps beside its handlers (one line an area).
-const AREA_SCHEMAS: &[fn() -> Value] = &[merge_schemas];
+const AREA_SCHEMAS: &[fn() -> Value] = &[
+    merge_schemas,
+    crate::http::knowledge::schemas,
+    crate::http::offers::schemas,
+    crate::http::attachments::schemas,
+];
 
 /// 一事多诉's bodies (apart: one `json!` of every schema exceeds the macro's recursion limit).
 fn merge_schemas() -> Value {

@@ -42,6 +42,7 @@ pub mod forward;
 pub mod households;
 pub mod imports;
 pub mod maintenance;
+pub mod knowledge;
 pub mod open311;
 pub mod provision;
 pub mod region;

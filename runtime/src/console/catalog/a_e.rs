@@ -690,6 +690,46 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
         "Case {case} is already merged into {parent}",
     ),
     (
+    (
+        "err.knowledge_answer_only",
+        "知识库条目只用于当场答复",
+        "A knowledge entry goes with the answer action only",
+    ),
+    (
+        "err.knowledge_edit_forbidden",
+        "只有管理员和值班长可以编辑知识库；{role}可查看并据此答复",
+        "Only admins and supervisors edit the knowledge base",
+    ),
+    (
+        "err.knowledge_field_required",
+        "请填写{field}",
+        "{field} is required",
+    ),
+    (
+        "err.knowledge_not_usable",
+        "知识条目 #{id} 已停用、已过期或不存在，不能据此答复",
+        "The knowledge entry is retired, expired or missing",
+    ),
+    (
+        "err.knowledge_read_forbidden",
+        "{role}不能查看知识库（供服务中心使用）",
+        "This role may not read the knowledge base",
+    ),
+    (
+        "err.knowledge_stale",
+        "知识条目 #{id} 已被他人修改，请刷新后重试",
+        "The entry changed since you loaded it",
+    ),
+    (
+        "err.knowledge_too_long",
+        "{field}不超过 {max} 字",
+        "{field} is too long",
+    ),
+    (
+        "err.knowledge_valid_until",
+        "有效期须为日期（YYYY-MM-DD）：{value}",
+        "Valid until must be a date (YYYY-MM-DD)",
+    ),
         "err.merge_child_forwarded",
         "工单 {case} 已转至其他平台办理，在该平台办结",
         "Case {case} went to another platform: it is closed there",

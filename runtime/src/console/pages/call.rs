@@ -310,6 +310,9 @@ pub struct NewCaseForm {
     /// 警情编号 of a phone transfer (电话转接).
     #[serde(default)]
     incident_number: String,
+    /// 当场答复 from this knowledge-base entry: the case is created and answered with it at once.
+    #[serde(default)]
+    knowledge: String,
 }
 
 pub(super) fn opt(s: &str) -> Option<String> {
@@ -336,7 +339,19 @@ pub async fn create_case(
         );
     }
     let police = form.police.as_deref() == Some("1");
-    let category = opt(&form.category);
+    // Answered from the knowledge base: the entry's answer, and its category unless one was chosen.
+    let from_entry = match form.knowledge.trim().parse::<i64>() {
+        Ok(id) if !police => match state.store.knowledge_entry(id).await {
+            Ok(e) => e,
+            Err(e) => return store_error_page(&user, e),
+        },
+        _ => None,
+    };
+    let category = opt(&form.category).or_else(|| {
+        from_entry
+            .as_ref()
+            .and_then(|e| e.fields.category_code.clone())
+    });
     let mut content = form.content.trim().to_string();
     if police && content.is_empty() {
         // One click during an emergency: the operator may not have typed anything yet.
@@ -408,11 +423,32 @@ pub async fn create_case(
         open311_token: None,
     };
     match intake::create_case(&state.store, &state.region, &user.principal, input).await {
-        Ok(created) => Redirect::to(&format!(
-            "/console/cases/{}",
-            url_encode(&created.case.public_id)
-        ))
-        .into_response(),
+        Ok(created) => {
+            let public_id = created.case.public_id.clone();
+            if let Some(entry) = &from_entry
+                && created.case.status == Status::Received.as_str()
+            {
+                // 当场答复 in the same click; a refusal (the entry retired meanwhile) shows on the
+                // case page, which offers the answer again.
+                let answer = ActionInput {
+                    note: Some(entry.fields.answer.clone()),
+                    knowledge: Some(entry.id),
+                    ..ActionInput::new(Action::Answer)
+                };
+                if let Err(e) = actions::perform(
+                    &state.store,
+                    &state.region,
+                    &user.principal,
+                    &public_id,
+                    answer,
+                )
+                .await
+                {
+                    tracing::info!(case = %public_id, error = %e, "knowledge answer refused");
+                }
+            }
+            Redirect::to(&format!("/console/cases/{}", url_encode(&public_id))).into_response()
+        }
         Err(e) if e.kind == ErrorKind::Invalid => {
             let status = status_of(&e);
             let phone = form.phone.clone();

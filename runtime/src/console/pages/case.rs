@@ -450,6 +450,7 @@ pub async fn case_action(
         let err = EngineError::invalid("confirm", "confirm_required", "tick the box to confirm");
         return render_case(
             &state,
+        knowledge: get("knowledge").and_then(|v| v.parse().ok()),
             &user,
             &id,
             status_of(&err),

@@ -109,6 +109,9 @@ fn nav_items(role: Role, active: &str) -> Vec<serde_json::Value> {
     if role != Role::Auditor {
         add("/console/directories", "nav.directories", "directories");
     }
+    if CENTER.contains(&role) {
+        add("/console/knowledge", "nav.knowledge", "knowledge");
+    }
     if matches!(role, Role::Admin | Role::Supervisor | Role::Dispatcher) {
         add("/console/integrations", "nav.integrations", "integrations");
     }
@@ -299,6 +302,7 @@ mod field;
 mod grid;
 mod integrations;
 mod login;
+mod knowledge;
 mod merge;
 mod queue;
 mod scorecards;
@@ -319,6 +323,7 @@ pub use grid::*;
 pub use integrations::*;
 pub use login::*;
 pub use merge::{case_dismiss, case_merge};
+pub use knowledge::*;
 pub use queue::*;
 pub use scorecards::*;
 
@@ -349,7 +354,13 @@ mod tests {
         };
         assert_eq!(
             keys(Role::Operator),
-            ["nav.call", "nav.queues", "nav.dashboard", "nav.directories"]
+            [
+                "nav.call",
+                "nav.queues",
+                "nav.dashboard",
+                "nav.directories",
+                "nav.knowledge"
+            ]
         );
         assert_eq!(keys(Role::UnitHandler), ["nav.queues", "nav.directories"]);
         assert_eq!(
@@ -390,6 +401,7 @@ mod tests {
             ("pages/alerts.rs", include_str!("alerts.rs")),
             ("directories.rs", include_str!("../directories.rs")),
             ("session.rs", include_str!("../session.rs")),
+            ("pages/knowledge.rs", include_str!("knowledge.rs")),
             ("errors.rs", include_str!("../errors.rs")),
         ] {
             for (pos, _) in src.match_indices(".t(\"") {

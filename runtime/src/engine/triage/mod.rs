@@ -149,6 +149,13 @@ impl Triage {
         self.detector.detect(content, &tokens)
     }
 
+    /// The terms a text is searched by (the knowledge base): the words of this region's
+    /// segmenter — its category keywords and place names included — and Han character pairs,
+    /// the classifier's features.
+    pub fn search_terms(&self, text: &str) -> Vec<String> {
+        classifier::features(&self.jieba, Some(&self.matcher), text)
+    }
+
     /// Both stages over a request's content (the address is never looked at).
     pub fn classify(&self, content: &str) -> Classification {
         let emergency = self.emergency(content);
