@@ -77,7 +77,82 @@ pub struct FileConfig {
     pub status_pull_seconds: Option<u64>,
     /// Seconds between early-warning ticks over the day so far (default 900).
     pub warning_seconds: Option<u64>,
+    /// Photos and documents on cases: size limit and where the bytes go.
+    pub attachments: Option<AttachmentsFile>,
 }
+
+/// `attachments:` in `m110d.yaml`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentsFile {
+    /// Largest file accepted, in bytes (default 10 MiB).
+    pub max_bytes: Option<usize>,
+    /// Local directory of the bytes; relative paths resolve against the install directory
+    /// (default `attachments`). Ignored when `s3` is set.
+    pub dir: Option<PathBuf>,
+    /// An S3-compatible bucket instead of the local directory (several m110d behind a load
+    /// balancer). The keys come from `M110_S3_ACCESS_KEY_ID` and `M110_S3_SECRET_ACCESS_KEY`,
+    /// never from this file.
+    pub s3: Option<S3File>,
+}
+
+/// `attachments.s3:` in `m110d.yaml`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3File {
+    /// `https://oss-cn-hangzhou.aliyuncs.com`, `http://127.0.0.1:9000` …
+    pub endpoint: String,
+    pub bucket: String,
+    /// Signing region (default `us-east-1`).
+    pub region: Option<String>,
+    /// Prepended to every object key (default none).
+    pub prefix: Option<String>,
+}
+
+/// Where attachment bytes go, resolved.
+#[derive(Debug, Clone)]
+pub struct AttachmentsConfig {
+    pub max_bytes: usize,
+    /// The local directory (absolute; `None`: `<install>/attachments`).
+    pub dir: Option<PathBuf>,
+    pub s3: Option<S3Settings>,
+}
+
+impl Default for AttachmentsConfig {
+    fn default() -> Self {
+        AttachmentsConfig {
+            max_bytes: DEFAULT_ATTACHMENT_MAX_BYTES,
+            dir: None,
+            s3: None,
+        }
+    }
+}
+
+/// An S3-compatible bucket with its keys.
+#[derive(Clone)]
+pub struct S3Settings {
+    pub endpoint: String,
+    pub bucket: String,
+    pub region: String,
+    pub prefix: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+impl std::fmt::Debug for S3Settings {
+    // Never the secret key in a log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Settings")
+            .field("endpoint", &self.endpoint)
+            .field("bucket", &self.bucket)
+            .field("region", &self.region)
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Default largest attachment: a phone photo is 2–6 MB, a scanned letter a few hundred KB.
+pub const DEFAULT_ATTACHMENT_MAX_BYTES: usize = 10 * 1024 * 1024;
 
 /// Values given on the command line (each overrides file and environment).
 #[derive(Debug, Clone, Default)]
@@ -113,6 +188,7 @@ pub struct Config {
     pub handoff_ack_minutes: i64,
     pub status_pull: Duration,
     pub warning_interval: Duration,
+    pub attachments: AttachmentsConfig,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8110";
@@ -182,7 +258,10 @@ impl Config {
                 message: "must be at least 1".into(),
             });
         }
+        let attachments =
+            attachments_config(file.attachments.unwrap_or_default(), install_dir, env)?;
         Ok(Config {
+            attachments,
             install_dir: install_dir.to_path_buf(),
             region: file.region,
             listen,
@@ -227,6 +306,65 @@ impl Config {
             ),
         })
     }
+}
+
+/// The `attachments:` section resolved: the directory made absolute, the S3 keys from the
+/// environment.
+fn attachments_config(
+    file: AttachmentsFile,
+    install_dir: &Path,
+    env: &HashMap<String, String>,
+) -> Result<AttachmentsConfig, ConfigError> {
+    let max_bytes = file.max_bytes.unwrap_or(DEFAULT_ATTACHMENT_MAX_BYTES);
+    if max_bytes == 0 {
+        return Err(ConfigError::Invalid {
+            field: "attachments.max_bytes",
+            message: "must be at least 1".into(),
+        });
+    }
+    let dir = file.dir.map(|d| {
+        if d.is_absolute() {
+            d
+        } else {
+            install_dir.join(d)
+        }
+    });
+    let s3 = match file.s3 {
+        None => None,
+        Some(s3) => {
+            let key = |name: &'static str| {
+                env.get(name)
+                    .filter(|v| !v.trim().is_empty())
+                    .cloned()
+                    .ok_or_else(|| ConfigError::Invalid {
+                        field: name,
+                        message: "attachments.s3 is set: export the bucket's key in this variable"
+                            .into(),
+                    })
+            };
+            if !(s3.endpoint.starts_with("http://") || s3.endpoint.starts_with("https://")) {
+                return Err(ConfigError::Invalid {
+                    field: "attachments.s3.endpoint",
+                    message: format!("{:?} is not an http(s) URL", s3.endpoint),
+                });
+            }
+            if s3.bucket.trim().is_empty() {
+                return Err(ConfigError::Invalid {
+                    field: "attachments.s3.bucket",
+                    message: "must not be empty".into(),
+                });
+            }
+            Some(S3Settings {
+                endpoint: s3.endpoint,
+                bucket: s3.bucket,
+                region: s3.region.unwrap_or_else(|| "us-east-1".into()),
+                prefix: s3.prefix.unwrap_or_default(),
+                access_key_id: key("M110_S3_ACCESS_KEY_ID")?,
+                secret_access_key: key("M110_S3_SECRET_ACCESS_KEY")?,
+            })
+        }
+    };
+    Ok(AttachmentsConfig { max_bytes, dir, s3 })
 }
 
 /// Makes a relative SQLite path absolute against `dir`; PostgreSQL URLs pass unchanged.
@@ -345,6 +483,36 @@ mod tests {
         .to_string();
         assert!(e.contains("M110_LOG_FORMAT"), "{e}");
         assert!(resolve_database_url("mysql://x", dir.path()).is_err());
+    }
+
+    #[test]
+    fn attachments_default_to_the_install_and_s3_needs_its_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Config::load_with_env(dir.path(), Overrides::default(), &env(&[])).unwrap();
+        assert_eq!(c.attachments.max_bytes, 10 * 1024 * 1024);
+        assert!(c.attachments.dir.is_none() && c.attachments.s3.is_none());
+        std::fs::write(
+            dir.path().join(CONFIG_FILE),
+            "attachments:\n  max_bytes: 1000\n  dir: files\n  s3:\n    endpoint: http://127.0.0.1:9000\n    bucket: m110\n",
+        )
+        .unwrap();
+        let e = Config::load_with_env(dir.path(), Overrides::default(), &env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("M110_S3_ACCESS_KEY_ID:"), "{e}");
+        let keys = env(&[
+            ("M110_S3_ACCESS_KEY_ID", "ak"),
+            ("M110_S3_SECRET_ACCESS_KEY", "sk-secret"),
+        ]);
+        let c = Config::load_with_env(dir.path(), Overrides::default(), &keys).unwrap();
+        assert_eq!(c.attachments.max_bytes, 1000);
+        assert_eq!(c.attachments.dir, Some(dir.path().join("files")));
+        let s3 = c.attachments.s3.unwrap();
+        assert_eq!(
+            (s3.region.as_str(), s3.secret_access_key.as_str()),
+            ("us-east-1", "sk-secret")
+        );
+        assert!(!format!("{s3:?}").contains("sk-secret"));
     }
 
     #[test]

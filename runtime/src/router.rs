@@ -35,6 +35,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::http::knowledge::router())
         .merge(crate::http::offers::router())
         .merge(crate::http::cases::router())
+        .merge(crate::http::attachments::router())
+        .merge(crate::open311::media::router())
         .merge(crate::http::calls::router())
         .merge(crate::http::sms::router())
         .merge(crate::console::router())

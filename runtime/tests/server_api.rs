@@ -53,6 +53,7 @@ fn config(url: &str) -> Config {
         handoff_ack_minutes: 5,
         status_pull: std::time::Duration::from_secs(60),
         warning_interval: std::time::Duration::from_secs(3600),
+        attachments: Default::default(),
     }
 }
 

@@ -62,6 +62,11 @@ pub fn router() -> Router<AppState> {
         )
         .route("/console/cases/{id}/merge", post(pages::case_merge))
         .route(
+            "/console/cases/{id}/attachments",
+            // The upload stops at the attachment limit itself, not the JSON body limit.
+            post(pages::case_attach).route_layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route(
             "/console/cases/{id}/similar/{other}/dismiss",
             post(pages::case_dismiss),
         )
@@ -97,11 +102,6 @@ pub fn router() -> Router<AppState> {
         .route("/console/analytics", get(pages::analytics_page))
         .route("/console/analytics/report", get(pages::report_download))
         .route("/console/alerts", get(pages::alerts_page))
-        .route("/console/alerts/{id}", get(pages::alert_page))
-        .route("/console/alerts/{id}/action", post(pages::alert_action))
-        .route("/console/admin/users", get(pages::admin_users))
-        .route(
-            "/console/admin/users/new",
         .route(
             "/console/knowledge",
             get(pages::knowledge_page).post(pages::knowledge_create),
@@ -116,6 +116,11 @@ pub fn router() -> Router<AppState> {
             "/console/knowledge/{id}/retire",
             post(pages::knowledge_retire),
         )
+        .route("/console/alerts/{id}", get(pages::alert_page))
+        .route("/console/alerts/{id}/action", post(pages::alert_action))
+        .route("/console/admin/users", get(pages::admin_users))
+        .route(
+            "/console/admin/users/new",
             get(pages::admin_user_new).post(pages::admin_user_create),
         )
         .route(

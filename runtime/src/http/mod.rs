@@ -18,6 +18,7 @@ console.
 
 pub mod alerts;
 pub mod analytics;
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod calls;
@@ -26,9 +27,9 @@ pub mod directories;
 pub mod error;
 pub mod health;
 pub mod households;
-pub mod metrics;
 pub mod knowledge;
 pub mod offers;
+pub mod metrics;
 pub mod openapi;
 pub mod scorecards;
 pub mod sms;
@@ -50,11 +51,16 @@ pub struct AppState {
     /// Short-lived cache of Bearer token → principal, so integrations do not cost a database
     /// round trip (and a `last_used_at` write) on every request.
     pub tokens: Arc<auth::TokenCache>,
+    /// Where attachment bytes go (the install's `attachments/` or an S3-compatible bucket) and
+    /// how big they may be (`attachments:` in `m110d.yaml`).
+    pub attachments: Arc<crate::engine::attachments::Attachments>,
 }
 
 impl AppState {
     pub fn new(store: Store, region: RegionIndex, config: Config) -> AppState {
+        let attachments = Arc::new(attachments::blob_store(&config));
         AppState {
+            attachments,
             store,
             region: Arc::new(region),
             metrics: Arc::new(metrics::Metrics::default()),

@@ -100,15 +100,24 @@ pub fn build() -> Value {
             op.insert("parameters".into(), Value::Array(params));
         }
         if let Some(req) = r.request {
+            // File uploads (`…Upload` schemas) are multipart forms; every other body is JSON.
+            let media = if req.ends_with("Upload") {
+                "multipart/form-data"
+            } else {
+                "application/json"
+            };
             op.insert(
                 "requestBody".into(),
-                json!({"required": true, "content": {"application/json": {
+                json!({"required": true, "content": {media: {
                     "schema": {"$ref": format!("#/components/schemas/{req}")}}}}),
             );
         }
         let (code, schema) = r.response;
         let content = if schema == "Text" {
             json!({"text/plain": {"schema": {"type": "string"}}})
+        } else if schema == "Binary" {
+            // A stored file, served with its own content type.
+            json!({"*/*": {"schema": {"type": "string", "format": "binary"}}})
         } else {
             json!({"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}})
         };

@@ -145,7 +145,9 @@ async fn top_get_inner(
     match stem {
         "discovery" => Ok(get_discovery(state, headers, format).await.map_err(fail)?),
         "services" => Ok(get_services(state, format)),
-        "requests" => Ok(get_requests(state, &params, format).await.map_err(fail)?),
+        "requests" => Ok(get_requests(state, &params, format, &base_url(headers))
+            .await
+            .map_err(fail)?),
         "servicerequestupdates" => Ok(get_updates(state, &params, format).await.map_err(fail)?),
         other => Err(fail(Open311Error::not_found(format!(
             "未知资源 / unknown resource {other}"
@@ -153,18 +155,22 @@ async fn top_get_inner(
     }
 }
 
-async fn get_discovery(
-    state: &AppState,
-    headers: &HeaderMap,
-    format: Format,
-) -> Result<Response, Open311Error> {
-    // The URL clients reached us by; behind a proxy that rewrites Host, the proxy sets it.
+/// The URL clients reached us by; behind a proxy that rewrites Host, the proxy sets it.
+fn base_url(headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_graphic()))
         .unwrap_or("127.0.0.1:8110");
-    let base = format!("http://{host}/open311/v2");
+    format!("http://{host}/open311/v2")
+}
+
+async fn get_discovery(
+    state: &AppState,
+    headers: &HeaderMap,
+    format: Format,
+) -> Result<Response, Open311Error> {
+    let base = base_url(headers);
     let info = state.store.open311_region_info().await.map_err(store_err)?;
     let contact = format!(
         "{}民生服务中心，电话 {} / {} Minsheng service center, call {}",
@@ -219,6 +225,7 @@ async fn get_requests(
     state: &AppState,
     params: &Params,
     format: Format,
+    base: &str,
 ) -> Result<Response, Open311Error> {
     let query = RequestQuery::from_params(params, crate::model::time::now_ms())?;
     let cases = match &query.selection {
@@ -240,7 +247,7 @@ async fn get_requests(
             .await
             .map_err(store_err)?,
     };
-    let list = public_requests(state, cases, query.extensions).await?;
+    let list = public_requests(state, cases, query.extensions, base).await?;
     Ok(document(
         format,
         StatusCode::OK,
@@ -252,12 +259,13 @@ async fn get_requests(
 async fn request_get(
     State(state): State<AppState>,
     Path(file): Path<String>,
+    headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    finish(request_get_inner(&state, &file, raw).await)
+    finish(request_get_inner(&state, &file, &base_url(&headers), raw).await)
 }
 
-async fn request_get_inner(state: &AppState, file: &str, raw: Option<String>) -> Reply {
+async fn request_get_inner(state: &AppState, file: &str, base: &str, raw: Option<String>) -> Reply {
     let (id, format) = split(file)?;
     let fail = |e: Open311Error| (format, e);
     let params = query_params(raw).map_err(fail)?;
@@ -273,7 +281,7 @@ async fn request_get_inner(state: &AppState, file: &str, raw: Option<String>) ->
             "未知诉求 / unknown service_request_id {id}"
         ))));
     }
-    let list = public_requests(state, cases, extensions)
+    let list = public_requests(state, cases, extensions, base)
         .await
         .map_err(fail)?;
     // An array of one: clients take element 0.
@@ -371,13 +379,28 @@ pub fn event_label(e: &Open311Event) -> String {
     }
 }
 
-/// Cases → public service requests (see the module doc for what is withheld).
+/// Cases → public service requests (see the module doc for what is withheld). A request
+/// without a `media_url` of its own gets its first public photo's ([`super::media`]).
 async fn public_requests(
     state: &AppState,
-    cases: Vec<Open311Case>,
+    mut cases: Vec<Open311Case>,
     extensions: bool,
+    base: &str,
 ) -> Result<Vec<Node>, Open311Error> {
     let ids: Vec<i64> = cases.iter().map(|c| c.id).collect();
+    let photos: HashMap<i64, (String, String)> = state
+        .store
+        .first_public_photos(&ids)
+        .await
+        .map_err(store_err)?
+        .into_iter()
+        .map(|(case, sha, ct)| (case, (sha, ct)))
+        .collect();
+    for c in cases.iter_mut().filter(|c| c.media_url.is_none()) {
+        if let Some((sha, ct)) = photos.get(&c.id) {
+            c.media_url = Some(super::media::media_url(base, sha, ct));
+        }
+    }
     let events = state.store.open311_events(&ids).await.map_err(store_err)?;
     let mut by_case: HashMap<i64, Vec<&Open311Event>> = HashMap::new();
     for e in &events {

@@ -7,6 +7,7 @@ created through the shared intake, and their public status — in XML (mandatory
 - [`params`]: form and query decoding, `POST requests` fields, `GET requests` filters.
 - [`services`]: categories → services and the shared attribute set.
 - [`handlers`]: the routes; [`router`] mounts them.
+- [`media`]: the public photo a request's `media_url` points to.
 
 Invariant: nothing here writes a case directly — `POST requests` goes through
 [`crate::engine::intake::create_case`] like every other channel.
@@ -14,6 +15,7 @@ Invariant: nothing here writes a case directly — `POST requests` goes through
 
 pub mod format;
 pub mod handlers;
+pub mod media;
 pub mod params;
 pub mod services;
 pub mod xml;

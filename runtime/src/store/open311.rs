@@ -92,7 +92,7 @@ pub const CLOSED_STATUSES: [&str; 2] = ["closed", "transferred_police"];
 
 /// A case the public Open311 feed may list: not handed to an emergency line, not in a police
 /// category.
-const PUBLIC_CASE: &str = "(c.status <> 'transferred_police' AND NOT EXISTS \
+pub(super) const PUBLIC_CASE: &str = "(c.status <> 'transferred_police' AND NOT EXISTS \
     (SELECT 1 FROM categories k WHERE k.code = c.category_code AND k.police = 1))";
 
 const CASE_SELECT: &str = "SELECT c.id, c.public_id, c.channel, c.status, c.category_code, \

@@ -497,11 +497,47 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
         "{role}不能执行“{action}”",
         "This role may not do that",
     ),
+    (
+        "err.attachment_empty",
+        "文件为空，请重新选择",
+        "The file is empty",
+    ),
+    (
+        "err.attachment_forbidden",
+        "您的角色不能上传附件",
+        "Your role may not add attachments",
+    ),
+    (
+        "err.attachment_not_found",
+        "未找到附件",
+        "Attachment not found",
+    ),
+    (
+        "err.attachment_too_large",
+        "文件超过大小上限（{max} MB）",
+        "The file is over the size limit ({max} MB)",
+    ),
+    (
+        "err.attachment_type",
+        "只接受 JPEG、PNG、WebP 照片和 PDF 文件",
+        "Only JPEG, PNG and WebP photos and PDF documents are accepted",
+    ),
+    (
+        "err.attachment_unreadable",
+        "文件已损坏或无法读取",
+        "The file is damaged or cannot be read",
+    ),
+    ("err.case_closed", "工单已办结", "The case is closed"),
     ("err.case_not_found", "未找到工单", "Case not found"),
     (
         "err.case_not_your_unit",
         "工单 {case} 未派给您的单位",
         "The case is not assigned to your unit",
+    ),
+    (
+        "err.case_out_of_scope",
+        "该工单不在您的权限范围内",
+        "The case is outside your scope",
     ),
     (
         "err.category_missing",
@@ -655,42 +691,6 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
         "No case {case} you may see",
     ),
     (
-        "err.lat_range",
-        "纬度须在 -90 到 90 之间",
-        "Latitude must be -90..90",
-    ),
-    (
-        "err.lat_without_lon",
-        "只有纬度没有经度",
-        "Latitude given without longitude",
-    ),
-    (
-        "err.lon_range",
-        "经度须在 -180 到 180 之间",
-        "Longitude must be -180..180",
-    ),
-    (
-        "err.lon_without_lat",
-        "只有经度没有纬度",
-        "Longitude given without latitude",
-    ),
-    (
-        "err.members_invalid",
-        "家庭人口应为 1 至 99",
-        "Members is a number from 1 to 99",
-    ),
-    (
-        "err.members_range",
-        "家庭人口须在 1 到 50 之间",
-        "Members must be 1..50",
-    ),
-    (
-        "err.merge_already",
-        "工单 {case} 已合并至 {parent}",
-        "Case {case} is already merged into {parent}",
-    ),
-    (
-    (
         "err.knowledge_answer_only",
         "知识库条目只用于当场答复",
         "A knowledge entry goes with the answer action only",
@@ -730,6 +730,42 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
         "有效期须为日期（YYYY-MM-DD）：{value}",
         "Valid until must be a date (YYYY-MM-DD)",
     ),
+    (
+        "err.lat_range",
+        "纬度须在 -90 到 90 之间",
+        "Latitude must be -90..90",
+    ),
+    (
+        "err.lat_without_lon",
+        "只有纬度没有经度",
+        "Latitude given without longitude",
+    ),
+    (
+        "err.lon_range",
+        "经度须在 -180 到 180 之间",
+        "Longitude must be -180..180",
+    ),
+    (
+        "err.lon_without_lat",
+        "只有经度没有纬度",
+        "Longitude given without latitude",
+    ),
+    (
+        "err.members_invalid",
+        "家庭人口应为 1 至 99",
+        "Members is a number from 1 to 99",
+    ),
+    (
+        "err.members_range",
+        "家庭人口须在 1 到 50 之间",
+        "Members must be 1..50",
+    ),
+    (
+        "err.merge_already",
+        "工单 {case} 已合并至 {parent}",
+        "Case {case} is already merged into {parent}",
+    ),
+    (
         "err.merge_child_forwarded",
         "工单 {case} 已转至其他平台办理，在该平台办结",
         "Case {case} went to another platform: it is closed there",
@@ -845,6 +881,11 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
         "err.provider_category_required",
         "市场化服务队伍必须注明服务类别",
         "A market provider needs its service category",
+    ),
+    (
+        "err.provider_not_admitted",
+        "该服务方尚未准入",
+        "The provider is not admitted",
     ),
     (
         "err.provider_qualification_required",
@@ -974,6 +1015,15 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
     ),
     ("event.merged", "合并至主工单", "Merged into"),
     ("event.merged_in", "并入重复诉求", "Repeat merged in"),
+    ("event.offer_accepted", "服务方接单", "Offer accepted"),
+    ("event.offer_declined", "服务方拒单", "Offer declined"),
+    ("event.offer_expired", "邀约超时", "Offer expired"),
+    ("event.offer_made", "发出就近派单邀约", "Offer made"),
+    (
+        "event.offer_unmatched",
+        "无可派服务方，退回中心",
+        "No provider left: back to the center",
+    ),
     ("event.overdue_close", "办结超时", "Closing overdue"),
     ("event.overdue_sign", "签收超时", "Signing overdue"),
     (

@@ -33,6 +33,7 @@ pub async fn case_page(
         .or_else(|| match q.notice.as_deref() {
             Some("merged") => Some("merge.done".to_string()),
             Some("dismissed") => Some("merge.dismissed".to_string()),
+            Some("attached") => Some("attach.done".to_string()),
             _ => None,
         })
         .map(|key| json!({"kind": "ok", "text": format!("{} ✓", user.lang.t(&key))}));
@@ -156,6 +157,10 @@ pub(super) async fn render_case(
     } else {
         allowed
     };
+    let attachments = match super::attachments::attachments_view(state, user, &row).await {
+        Ok(v) => v,
+        Err(page) => return page,
+    };
     let primary = primary_action(&allowed, consultation, row.overdue_sign != 0);
     // The 责任人 the sign form proposes: the signer's real name (read only when signing is
     // offered, not on every view of the case).
@@ -252,6 +257,7 @@ pub(super) async fn render_case(
         "merged_into": merge_view.merged_into,
         "parked": merge_view.parked,
         "children": merge_view.children,
+        "attachments": attachments,
         "flash": flash,
     });
     page_response(
@@ -444,13 +450,13 @@ pub async fn case_action(
         reference: get("reference"),
         assignee: get("assignee"),
         expected_version: get("version").and_then(|v| v.parse().ok()),
+        knowledge: get("knowledge").and_then(|v| v.parse().ok()),
     };
     // Destructive actions need the box ticked (the page asks; a form without it is refused).
     if DESTRUCTIVE.contains(&action) && get("confirm").is_none() {
         let err = EngineError::invalid("confirm", "confirm_required", "tick the box to confirm");
         return render_case(
             &state,
-        knowledge: get("knowledge").and_then(|v| v.parse().ok()),
             &user,
             &id,
             status_of(&err),

@@ -293,6 +293,7 @@ mod admin_units;
 mod admin_users;
 mod alerts;
 mod analytics;
+mod attachments;
 mod audit;
 mod call;
 mod case;
@@ -301,8 +302,8 @@ mod export;
 mod field;
 mod grid;
 mod integrations;
-mod login;
 mod knowledge;
+mod login;
 mod merge;
 mod queue;
 mod scorecards;
@@ -313,6 +314,7 @@ pub use admin_units::*;
 pub use admin_users::*;
 pub use alerts::*;
 pub use analytics::*;
+pub use attachments::case_attach;
 pub use audit::*;
 pub use call::*;
 pub use case::*;
@@ -321,9 +323,9 @@ pub use export::*;
 pub use field::*;
 pub use grid::*;
 pub use integrations::*;
+pub use knowledge::*;
 pub use login::*;
 pub use merge::{case_dismiss, case_merge};
-pub use knowledge::*;
 pub use queue::*;
 pub use scorecards::*;
 
@@ -399,9 +401,9 @@ mod tests {
             ("pages/scorecards.rs", include_str!("scorecards.rs")),
             ("pages/analytics.rs", include_str!("analytics.rs")),
             ("pages/alerts.rs", include_str!("alerts.rs")),
+            ("pages/knowledge.rs", include_str!("knowledge.rs")),
             ("directories.rs", include_str!("../directories.rs")),
             ("session.rs", include_str!("../session.rs")),
-            ("pages/knowledge.rs", include_str!("knowledge.rs")),
             ("errors.rs", include_str!("../errors.rs")),
         ] {
             for (pos, _) in src.match_indices(".t(\"") {
