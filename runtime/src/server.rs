@@ -129,6 +129,15 @@ pub async fn serve_state(
         state.metrics.clone(),
         stop_tx.subscribe(),
     ));
+    let offers = tokio::spawn(jobs::run(
+        crate::jobs::offers::OfferTimeouts {
+            store: state.store.clone(),
+            region: Arc::clone(&state.region),
+        },
+        std::time::Duration::from_secs(1),
+        state.metrics.clone(),
+        stop_tx.subscribe(),
+    ));
     let warning = tokio::spawn(jobs::run(
         crate::jobs::warning::Warning {
             store: state.store.clone(),
@@ -158,6 +167,7 @@ pub async fn serve_state(
     let _ = delivery.await;
     let _ = pull.await;
     let _ = warning.await;
+    let _ = offers.await;
     store.close().await;
     tracing::info!("m110d stopped");
     result.context("HTTP server failed")

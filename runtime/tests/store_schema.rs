@@ -1342,6 +1342,7 @@ async fn read_back(engine: Engine, store: &Store, ids: &Seeded) {
             sign_minutes: 120,
             close_hours: 72,
             keywords: vec!["路灯".into(), "不亮".into()],
+            matchable: false,
         }
     );
     assert!(region.categories[3].police);

@@ -213,6 +213,7 @@ pub fn merge_categories(raw: &RawProfile) -> Vec<(Category, Option<usize>)> {
                         sign_minutes: 60,
                         close_hours: 72,
                         keywords: Vec::new(),
+                        matchable: false,
                     },
                     None,
                 ));
@@ -236,6 +237,9 @@ pub fn merge_categories(raw: &RawProfile) -> Vec<(Category, Option<usize>)> {
         }
         if let Some(v) = rc.police {
             c.police = v;
+        }
+        if let Some(v) = rc.matchable {
+            c.matchable = v;
         }
         if let Some(v) = rc.sign_minutes {
             c.sign_minutes = v;

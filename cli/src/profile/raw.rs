@@ -352,6 +352,10 @@ pub struct RawCategory {
     /// Police emergencies are transferred to police dispatch (转警).
     #[serde(default)]
     pub police: Option<bool>,
+    /// Its cases may be offered to admitted providers, volunteer teams and social organizations
+    /// nearest to the case (nearest-resource dispatch, docs/matching.md).
+    #[serde(default)]
+    pub matchable: Option<bool>,
     /// 签收 deadline in minutes after dispatch.
     #[serde(default)]
     pub sign_minutes: Option<u32>,

@@ -402,6 +402,7 @@ pub fn default_categories() -> Vec<Category> {
             sign_minutes: d.sign_minutes,
             close_hours: d.close_hours,
             keywords: d.keywords.iter().map(|k| k.to_string()).collect(),
+            matchable: false,
         })
         .collect()
 }

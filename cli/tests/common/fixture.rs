@@ -61,6 +61,7 @@ fn category(code: &str, zh: &str, en: &str, priority: Priority, police: bool) ->
         sign_minutes: if police { 5 } else { 30 },
         close_hours: if police { 1 } else { 72 },
         keywords: vec![],
+        matchable: false,
     }
 }
 

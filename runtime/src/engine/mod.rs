@@ -48,6 +48,7 @@ pub mod lifecycle;
 pub mod matching;
 pub mod merge;
 pub mod provision;
+pub mod offers;
 pub mod region;
 pub mod regiondiff;
 pub mod report;

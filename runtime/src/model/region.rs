@@ -333,6 +333,11 @@ pub struct EscalationChain {
 pub struct EscalationStep {
     /// Unit id to notify / supervise at this step.
     pub unit: String,
+    /// Its cases may be offered to admitted providers, volunteer teams and social organizations
+    /// (nearest-resource dispatch, `engine::matching`). Absent in models recorded before 0110;
+    /// left out when false so those models serialize as they did.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub matchable: bool,
     /// Minutes past the missed deadline before this step fires.
     pub after_minutes: u32,
 }

@@ -214,6 +214,7 @@ mod tests {
             sign_minutes: 30,
             close_hours: 72,
             keywords: vec!["路灯".into(), "不亮".into()],
+            matchable: false,
         }
     }
 

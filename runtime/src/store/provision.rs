@@ -272,13 +272,14 @@ pub async fn write_categories(
         sqlx::query(&statement(
             mode,
             "INSERT INTO categories (code, name_zh, name_en, parent_code, priority, police, \
-             sign_minutes, close_hours, keywords, position) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             sign_minutes, close_hours, keywords, position, matchable) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             "ON CONFLICT (code) DO UPDATE SET name_zh = excluded.name_zh, \
              name_en = excluded.name_en, parent_code = excluded.parent_code, \
              priority = excluded.priority, police = excluded.police, \
              sign_minutes = excluded.sign_minutes, close_hours = excluded.close_hours, \
-             keywords = excluded.keywords, position = excluded.position, retired_at = NULL",
+             keywords = excluded.keywords, position = excluded.position, retired_at = NULL, \
+             matchable = excluded.matchable",
         ))
         .bind(&c.code)
         .bind(&c.name_zh)
@@ -290,6 +291,7 @@ pub async fn write_categories(
         .bind(i64::from(c.close_hours))
         .bind(json(&c.keywords)?)
         .bind(pos as i64)
+        .bind(i64::from(c.matchable))
         .execute(&mut *tx)
         .await
         .map_err(|e| context(e, &format!("category {}", c.code)))?;

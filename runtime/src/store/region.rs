@@ -263,12 +263,14 @@ pub async fn load_region_in(conn: &mut AnyConnection) -> Result<Region, StoreErr
     );
     let cats: Vec<CategoryRow> = sqlx::query_as(
         "SELECT code, name_zh, name_en, parent_code, priority, police, sign_minutes, \
-         close_hours, keywords FROM categories WHERE retired_at IS NULL ORDER BY position",
+         close_hours, keywords, matchable FROM categories WHERE retired_at IS NULL \
+         ORDER BY position",
     )
     .fetch_all(&mut *conn)
     .await?;
     let mut categories = Vec::with_capacity(cats.len());
-    for (code, name_zh, name_en, parent, priority, police, sign, close, keywords) in cats {
+    for (code, name_zh, name_en, parent, priority, police, sign, close, keywords, matchable) in cats
+    {
         categories.push(Category {
             code,
             name_zh,
@@ -280,6 +282,7 @@ pub async fn load_region_in(conn: &mut AnyConnection) -> Result<Region, StoreErr
             close_hours: close as u32,
             keywords: json(&keywords)?,
         });
+            matchable: matchable != 0,
     }
 
     let rules: Vec<(String, Option<String>, String)> = sqlx::query_as(

@@ -259,6 +259,7 @@ pub fn fixture_region() -> crate::model::Region {
             sign_minutes: if police { 5 } else { 120 },
             close_hours: if police { 1 } else { 72 },
             keywords: keywords.iter().map(|s| s.to_string()).collect(),
+            matchable: false,
         }
     }
     fn rule(category: &str, scope: Option<&str>, unit: &str) -> RoutingRule {

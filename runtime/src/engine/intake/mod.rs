@@ -372,7 +372,9 @@ pub async fn create_case_with(
         let handling_unit = region
             .unit(&r.unit)
             .is_some_and(|u| !matches!(u.kind, UnitKind::Center | UnitKind::Police));
-        if matches!(r.via, RouteVia::Rule { .. }) && handling_unit {
+        // A matchable category waits in the queue for the offer job (engine::offers).
+        let offered = crate::engine::offers::matchable(region, Some(&cat.code));
+        if matches!(r.via, RouteVia::Rule { .. }) && handling_unit && !offered {
             case.status = Status::Dispatched.as_str().into();
             case.unit_id = Some(r.unit.clone());
             case.dispatched_at = Some(now);

@@ -172,6 +172,7 @@ fn category(code: &str, zh: &str) -> Category {
         sign_minutes: 120,
         close_hours: 72,
         keywords: vec![],
+        matchable: false,
     }
 }
 
