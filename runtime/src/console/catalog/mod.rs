@@ -8,17 +8,24 @@ with every page.
 */
 
 mod a_e;
+mod e_x;
 mod f_z;
 
 /// One catalog row: (key, zh-CN, English).
 pub(super) type Entry = (&'static str, &'static str, &'static str);
 
 /// The parts in key order; every key of a part sorts after every key of the part before.
-pub(super) static PARTS: [&[Entry]; 2] = [a_e::ENTRIES, f_z::ENTRIES];
+pub(super) static PARTS: [&[Entry]; 3] = [a_e::ENTRIES, e_x::ENTRIES, f_z::ENTRIES];
 
 /// The row of `key`.
 pub(super) fn lookup(key: &str) -> Option<&'static Entry> {
-    let part = if key < "f" { PARTS[0] } else { PARTS[1] };
+    let part = if key < "event." {
+        PARTS[0]
+    } else if key < "f" {
+        PARTS[1]
+    } else {
+        PARTS[2]
+    };
     part.binary_search_by(|(k, _, _)| k.cmp(&key))
         .ok()
         .map(|i| &part[i])
