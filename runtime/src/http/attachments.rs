@@ -168,11 +168,19 @@ fn multipart_error(e: axum::extract::multipart::MultipartError) -> Response {
     )
 }
 
-/// Reads a field up to `limit` bytes; `Err(None)` when it is longer.
+/// Reads a field up to `limit` bytes; `Err(None)` when it is longer. The rest of a longer field
+/// is read and dropped (up to [`attachments::DRAIN_LIMIT`]) so that the client, still sending,
+/// receives the 413 instead of a connection reset.
 async fn read_field(field: &mut Field<'_>, limit: usize) -> Result<Vec<u8>, Option<Response>> {
     let mut buf = Vec::new();
     while let Some(chunk) = field.chunk().await.map_err(|e| Some(multipart_error(e)))? {
         if buf.len() + chunk.len() > limit {
+            let mut dropped = buf.len() + chunk.len();
+            while dropped < attachments::DRAIN_LIMIT
+                && let Ok(Some(more)) = field.chunk().await
+            {
+                dropped += more.len();
+            }
             return Err(None);
         }
         buf.extend_from_slice(&chunk);

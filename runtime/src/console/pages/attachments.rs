@@ -77,6 +77,13 @@ pub async fn case_attach(
         while let Ok(Some(chunk)) = field.chunk().await {
             if buf.len() + chunk.len() > limit {
                 over = true;
+                // Read the rest and drop it, so the browser gets the page, not a reset.
+                let mut dropped = buf.len() + chunk.len();
+                while dropped < attachments::DRAIN_LIMIT
+                    && let Ok(Some(more)) = field.chunk().await
+                {
+                    dropped += more.len();
+                }
                 break;
             }
             buf.extend_from_slice(&chunk);

@@ -42,6 +42,10 @@ use sniff::{FileType, sniff};
 
 /// Largest attachment by default: a phone photo is 2–6 MB, a scanned letter a few hundred KB.
 pub const DEFAULT_MAX_BYTES: usize = 10 * 1024 * 1024;
+/// How much of an oversized upload a front-end reads and drops before it answers 413: a client
+/// still sending would otherwise see a reset connection instead of the answer. Past this the
+/// connection is given up.
+pub const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
 /// Longest stored file name, in characters.
 const MAX_FILENAME_CHARS: usize = 120;
 
@@ -290,7 +294,12 @@ pub async fn attach_to(
             "your role may not add attachments",
         ));
     }
-    if Status::parse(&row.status) == Some(Status::Closed) {
+    // A patrol report settled on the spot (就地解决) is closed the moment it is made: its photos
+    // come with it, from the grid worker who made it.
+    let on_spot_photos = stage == Some(Stage::Patrol)
+        && principal.role == Role::GridWorker
+        && row.channel == "grid";
+    if Status::parse(&row.status) == Some(Status::Closed) && !on_spot_photos {
         return Err(Error::conflict(
             "case_closed",
             format!("case {public_id} is closed"),
