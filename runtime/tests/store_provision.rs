@@ -23,6 +23,7 @@ const REGION_TABLES: &[&str] = &[
     "routing_rules",
     "escalation_steps",
     "platforms",
+    "cameras",
     "directory_entries",
     "households",
     "users",
@@ -107,6 +108,7 @@ async fn provision_reads_back_exactly(engine: Engine) {
     assert_eq!(c["routing_rules"], 6);
     assert_eq!(c["escalation_steps"], 3);
     assert_eq!(c["platforms"], 4);
+    assert_eq!(c["cameras"], 2);
     assert_eq!(c["directory_entries"], 4);
     assert_eq!(c["households"], 2);
     assert_eq!(c["users"], 1);

@@ -509,6 +509,8 @@ pub fn compile(
             .collect(),
         directory,
         households,
+        // Filled by `profile::cameras` (the list and the CSV, links from the platforms).
+        cameras: Vec::new(),
         appraisal: raw
             .appraisal
             .as_ref()

@@ -39,14 +39,14 @@ const HOUSEHOLD_COLUMNS: &[&str] = &[
     "notes",
 ];
 
-struct Table {
+pub(super) struct Table {
     columns: HashMap<String, usize>,
     /// (line, fields)
-    rows: Vec<(usize, Vec<String>)>,
+    pub(super) rows: Vec<(usize, Vec<String>)>,
 }
 
 impl Table {
-    fn get(&self, row: &[String], col: &str) -> Option<String> {
+    pub(super) fn get(&self, row: &[String], col: &str) -> Option<String> {
         self.columns
             .get(col)
             .and_then(|&i| row.get(i))
@@ -55,12 +55,12 @@ impl Table {
     }
 
     /// 1-based column number of `col` (for diagnostics).
-    fn col(&self, col: &str) -> usize {
+    pub(super) fn col(&self, col: &str) -> usize {
         self.columns.get(col).map_or(1, |i| i + 1)
     }
 }
 
-fn read_table(
+pub(super) fn read_table(
     file: &Path,
     key: &str,
     allowed: &[&str],

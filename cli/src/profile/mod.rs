@@ -12,6 +12,7 @@ Every stage adds [`Diagnostic`]s instead of stopping at the first problem; `load
 of them, sorted by position. Only this module tree knows the profile format.
 */
 
+pub mod cameras;
 pub mod compile;
 pub mod csvdata;
 pub mod diag;
@@ -64,11 +65,20 @@ pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
         Some(d) => csvdata::load(base, d, &checked.grid_codes, &checked.unit_ids, &mut diags),
         None => (Vec::new(), Vec::new()),
     };
+    let csv_cameras = match &raw.cameras_csv {
+        Some(rel) if base.join(rel).is_file() => {
+            let refs = cameras::CameraRefs::new(&raw, &checked.grid_codes);
+            let mut seen = raw.cameras.iter().map(|c| c.id.trim().to_string()).collect();
+            cameras::load_csv(&base.join(rel), &refs, &mut seen, &mut diags)
+        }
+        _ => Vec::new(),
+    };
     if !diags.is_empty() {
         diags.sort();
         return Err(diags);
     }
-    let region = compile::compile(&raw, &checked.levels, directory, households);
+    let mut region = compile::compile(&raw, &checked.levels, directory, households);
+    region.cameras = cameras::compile(&raw, csv_cameras);
     Ok(Loaded {
         path: path.to_path_buf(),
         sha256,

@@ -155,6 +155,36 @@ pub struct RawProfile {
     pub appraisal: Option<RawAppraisal>,
     #[serde(default)]
     pub early_warning: Option<RawEarlyWarning>,
+    /// Cameras of the camera platforms (shown on grid units and cases, with a link into their
+    /// platform; the kit handles no video).
+    #[serde(default)]
+    pub cameras: Vec<RawCamera>,
+    /// More cameras from a CSV file (relative to the profile), columns `id`, `name`, `kind`,
+    /// `grid`, `lat`, `lon`, `platform` (`id` and `name` required).
+    #[serde(default)]
+    pub cameras_csv: Option<String>,
+}
+
+/// A camera: where it stands (a grid unit, coordinates or both) and the platform it belongs to.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCamera {
+    /// The platform's camera id (e.g. a GB/T 28181 device id), unique in the profile.
+    pub id: String,
+    pub name: String,
+    /// public_security, traffic, community, river, forest or other (default other).
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Code of the grid unit it stands in.
+    #[serde(default)]
+    pub grid: Option<String>,
+    #[serde(default)]
+    pub lat: Option<f64>,
+    #[serde(default)]
+    pub lon: Option<f64>,
+    /// Id of a camera_network platform in existing_platforms.
+    #[serde(default)]
+    pub platform: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -430,6 +460,10 @@ pub struct RawPlatform {
     /// Camera networks: number of cameras.
     #[serde(default)]
     pub cameras: Option<u32>,
+    /// Camera networks: the live view of one camera, an http(s) URL with `{id}` where the
+    /// camera's id goes, e.g. https://vms.example/live?camera={id}.
+    #[serde(default)]
+    pub camera_link: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

@@ -351,6 +351,7 @@ pub fn region() -> Region {
         ],
         appraisal: Appraisal::default(),
         early_warning: EarlyWarning::default(),
+        cameras: Vec::new(),
     }
 }
 

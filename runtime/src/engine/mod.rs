@@ -31,6 +31,7 @@ checks it.
 pub mod accounts;
 pub mod actions;
 pub mod alerts;
+pub mod cameras;
 pub mod analytics;
 pub mod attachments;
 pub mod delivery;

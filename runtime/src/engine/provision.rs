@@ -150,6 +150,7 @@ pub async fn provision(
     write_routing(&mut tx, region).await?;
     crash_point("routing");
     write_platforms(&mut tx, region, WriteMode::Insert).await?;
+    crate::store::cameras::write_cameras(&mut tx, region, WriteMode::Insert).await?;
     crash_point("platforms");
     write_directory(&mut tx, region).await?;
     crash_point("directory");

@@ -36,6 +36,8 @@ pub struct RegionIndex {
     pub triage: Triage,
     /// The knowledge base's search index, built on first use and when the table changes.
     pub knowledge: super::knowledge::KnowledgeBase,
+    /// The region's cameras (`engine::cameras` ranks them near a place).
+    pub cameras: Vec<crate::model::Camera>,
     /// Swapped whole when an admin edits a routing rule (a live edit), so intake routes by the
     /// new rules at once; readers hold the table they took for the request.
     routing: RwLock<Arc<RoutingTable>>,
@@ -122,6 +124,7 @@ impl RegionIndex {
             name,
             triage,
             knowledge: Default::default(),
+            cameras: Vec::new(),
             routing: RwLock::new(Arc::new(routing)),
             categories,
             units,
@@ -142,7 +145,7 @@ impl RegionIndex {
 
     /// Builds the index from a region model.
     pub fn from_region(region: &Region) -> RegionIndex {
-        RegionIndex::new(RegionData {
+        let mut index = RegionIndex::new(RegionData {
             code: region.info.code.clone(),
             name: region.info.name.clone(),
             categories: region.categories.clone(),
@@ -164,7 +167,9 @@ impl RegionIndex {
             appraisal: region.appraisal.clone(),
             early_warning: region.early_warning.clone(),
             platforms: region.platforms.clone(),
-        })
+        });
+        index.cameras = region.cameras.clone();
+        index
     }
 
     pub fn category(&self, code: &str) -> Option<&Category> {

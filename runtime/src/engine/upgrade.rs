@@ -364,6 +364,8 @@ pub async fn upgrade(
     write_categories(&mut tx, &target.categories, WriteMode::Upsert).await?;
     write_routing(&mut tx, target).await?;
     write_platforms(&mut tx, target, WriteMode::Upsert).await?;
+    // Cameras follow the profile (added, changed, dropped) before a dropped platform goes.
+    crate::store::cameras::write_cameras(&mut tx, target, WriteMode::Upsert).await?;
     for r in &plan.renames {
         move_references(&mut tx, r.kind, &r.from, &r.to).await?;
     }

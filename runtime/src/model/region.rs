@@ -37,7 +37,39 @@ pub struct Region {
     pub households: Vec<Household>,
     pub appraisal: Appraisal,
     pub early_warning: EarlyWarning,
+    /// Cameras of the region's camera platforms (shown on grid units and cases; no video).
+    /// Absent in models recorded before 0130, and left out when empty so they hash as they did.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cameras: Vec<Camera>,
 }
+
+/// A camera of a camera platform (雪亮工程 / 天网): where it is and how to open its live view in
+/// that platform. The kit handles no video.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Camera {
+    /// The platform's own camera id (e.g. a GB/T 28181 device id).
+    pub id: String,
+    pub name: String,
+    /// `public_security`, `traffic`, `community`, `river`, `forest` or `other`.
+    pub kind: String,
+    /// The grid unit it stands in.
+    pub grid: Option<String>,
+    pub location: Option<LatLon>,
+    /// The camera platform it belongs to.
+    pub platform: Option<String>,
+    /// Its live view in the platform: the platform's `camera_link` with `{id}` filled in.
+    pub link: Option<String>,
+}
+
+/// The kinds of camera a profile may give.
+pub const CAMERA_KINDS: [&str; 6] = [
+    "public_security",
+    "traffic",
+    "community",
+    "river",
+    "forest",
+    "other",
+];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RegionInfo {
@@ -301,6 +333,11 @@ pub struct Category {
     pub close_hours: u32,
     /// Words that suggest this category to the classifier.
     pub keywords: Vec<String>,
+    /// Its cases may be offered to admitted providers, volunteer teams and social organizations
+    /// (nearest-resource dispatch, `engine::matching`). Absent in models recorded before 0110;
+    /// left out when false so those models serialize as they did.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub matchable: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -333,11 +370,6 @@ pub struct EscalationChain {
 pub struct EscalationStep {
     /// Unit id to notify / supervise at this step.
     pub unit: String,
-    /// Its cases may be offered to admitted providers, volunteer teams and social organizations
-    /// (nearest-resource dispatch, `engine::matching`). Absent in models recorded before 0110;
-    /// left out when false so those models serialize as they did.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub matchable: bool,
     /// Minutes past the missed deadline before this step fires.
     pub after_minutes: u32,
 }

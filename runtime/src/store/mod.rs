@@ -33,6 +33,7 @@ pub mod accounts;
 pub mod alerts;
 pub mod audit;
 pub mod cases;
+pub mod cameras;
 pub mod console;
 pub mod delivery;
 pub mod directory;

@@ -462,6 +462,7 @@ pub async fn load_region_in(conn: &mut AnyConnection) -> Result<Region, StoreErr
         appraisal: json(&appraisal)?,
         early_warning: json(&early_warning)?,
     })
+        cameras: super::cameras::load_cameras(&mut *conn).await?,
 }
 
 /// Every handling unit with its contacts and scope, in profile order.

@@ -640,6 +640,29 @@ pub fn fixture_region() -> crate::model::Region {
         ],
         appraisal: Appraisal::default(),
         early_warning: EarlyWarning::default(),
+        cameras: vec![
+            Camera {
+                id: "35078100001310000001".into(),
+                name: "五一九路与中山路口".into(),
+                kind: "public_security".into(),
+                grid: Some("350781001001".into()),
+                location: Some(LatLon {
+                    lat: 27.3405,
+                    lon: 117.4832,
+                }),
+                platform: Some("xueliang".into()),
+                link: Some("https://vms.example/live?camera=35078100001310000001".into()),
+            },
+            Camera {
+                id: "35078100001310000002".into(),
+                name: "通泰街道办门口".into(),
+                kind: "community".into(),
+                grid: Some("350781002".into()),
+                location: None,
+                platform: Some("xueliang".into()),
+                link: None,
+            },
+        ],
     }
 }
 

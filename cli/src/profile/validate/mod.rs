@@ -12,6 +12,7 @@ context; each section's checks live in their own file.
 */
 
 mod appraisal;
+mod cameras;
 mod categories;
 mod directories;
 mod grid;
@@ -33,6 +34,7 @@ use super::raw::{FILL_IN, Fill, RawProfile};
 use super::yaml::PosIndex;
 
 use appraisal::check_appraisal;
+use cameras::check_cameras;
 use categories::check_categories;
 use directories::check_directories_exist;
 use grid::check_grid;
@@ -135,6 +137,7 @@ pub fn validate(
     check_unit_categories(&mut c, raw, &category_codes);
     check_routing(&mut c, raw, &grid_codes, &unit_ids, &category_codes);
     check_platforms(&mut c, raw, base);
+    check_cameras(&mut c, raw, base, &grid_codes);
     check_unit_platforms(&mut c, raw);
     check_renames(&mut c, raw);
     check_directories_exist(&mut c, raw, base);
