@@ -429,6 +429,57 @@ impl Browser {
         .await;
     }
 
+    /// Runs a Chrome DevTools Protocol command through chromedriver (network emulation,
+    /// geolocation, permissions).
+    pub async fn cdp(&self, cmd: &str, params: Value) -> Value {
+        self.cmd(
+            reqwest::Method::POST,
+            "/goog/cdp/execute",
+            Some(json!({"cmd": cmd, "params": params})),
+        )
+        .await
+    }
+
+    /// Takes the page off the network (`true`) or back on, as DevTools' "Offline" does: the
+    /// page's `navigator.onLine` follows, and requests fail.
+    pub async fn set_offline(&self, offline: bool) {
+        self.cdp(
+            "Network.enable",
+            json!({}),
+        )
+        .await;
+        self.cdp(
+            "Network.emulateNetworkConditions",
+            json!({"offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}),
+        )
+        .await;
+    }
+
+    /// Puts the phone at `lat`, `lon` and lets pages ask for it.
+    pub async fn set_position(&self, origin: &str, lat: f64, lon: f64) {
+        self.cdp(
+            "Browser.grantPermissions",
+            json!({"origin": origin, "permissions": ["geolocation"]}),
+        )
+        .await;
+        self.cdp(
+            "Emulation.setGeolocationOverride",
+            json!({"latitude": lat, "longitude": lon, "accuracy": 12}),
+        )
+        .await;
+    }
+
+    /// Chooses a local file in a file input.
+    pub async fn upload(&self, css: &str, path: &std::path::Path) {
+        let id = self.find(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{id}/value"),
+            Some(json!({"text": path.display().to_string()})),
+        )
+        .await;
+    }
+
     /// Deletes every cookie (log out without a form).
     pub async fn clear_cookies(&self) {
         self.cmd(reqwest::Method::DELETE, "/cookie", None).await;

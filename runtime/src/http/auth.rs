@@ -102,8 +102,16 @@ pub const CASE_READERS: &[Role] = &[
     UnitHandler,
     GridWorker,
 ];
-/// Roles that may act on cases (the lifecycle matrix refines per action).
-pub const CASE_ACTORS: &[Role] = &[Admin, Supervisor, Operator, Dispatcher, UnitHandler];
+/// Roles that may act on cases (the lifecycle matrix refines per action; a grid worker answers
+/// the 网格任务 of their cells, nothing else).
+pub const CASE_ACTORS: &[Role] = &[
+    Admin,
+    Supervisor,
+    Operator,
+    Dispatcher,
+    UnitHandler,
+    GridWorker,
+];
 
 /// Every area's route table, each kept beside its handlers where it has one; [`ROUTES`] is their
 /// concatenation. An area adds its table here (one line), not to [`CORE_ROUTES`].

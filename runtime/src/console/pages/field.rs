@@ -89,6 +89,7 @@ fn report_context(state: &AppState, user: &ConsoleUser, form: &ReportForm) -> se
         "cells": cells,
         "max_photos": MAX_PHOTOS,
         "max_mb": state.attachments.max_bytes / (1024 * 1024),
+        "error_field": null,
         "form": {
             "key": if form.key.is_empty() { new_key() } else { form.key.clone() },
             "category": form.category,
