@@ -8,7 +8,7 @@
 //! reachable that way.
 
 use m110_e2e::app::App;
-use m110_e2e::{Engine, Install, per_engine};
+use m110_e2e::{Engine, Install, PASSWORD, per_engine};
 use serde_json::{Value, json};
 
 const BOUNDARY: &str = "m110-e2e-boundary-7f3a";
@@ -289,6 +289,91 @@ async fn attachments(engine: Engine) {
     assert_eq!(s, 404);
     let (s, _, _, _) = fetch(&app, "", "/open311/v2/media/..%2F..%2Fm110d.yaml").await;
     assert_eq!(s, 404);
+
+    // The console: the case page shows the thumbnail and the form; an upload with a forged
+    // token is refused and stores nothing, with the page's token it lands on the page again.
+    let console = m110_e2e::login(&app.url(""), "op", PASSWORD).await;
+    let page_url = app.url(&format!("/console/cases/{case}"));
+    let page = console
+        .get(&page_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("/api/v1/attachments/{id}/thumb")),
+        "{page}"
+    );
+    assert!(page.contains("id=\"attach-form\""));
+    let at = page.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let csrf = page[at..].split('"').next().unwrap().to_string();
+    let png = {
+        let img = image::RgbImage::from_pixel(20, 10, image::Rgb([10, 200, 30]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        out.into_inner()
+    };
+    let form = |token: &str| {
+        let mut body = format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{token}\r\n"
+        )
+        .into_bytes();
+        body.extend(multipart("现场.png", &png, Some("intake")));
+        body
+    };
+    let post = |body: Vec<u8>| {
+        console
+            .post(app.url(&format!("/console/cases/{case}/attachments")))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(body)
+            .send()
+    };
+    let resp = post(form("forged")).await.unwrap();
+    assert_eq!(resp.status().as_u16(), 403);
+    let count = |list: Value| list["items"].as_array().unwrap().len();
+    let listed = app
+        .call(
+            "op",
+            "GET",
+            &format!("/api/v1/cases/{case}/attachments"),
+            None,
+        )
+        .await
+        .1;
+    assert_eq!(count(listed), 2, "the forged upload stored nothing");
+    let resp = post(form(&csrf)).await.unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert!(
+        resp.url().as_str().contains("notice=attached"),
+        "{}",
+        resp.url()
+    );
+    let page = resp.text().await.unwrap();
+    assert!(page.contains("附件已上传"), "{page}");
+    let listed = app
+        .call(
+            "op",
+            "GET",
+            &format!("/api/v1/cases/{case}/attachments"),
+            None,
+        )
+        .await
+        .1;
+    assert_eq!(listed["items"][2]["filename"], "现场.png", "{listed}");
+    assert_eq!(listed["items"][2]["content_type"], "image/png");
+    // A refused file comes back as the page with the reason.
+    let mut body =
+        format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n")
+            .into_bytes();
+    body.extend(multipart("a.exe", b"MZ\x90\0", None));
+    let resp = post(body).await.unwrap();
+    assert_eq!(resp.status().as_u16(), 422);
+    assert!(resp.text().await.unwrap().contains("只接受 JPEG"));
 
     // Every upload and read was audited.
     let (s, log) = app

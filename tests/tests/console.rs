@@ -803,6 +803,7 @@ async fn fingerprint(store: &Store) -> Vec<i64> {
         "routing_rules",
         "settings",
         "alerts",
+        "attachments",
     ] {
         let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
             .fetch_one(store.pool())
@@ -998,6 +999,7 @@ async fn every_console_post_refuses_a_forged_csrf_token(engine: Engine) {
         "/console/cases",
         "/console/cases/{id}/actions/{action}",
         "/console/cases/{id}/merge",
+        "/console/cases/{id}/attachments",
         "/console/cases/{id}/similar/{other}/dismiss",
         "/console/directories/{system}/{id}",
         "/console/integrations/replay/{id}",
@@ -1198,6 +1200,24 @@ async fn every_console_post_refuses_a_forged_csrf_token(engine: Engine) {
             fingerprint(&store).await,
             before,
             "{engine:?}: import with {how}"
+        );
+    }
+    // The attachment upload is multipart too (a valid PDF, so only the token is wrong).
+    for (how, token) in forgeries {
+        let before = fingerprint(&store).await;
+        let resp = sup
+            .post_multipart(
+                &base,
+                &format!("/console/cases/{case_id}/attachments"),
+                token,
+                "%PDF-1.4\n%%EOF\n",
+            )
+            .await;
+        refused(resp, format!("POST attachment with {how}")).await;
+        assert_eq!(
+            fingerprint(&store).await,
+            before,
+            "{engine:?}: attachment with {how}"
         );
     }
     // A reset link is its own proof (no session): a made-up one is refused and changes nothing.

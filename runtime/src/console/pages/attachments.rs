@@ -35,8 +35,7 @@ pub(super) async fn attachments_view(
                 "size_kb": (a.size + 1023) / 1024,
                 "uploaded_by": a.uploaded_by_name.clone().unwrap_or_default(),
                 "created": a.created_at,
-                "url": format!("/api/v1/attachments/{}", a.id),
-                "thumb": a.thumb_sha256.as_ref().map(|_| format!("/api/v1/attachments/{}/thumb", a.id)),
+                "has_thumb": a.thumb_sha256.is_some(),
             })
         })
         .collect();
