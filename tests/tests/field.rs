@@ -343,6 +343,8 @@ async fn a_grid_worker_reports_from_the_phone_offline_and_online(engine: Engine)
     b.click("#submit-report").await;
     b.wait_for("#outbox:not([hidden])", Duration::from_secs(10))
         .await;
+    b.exec("window.scrollTo(0, 0);", vec![]).await;
+    assert!(b.text(".flash.ok").await.contains("联网后自动发送"), "{engine:?}");
     b.screenshot(&format!("{}/field-03-offline", engine.as_str())).await;
     let (_, still) = app
         .call("disp", "GET", "/api/v1/cases?channel=grid", None)

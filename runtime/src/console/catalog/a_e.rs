@@ -250,6 +250,7 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
     ("ana.all_categories", "全部类别", "All categories"),
     ("ana.all_channels", "全部渠道", "All channels"),
     ("ana.all_units", "全部单位", "All units"),
+    ("ana.answered", "直接办结", "Answered on the call"),
     ("ana.by_unit", "按承办单位", "By handling unit"),
     ("ana.close_median", "办结用时中位数", "Median time to close"),
     (
@@ -280,6 +281,7 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
         "签收用时 中位数 / P90",
         "Time to sign, median / P90",
     ),
+    ("ana.solved_on_spot", "就地解决", "Solved on the spot"),
     (
         "ana.suppressed",
         "不足 5 件的单元格显示为“<5”，以免识别到个人。",

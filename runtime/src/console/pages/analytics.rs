@@ -95,6 +95,11 @@ pub async fn analytics_page(
          "mom": change(summary.received_mom), "yoy": change(summary.received_yoy)},
         {"id": "closed", "label": lang.t("ana.closed"), "value": f.counts.closed,
          "mom": change(summary.closed_mom), "yoy": change(summary.closed_yoy)},
+        // Settled without a unit: answered on the call (直接办结) and on the spot (就地解决).
+        {"id": "answered", "label": lang.t("ana.answered"), "value": f.counts.answered,
+         "mom": "", "yoy": ""},
+        {"id": "solved_on_spot", "label": lang.t("ana.solved_on_spot"),
+         "value": f.counts.solved_on_spot, "mom": "", "yoy": ""},
         {"id": "sign", "label": lang.t("score.sign"), "value": pct(f.sign_on_time_rate),
          "mom": "", "yoy": ""},
         {"id": "reply", "label": lang.t("ana.reply_on_time"), "value": pct(f.reply_on_time_rate),
