@@ -37,6 +37,9 @@ pub struct Column {
     pub categories: usize,
     pub routing_gaps: usize,
     pub integrations: Vec<PlatformIntegration>,
+    /// Cameras the profile lists (left out when none).
+    #[serde(skip_serializing_if = "plan::CameraCount::is_empty")]
+    pub cameras: plan::CameraCount,
     pub expected_yearly_calls: f64,
     pub staffing: Option<Staffing>,
     pub staffing_error: Option<String>,
@@ -251,6 +254,7 @@ pub fn column(region: &Region) -> Column {
         handling_units: plan::units_by_kind(region),
         categories: region.categories.len(),
         routing_gaps: plan::gaps(region).len(),
+        cameras: plan::CameraCount::of(region),
         integrations: region
             .platforms
             .iter()
@@ -365,6 +369,12 @@ impl Comparison {
                     .join("; ")
             }
         });
+        // Only when a region lists cameras, so comparisons without any read as before.
+        if cols.iter().any(|c| !c.cameras.is_empty()) {
+            row("cameras", "摄像头/网格 Cameras/grid units", &|c| {
+                format!("{} / {}", c.cameras.cameras, c.cameras.grid_units)
+            });
+        }
         row(
             "expected_yearly_calls",
             "年预计来电 Calls/year",

@@ -29,7 +29,42 @@ pub struct Plan {
     pub integrations: Vec<IntegrationSummary>,
     pub directory_entries: usize,
     pub households: usize,
+    /// Cameras the profile lists, and the grid units they stand in (left out when none).
+    #[serde(skip_serializing_if = "CameraCount::is_empty")]
+    pub cameras: CameraCount,
     pub staffing: Staffing,
+}
+
+/// How many cameras, in how many grid units, per platform.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CameraCount {
+    pub cameras: usize,
+    pub grid_units: usize,
+    /// Cameras placed by coordinates (the others by their grid unit's centroid).
+    pub located: usize,
+}
+
+impl CameraCount {
+    pub fn of(region: &Region) -> CameraCount {
+        let grids: std::collections::HashSet<&str> = region
+            .cameras
+            .iter()
+            .filter_map(|c| c.grid.as_deref())
+            .collect();
+        CameraCount {
+            cameras: region.cameras.len(),
+            grid_units: grids.len(),
+            located: region
+                .cameras
+                .iter()
+                .filter(|c| c.location.is_some())
+                .count(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.cameras == 0
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -187,6 +222,7 @@ pub fn build(region: &Region) -> Result<Plan, PlanError> {
             .collect(),
         directory_entries: region.directory.len(),
         households: region.households.len(),
+        cameras: CameraCount::of(region),
         staffing: staffing::plan(info.population, &region.service_center.staffing)?,
     })
 }
@@ -277,6 +313,13 @@ impl Plan {
             "\n名录 Directory entries: {}    困难群体 Vulnerable households: {}",
             self.directory_entries, self.households
         );
+        if !self.cameras.is_empty() {
+            let _ = writeln!(
+                o,
+                "视频监控 Cameras: {}（{} 个网格 grid units，{} 个有坐标 located）",
+                self.cameras.cameras, self.cameras.grid_units, self.cameras.located
+            );
+        }
         o.push_str(&staffing_text(&self.staffing));
         o
     }

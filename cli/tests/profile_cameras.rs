@@ -256,3 +256,38 @@ fn the_csv_is_read_and_its_rows_checked_at_line_and_column() {
             .any(|d| d.field == "cameras_csv" && d.message.contains("does not exist"))
     );
 }
+
+#[test]
+fn plan_and_compare_count_cameras() {
+    let c = with_cams(CAMS);
+    let region = load(&c.path).unwrap().region;
+    let plan = m110::plan::build(&region).unwrap();
+    assert_eq!(
+        (
+            plan.cameras.cameras,
+            plan.cameras.grid_units,
+            plan.cameras.located
+        ),
+        (2, 2, 1)
+    );
+    assert!(
+        plan.to_text().contains("视频监控 Cameras: 2"),
+        "{}",
+        plan.to_text()
+    );
+    let mut none = region.clone();
+    none.cameras.clear();
+    // Without cameras the JSON plan and the comparison read as before.
+    let json = serde_json::to_value(m110::plan::build(&none).unwrap()).unwrap();
+    assert!(json.get("cameras").is_none());
+    let table = m110::compare::compare([&region, &none]).render(m110::compare::Format::Text);
+    assert!(
+        table.contains("2 / 2") && table.contains("0 / 0"),
+        "{table}"
+    );
+    assert!(
+        !m110::compare::compare([&none])
+            .render(m110::compare::Format::Text)
+            .contains("Cameras")
+    );
+}
