@@ -111,6 +111,14 @@ async fn open_offer(app: &App, who: &str, case: &str) -> i64 {
     o["id"].as_i64().unwrap()
 }
 
+/// The console page's CSRF token.
+fn csrf(page: &str) -> String {
+    let at = page
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with a csrf token");
+    page[at + 19..].split('"').next().unwrap().to_string()
+}
+
 async fn nearest_resource_dispatch(engine: Engine) {
     let install = Install::provision_shaowu_with(engine, with_providers).await;
     let mut app = App::with_install(install, &[]);
@@ -340,6 +348,110 @@ async fn nearest_resource_dispatch(engine: Engine) {
         );
     }
 
+    // The console: the case page's offer history; a provider accepts on its phone page (a
+    // forged form is refused); the center reinstates the suspended provider.
+    let op = m110_e2e::login(&app.server.base, "op", PASSWORD).await;
+    let page = op
+        .get(app.url(&format!("/console/cases/{first}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("id=\"offer-table\""),
+        "{engine:?}: no offer history"
+    );
+    assert_eq!(page.matches("id=\"offer-row-").count(), 5, "{engine:?}");
+    let body = json!({"channel": "phone", "content": "卫生间水管爆裂，请尽快来修",
+        "category": "repairs", "caller": {"phone": "13905990002"},
+        "location": {"grid_code": CELL, "lat": LAT, "lon": LON}, "emergency": {"line": null}});
+    let (s, v) = app.call("op", "POST", "/api/v1/cases", Some(&body)).await;
+    assert_eq!(s, 201, "{v}");
+    let second = v["id"].as_str().unwrap().to_string();
+    let offers = eventually(
+        "the second case's offers",
+        Duration::from_secs(20),
+        || async {
+            let o = offers_of(&app, &second).await;
+            (!o.is_empty()).then_some(o)
+        },
+    )
+    .await;
+    // rep-b's case went back: every first-round provider is free again, each offered recently.
+    assert_eq!(
+        units(&offers, 1),
+        ["rep-a", "rep-b", "rep-c"],
+        "{engine:?}: {offers:?}"
+    );
+    let phone = m110_e2e::login(&app.server.base, "u-rep-c", PASSWORD).await;
+    let page = phone
+        .get(app.url("/console/offers"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let id = open_offer(&app, "u-rep-c", &second).await;
+    assert!(
+        page.contains(&format!("id=\"accept-{id}\"")),
+        "{engine:?}: {page}"
+    );
+    let token = csrf(&page);
+    let url = app.url(&format!("/console/offers/{id}/accept"));
+    let forged = phone
+        .post(&url)
+        .form(&[("csrf", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    let r = phone
+        .post(&url)
+        .form(&[("csrf", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{engine:?}");
+    assert!(r.url().path().ends_with(&second), "{}", r.url());
+    let cv = case(&app, &second).await;
+    assert_eq!(
+        (cv["status"].as_str(), cv["unit"]["id"].as_str()),
+        (Some("dispatched"), Some("rep-c")),
+        "{engine:?}: {cv}"
+    );
+    let sup = m110_e2e::login(&app.server.base, "sup", PASSWORD).await;
+    let page = sup
+        .get(app.url("/console/providers"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("回访投诉乱收费"),
+        "{engine:?}: the suspension's reason"
+    );
+    let r = sup
+        .post(app.url("/console/providers/rep-d/reinstate"))
+        .form(&[("csrf", csrf(&page).as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (_, v) = app.call("disp", "GET", "/api/v1/providers", None).await;
+    let d = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["unit_id"] == "rep-d")
+        .unwrap()
+        .clone();
+    assert_eq!(d["offerable"], true, "{d}");
+
     // Admissions are audited.
     let (s, v) = app
         .call(
@@ -356,6 +468,15 @@ async fn nearest_resource_dispatch(engine: Engine) {
             "auditor",
             "GET",
             "/api/v1/audit?action=provider.suspend",
+            None,
+        )
+        .await;
+    assert_eq!((s, v["items"].as_array().unwrap().len()), (200, 1), "{v}");
+    let (s, v) = app
+        .call(
+            "auditor",
+            "GET",
+            "/api/v1/audit?action=provider.reinstate",
             None,
         )
         .await;

@@ -161,6 +161,10 @@ pub(super) async fn render_case(
         Ok(v) => v,
         Err(page) => return page,
     };
+    let offers = match super::offers::offers_view(state, user, &row).await {
+        Ok(v) => v,
+        Err(page) => return page,
+    };
     let primary = primary_action(&allowed, consultation, row.overdue_sign != 0);
     // The 责任人 the sign form proposes: the signer's real name (read only when signing is
     // offered, not on every view of the case).
@@ -258,6 +262,7 @@ pub(super) async fn render_case(
         "parked": merge_view.parked,
         "children": merge_view.children,
         "attachments": attachments,
+        "offers": offers,
         "flash": flash,
     });
     page_response(

@@ -74,7 +74,7 @@ pub async fn grid_home(
         .collect();
     // After a report: its number, and whether it was new or a repeat of one already received.
     let flash = q.get("reported").map(|id| {
-        let key = if q.get("again").is_some() {
+        let key = if q.contains_key("again") {
             "patrol.reported_again"
         } else {
             "patrol.reported"

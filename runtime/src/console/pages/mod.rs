@@ -106,6 +106,12 @@ fn nav_items(role: Role, active: &str) -> Vec<serde_json::Value> {
         add("/console/alerts", "nav.alerts", "alerts");
         add("/console/scorecards", "nav.scorecards", "scorecards");
     }
+    if role == Role::UnitHandler {
+        add("/console/offers", "nav.offers", "offers");
+    }
+    if CENTER.contains(&role) {
+        add("/console/providers", "nav.providers", "providers");
+    }
     if role != Role::Auditor {
         add("/console/directories", "nav.directories", "directories");
     }
@@ -306,6 +312,7 @@ mod knowledge;
 mod login;
 mod merge;
 mod queue;
+mod offers;
 mod scorecards;
 
 pub use account::*;
@@ -328,6 +335,7 @@ pub use login::*;
 pub use merge::{case_dismiss, case_merge};
 pub use queue::*;
 pub use scorecards::*;
+pub use offers::*;
 
 #[cfg(test)]
 mod tests {
@@ -362,9 +370,13 @@ mod tests {
                 "nav.dashboard",
                 "nav.directories",
                 "nav.knowledge"
+                "nav.providers",
             ]
         );
-        assert_eq!(keys(Role::UnitHandler), ["nav.queues", "nav.directories"]);
+        assert_eq!(
+            keys(Role::UnitHandler),
+            ["nav.queues", "nav.offers", "nav.directories"]
+        );
         assert_eq!(
             keys(Role::Analyst),
             [
@@ -402,6 +414,7 @@ mod tests {
             ("pages/analytics.rs", include_str!("analytics.rs")),
             ("pages/alerts.rs", include_str!("alerts.rs")),
             ("pages/knowledge.rs", include_str!("knowledge.rs")),
+            ("pages/offers.rs", include_str!("offers.rs")),
             ("directories.rs", include_str!("../directories.rs")),
             ("session.rs", include_str!("../session.rs")),
             ("errors.rs", include_str!("../errors.rs")),
