@@ -107,6 +107,7 @@ pub fn router() -> Router<AppState> {
             get(pages::knowledge_page).post(pages::knowledge_create),
         )
         .route("/console/knowledge/new", get(pages::knowledge_new))
+        .route("/console/cameras", get(pages::cameras_page))
         .route("/console/knowledge/suggest", get(pages::knowledge_suggest))
         .route(
             "/console/knowledge/{id}",

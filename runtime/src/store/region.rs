@@ -260,6 +260,7 @@ pub async fn load_region_in(conn: &mut AnyConnection) -> Result<Region, StoreErr
         i64,
         i64,
         String,
+        i64,
     );
     let cats: Vec<CategoryRow> = sqlx::query_as(
         "SELECT code, name_zh, name_en, parent_code, priority, police, sign_minutes, \
@@ -281,8 +282,8 @@ pub async fn load_region_in(conn: &mut AnyConnection) -> Result<Region, StoreErr
             sign_minutes: sign as u32,
             close_hours: close as u32,
             keywords: json(&keywords)?,
-        });
             matchable: matchable != 0,
+        });
     }
 
     let rules: Vec<(String, Option<String>, String)> = sqlx::query_as(
@@ -461,8 +462,8 @@ pub async fn load_region_in(conn: &mut AnyConnection) -> Result<Region, StoreErr
         households,
         appraisal: json(&appraisal)?,
         early_warning: json(&early_warning)?,
-    })
         cameras: super::cameras::load_cameras(&mut *conn).await?,
+    })
 }
 
 /// Every handling unit with its contacts and scope, in profile order.

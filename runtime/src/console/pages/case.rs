@@ -263,6 +263,7 @@ pub(super) async fn render_case(
         "children": merge_view.children,
         "attachments": attachments,
         "offers": offers,
+        "cameras": super::cameras::case_cameras(state, lang, &row),
         "flash": flash,
     });
     page_response(

@@ -302,6 +302,7 @@ mod analytics;
 mod attachments;
 mod audit;
 mod call;
+mod cameras;
 mod case;
 mod dashboard;
 mod export;
@@ -324,6 +325,7 @@ pub use analytics::*;
 pub use attachments::case_attach;
 pub use audit::*;
 pub use call::*;
+pub use cameras::cameras_page;
 pub use case::*;
 pub use dashboard::*;
 pub use export::*;
@@ -415,6 +417,7 @@ mod tests {
             ("pages/alerts.rs", include_str!("alerts.rs")),
             ("pages/knowledge.rs", include_str!("knowledge.rs")),
             ("pages/offers.rs", include_str!("offers.rs")),
+            ("pages/cameras.rs", include_str!("cameras.rs")),
             ("directories.rs", include_str!("../directories.rs")),
             ("session.rs", include_str!("../session.rs")),
             ("errors.rs", include_str!("../errors.rs")),
