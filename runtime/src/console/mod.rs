@@ -119,12 +119,12 @@ pub fn router() -> Router<AppState> {
         )
         .route("/console/alerts/{id}", get(pages::alert_page))
         .route("/console/alerts/{id}/action", post(pages::alert_action))
-        .route("/console/admin/users", get(pages::admin_users))
         .route("/console/offers", get(pages::provider_offers_page))
         .route("/console/offers/{id}/{answer}", post(pages::provider_answer))
         .route("/console/providers", get(pages::providers_page))
         .route("/console/providers/{unit}/{op}", post(pages::provider_edit))
         .route("/console/cases/{id}/offers", post(pages::case_put_out))
+        .route("/console/admin/users", get(pages::admin_users))
         .route(
             "/console/admin/users/new",
             get(pages::admin_user_new).post(pages::admin_user_create),

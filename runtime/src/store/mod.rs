@@ -31,9 +31,10 @@ The store: one repository layer over SQLite and PostgreSQL.
 
 pub mod accounts;
 pub mod alerts;
+pub mod attachments;
 pub mod audit;
-pub mod cases;
 pub mod cameras;
+pub mod cases;
 pub mod console;
 pub mod delivery;
 pub mod directory;
@@ -43,10 +44,10 @@ pub mod forward;
 pub mod households;
 pub mod imports;
 pub mod knowledge;
-pub mod open311;
-pub mod provision;
 pub mod maintenance;
 pub mod offers;
+pub mod open311;
+pub mod provision;
 pub mod region;
 pub mod report;
 pub mod rollups;

@@ -312,8 +312,8 @@ mod integrations;
 mod knowledge;
 mod login;
 mod merge;
-mod queue;
 mod offers;
+mod queue;
 mod scorecards;
 
 pub use account::*;
@@ -335,9 +335,9 @@ pub use integrations::*;
 pub use knowledge::*;
 pub use login::*;
 pub use merge::{case_dismiss, case_merge};
+pub use offers::*;
 pub use queue::*;
 pub use scorecards::*;
-pub use offers::*;
 
 #[cfg(test)]
 mod tests {
@@ -370,9 +370,9 @@ mod tests {
                 "nav.call",
                 "nav.queues",
                 "nav.dashboard",
+                "nav.providers",
                 "nav.directories",
                 "nav.knowledge"
-                "nav.providers",
             ]
         );
         assert_eq!(
