@@ -387,3 +387,94 @@ async fn attachments(engine: Engine) {
     assert_eq!(s, 200, "{log}");
     assert!(log["items"].as_array().unwrap().len() >= 5, "{log}");
 }
+
+per_engine!(attachments_in_the_browser);
+
+/// The case page in Chromium: the operator picks a photo in the form, it appears as a thumbnail
+/// that the browser loads with its session, and a click opens the picture; the screenshot is
+/// `target/console-screenshots/<engine>/case-attachments.png`.
+async fn attachments_in_the_browser(engine: Engine) {
+    use m110_e2e::browser::Browser;
+    use std::time::Duration;
+
+    let app = App::start(engine, &[]).await;
+    let base = app.server.base.clone();
+    let body = json!({"channel": "phone", "content": "和平街菜市场门口井盖缺失，很危险",
+        "category": "public_facilities", "caller": {"phone": "13800002222"},
+        "location": {"grid_code": "350781001001"}, "emergency": {"line": null}});
+    let (s, v) = app.call("op", "POST", "/api/v1/cases", Some(&body)).await;
+    assert_eq!(s, 201, "{v}");
+    let case = v["id"].as_str().unwrap().to_string();
+    let (s, doc) = upload(&app, "op", &case, "来电记录.pdf", b"%PDF-1.4\n%%EOF\n").await;
+    assert_eq!(s, 201, "{doc}");
+    let photo = install_photo(&app);
+
+    let b = Browser::start().await;
+    b.set_window(1280, 1400).await;
+    b.goto(&format!("{base}/console/login")).await;
+    b.fill("#username", "op").await;
+    b.fill("#password", PASSWORD).await;
+    b.click("#login-submit").await;
+    b.wait_for("nav", Duration::from_secs(10)).await;
+    b.goto(&format!("{base}/console/cases/{case}")).await;
+    b.find("#attach-form").await;
+    b.upload("#attach-file", &photo).await;
+    b.click("#attach-submit").await;
+    b.wait_for("#attachments img", Duration::from_secs(10))
+        .await;
+    assert!(b.current_url().await.contains("notice=attached"));
+    // The thumbnail is fetched by the browser with its session cookie and decodes.
+    m110_e2e::eventually("the thumbnail loads", Duration::from_secs(10), || async {
+        let w = b
+            .exec(
+                "const i = document.querySelector('#attachments img'); \
+                 i.scrollIntoView(); return i.complete ? i.naturalWidth : 0;",
+                vec![],
+            )
+            .await;
+        (w.as_i64().unwrap_or(0) > 0).then_some(())
+    })
+    .await;
+    let text = b.text("#attachments").await;
+    assert!(
+        text.contains("来电记录.pdf") && text.contains("附件 (2)"),
+        "{text}"
+    );
+    b.screenshot(&format!("{}/case-attachments", engine.as_str()))
+        .await;
+    // A click opens the picture itself.
+    let href = b
+        .attr("#attachments a.attachment-photo", "href")
+        .await
+        .unwrap();
+    b.goto(&format!("{base}{href}")).await;
+    let w = b
+        .exec(
+            "return document.images.length ? document.images[0].naturalWidth : 0;",
+            vec![],
+        )
+        .await;
+    assert_eq!(w.as_i64(), Some(1200), "the full picture");
+}
+
+/// A 1200 × 900 "street" photo with GPS tags, written beside the install for the file picker.
+fn install_photo(app: &App) -> std::path::PathBuf {
+    let img = image::RgbImage::from_fn(1200, 900, |x, y| {
+        let sky = y < 380;
+        let road = y > 620 && (x as i32 - 600).abs() < (y as i32 - 560) * 2;
+        if sky {
+            image::Rgb([120, 170, (230 - y / 4) as u8])
+        } else if road {
+            image::Rgb([70, 70, 74])
+        } else if (x / 40 + y / 40) % 7 == 0 {
+            image::Rgb([150, 110, 80])
+        } else {
+            image::Rgb([90, (140 + (x % 50)) as u8, 70])
+        }
+    });
+    let mut jpeg = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut jpeg, image::ImageFormat::Jpeg).unwrap();
+    let path = app.install.scratch().join("井盖.jpg");
+    std::fs::write(&path, jpeg.into_inner()).unwrap();
+    path
+}
