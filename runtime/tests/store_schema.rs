@@ -1433,6 +1433,7 @@ async fn read_back(engine: Engine, store: &Store, ids: &Seeded) {
             handoff_at: None,
             forward_ref: None,
             forward_at: None,
+            grid_task: None,
             created_at: T0,
             updated_at: T0 + 5 * MIN,
             version: 2,

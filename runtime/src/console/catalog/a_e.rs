@@ -685,6 +685,11 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
         "Unknown household kind",
     ),
     (
+        "err.household_not_found",
+        "未找到该户，或不在您的网格内",
+        "No such household in your cells",
+    ),
+    (
         "err.households_counts_only",
         "您的角色只能查看困难群体统计数",
         "Your role may only read household counts",
