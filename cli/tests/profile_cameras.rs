@@ -59,16 +59,6 @@ fn write(text: &str) -> Case {
     }
 }
 
-/// BASE with `from` replaced by `to` (which must occur exactly once).
-fn mutate(from: &str, to: &str) -> Case {
-    assert_eq!(
-        BASE.matches(from).count(),
-        1,
-        "`{from}` must be unique in BASE"
-    );
-    write(&BASE.replacen(from, to, 1))
-}
-
 /// 1-based (line, column in characters) where `value` starts inside the unique `context`.
 fn pos(text: &str, context: &str, value: &str) -> (usize, usize) {
     assert_eq!(

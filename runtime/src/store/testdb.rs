@@ -644,7 +644,7 @@ pub fn fixture_region() -> crate::model::Region {
             Camera {
                 id: "35078100001310000001".into(),
                 name: "五一九路与中山路口".into(),
-                kind: "public_security".into(),
+                kind: String::from("public_security"),
                 grid: Some("350781001001".into()),
                 location: Some(LatLon {
                     lat: 27.3405,
@@ -656,7 +656,7 @@ pub fn fixture_region() -> crate::model::Region {
             Camera {
                 id: "35078100001310000002".into(),
                 name: "通泰街道办门口".into(),
-                kind: "community".into(),
+                kind: String::from("community"),
                 grid: Some("350781002".into()),
                 location: None,
                 platform: Some("xueliang".into()),

@@ -21,7 +21,7 @@ const CAMERA_VIEWERS: &[Role] = &[
 
 fn camera_json(state: &AppState, lang: Lang, n: &Nearby<'_>) -> serde_json::Value {
     let c = n.camera;
-    let kind_key = format!("camera.kind.{}", c.kind);
+    let kind_key = format!("video.kind.{}", c.kind);
     json!({
         "id": c.id,
         "name": c.name,
