@@ -804,6 +804,7 @@ async fn fingerprint(store: &Store) -> Vec<i64> {
         "settings",
         "alerts",
         "attachments",
+        "knowledge_entries",
     ] {
         let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
             .fetch_one(store.pool())
@@ -811,7 +812,7 @@ async fn fingerprint(store: &Store) -> Vec<i64> {
             .unwrap();
         v.push(n);
     }
-    for table in ["cases", "directory_entries"] {
+    for table in ["cases", "directory_entries", "knowledge_entries"] {
         let (versions, updated): (i64, i64) = sqlx::query_as(&format!(
             "SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT), \
              CAST(COALESCE(MAX(updated_at), 0) AS BIGINT) FROM {table}"
@@ -1013,6 +1014,9 @@ async fn every_console_post_refuses_a_forged_csrf_token(engine: Engine) {
         "/console/admin/routing",
         "/console/admin/routing/{id}/delete",
         "/console/alerts/{id}/action",
+        "/console/knowledge",
+        "/console/knowledge/{id}",
+        "/console/knowledge/{id}/retire",
     ]
     .into_iter()
     .map(String::from)
@@ -1074,6 +1078,29 @@ async fn every_console_post_refuses_a_forged_csrf_token(engine: Engine) {
         ("qualification", field("qualification")),
         ("description", field("description")),
         ("status", field("status")),
+    ];
+
+    // A knowledge-base entry (the first of this install) for the edit and retire forms.
+    let resp = sup
+        .post(
+            &base,
+            "/console/knowledge",
+            &[
+                ("question", "低保怎么申请？".into()),
+                ("answer", "到社区提出申请。".into()),
+            ],
+            Some(&sup.csrf),
+        )
+        .await;
+    assert!(
+        resp.status().is_redirection(),
+        "{engine:?}: {}",
+        resp.status()
+    );
+    let knowledge_form = vec![
+        ("version", "1".to_string()),
+        ("question", "低保怎么申请？".to_string()),
+        ("answer", "伪造的答复".to_string()),
     ];
 
     // Each route with the session and the form its page sends.
@@ -1157,6 +1184,13 @@ async fn every_console_post_refuses_a_forged_csrf_token(engine: Engine) {
         &sup,
         "/console/alerts/1/action".into(),
         vec![("action", "dismiss".into()), ("reason", "伪造".into())],
+    ));
+    posts.push((&sup, "/console/knowledge".into(), knowledge_form.clone()));
+    posts.push((&sup, "/console/knowledge/1".into(), knowledge_form.clone()));
+    posts.push((
+        &sup,
+        "/console/knowledge/1/retire".into(),
+        vec![("version", "1".into()), ("confirm", "1".into())],
     ));
     posts.push((&sup, "/console/logout".into(), Vec::new()));
 
