@@ -92,11 +92,19 @@ impl Stage {
 pub struct Attachments {
     pub blobs: Arc<dyn BlobStore>,
     pub max_bytes: usize,
+    /// Photos decoded at once: one per core, so a burst of uploads queues instead of taking
+    /// every core (and up to the decode limit of memory each) from the rest of the server.
+    decoding: Arc<tokio::sync::Semaphore>,
 }
 
 impl Attachments {
     pub fn new(blobs: Arc<dyn BlobStore>, max_bytes: usize) -> Attachments {
-        Attachments { blobs, max_bytes }
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Attachments {
+            blobs,
+            max_bytes,
+            decoding: Arc::new(tokio::sync::Semaphore::new(cores)),
+        }
     }
 
     /// A local directory with the default size limit (tests, tools).
@@ -296,9 +304,8 @@ pub async fn attach_to(
     }
     // A patrol report settled on the spot (就地解决) is closed the moment it is made: its photos
     // come with it, from the grid worker who made it.
-    let on_spot_photos = stage == Some(Stage::Patrol)
-        && principal.role == Role::GridWorker
-        && row.channel == "grid";
+    let on_spot_photos =
+        stage == Some(Stage::Patrol) && principal.role == Role::GridWorker && row.channel == "grid";
     if Status::parse(&row.status) == Some(Status::Closed) && !on_spot_photos {
         return Err(Error::conflict(
             "case_closed",
@@ -310,9 +317,18 @@ pub async fn attach_to(
     // Size and type first, cheaply, before a copy goes to the blocking pool.
     check(bytes, max)?;
     let owned = bytes.to_vec();
-    let prepared = tokio::task::spawn_blocking(move || prepare(&owned, max))
+    let permit = files
+        .decoding
+        .clone()
+        .acquire_owned()
         .await
-        .map_err(|e| Error::internal(format!("attachment preparation: {e}")))??;
+        .map_err(|e| Error::internal(format!("attachment preparation: {e}")))?;
+    let prepared = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        prepare(&owned, max)
+    })
+    .await
+    .map_err(|e| Error::internal(format!("attachment preparation: {e}")))??;
     let content_type = prepared.ty.content_type();
     files
         .blobs
