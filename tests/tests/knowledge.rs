@@ -207,6 +207,43 @@ async fn consultations_are_answered_from_the_knowledge_base(engine: Engine) {
         .await;
     assert_eq!(e["answered"], 2, "{e}");
 
+    // A consultation already taken: its page offers the entry, and one click answers it.
+    let (_, c) = app.call("op", "POST", "/api/v1/cases", Some(&body)).await;
+    let cid = c["id"].as_str().unwrap().to_string();
+    let page = op
+        .get(app.url(&format!("/console/cases/{cid}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("id=\"case-kb-answer-{dibao_id}\"")),
+        "{engine:?}: no knowledge block on the case page"
+    );
+    let form = [
+        ("csrf", csrf(&page)),
+        ("version", c["version"].to_string()),
+        ("knowledge", dibao_id.to_string()),
+        ("note", dibao["answer"].as_str().unwrap().to_string()),
+    ];
+    let resp = op
+        .post(app.url(&format!("/console/cases/{cid}/actions/answer")))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{engine:?}: {}", resp.status());
+    let (_, c) = app
+        .call("op", "GET", &format!("/api/v1/cases/{cid}"), None)
+        .await;
+    assert_eq!(c["status"], "closed", "{engine:?}: {c}");
+    let (_, e) = app
+        .call("op", "GET", &format!("/api/v1/knowledge/{dibao_id}"), None)
+        .await;
+    assert_eq!(e["answered"], 3, "{e}");
+
     // Retired: no longer suggested, cannot answer; kept in the list of retired entries.
     let (s, v) = app
         .call(

@@ -166,6 +166,13 @@ pub(super) async fn render_case(
         Err(page) => return page,
     };
     let primary = primary_action(&allowed, consultation, row.overdue_sign != 0);
+    let knowledge = super::knowledge::case_suggestions(
+        state,
+        user,
+        &row,
+        allowed.contains(&Action::Answer),
+    )
+    .await;
     // The 责任人 the sign form proposes: the signer's real name (read only when signing is
     // offered, not on every view of the case).
     let me = if allowed.contains(&Action::Sign) {
@@ -264,6 +271,7 @@ pub(super) async fn render_case(
         "attachments": attachments,
         "offers": offers,
         "cameras": super::cameras::case_cameras(state, lang, &row),
+        "knowledge": knowledge,
         "flash": flash,
     });
     page_response(

@@ -326,3 +326,32 @@ pub async fn knowledge_suggest(
         Err(e) => errors::error_response(&user, e),
     }
 }
+
+/// The case page's 知识库 block: while the case may be answered on the call (`answer` is among
+/// the actions allowed), the entries suggested for its text, each with a one-click answer.
+pub(super) async fn case_suggestions(
+    state: &AppState,
+    user: &ConsoleUser,
+    row: &CaseRow,
+    can_answer: bool,
+) -> serde_json::Value {
+    if !can_answer || !KNOWLEDGE_READERS.contains(&user.principal.role) {
+        return json!({"items": []});
+    }
+    let items = match knowledge::suggest(&state.store, &state.region, &row.content, 3).await {
+        Ok(items) => items,
+        Err(e) => {
+            // The block is a help, not the page: a failure leaves it out and is logged.
+            tracing::warn!(error = %e, "knowledge suggestions for the case page");
+            Vec::new()
+        }
+    };
+    let lang = user.lang;
+    json!({"items": items.iter().map(|s| json!({
+        "id": s.id,
+        "question": s.question,
+        "answer": s.answer,
+        "source": s.source_unit.as_deref().map(|u| unit_name(state, Some(u))),
+        "category": s.category_code.as_deref().map(|c| category_name(state, lang, Some(c))),
+    })).collect::<Vec<_>>()})
+}
