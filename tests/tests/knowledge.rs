@@ -243,6 +243,18 @@ async fn consultations_are_answered_from_the_knowledge_base(engine: Engine) {
         .call("op", "GET", &format!("/api/v1/knowledge/{dibao_id}"), None)
         .await;
     assert_eq!(e["answered"], 3, "{e}");
+    let page = op
+        .get(app.url(&format!("/console/cases/{cid}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("知识条目 #{dibao_id}")),
+        "{engine:?}: the timeline names the entry"
+    );
 
     // Retired: no longer suggested, cannot answer; kept in the list of retired entries.
     let (s, v) = app

@@ -390,6 +390,10 @@ pub(super) fn timeline(
                 }
                 _ => {}
             }
+            // 当场答复 from the knowledge base: which entry.
+            if let Some(k) = detail["knowledge_entry"].as_i64() {
+                label.push_str(&format!(" · {} #{k}", lang.t("knowledge.entry")));
+            }
             // A merged case replied to or closed with the case it joined.
             if let Some(c) = detail["with_parent"].as_str() {
                 label.push_str(&format!(" ({} {c})", lang.t("merge.with_parent")));
