@@ -166,13 +166,9 @@ pub(super) async fn render_case(
         Err(page) => return page,
     };
     let primary = primary_action(&allowed, consultation, row.overdue_sign != 0);
-    let knowledge = super::knowledge::case_suggestions(
-        state,
-        user,
-        &row,
-        allowed.contains(&Action::Answer),
-    )
-    .await;
+    let knowledge =
+        super::knowledge::case_suggestions(state, user, &row, allowed.contains(&Action::Answer))
+            .await;
     // The 责任人 the sign form proposes: the signer's real name (read only when signing is
     // offered, not on every view of the case).
     let me = if allowed.contains(&Action::Sign) {
