@@ -9,6 +9,8 @@
 //!   area or other category one, though each is nearer;
 //! - the first declines, the second accepts: the case is dispatched to it, the third's offer is
 //!   withdrawn and its accept is a 409;
+//! - a provider accepts on its phone page (a forged form is refused) and records the price of
+//!   the paid service; the center reinstates the suspended provider on the admission page;
 //! - a case the accepting provider returns is put out again by the center (k 1, one second):
 //!   each offer expires, the next candidate gets one, until nobody is left and the case stays
 //!   in the center's queue; every step is an event, admissions are audited.
@@ -421,6 +423,58 @@ async fn nearest_resource_dispatch(engine: Engine) {
         (cv["status"].as_str(), cv["unit"]["id"].as_str()),
         (Some("dispatched"), Some("rep-c")),
         "{engine:?}: {cv}"
+    );
+    // 有偿服务: rep-c quotes and charges; another provider may not; a case with a department
+    // has no price.
+    let path = format!("/api/v1/cases/{second}/price");
+    let (s, v) = app
+        .call("u-rep-c", "PUT", &path, Some(&json!({"quoted_fen": 8000})))
+        .await;
+    assert_eq!(s, 200, "{engine:?}: {v}");
+    let (s, v) = app
+        .call("u-rep-c", "PUT", &path, Some(&json!({"charged_fen": 7500})))
+        .await;
+    assert_eq!(
+        (
+            s,
+            v["price"]["quoted_fen"].as_i64(),
+            v["price"]["charged_fen"].as_i64()
+        ),
+        (200, Some(8000), Some(7500)),
+        "{v}"
+    );
+    let (s, _) = app
+        .call("u-rep-a", "PUT", &path, Some(&json!({"charged_fen": 1})))
+        .await;
+    assert_eq!(s, 404);
+    let (s, v) = app
+        .call("u-rep-c", "PUT", &path, Some(&json!({"charged_fen": -1})))
+        .await;
+    assert_eq!(
+        (s, v["error"]["field"].as_str()),
+        (422, Some("charged_fen")),
+        "{v}"
+    );
+    let (_, v) = app
+        .call(
+            "disp",
+            "GET",
+            &format!("/api/v1/cases/{second}/offers"),
+            None,
+        )
+        .await;
+    assert_eq!(v["price"]["charged_fen"], 7500, "{v}");
+    let page = op
+        .get(app.url(&format!("/console/cases/{second}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("80.00 元") && page.contains("75.00 元"),
+        "{engine:?}: the price"
     );
     let sup = m110_e2e::login(&app.server.base, "sup", PASSWORD).await;
     let page = sup

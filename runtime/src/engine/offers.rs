@@ -32,7 +32,7 @@ use crate::store::audit::{NewAudit, record_audit};
 use crate::store::cases::{CaseRow, NewEvent, append_events, enqueue_to, lock_case};
 use crate::store::offers::{
     NewOffer, OfferRow, ProviderRecord, answer_offer, case_offers, insert_offers, set_suspension,
-    upsert_admission, withdraw_open,
+    upsert_admission, upsert_price, withdraw_open,
 };
 
 /// How long a provider has to answer an offer, by default (seconds).
@@ -639,6 +639,95 @@ pub async fn suspend(
     record_audit(
         &mut tx,
         &NewAudit::by(principal, action, Some(&target)).with_detail(json!({"reason": reason})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// `PUT /api/v1/cases/{id}/price` body: a paid service's price in fen (either may be left out).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriceInput {
+    #[serde(default)]
+    pub quoted_fen: Option<i64>,
+    #[serde(default)]
+    pub charged_fen: Option<i64>,
+}
+
+/// Highest price accepted, in fen (10 million yuan: a typo, not a repair bill).
+const MAX_FEN: i64 = 1_000_000_000;
+
+/// Records the price quoted and charged for a paid service (有偿服务) on case `public_id`: by
+/// the provider the case is dispatched to, or the center. Audited (`case.price`).
+pub async fn set_price(
+    store: &Store,
+    region: &RegionIndex,
+    principal: &Principal,
+    public_id: &str,
+    input: PriceInput,
+) -> Result<()> {
+    for (field, v) in [
+        ("quoted_fen", input.quoted_fen),
+        ("charged_fen", input.charged_fen),
+    ] {
+        if v.is_some_and(|v| !(0..=MAX_FEN).contains(&v)) {
+            return Err(
+                Error::invalid(field, "offer_range", format!("{field} is 0 to {MAX_FEN}"))
+                    .arg("field", field)
+                    .arg("min", 0)
+                    .arg("max", MAX_FEN),
+            );
+        }
+    }
+    if input.quoted_fen.is_none() && input.charged_fen.is_none() {
+        return Err(
+            Error::invalid("quoted_fen", "missing_field", "quoted_fen or charged_fen")
+                .arg("field", "quoted_fen"),
+        );
+    }
+    let row = store
+        .case_by_public_id(public_id)
+        .await
+        .map_err(|_| Error::not_found("case_not_found", format!("case {public_id}")))?;
+    let center = principal.role.is_center() && principal.scope.is_none();
+    let own = principal.role == Role::UnitHandler
+        && row.unit_id.is_some()
+        && principal.unit_id == row.unit_id;
+    if !center && !own {
+        return Err(Error::not_found(
+            "case_not_found",
+            format!("case {public_id}"),
+        ));
+    }
+    let unit = row.unit_id.clone().unwrap_or_default();
+    if region
+        .unit(&unit)
+        .is_none_or(|u| !matching::OFFER_KINDS.contains(&u.kind))
+    {
+        return Err(Error::conflict(
+            "price_not_provider",
+            format!("case {public_id} is not with a provider"),
+        ));
+    }
+    let now = now_ms();
+    let mut tx = store.write().await?;
+    upsert_price(
+        &mut tx,
+        row.id,
+        &unit,
+        input.quoted_fen,
+        input.charged_fen,
+        principal.user_id,
+        now,
+    )
+    .await?;
+    let target = format!("case:{public_id}");
+    let detail = json!({"unit": unit, "quoted_fen": input.quoted_fen,
+        "charged_fen": input.charged_fen});
+    record_audit(
+        &mut tx,
+        &NewAudit::by(principal, "case.price", Some(&target)).with_detail(detail),
     )
     .await?;
     tx.commit().await?;

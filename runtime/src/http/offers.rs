@@ -6,6 +6,7 @@ Nearest-resource dispatch over JSON (docs/matching.md):
 - `GET /api/v1/offers`: a provider's handler's offers, open ones first, with the case's text;
 - `POST /api/v1/offers/{id}/accept`, `POST /api/v1/offers/{id}/decline` `{"reason": …}`;
 - `GET /api/v1/cases/{id}/offers`: a case's offer history (and price of a paid service);
+- `PUT /api/v1/cases/{id}/price` `{"quoted_fen": …, "charged_fen": …}`: 有偿服务's prices;
 - `GET /api/v1/providers`: providers, volunteer teams and social organizations with their
   admission, rating, load and whether matching may offer them anything now (else why not);
 - `PUT /api/v1/providers/{unit}/admission`, `POST /api/v1/providers/{unit}/suspend`
@@ -24,7 +25,8 @@ use super::auth::{Access, RouteSpec};
 use super::error::{ApiError, ApiJson, ApiResult};
 use crate::engine::matching::{Rules, standing};
 use crate::engine::offers::{
-    AdmitInput, PutOutInput, accept, admit, decline, provider_of, put_out, suspend,
+    AdmitInput, PriceInput, PutOutInput, accept, admit, decline, provider_of, put_out, set_price,
+    suspend,
 };
 use crate::model::Principal;
 use crate::model::Role::{Admin, Dispatcher, Operator, Supervisor, UnitHandler};
@@ -81,6 +83,15 @@ pub const ROUTES: &[RouteSpec] = &[
         response: (200, "Object"),
     },
     RouteSpec {
+        method: "PUT",
+        path: "/api/v1/cases/{id}/price",
+        access: Access::Roles(&[Admin, Supervisor, Operator, Dispatcher, UnitHandler]),
+        tag: "offers",
+        summary: "有偿服务: the price quoted and the price charged (fen) of a case with a provider — by that provider or the center; audited",
+        request: Some("PriceRequest"),
+        response: (200, "Object"),
+    },
+    RouteSpec {
         method: "GET",
         path: "/api/v1/providers",
         access: Access::Roles(CENTER),
@@ -124,6 +135,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/offers/{id}/accept", post(accept_one))
         .route("/api/v1/offers/{id}/decline", post(decline_one))
         .route("/api/v1/cases/{id}/offers", get(of_case))
+        .route("/api/v1/cases/{id}/price", put(price))
         .route("/api/v1/providers", get(providers))
         .route("/api/v1/providers/{unit}/admission", put(admission))
         .route("/api/v1/providers/{unit}/suspend", post(suspend_one))
@@ -141,6 +153,14 @@ pub fn schemas() -> Value {
                 "cases": {"type": "array", "items": {"type": "string"}, "description": "case ids (1–500)"},
                 "k": {"type": "integer", "minimum": 1, "maximum": 10, "description": "offers per case and round (default 3)"},
                 "timeout_seconds": {"type": "integer", "minimum": 1, "maximum": 86400, "description": "answer time (default 600)"}
+            }
+        },
+        "PriceRequest": {
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+                "quoted_fen": {"type": "integer", "minimum": 0, "maximum": 1_000_000_000_i64},
+                "charged_fen": {"type": "integer", "minimum": 0, "maximum": 1_000_000_000_i64}
             }
         },
         "AdmissionRequest": {
@@ -301,4 +321,21 @@ async fn reinstate_one(
 ) -> ApiResult<Json<Value>> {
     suspend(&state.store, &state.region, &principal, &unit, None).await?;
     Ok(Json(json!({"unit": unit, "suspended": false})))
+}
+
+async fn price(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<PriceInput>,
+) -> ApiResult<Json<Value>> {
+    set_price(&state.store, &state.region, &principal, &id, input).await?;
+    let row = state
+        .store
+        .case_by_public_id(&id)
+        .await
+        .map_err(|_| ApiError::not_found(format!("case {id}")))?;
+    Ok(Json(
+        json!({"case": id, "price": state.store.price_of(row.id).await?}),
+    ))
 }

@@ -271,6 +271,8 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
     ("offer.open", "待接单", "Open offers"),
     ("offer.past", "历史邀约", "Earlier offers"),
     ("offer.place", "地点", "Place"),
+    ("offer.price_charged", "实收", "Charged"),
+    ("offer.price_quoted", "有偿服务报价", "Paid service: quoted"),
     (
         "offer.put_out",
         "就近派单（发给最近的服务方）",

@@ -9,22 +9,25 @@ with every page.
 
 mod a_e;
 mod e_x;
+mod err;
 mod f_z;
 
 /// One catalog row: (key, zh-CN, English).
 pub(super) type Entry = (&'static str, &'static str, &'static str);
 
 /// The parts in key order; every key of a part sorts after every key of the part before.
-pub(super) static PARTS: [&[Entry]; 3] = [a_e::ENTRIES, e_x::ENTRIES, f_z::ENTRIES];
+pub(super) static PARTS: [&[Entry]; 4] = [a_e::ENTRIES, err::ENTRIES, e_x::ENTRIES, f_z::ENTRIES];
 
 /// The row of `key`.
 pub(super) fn lookup(key: &str) -> Option<&'static Entry> {
-    let part = if key < "event." {
+    let part = if key < "err." {
         PARTS[0]
-    } else if key < "f" {
+    } else if key < "event." {
         PARTS[1]
-    } else {
+    } else if key < "f" {
         PARTS[2]
+    } else {
+        PARTS[3]
     };
     part.binary_search_by(|(k, _, _)| k.cmp(&key))
         .ok()

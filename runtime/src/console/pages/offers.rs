@@ -75,12 +75,19 @@ pub(super) async fn offers_view(
     if !is_matchable && offers.is_empty() {
         return Ok(None);
     }
+    let price = match state.store.price_of(row.id).await {
+        Ok(v) => v,
+        Err(e) => return Err(store_error_page(user, e)),
+    };
+    let yuan = |fen: Option<i64>| fen.map(|f| format!("{:.2}", f as f64 / 100.0));
     let open = offers.iter().any(|o| o.state == "offered");
     let waiting = matches!(row.status.as_str(), "received" | "returned");
     Ok(Some(json!({
         "items": offers.iter().map(|o| offer_view(state, user.lang, o)).collect::<Vec<_>>(),
         "can_put_out": is_matchable && waiting && !open,
         "open": open,
+        "quoted": price.as_ref().and_then(|p| yuan(p.quoted_fen)),
+        "charged": price.as_ref().and_then(|p| yuan(p.charged_fen)),
     })))
 }
 
