@@ -1017,6 +1017,9 @@ async fn every_console_post_refuses_a_forged_csrf_token(engine: Engine) {
         "/console/knowledge",
         "/console/knowledge/{id}",
         "/console/knowledge/{id}/retire",
+        "/console/offers/{id}/{answer}",
+        "/console/providers/{unit}/{op}",
+        "/console/cases/{id}/offers",
     ]
     .into_iter()
     .map(String::from)
@@ -1191,6 +1194,27 @@ async fn every_console_post_refuses_a_forged_csrf_token(engine: Engine) {
         &sup,
         "/console/knowledge/1/retire".into(),
         vec![("version", "1".into()), ("confirm", "1".into())],
+    ));
+    // 就近派单: put a case out, answer an offer, admit / suspend a provider.
+    posts.push((&sup, format!("/console/cases/{case_id}/offers"), Vec::new()));
+    posts.push((&sup, "/console/offers/1/accept".into(), Vec::new()));
+    posts.push((
+        &sup,
+        "/console/offers/1/decline".into(),
+        vec![("reason", "伪造".into())],
+    ));
+    posts.push((
+        &sup,
+        "/console/providers/home-services/admit".into(),
+        vec![
+            ("qualification", "伪造".into()),
+            ("valid_from", "2026-01-01".into()),
+        ],
+    ));
+    posts.push((
+        &sup,
+        "/console/providers/home-services/suspend".into(),
+        vec![("reason", "伪造".into())],
     ));
     posts.push((&sup, "/console/logout".into(), Vec::new()));
 
