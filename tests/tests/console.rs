@@ -39,6 +39,8 @@ async fn install(engine: Engine) -> Install {
         let unit: Vec<&str> = unit.map(|u| vec!["--unit", u]).unwrap_or_default();
         install.user(name, role, &unit, PASSWORD);
     }
+    // The grid worker of the first household's cell (the phone pages' forms).
+    install.user("gw1", "grid_worker", &["--grid", "350781001001"], PASSWORD);
     install
 }
 
@@ -805,6 +807,8 @@ async fn fingerprint(store: &Store) -> Vec<i64> {
         "alerts",
         "attachments",
         "knowledge_entries",
+        "report_keys",
+        "household_visits",
     ] {
         let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
             .fetch_one(store.pool())
@@ -812,7 +816,7 @@ async fn fingerprint(store: &Store) -> Vec<i64> {
             .unwrap();
         v.push(n);
     }
-    for table in ["cases", "directory_entries", "knowledge_entries"] {
+    for table in ["cases", "directory_entries", "knowledge_entries", "households"] {
         let (versions, updated): (i64, i64) = sqlx::query_as(&format!(
             "SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT), \
              CAST(COALESCE(MAX(updated_at), 0) AS BIGINT) FROM {table}"
@@ -1017,6 +1021,8 @@ async fn every_console_post_refuses_a_forged_csrf_token(engine: Engine) {
         "/console/knowledge",
         "/console/knowledge/{id}",
         "/console/knowledge/{id}/retire",
+        "/console/grid/report",
+        "/console/grid/households/{id}/visit",
         "/console/offers/{id}/{answer}",
         "/console/providers/{unit}/{op}",
         "/console/cases/{id}/offers",
@@ -1195,6 +1201,17 @@ async fn every_console_post_refuses_a_forged_csrf_token(engine: Engine) {
         "/console/knowledge/1/retire".into(),
         vec![("version", "1".into()), ("confirm", "1".into())],
     ));
+    // 走访: the grid worker's visit form (household 1 is in their cell).
+    let gw = ConsoleSession::login(&base, "gw1").await;
+    posts.push((
+        &gw,
+        "/console/grid/households/1/visit".into(),
+        vec![
+            ("situation", "needs_help".into()),
+            ("notes", "伪造的走访".into()),
+            ("members", "9".into()),
+        ],
+    ));
     // 就近派单: put a case out, answer an offer, admit / suspend a provider.
     posts.push((&sup, format!("/console/cases/{case_id}/offers"), Vec::new()));
     posts.push((&sup, "/console/offers/1/accept".into(), Vec::new()));
@@ -1276,6 +1293,19 @@ async fn every_console_post_refuses_a_forged_csrf_token(engine: Engine) {
             fingerprint(&store).await,
             before,
             "{engine:?}: attachment with {how}"
+        );
+    }
+    // 巡查上报 is multipart too (the phone's form, as a grid worker sends it).
+    for (how, token) in forgeries {
+        let before = fingerprint(&store).await;
+        let resp = gw
+            .post_multipart(&base, "/console/grid/report", token, "伪造的巡查上报")
+            .await;
+        refused(resp, format!("POST patrol report with {how}")).await;
+        assert_eq!(
+            fingerprint(&store).await,
+            before,
+            "{engine:?}: patrol report with {how}"
         );
     }
     // A reset link is its own proof (no session): a made-up one is refused and changes nothing.
