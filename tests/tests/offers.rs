@@ -401,6 +401,30 @@ async fn nearest_resource_dispatch(engine: Engine) {
         page.contains(&format!("id=\"accept-{id}\"")),
         "{engine:?}: {page}"
     );
+    // The phone page at a phone's width: the offer and its thumb-sized buttons.
+    let b = m110_e2e::browser::Browser::start().await;
+    b.set_window(390, 844).await;
+    b.goto(&app.url("/console/login")).await;
+    b.fill("#username", "u-rep-c").await;
+    b.fill("#password", PASSWORD).await;
+    b.click("#login-submit").await;
+    b.wait_for("nav.mainnav", Duration::from_secs(20)).await;
+    b.goto(&app.url("/console/offers")).await;
+    b.wait_for(&format!("#accept-{id}"), Duration::from_secs(20))
+        .await;
+    let size = b
+        .exec(
+            "const r = document.querySelector(arguments[0]).getBoundingClientRect(); \
+             return [r.width, r.height, document.documentElement.scrollWidth];",
+            vec![json!(format!("#accept-{id}"))],
+        )
+        .await;
+    assert!(
+        size[1].as_f64().unwrap() >= 44.0 && size[2].as_f64().unwrap() <= 390.0,
+        "{engine:?}: the accept button and the page at 390 px: {size}"
+    );
+    b.screenshot(&format!("{}/offers-phone", engine.as_str()))
+        .await;
     let token = csrf(&page);
     let url = app.url(&format!("/console/offers/{id}/accept"));
     let forged = phone
@@ -476,6 +500,28 @@ async fn nearest_resource_dispatch(engine: Engine) {
         page.contains("80.00 元") && page.contains("75.00 元"),
         "{engine:?}: the price"
     );
+    // The case page's offer history and the admission page, as the center sees them.
+    b.clear_cookies().await;
+    b.set_window(1280, 1000).await;
+    b.goto(&app.url("/console/login")).await;
+    b.fill("#username", "sup").await;
+    b.fill("#password", PASSWORD).await;
+    b.click("#login-submit").await;
+    b.wait_for("nav.mainnav", Duration::from_secs(20)).await;
+    b.goto(&app.url(&format!("/console/cases/{first}#offers")))
+        .await;
+    b.wait_for("#offer-table", Duration::from_secs(20)).await;
+    b.exec(
+        "document.getElementById('offers').scrollIntoView();",
+        Vec::new(),
+    )
+    .await;
+    b.screenshot(&format!("{}/case-offers", engine.as_str()))
+        .await;
+    b.goto(&app.url("/console/providers")).await;
+    b.wait_for("#providers", Duration::from_secs(20)).await;
+    b.screenshot(&format!("{}/providers", engine.as_str()))
+        .await;
     let sup = m110_e2e::login(&app.server.base, "sup", PASSWORD).await;
     let page = sup
         .get(app.url("/console/providers"))

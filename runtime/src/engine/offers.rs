@@ -405,7 +405,7 @@ pub async fn accept(
     };
     let mut input = ActionInput::new(Action::Dispatch);
     input.unit = Some(o.unit_id.clone());
-    input.note = Some(format!("接单 offer {id}"));
+    input.note = Some(format!("接单（邀约 #{id}）"));
     if let Err(e) = perform(store, region, &dispatcher, &o.case_public_id, input).await {
         let parts = e.into_parts();
         return Err(Error::conflict(

@@ -50,9 +50,9 @@ fn offer_view(state: &AppState, lang: Lang, o: &OfferRow) -> serde_json::Value {
         "cost": format!("{:.1}", o.cost),
         "state": o.state,
         "state_label": lang.t(&format!("offer.state.{}", o.state)),
-        "offered_at": render_time(o.offered_at),
-        "expires_at": render_time(o.expires_at),
-        "answered_at": o.answered_at.map(render_time),
+        "offered_at": o.offered_at,
+        "expires_at": o.expires_at,
+        "answered_at": o.answered_at,
         "region": state.region.name,
     })
 }
