@@ -6,10 +6,14 @@
 //! - a consultation is answered from an entry through the API (`answer` with `knowledge`): closed,
 //!   the event names the entry, the entry counts it, the month's analytics count it `answered`;
 //! - the call-taker's one click (the console's new-case form with `knowledge`) creates the case
-//!   and answers it from the entry;
+//!   and answers it from the entry — by form, from a taken case's page, and in Chromium, where
+//!   the call screen shows the entry while the request is typed;
 //! - a retired entry cannot answer (422 naming `knowledge`).
 
+use std::time::Duration;
+
 use m110_e2e::app::App;
+use m110_e2e::browser::Browser;
 use m110_e2e::{Engine, PASSWORD, login, per_engine};
 use serde_json::{Value, json};
 
@@ -255,6 +259,34 @@ async fn consultations_are_answered_from_the_knowledge_base(engine: Engine) {
         page.contains(&format!("知识条目 #{dibao_id}")),
         "{engine:?}: the timeline names the entry"
     );
+
+    // In the browser: the call screen shows the entry while the text is typed; one click on
+    // 以此答复并办结 creates the case and answers it from the entry.
+    let b = Browser::start().await;
+    b.goto(&app.url("/console/login")).await;
+    b.fill("#username", "op").await;
+    b.fill("#password", PASSWORD).await;
+    b.click("#login-submit").await;
+    b.find("nav.mainnav").await;
+    b.goto(&app.url("/console/call")).await;
+    b.fill("#phone", "13905997777").await;
+    b.fill("#content", "你好，我想问一下办低保需要准备哪些东西")
+        .await;
+    b.select("#category", "consultation").await;
+    b.wait_for(&format!("#kb-use-{dibao_id}"), Duration::from_secs(10))
+        .await;
+    b.click(&format!("#kb-use-{dibao_id}")).await;
+    b.wait_for("#timeline", Duration::from_secs(10)).await;
+    let url = b.current_url().await;
+    let cid = url.rsplit('/').next().unwrap().to_string();
+    let (_, c) = app
+        .call("op", "GET", &format!("/api/v1/cases/{cid}"), None)
+        .await;
+    assert_eq!(c["status"], "closed", "{engine:?}: {url} {c}");
+    let (_, e) = app
+        .call("op", "GET", &format!("/api/v1/knowledge/{dibao_id}"), None)
+        .await;
+    assert_eq!(e["answered"], 4, "{e}");
 
     // Retired: no longer suggested, cannot answer; kept in the list of retired entries.
     let (s, v) = app
