@@ -68,7 +68,11 @@ pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
     let csv_cameras = match &raw.cameras_csv {
         Some(rel) if base.join(rel).is_file() => {
             let refs = cameras::CameraRefs::new(&raw, &checked.grid_codes);
-            let mut seen = raw.cameras.iter().map(|c| c.id.trim().to_string()).collect();
+            let mut seen = raw
+                .cameras
+                .iter()
+                .map(|c| c.id.trim().to_string())
+                .collect();
             cameras::load_csv(&base.join(rel), &refs, &mut seen, &mut diags)
         }
         _ => Vec::new(),
