@@ -260,6 +260,45 @@ async fn consultations_are_answered_from_the_knowledge_base(engine: Engine) {
         "{engine:?}: the timeline names the entry"
     );
 
+    // The console's 知识库: the list for an operator (read only), the edit refused naming why.
+    let list = op
+        .get(app.url("/console/knowledge?q=低保"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        list.contains(&format!("id=\"entry-{dibao_id}\"")),
+        "{engine:?}: {list}"
+    );
+    assert!(
+        !list.contains(&format!("id=\"entry-{water_id}\"")),
+        "{engine:?}: the search"
+    );
+    assert!(
+        !list.contains("id=\"knowledge-new\""),
+        "{engine:?}: an operator does not add"
+    );
+    let resp = op
+        .post(app.url(&format!("/console/knowledge/{dibao_id}")))
+        .form(&[
+            ("csrf", csrf(&page)),
+            ("question", "改".into()),
+            ("answer", "改".into()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403, "{engine:?}");
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("只有管理员和值班长可以编辑知识库")
+    );
+
     // In the browser: the call screen shows the entry while the text is typed; one click on
     // 以此答复并办结 creates the case and answers it from the entry.
     let b = Browser::start().await;
