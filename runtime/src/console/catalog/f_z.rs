@@ -241,6 +241,7 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
     ("nav.analytics", "数据分析", "Analytics"),
     ("nav.audit", "审计日志", "Audit log"),
     ("nav.call", "来电受理", "Take a call"),
+    ("nav.cameras", "视频监控", "Cameras"),
     ("nav.dashboard", "数据看板", "Dashboard"),
     ("nav.directories", "资源目录", "Directories"),
     ("nav.grid", "我的网格", "My cells"),
@@ -582,6 +583,7 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
     ),
     ("unit_kind.township", "乡镇/街道", "Township / street"),
     ("unit_kind.volunteer_team", "志愿者队伍", "Volunteer team"),
+    ("video.all", "全部", "All"),
     ("video.distance", "距离", "Distance"),
     (
         "video.hint",

@@ -106,6 +106,11 @@ pub async fn cameras_page(
             "grid": grid,
             "grid_path": grid.map(|g| state.region.grid_path(g)),
             "items": items,
+            // The picker: the townships and villages, and any grid unit a camera stands in.
+            "grids": state.region.grid_units.iter()
+                .filter(|g| g.tier <= 2 || state.region.cameras.iter().any(|c| c.grid.as_deref() == Some(g.code.as_str())))
+                .map(|g| json!({"code": g.code, "path": state.region.grid_path(&g.code)}))
+                .collect::<Vec<_>>(),
         })),
     )
 }

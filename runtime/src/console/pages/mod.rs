@@ -117,6 +117,7 @@ fn nav_items(role: Role, active: &str) -> Vec<serde_json::Value> {
     }
     if CENTER.contains(&role) {
         add("/console/knowledge", "nav.knowledge", "knowledge");
+        add("/console/cameras", "nav.cameras", "cameras");
     }
     if matches!(role, Role::Admin | Role::Supervisor | Role::Dispatcher) {
         add("/console/integrations", "nav.integrations", "integrations");
@@ -372,7 +373,8 @@ mod tests {
                 "nav.dashboard",
                 "nav.providers",
                 "nav.directories",
-                "nav.knowledge"
+                "nav.knowledge",
+                "nav.cameras"
             ]
         );
         assert_eq!(
