@@ -29,7 +29,7 @@ use crate::model::time::now_ms;
 use crate::model::{Action, Integration, LatLon, Principal, Role, UnitKind};
 use crate::store::Store;
 use crate::store::audit::{NewAudit, record_audit};
-use crate::store::cases::{CaseRow, NewEvent, append_events, enqueue_to, lock_case};
+use crate::store::cases::{CaseRow, NewEvent, append_events, enqueue_to};
 use crate::store::offers::{
     NewOffer, OfferRow, ProviderRecord, answer_offer, case_offers, insert_offers, set_suspension,
     upsert_admission, upsert_price, withdraw_open,
@@ -460,7 +460,12 @@ pub async fn decline(
     };
     append_events(&mut tx, o.case_id, &[ev], now, None).await?;
     tx.commit().await?;
-    next_round_if_idle(store, region, &o).await?;
+    // The decline stands whatever the next round does: a round another answer or the job
+    // started at the same moment already holds the next candidates (offers are unique per case
+    // and unit); otherwise the case waits in the center's queue, where 就近派单 puts it out.
+    if let Err(e) = next_round_if_idle(store, region, &o).await {
+        tracing::warn!(offer = id, error = %e, "next round after a decline");
+    }
     Ok(store.offer(id).await?.unwrap_or(o))
 }
 
@@ -526,9 +531,7 @@ async fn next_round_if_idle(store: &Store, region: &RegionIndex, o: &OfferRow) -
     if offered.iter().any(|x| x.state == "offered") {
         return Ok(());
     }
-    let mut tx = store.write().await?;
-    let row = lock_case(&mut tx, store.engine(), &o.case_public_id).await?;
-    drop(tx);
+    let row = store.case_by_public_id(&o.case_public_id).await?;
     if !matches!(row.status.as_str(), "received" | "returned") {
         return Ok(());
     }
