@@ -45,6 +45,15 @@ pub(super) fn case_cameras(state: &AppState, lang: Lang, row: &CaseRow) -> serde
     })
 }
 
+/// A grid unit's cameras (and those within reach of its centroid), for any page that shows a
+/// grid unit (`/console/cameras?grid=`, a grid worker's cell).
+pub(super) fn grid_cameras(state: &AppState, lang: Lang, code: &str) -> Vec<serde_json::Value> {
+    nearest(&state.region, Some(code), None)
+        .iter()
+        .map(|n| camera_json(state, lang, n))
+        .collect()
+}
+
 #[derive(Deserialize, Default)]
 pub struct CamerasQuery {
     #[serde(default)]
@@ -75,10 +84,7 @@ pub async fn cameras_page(
         .map(str::trim)
         .filter(|g| state.region.grid(g).is_some());
     let items: Vec<_> = match grid {
-        Some(g) => nearest(&state.region, Some(g), None)
-            .iter()
-            .map(|n| camera_json(&state, lang, n))
-            .collect(),
+        Some(g) => grid_cameras(&state, lang, g),
         None => state
             .region
             .cameras
