@@ -1,9 +1,11 @@
 /*!
 The offer job (docs/matching.md): every second, new cases of matchable categories waiting in the
-center's queue are put out to offer (all at once, one batch), and open offers past their answer time expire and
-each case left without an open offer goes to its next round of candidates
+center's queue are put out to offer (all at once, one batch), and open offers past their answer
+time expire, each case left without an open offer going to its next round of candidates
 ([`engine::offers::expire_due`]). On every `m110d`: an expiry is a conditional update
-(`state = 'offered'`), so two servers never expire one offer twice.
+(`state = 'offered'`), so two servers never expire one offer twice; two servers putting out one
+case at the same tick rank the same providers first, so the second's offers collide on the
+unique (case, unit) and its transaction rolls back (the next tick finds the case offered).
 
 [`engine::offers::expire_due`]: crate::engine::offers::expire_due
 */
