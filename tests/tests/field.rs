@@ -312,6 +312,14 @@ async fn a_grid_worker_reports_from_the_phone_offline_and_online(engine: Engine)
     b.fill("#password", PASSWORD).await;
     b.click("#login-submit").await;
     b.find("#go-report").await;
+    // The cell's cameras, with their platform link.
+    let cameras = b.text(".cell-cameras summary").await;
+    let shown: usize = cameras.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(shown >= 1, "{engine:?}: {cameras}");
+    assert!(
+        b.source().await.contains("公太社区中心广场"),
+        "{engine:?}: the camera in the worker's cell"
+    );
     b.screenshot(&format!("{}/field-01-grid", engine.as_str())).await;
 
     // Online: a report with a photo and the phone's position.

@@ -69,6 +69,8 @@ pub async fn grid_home(
                 "households": g.and_then(|g| g.households),
                 "open": mine.len(),
                 "cases": mine,
+                // The cell's cameras (雪亮工程), linked into their platform.
+                "cameras": super::cameras::grid_cameras(&state, lang, code),
             })
         })
         .collect();
