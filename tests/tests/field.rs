@@ -169,7 +169,7 @@ async fn patrol_reports_land_once_settle_on_the_spot_and_answer_tasks(engine: En
     on_spot[2].1 = "公太社区健身器材螺丝松动".into();
     on_spot.push(("on_spot", "1".into()));
     on_spot.push(("on_spot_note", "已现场拧紧螺丝，器材可正常使用".into()));
-    let (s, v) = send_report(&app, &gw, &on_spot, &[jpeg.clone()]).await;
+    let (s, v) = send_report(&app, &gw, &on_spot, std::slice::from_ref(&jpeg)).await;
     assert_eq!(s, 201, "{engine:?}: {v}");
     let spot = v["case"].as_str().unwrap().to_string();
     let (_, c) = case(&app, "disp", &spot).await;

@@ -500,6 +500,30 @@ async fn nearest_resource_dispatch(engine: Engine) {
         page.contains("80.00 元") && page.contains("75.00 元"),
         "{engine:?}: the price"
     );
+    // A photo on the first case, so its page shows photos, the cameras near it and its offers.
+    let img = image::RgbImage::from_fn(640, 480, |x, y| {
+        image::Rgb([(x / 3 % 256) as u8, (y / 2 % 256) as u8, 160])
+    });
+    let mut jpeg = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut jpeg, image::ImageFormat::Jpeg)
+        .unwrap();
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(jpeg.into_inner())
+            .file_name("漏水现场.jpg")
+            .mime_str("image/jpeg")
+            .unwrap(),
+    );
+    let resp = app
+        .http
+        .post(app.url(&format!("/api/v1/cases/{first}/attachments")))
+        .bearer_auth(&app.tokens["disp"])
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201, "{engine:?}: {}", resp.text().await.unwrap());
     // The case page's offer history and the admission page, as the center sees them.
     b.clear_cookies().await;
     b.set_window(1280, 1000).await;
@@ -518,6 +542,15 @@ async fn nearest_resource_dispatch(engine: Engine) {
     .await;
     b.screenshot(&format!("{}/case-offers", engine.as_str()))
         .await;
+    // The whole case: photos, nearby cameras, offers.
+    assert!(
+        b.source().await.contains("漏水现场"),
+        "{engine:?}: the photo on the case page"
+    );
+    b.set_window(1280, 3000).await;
+    b.exec("window.scrollTo(0, 0);", Vec::new()).await;
+    b.screenshot(&format!("{}/case-field", engine.as_str())).await;
+    b.set_window(1280, 1000).await;
     b.goto(&app.url("/console/providers")).await;
     b.wait_for("#providers", Duration::from_secs(20)).await;
     b.screenshot(&format!("{}/providers", engine.as_str()))
