@@ -443,11 +443,7 @@ impl Browser {
     /// Takes the page off the network (`true`) or back on, as DevTools' "Offline" does: the
     /// page's `navigator.onLine` follows, and requests fail.
     pub async fn set_offline(&self, offline: bool) {
-        self.cdp(
-            "Network.enable",
-            json!({}),
-        )
-        .await;
+        self.cdp("Network.enable", json!({})).await;
         self.cdp(
             "Network.emulateNetworkConditions",
             json!({"offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}),

@@ -816,7 +816,12 @@ async fn fingerprint(store: &Store) -> Vec<i64> {
             .unwrap();
         v.push(n);
     }
-    for table in ["cases", "directory_entries", "knowledge_entries", "households"] {
+    for table in [
+        "cases",
+        "directory_entries",
+        "knowledge_entries",
+        "households",
+    ] {
         let (versions, updated): (i64, i64) = sqlx::query_as(&format!(
             "SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT), \
              CAST(COALESCE(MAX(updated_at), 0) AS BIGINT) FROM {table}"

@@ -100,7 +100,10 @@ async fn patrol_reports_land_once_settle_on_the_spot_and_answer_tasks(engine: En
         vec![
             ("csrf", csrf.clone()),
             ("key", key.to_string()),
-            ("content", "巡查发现公太社区3号楼前路灯不亮，夜间行人看不清路".to_string()),
+            (
+                "content",
+                "巡查发现公太社区3号楼前路灯不亮，夜间行人看不清路".to_string(),
+            ),
             ("lat", LAT.to_string()),
             ("lon", LON.to_string()),
             ("address", "公太社区3号楼".to_string()),
@@ -115,14 +118,22 @@ async fn patrol_reports_land_once_settle_on_the_spot_and_answer_tasks(engine: En
     let id = first["case"].as_str().unwrap().to_string();
     let (s, again) = send_report(&app, &gw, &report(&key), std::slice::from_ref(&jpeg)).await;
     assert_eq!(s, 200, "{engine:?}: {again}");
-    assert_eq!((again["case"].as_str(), again["created"].as_bool()), (Some(id.as_str()), Some(false)));
+    assert_eq!(
+        (again["case"].as_str(), again["created"].as_bool()),
+        (Some(id.as_str()), Some(false))
+    );
     let (s, c) = case(&app, "disp", &id).await;
     assert_eq!(s, 200, "{engine:?}: {c}");
     assert_eq!(c["channel"], "grid", "{c}");
     // The cell the worker walks, from the phone's position (their only cell).
     assert_eq!(c["grid"]["code"], CELL, "{c}");
     let (s, files) = app
-        .call("disp", "GET", &format!("/api/v1/cases/{id}/attachments"), None)
+        .call(
+            "disp",
+            "GET",
+            &format!("/api/v1/cases/{id}/attachments"),
+            None,
+        )
         .await;
     assert_eq!(s, 200, "{files}");
     assert_eq!(files["items"].as_array().unwrap().len(), 1, "{files}");
@@ -147,13 +158,22 @@ async fn patrol_reports_land_once_settle_on_the_spot_and_answer_tasks(engine: En
     let (s, bad) = send_report(&app, &gw, &no_text, &[]).await;
     assert_eq!(s, 422, "{bad}");
     assert_eq!(bad["error"]["field"], "content", "{bad}");
-    let (s, bad) = send_report(&app, &gw, &report("r-not-a-photo-1"), &[b"%!PS-Adobe".to_vec()]).await;
+    let (s, bad) = send_report(
+        &app,
+        &gw,
+        &report("r-not-a-photo-1"),
+        &[b"%!PS-Adobe".to_vec()],
+    )
+    .await;
     assert_eq!(s, 422, "{bad}");
     assert_eq!(bad["error"]["field"], "photos", "{bad}");
     let (_, after) = app
         .call("disp", "GET", "/api/v1/cases?channel=grid", None)
         .await;
-    assert_eq!(after["total"], 1, "{engine:?}: nothing made by refused reports");
+    assert_eq!(
+        after["total"], 1,
+        "{engine:?}: nothing made by refused reports"
+    );
 
     // Another worker cannot reuse a key (nor see the case).
     app.install
@@ -184,7 +204,10 @@ async fn patrol_reports_land_once_settle_on_the_spot_and_answer_tasks(engine: En
         )
         .await;
     assert_eq!(s, 200, "{summary}");
-    assert_eq!(summary["figures"]["solved_on_spot"], 1, "{engine:?}: {summary}");
+    assert_eq!(
+        summary["figures"]["solved_on_spot"], 1,
+        "{engine:?}: {summary}"
+    );
 
     // 网格任务: a phone case in the cell goes to its grid workers, who answer.
     let body = json!({"channel": "phone", "content": "来电人反映情况较复杂，需要中心人工研判",
@@ -193,23 +216,47 @@ async fn patrol_reports_land_once_settle_on_the_spot_and_answer_tasks(engine: En
     assert_eq!(s, 201, "{v}");
     assert_eq!(v["status"], "received", "{v}");
     let task = v["id"].as_str().unwrap().to_string();
-    assert_eq!(case(&app, "gw", &task).await.0, 403, "not the grid's before the task");
+    assert_eq!(
+        case(&app, "gw", &task).await.0,
+        403,
+        "not the grid's before the task"
+    );
     let act = |who: &'static str, body: Value| {
         let app = &app;
         let task = task.clone();
         async move {
-            app.call(who, "POST", &format!("/api/v1/cases/{task}/actions"), Some(&body))
-                .await
+            app.call(
+                who,
+                "POST",
+                &format!("/api/v1/cases/{task}/actions"),
+                Some(&body),
+            )
+            .await
         }
     };
-    let (s, v) = act("disp", json!({"action": "grid_assign", "note": "请上门核实"})).await;
+    let (s, v) = act(
+        "disp",
+        json!({"action": "grid_assign", "note": "请上门核实"}),
+    )
+    .await;
     assert_eq!(s, 200, "{engine:?}: {v}");
     let (s, mine) = app.call("gw", "GET", "/api/v1/cases", None).await;
     assert_eq!(s, 200);
-    assert!(mine.to_string().contains(&task), "{engine:?}: the task is the grid's now");
+    assert!(
+        mine.to_string().contains(&task),
+        "{engine:?}: the task is the grid's now"
+    );
     let (s, v) = act("gw", json!({"action": "grid_reply"})).await;
-    assert_eq!((s, v["error"]["field"].as_str()), (422, Some("note")), "{v}");
-    let (s, v) = act("gw", json!({"action": "grid_reply", "note": "已上门核实：楼道堆物，已请物业清理"})).await;
+    assert_eq!(
+        (s, v["error"]["field"].as_str()),
+        (422, Some("note")),
+        "{v}"
+    );
+    let (s, v) = act(
+        "gw",
+        json!({"action": "grid_reply", "note": "已上门核实：楼道堆物，已请物业清理"}),
+    )
+    .await;
     assert_eq!(s, 200, "{engine:?}: {v}");
     let (s, v) = act("gw", json!({"action": "grid_reply", "note": "again"})).await;
     assert_eq!(s, 409, "answered once: {v}");
@@ -237,7 +284,12 @@ async fn patrol_reports_land_once_settle_on_the_spot_and_answer_tasks(engine: En
 
     // 走访: a visit corrects the registry, audited with what changed.
     let (s, list) = app
-        .call("sup", "GET", &format!("/api/v1/households?grid={CELL}"), None)
+        .call(
+            "sup",
+            "GET",
+            &format!("/api/v1/households?grid={CELL}"),
+            None,
+        )
         .await;
     assert_eq!(s, 200, "{list}");
     let hid = list["items"][0]["id"].as_i64().unwrap();
@@ -254,18 +306,29 @@ async fn patrol_reports_land_once_settle_on_the_spot_and_answer_tasks(engine: En
         .unwrap();
     assert_eq!(resp.status(), 200);
     let page = resp.text().await.unwrap();
-    assert!(page.contains("走访已记录") || page.contains("Visit recorded"), "{page}");
+    assert!(
+        page.contains("走访已记录") || page.contains("Visit recorded"),
+        "{page}"
+    );
     assert!(page.contains("老人腿脚不便"), "the visit is listed");
     let (_, h) = app
         .call("sup", "GET", &format!("/api/v1/households/{hid}"), None)
         .await;
     assert_eq!(h["members"], 4, "{engine:?}: {h}");
     let (s, audit) = app
-        .call("auditor", "GET", "/api/v1/audit?action=household.visit", None)
+        .call(
+            "auditor",
+            "GET",
+            "/api/v1/audit?action=household.visit",
+            None,
+        )
         .await;
     assert_eq!(s, 200, "{audit}");
     let text = audit.to_string();
-    assert!(text.contains("household.visit") && text.contains("members"), "{engine:?}: {audit}");
+    assert!(
+        text.contains("household.visit") && text.contains("members"),
+        "{engine:?}: {audit}"
+    );
     // Outside the worker's cells: not found, nothing written.
     let (_, other) = app
         .call("sup", "GET", "/api/v1/households?grid=350781002001", None)
@@ -320,7 +383,8 @@ async fn a_grid_worker_reports_from_the_phone_offline_and_online(engine: Engine)
         b.source().await.contains("公太社区中心广场"),
         "{engine:?}: the camera in the worker's cell"
     );
-    b.screenshot(&format!("{}/field-01-grid", engine.as_str())).await;
+    b.screenshot(&format!("{}/field-01-grid", engine.as_str()))
+        .await;
 
     // Online: a report with a photo and the phone's position.
     b.click("#go-report").await;
@@ -332,7 +396,8 @@ async fn a_grid_worker_reports_from_the_phone_offline_and_online(engine: Engine)
     b.fill("#content", "巡查发现公太社区3号楼前路灯不亮").await;
     b.upload("#photos", &photo_path).await;
     b.find("#previews img").await;
-    b.screenshot(&format!("{}/field-02-report", engine.as_str())).await;
+    b.screenshot(&format!("{}/field-02-report", engine.as_str()))
+        .await;
     b.click("#submit-report").await;
     b.wait_for(".flash.ok", Duration::from_secs(20)).await;
     let flash = b.text(".flash.ok").await;
@@ -346,25 +411,34 @@ async fn a_grid_worker_reports_from_the_phone_offline_and_online(engine: Engine)
     b.click("#go-report").await;
     b.find("#patrol-form").await;
     b.set_offline(true).await;
-    b.fill("#content", "公太社区5号楼下水道井盖缺失，存在安全隐患").await;
+    b.fill("#content", "公太社区5号楼下水道井盖缺失，存在安全隐患")
+        .await;
     b.select("#cell", CELL).await;
     b.click("#submit-report").await;
     b.wait_for("#outbox:not([hidden])", Duration::from_secs(10))
         .await;
     b.exec("window.scrollTo(0, 0);", vec![]).await;
-    assert!(b.text(".flash.ok").await.contains("联网后自动发送"), "{engine:?}");
-    b.screenshot(&format!("{}/field-03-offline", engine.as_str())).await;
+    assert!(
+        b.text(".flash.ok").await.contains("联网后自动发送"),
+        "{engine:?}"
+    );
+    b.screenshot(&format!("{}/field-03-offline", engine.as_str()))
+        .await;
     let (_, still) = app
         .call("disp", "GET", "/api/v1/cases?channel=grid", None)
         .await;
     assert_eq!(still["total"], 1, "{engine:?}: nothing sent while offline");
     b.set_offline(false).await;
-    eventually("the kept report to arrive", Duration::from_secs(20), || async {
-        let (_, v) = app
-            .call("disp", "GET", "/api/v1/cases?channel=grid", None)
-            .await;
-        (v["total"] == 2).then_some(())
-    })
+    eventually(
+        "the kept report to arrive",
+        Duration::from_secs(20),
+        || async {
+            let (_, v) = app
+                .call("disp", "GET", "/api/v1/cases?channel=grid", None)
+                .await;
+            (v["total"] == 2).then_some(())
+        },
+    )
     .await;
     eventually("the outbox to empty", Duration::from_secs(10), || async {
         b.exists("#outbox[hidden]").await.then_some(())
@@ -377,7 +451,8 @@ async fn a_grid_worker_reports_from_the_phone_offline_and_online(engine: Engine)
         .call("disp", "GET", "/api/v1/cases?channel=grid", None)
         .await;
     assert_eq!(v["total"], 2, "{engine:?}: {v}");
-    b.screenshot(&format!("{}/field-04-back-online", engine.as_str())).await;
+    b.screenshot(&format!("{}/field-04-back-online", engine.as_str()))
+        .await;
 
     // A household visit.
     b.click("#go-visits").await;
@@ -389,5 +464,6 @@ async fn a_grid_worker_reports_from_the_phone_offline_and_online(engine: Engine)
     b.click("#submit-visit").await;
     b.wait_for("li.visit", Duration::from_secs(10)).await;
     assert!(b.text("#visits").await.contains("定期送餐"), "{engine:?}");
-    b.screenshot(&format!("{}/field-05-visit", engine.as_str())).await;
+    b.screenshot(&format!("{}/field-05-visit", engine.as_str()))
+        .await;
 }

@@ -523,7 +523,12 @@ async fn nearest_resource_dispatch(engine: Engine) {
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), 201, "{engine:?}: {}", resp.text().await.unwrap());
+    assert_eq!(
+        resp.status(),
+        201,
+        "{engine:?}: {}",
+        resp.text().await.unwrap()
+    );
     // The case page's offer history and the admission page, as the center sees them.
     b.clear_cookies().await;
     b.set_window(1280, 1000).await;
@@ -549,7 +554,8 @@ async fn nearest_resource_dispatch(engine: Engine) {
     );
     b.set_window(1280, 3000).await;
     b.exec("window.scrollTo(0, 0);", Vec::new()).await;
-    b.screenshot(&format!("{}/case-field", engine.as_str())).await;
+    b.screenshot(&format!("{}/case-field", engine.as_str()))
+        .await;
     b.set_window(1280, 1000).await;
     b.goto(&app.url("/console/providers")).await;
     b.wait_for("#providers", Duration::from_secs(20)).await;

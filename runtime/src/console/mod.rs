@@ -120,7 +120,10 @@ pub fn router() -> Router<AppState> {
         .route("/console/alerts/{id}", get(pages::alert_page))
         .route("/console/alerts/{id}/action", post(pages::alert_action))
         .route("/console/offers", get(pages::provider_offers_page))
-        .route("/console/offers/{id}/{answer}", post(pages::provider_answer))
+        .route(
+            "/console/offers/{id}/{answer}",
+            post(pages::provider_answer),
+        )
         .route("/console/providers", get(pages::providers_page))
         .route("/console/providers/{unit}/{op}", post(pages::provider_edit))
         .route("/console/cases/{id}/offers", post(pages::case_put_out))

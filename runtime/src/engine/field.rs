@@ -278,7 +278,12 @@ mod tests {
     fn keys_are_checked() {
         assert!(check_key("0b7c1e9a-5f3d-4c7e-9a51-2f0e8d6b4c11").is_ok());
         assert!(check_key("r-20261207_01").is_ok());
-        for bad in ["short", "has space in it", "中文键中文键中文键", &"x".repeat(65)] {
+        for bad in [
+            "short",
+            "has space in it",
+            "中文键中文键中文键",
+            &"x".repeat(65),
+        ] {
             let e = check_key(bad).unwrap_err();
             assert_eq!(e.field.as_deref(), Some("key"), "{bad}");
         }

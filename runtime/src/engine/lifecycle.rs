@@ -725,8 +725,13 @@ mod tests {
     /// only once; it does not move the case.
     #[test]
     fn grid_task_opens_and_is_answered_once() {
-        let open = decide(snap(Status::Received), Role::Dispatcher, Action::GridAssign, &req())
-            .unwrap();
+        let open = decide(
+            snap(Status::Received),
+            Role::Dispatcher,
+            Action::GridAssign,
+            &req(),
+        )
+        .unwrap();
         assert_eq!(open.to, Status::Received);
         assert_eq!(open.effects, vec![Effect::GridTask(true)]);
         let waiting = Snapshot {
@@ -751,13 +756,28 @@ mod tests {
         };
         let answered = decide(waiting, Role::GridWorker, Action::GridReply, &note).unwrap();
         assert_eq!(answered.effects, vec![Effect::GridTask(false)]);
-        assert!(decide(snap(Status::Received), Role::GridWorker, Action::GridReply, &note).is_err());
+        assert!(
+            decide(
+                snap(Status::Received),
+                Role::GridWorker,
+                Action::GridReply,
+                &note
+            )
+            .is_err()
+        );
         // The center is not held up by the grid.
-        assert!(decide(waiting, Role::Dispatcher, Action::Dispatch, &Request {
-            unit: Some("u1".into()),
-            ..req()
-        })
-        .is_ok());
+        assert!(
+            decide(
+                waiting,
+                Role::Dispatcher,
+                Action::Dispatch,
+                &Request {
+                    unit: Some("u1".into()),
+                    ..req()
+                }
+            )
+            .is_ok()
+        );
     }
 
     /// The whole status × action × role matrix, as users and reviewers read it: for every

@@ -31,9 +31,9 @@ checks it.
 pub mod accounts;
 pub mod actions;
 pub mod alerts;
-pub mod cameras;
 pub mod analytics;
 pub mod attachments;
+pub mod cameras;
 pub mod delivery;
 pub mod directories;
 pub mod duplicates;

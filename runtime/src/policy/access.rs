@@ -277,7 +277,11 @@ mod tests {
             grid_code: Some("g2"),
             ..tasked
         };
-        assert!(!can_see_case(&principal(Role::GridWorker), elsewhere, within));
+        assert!(!can_see_case(
+            &principal(Role::GridWorker),
+            elsewhere,
+            within
+        ));
         assert!(may_act_on_unit(&principal(Role::UnitHandler), Some("u1")));
         assert!(!may_act_on_unit(&principal(Role::UnitHandler), Some("u2")));
         assert!(may_act_on_unit(&principal(Role::Dispatcher), Some("u2")));

@@ -641,9 +641,7 @@ impl Store {
             clauses.push("(c.channel = 'grid' OR c.grid_task IS NOT NULL)".into());
         }
         if filter.grid_task_open {
-            clauses.push(
-                "(c.grid_task = 'open' AND c.status IN ('received', 'returned'))".into(),
-            );
+            clauses.push("(c.grid_task = 'open' AND c.status IN ('received', 'returned'))".into());
         }
         if let Some(op) = filter.operator_id {
             clauses.push(format!("c.operator_id = {}", param(Param::Int(op))));

@@ -149,10 +149,17 @@ impl Store {
         let mut phone = before.phone.clone();
         let mut notes = before.notes.clone();
         if let Some(m) = visit.members.filter(|m| Some(*m) != before.members) {
-            changed.insert("members".into(), json!({"before": before.members, "after": m}));
+            changed.insert(
+                "members".into(),
+                json!({"before": before.members, "after": m}),
+            );
             members = Some(m);
         }
-        if let Some(p) = visit.phone.as_ref().filter(|p| Some(*p) != before.phone.as_ref()) {
+        if let Some(p) = visit
+            .phone
+            .as_ref()
+            .filter(|p| Some(*p) != before.phone.as_ref())
+        {
             // The audit log says that the phone changed, never the numbers.
             changed.insert("phone".into(), json!({"changed": true}));
             phone = Some(p.clone());
@@ -208,7 +215,15 @@ impl Store {
 
     /// The visits to household `id`, newest first (the caller has read the household, audited).
     pub async fn household_visits(&self, id: i64) -> Result<Vec<VisitRow>, StoreError> {
-        type Read = (i64, i64, Option<String>, i64, String, Option<String>, Option<String>);
+        type Read = (
+            i64,
+            i64,
+            Option<String>,
+            i64,
+            String,
+            Option<String>,
+            Option<String>,
+        );
         let rows: Vec<Read> = sqlx::query_as(
             "SELECT v.id, v.household_id, COALESCE(u.real_name, u.name), v.visited_at, \
              v.situation, v.notes, c.public_id FROM household_visits v \

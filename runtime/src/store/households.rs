@@ -366,7 +366,10 @@ pub(super) fn in_scope(scope: &GridScope, grid: Option<&str>) -> bool {
     }
 }
 
-pub(super) async fn fetch(conn: &mut sqlx::AnyConnection, id: i64) -> Result<HouseholdRecord, StoreError> {
+pub(super) async fn fetch(
+    conn: &mut sqlx::AnyConnection,
+    id: i64,
+) -> Result<HouseholdRecord, StoreError> {
     let row: Row = sqlx::query_as(&format!("SELECT {COLUMNS} FROM households WHERE id = $1"))
         .bind(id)
         .fetch_one(&mut *conn)

@@ -54,11 +54,11 @@ use crate::model::time::{now_ms, render_time};
 use crate::model::{
     Category, Channel, EmergencyLine, LatLon, Principal, Priority, Status, UnitKind,
 };
-use crate::store::{Store, field};
 use crate::store::audit::{NewAudit, record_audit};
 use crate::store::cases::{
     CaseRow, NewCase, NewEvent, append_events, enqueue_to, insert_case, upsert_caller,
 };
+use crate::store::{Store, field};
 
 /// What a grid worker's patrol report adds to a case (the field pages set it; JSON never does).
 #[derive(Debug, Clone, Default)]
