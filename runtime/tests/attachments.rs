@@ -7,37 +7,12 @@ use m110_runtime::engine::ErrorKind;
 use m110_runtime::engine::attachments::{self, Attachments, Stage, Variant};
 use m110_runtime::engine::intake::{CaseInput, create_case};
 use m110_runtime::engine::region::RegionIndex;
-use m110_runtime::model::{Principal, Role};
+use m110_runtime::model::Role;
 use m110_runtime::per_engine;
-use m110_runtime::store::audit::NewAudit;
+use m110_runtime::store::Engine;
 use m110_runtime::store::testdb::TestDb;
-use m110_runtime::store::users::NewUser;
-use m110_runtime::store::{Engine, Store};
+use m110_runtime::store::testdb::principal;
 use serde_json::json;
-
-async fn principal(store: &Store, name: &str, role: Role, unit: Option<&str>) -> Principal {
-    let id = store
-        .create_user(
-            &NewUser {
-                name: name.into(),
-                role,
-                unit_id: unit.map(Into::into),
-                grid_codes: vec![],
-                password_hash: None,
-            },
-            &NewAudit::system("test", "user.create", None),
-        )
-        .await
-        .unwrap();
-    Principal {
-        user_id: id,
-        name: name.into(),
-        role,
-        unit_id: unit.map(Into::into),
-        grid_codes: vec![],
-        scope: None,
-    }
-}
 
 /// A 40 × 30 JPEG with an EXIF GPS block (latitude 26° 20' 12.34" N) spliced in after SOI.
 fn photo_with_gps() -> Vec<u8> {

@@ -10,35 +10,9 @@ use m110_runtime::engine::provision::{ProvisionMeta, provision};
 use m110_runtime::engine::region::RegionIndex;
 use m110_runtime::model::{Integration, Platform, PlatformKind, Principal, Role};
 use m110_runtime::per_engine;
-use m110_runtime::store::audit::NewAudit;
-use m110_runtime::store::testdb::{TestDb, fixture_region};
-use m110_runtime::store::users::NewUser;
+use m110_runtime::store::testdb::{TestDb, fixture_region, principal};
 use m110_runtime::store::{Engine, Store};
 use serde_json::json;
-
-async fn principal(store: &Store, name: &str, role: Role, unit: Option<&str>) -> Principal {
-    let id = store
-        .create_user(
-            &NewUser {
-                name: name.into(),
-                role,
-                unit_id: unit.map(Into::into),
-                grid_codes: vec![],
-                password_hash: None,
-            },
-            &NewAudit::system("test", "user.create", None),
-        )
-        .await
-        .unwrap();
-    Principal {
-        user_id: id,
-        name: name.into(),
-        role,
-        unit_id: unit.map(Into::into),
-        grid_codes: vec![],
-        scope: None,
-    }
-}
 
 async fn take(store: &Store, region: &RegionIndex, op: &Principal, lat: f64) -> String {
     let input: CaseInput = serde_json::from_value(json!({

@@ -10,10 +10,8 @@ use m110_runtime::engine::intake::{CaseInput, create_case};
 use m110_runtime::engine::region::RegionIndex;
 use m110_runtime::model::{Principal, Role};
 use m110_runtime::per_engine;
-use m110_runtime::store::audit::NewAudit;
 use m110_runtime::store::rollups::{Dim, RollupFilter};
-use m110_runtime::store::testdb::{TestDb, fixture_region};
-use m110_runtime::store::users::NewUser;
+use m110_runtime::store::testdb::{TestDb, fixture_region, principal};
 use m110_runtime::store::{Engine, Store};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -22,30 +20,6 @@ use serde_json::json;
 
 const SEEDS: [u64; 3] = [7, 110, 12345];
 const OPS: usize = 160;
-
-async fn principal(store: &Store, name: &str, role: Role, unit: Option<&str>) -> Principal {
-    let id = store
-        .create_user(
-            &NewUser {
-                name: name.into(),
-                role,
-                unit_id: unit.map(Into::into),
-                grid_codes: vec![],
-                password_hash: None,
-            },
-            &NewAudit::system("test", "user.create", None),
-        )
-        .await
-        .unwrap();
-    Principal {
-        user_id: id,
-        name: name.into(),
-        role,
-        unit_id: unit.map(Into::into),
-        grid_codes: vec![],
-        scope: None,
-    }
-}
 
 /// Phones with a fixed profile each: a caller's profile never changes in the stream, so the
 /// recount may read it from `callers`.

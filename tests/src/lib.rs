@@ -197,6 +197,21 @@ pub fn metric(exposition: &str, series: &str) -> Option<f64> {
 }
 
 /// Current time in epoch milliseconds (the unit the schema stores).
+/// The body of a GET as `client` (a signed-in console session, usually): the page's HTML.
+pub async fn get_html(client: &reqwest::Client, url: &str) -> String {
+    let resp = client.get(url).send().await.expect("GET");
+    resp.text().await.expect("body")
+}
+
+/// The CSRF token of the first form of a console page.
+pub fn csrf_of(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with a csrf token")
+        + 19;
+    html[at..].split('"').next().unwrap_or_default().to_string()
+}
+
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

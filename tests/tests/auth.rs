@@ -7,7 +7,9 @@
 
 use std::time::Duration;
 
-use m110_e2e::{App, Engine, PASSWORD, STAFF, engine_name, eventually, now_ms, per_engine};
+use m110_e2e::{
+    App, Engine, PASSWORD, STAFF, csrf_of, engine_name, eventually, now_ms, per_engine,
+};
 use m110_runtime::http::auth::{Access, ROUTES, SESSION_COOKIE, TOKEN_CACHE_TTL};
 use m110_runtime::model::Role;
 use serde_json::{Value, json};
@@ -108,12 +110,6 @@ async fn assert_session_works(app: &App, cookie: &str, name: &str) {
         status, 200,
         "{engine}: console queue as {name} → {location:?}"
     );
-}
-
-/// The hidden CSRF token of the first form in a page.
-fn csrf_of(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
-    html[at..at + html[at..].find('"').unwrap()].to_string()
 }
 
 per_engine!(login_session_cookie_and_tokens);

@@ -4,7 +4,7 @@
 //! township's; an analyst (no case pages) is refused the camera page.
 
 use m110_e2e::app::App;
-use m110_e2e::{Engine, PASSWORD, login, per_engine};
+use m110_e2e::{Engine, PASSWORD, get_html, login, per_engine};
 use serde_json::json;
 
 const LINK: &str = "https://xueliang.shaowu.example.gov.cn/live?camera=";
@@ -19,14 +19,7 @@ async fn a_case_page_shows_the_cameras_nearest_it(engine: Engine) {
     assert_eq!(s, 201, "{engine:?}: {c}");
     let id = c["id"].as_str().unwrap();
     let op = login(&app.server.base, "op", PASSWORD).await;
-    let page = op
-        .get(app.url(&format!("/console/cases/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_html(&op, &app.url(&format!("/console/cases/{id}"))).await;
     let block = &page[page
         .find("id=\"case-cameras\"")
         .unwrap_or_else(|| panic!("{engine:?}: no camera block"))..];

@@ -18,7 +18,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use m110_e2e::browser::Browser;
-use m110_e2e::{Engine, Install, eventually, metric, per_engine, workspace_root};
+use m110_e2e::{
+    Engine, Install, csrf_of, eventually, get_html, metric, per_engine, workspace_root,
+};
 use m110_runtime::model::Action;
 use m110_runtime::store::Store;
 use serde_json::{Value, json};
@@ -532,12 +534,6 @@ async fn queue_updates_live_and_deadlines_turn_red(engine: Engine) {
     );
 }
 
-/// The hidden CSRF token of the first form in a page.
-fn csrf_of(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
-    html[at..at + html[at..].find('"').unwrap()].to_string()
-}
-
 /// Every visible form control has an id and a `<label for=…>`, so the forms work from the
 /// keyboard and with a screen reader.
 fn assert_labelled(page: &str, html: &str) {
@@ -586,14 +582,7 @@ async fn pages_work_without_a_browser(engine: Engine) {
         let web = web.clone();
         let base = base.clone();
         async move {
-            let html = web
-                .get(format!("{base}/console/login"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            let html = get_html(&web, &format!("{base}/console/login")).await;
             let r = web
                 .post(format!("{base}/console/login"))
                 .form(&[

@@ -23,7 +23,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use hmac::{Hmac, Mac};
 use m110_e2e::server::Server;
-use m110_e2e::{Engine, Install, eventually, per_engine};
+use m110_e2e::{Engine, Install, eventually, get_html, per_engine};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
@@ -338,27 +338,13 @@ async fn dead_letters_and_manual_handoff_decisions(engine: Engine) {
         Some(1.0),
         "{engine:?}"
     );
-    let page = web
-        .get(format!("{base}/console/integrations"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_html(&web, &format!("{base}/console/integrations")).await;
     assert!(
         page.contains("推送异常") && page.contains("HTTP 503"),
         "{page}"
     );
     // The dashboard says so too (readyz stays green: the center itself works).
-    let dash = web
-        .get(format!("{base}/console/dashboard"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let dash = get_html(&web, &format!("{base}/console/dashboard")).await;
     assert!(dash.contains("id=\"failing-platforms\""), "{engine:?}");
     let ready = reqwest::get(format!("{base}/readyz")).await.unwrap();
     assert_eq!(ready.status().as_u16(), 200);

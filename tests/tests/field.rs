@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use m110_e2e::app::App;
 use m110_e2e::browser::Browser;
-use m110_e2e::{Engine, PASSWORD, eventually, login, per_engine};
+use m110_e2e::{Engine, PASSWORD, csrf_of, eventually, get_html, login, per_engine};
 use serde_json::{Value, json};
 
 const CELL: &str = "350781001001";
@@ -39,19 +39,8 @@ fn input_value(page: &str, name: &str) -> String {
 /// A grid worker signed in to the console: the client, the CSRF token and a fresh report key.
 async fn grid_worker(app: &App, name: &str) -> (reqwest::Client, String, String) {
     let client = login(&app.server.base, name, PASSWORD).await;
-    let page = client
-        .get(app.url("/console/grid/report"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    (
-        client,
-        input_value(&page, "csrf"),
-        input_value(&page, "key"),
-    )
+    let page = get_html(&client, &app.url("/console/grid/report")).await;
+    (client, csrf_of(&page), input_value(&page, "key"))
 }
 
 /// Sends a patrol report as the page's script does (JSON back).

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use m110_e2e::app::App;
 use m110_e2e::browser::Browser;
-use m110_e2e::{Engine, PASSWORD, login, per_engine};
+use m110_e2e::{Engine, PASSWORD, csrf_of, get_html, login, per_engine};
 use serde_json::{Value, json};
 
 async fn add(app: &App, who: &str, body: Value) -> (u16, Value) {
@@ -44,11 +44,6 @@ fn enc(s: &str) -> String {
             }
         })
         .collect()
-}
-
-fn csrf(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").expect("csrf field") + 19;
-    html[at..at + html[at..].find('"').unwrap()].to_string()
 }
 
 per_engine!(consultations_are_answered_from_the_knowledge_base);
@@ -158,14 +153,7 @@ async fn consultations_are_answered_from_the_knowledge_base(engine: Engine) {
 
     // The call-taker's one click: the console suggests, and the form creates and answers.
     let op = login(&app.server.base, "op", PASSWORD).await;
-    let page = op
-        .get(app.url("/console/call"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_html(&op, &app.url("/console/call")).await;
     assert!(
         page.contains("id=\"knowledge-box\""),
         "{engine:?}: no knowledge box"
@@ -183,7 +171,7 @@ async fn consultations_are_answered_from_the_knowledge_base(engine: Engine) {
         .unwrap();
     assert_eq!(json["items"][0]["id"], dibao_id, "{json}");
     let form = [
-        ("csrf", csrf(&page)),
+        ("csrf", csrf_of(&page)),
         ("channel", "phone".into()),
         ("phone", "13905995678".into()),
         ("content", "低保去哪儿申请".into()),
@@ -227,7 +215,7 @@ async fn consultations_are_answered_from_the_knowledge_base(engine: Engine) {
         "{engine:?}: no knowledge block on the case page"
     );
     let form = [
-        ("csrf", csrf(&page)),
+        ("csrf", csrf_of(&page)),
         ("version", c["version"].to_string()),
         ("knowledge", dibao_id.to_string()),
         ("note", dibao["answer"].as_str().unwrap().to_string()),
@@ -247,28 +235,14 @@ async fn consultations_are_answered_from_the_knowledge_base(engine: Engine) {
         .call("op", "GET", &format!("/api/v1/knowledge/{dibao_id}"), None)
         .await;
     assert_eq!(e["answered"], 3, "{e}");
-    let page = op
-        .get(app.url(&format!("/console/cases/{cid}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_html(&op, &app.url(&format!("/console/cases/{cid}"))).await;
     assert!(
         page.contains(&format!("知识条目 #{dibao_id}")),
         "{engine:?}: the timeline names the entry"
     );
 
     // The console's 知识库: the list for an operator (read only), the edit refused naming why.
-    let list = op
-        .get(app.url("/console/knowledge?q=低保"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let list = get_html(&op, &app.url("/console/knowledge?q=低保")).await;
     assert!(
         list.contains(&format!("id=\"entry-{dibao_id}\"")),
         "{engine:?}: {list}"
@@ -284,7 +258,7 @@ async fn consultations_are_answered_from_the_knowledge_base(engine: Engine) {
     let resp = op
         .post(app.url(&format!("/console/knowledge/{dibao_id}")))
         .form(&[
-            ("csrf", csrf(&page)),
+            ("csrf", csrf_of(&page)),
             ("question", "改".into()),
             ("answer", "改".into()),
         ])

@@ -14,7 +14,7 @@
 //! - nothing merges into the closed case; every merge is in the audit log.
 
 use m110_e2e::app::App;
-use m110_e2e::{Engine, PASSWORD, per_engine};
+use m110_e2e::{Engine, PASSWORD, csrf_of, get_html, per_engine};
 use serde_json::{Value, json};
 
 const CROSSING: &str = "350781001001";
@@ -63,14 +63,6 @@ fn events<'a>(case: &'a Value, kind: &str) -> Vec<&'a Value> {
         .iter()
         .filter(|e| e["kind"] == kind)
         .collect()
-}
-
-/// The console page's CSRF token.
-fn csrf(page: &str) -> String {
-    let at = page
-        .find("name=\"csrf\" value=\"")
-        .expect("a form with a csrf token");
-    page[at + 19..].split('"').next().unwrap().to_string()
 }
 
 async fn one_problem_many_callers_merged_and_closed_together(engine: Engine) {
@@ -147,20 +139,13 @@ async fn one_problem_many_callers_merged_and_closed_together(engine: Engine) {
         assert_eq!(v["parent"], json!(parent), "{v}");
     }
     let console = m110_e2e::login(&app.server.base, "op", PASSWORD).await;
-    let page = console
-        .get(app.url(&format!("/console/cases/{}", light[4])))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_html(&console, &app.url(&format!("/console/cases/{}", light[4]))).await;
     assert!(
         page.contains(&format!("id=\"merge-{parent}\""))
             && page.contains(&format!("id=\"dismiss-{parent}\"")),
         "{engine:?}: the suggestion has its 合并 and 不是重复 buttons"
     );
-    let token = csrf(&page);
+    let token = csrf_of(&page);
     let form_url = app.url(&format!("/console/cases/{}/merge", light[4]));
     let unticked = console
         .post(&form_url)
@@ -274,14 +259,7 @@ async fn one_problem_many_callers_merged_and_closed_together(engine: Engine) {
         "{engine:?}: {v}"
     );
     // The parent's page lists every child's caller with a 回访 form.
-    let page = console
-        .get(app.url(&format!("/console/cases/{parent}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_html(&console, &app.url(&format!("/console/cases/{parent}"))).await;
     assert!(page.contains("id=\"merged-children\""), "{engine:?}");
     for child in children {
         assert!(
@@ -290,7 +268,7 @@ async fn one_problem_many_callers_merged_and_closed_together(engine: Engine) {
         );
     }
     // Each caller followed up: one from the parent's page, the rest through the API.
-    let token = csrf(&page);
+    let token = csrf_of(&page);
     let resp = console
         .post(app.url(&format!("/console/cases/{}/actions/follow_up", children[0])))
         .form(&[

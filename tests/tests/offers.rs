@@ -18,7 +18,7 @@
 use std::time::Duration;
 
 use m110_e2e::app::App;
-use m110_e2e::{Engine, Install, PASSWORD, eventually, now_ms, per_engine};
+use m110_e2e::{Engine, Install, PASSWORD, csrf_of, eventually, get_html, now_ms, per_engine};
 use serde_json::{Value, json};
 
 const CELL: &str = "350781001001";
@@ -111,14 +111,6 @@ async fn open_offer(app: &App, who: &str, case: &str) -> i64 {
         .clone();
     assert!(o["content"].as_str().unwrap().contains("水管"), "{o}");
     o["id"].as_i64().unwrap()
-}
-
-/// The console page's CSRF token.
-fn csrf(page: &str) -> String {
-    let at = page
-        .find("name=\"csrf\" value=\"")
-        .expect("a form with a csrf token");
-    page[at + 19..].split('"').next().unwrap().to_string()
 }
 
 async fn nearest_resource_dispatch(engine: Engine) {
@@ -353,14 +345,7 @@ async fn nearest_resource_dispatch(engine: Engine) {
     // The console: the case page's offer history; a provider accepts on its phone page (a
     // forged form is refused); the center reinstates the suspended provider.
     let op = m110_e2e::login(&app.server.base, "op", PASSWORD).await;
-    let page = op
-        .get(app.url(&format!("/console/cases/{first}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_html(&op, &app.url(&format!("/console/cases/{first}"))).await;
     assert!(
         page.contains("id=\"offer-table\""),
         "{engine:?}: no offer history"
@@ -388,14 +373,7 @@ async fn nearest_resource_dispatch(engine: Engine) {
         "{engine:?}: {offers:?}"
     );
     let phone = m110_e2e::login(&app.server.base, "u-rep-c", PASSWORD).await;
-    let page = phone
-        .get(app.url("/console/offers"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_html(&phone, &app.url("/console/offers")).await;
     let id = open_offer(&app, "u-rep-c", &second).await;
     assert!(
         page.contains(&format!("id=\"accept-{id}\"")),
@@ -425,7 +403,7 @@ async fn nearest_resource_dispatch(engine: Engine) {
     );
     b.screenshot(&format!("{}/offers-phone", engine.as_str()))
         .await;
-    let token = csrf(&page);
+    let token = csrf_of(&page);
     let url = app.url(&format!("/console/offers/{id}/accept"));
     let forged = phone
         .post(&url)
@@ -488,14 +466,7 @@ async fn nearest_resource_dispatch(engine: Engine) {
         )
         .await;
     assert_eq!(v["price"]["charged_fen"], 7500, "{v}");
-    let page = op
-        .get(app.url(&format!("/console/cases/{second}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_html(&op, &app.url(&format!("/console/cases/{second}"))).await;
     assert!(
         page.contains("80.00 元") && page.contains("75.00 元"),
         "{engine:?}: the price"
@@ -562,21 +533,14 @@ async fn nearest_resource_dispatch(engine: Engine) {
     b.screenshot(&format!("{}/providers", engine.as_str()))
         .await;
     let sup = m110_e2e::login(&app.server.base, "sup", PASSWORD).await;
-    let page = sup
-        .get(app.url("/console/providers"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_html(&sup, &app.url("/console/providers")).await;
     assert!(
         page.contains("回访投诉乱收费"),
         "{engine:?}: the suspension's reason"
     );
     let r = sup
         .post(app.url("/console/providers/rep-d/reinstate"))
-        .form(&[("csrf", csrf(&page).as_str())])
+        .form(&[("csrf", csrf_of(&page).as_str())])
         .send()
         .await
         .unwrap();

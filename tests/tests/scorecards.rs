@@ -12,7 +12,7 @@
 //! redo 1/2 → score 100 × (.5·.15 + 1·.30 + .5·.30 + 1·.05 + 1·.10 + .5·.10) = 72.5, rank 1;
 //! justice: assigned 1, return 1/1, nothing else decided → score 100 × (0·.10)/.10 = 0, rank 2.
 
-use m110_e2e::{Engine, Install, PASSWORD, per_engine};
+use m110_e2e::{Engine, Install, PASSWORD, get_html, per_engine};
 use m110_runtime::model::time::{now_ms, shanghai};
 use serde_json::{Value, json};
 
@@ -259,14 +259,11 @@ async fn scorecards_match_the_table_worked_by_hand(engine: Engine) {
     install.user("an1", "analyst", &[], PASSWORD);
     let console = m110_e2e::login(&api.base, "an1", PASSWORD).await;
     let month = shanghai(now_ms()).format("%Y-%m").to_string();
-    let html = console
-        .get(format!("{}/console/scorecards?month={month}", api.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = get_html(
+        &console,
+        &format!("{}/console/scorecards?month={month}", api.base),
+    )
+    .await;
     let row = &html[html.find("id=\"card-transport\"").expect("transport's row")..];
     let row = &row[..row.find("</tr>").unwrap()];
     assert!(

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use m110_e2e::app::App;
 use m110_e2e::history::{Lcg, villages};
-use m110_e2e::{Engine, Install, eventually, metric, output_text, per_engine};
+use m110_e2e::{Engine, Install, eventually, get_html, metric, output_text, per_engine};
 use serde_json::{Value, json};
 
 /// Days of background before today.
@@ -303,23 +303,9 @@ async fn the_burst_is_found_acted_on_and_replayed(engine: Engine) {
 
     // The console lists and shows it.
     let console = m110_e2e::login(&app.server.base, "disp", m110_e2e::PASSWORD).await;
-    let html = console
-        .get(app.url("/console/alerts?state=resolved"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = get_html(&console, &app.url("/console/alerts?state=resolved")).await;
     assert!(html.contains(&format!("id=\"alert-{id}\"")), "{engine:?}");
-    let page = console
-        .get(app.url(&format!("/console/alerts/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_html(&console, &app.url(&format!("/console/alerts/{id}"))).await;
     assert!(
         page.contains(&case_id) && page.contains("<svg"),
         "{engine:?}"
@@ -417,14 +403,7 @@ async fn one_problem_many_callers_are_suggested(engine: Engine) {
         .await;
     assert_eq!(s, 403);
     let console = m110_e2e::login(&app.server.base, "op", m110_e2e::PASSWORD).await;
-    let page = console
-        .get(app.url(&format!("/console/cases/{}", light[4])))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_html(&console, &app.url(&format!("/console/cases/{}", light[4]))).await;
     assert!(
         page.contains("id=\"similar\"") && page.contains(&light[0]),
         "{engine:?}"

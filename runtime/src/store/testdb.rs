@@ -684,3 +684,33 @@ impl TestDb {
         db
     }
 }
+
+/// A user of `role` (bound to `unit`) created in `store`, as the principal that acts for it.
+pub async fn principal(
+    store: &Store,
+    name: &str,
+    role: crate::model::Role,
+    unit: Option<&str>,
+) -> crate::model::Principal {
+    let id = store
+        .create_user(
+            &super::users::NewUser {
+                name: name.into(),
+                role,
+                unit_id: unit.map(Into::into),
+                grid_codes: vec![],
+                password_hash: None,
+            },
+            &super::audit::NewAudit::system("test", "user.create", None),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("create user {name}: {e}"));
+    crate::model::Principal {
+        user_id: id,
+        name: name.into(),
+        role,
+        unit_id: unit.map(Into::into),
+        grid_codes: vec![],
+        scope: None,
+    }
+}
