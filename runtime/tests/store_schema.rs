@@ -658,11 +658,12 @@ const KNOWN: &[Known] = &[
               leaves it out; PostgreSQL declares these `BIGINT PRIMARY KEY` without IDENTITY, \
               so there the insert fails instead. Both are natural keys the code always \
               supplies (tier level from the profile; the case a submission belongs to; the case whose \
-              analytics facts a row holds).",
+              analytics facts a row holds; the paid case a service price belongs to).",
         differences: &[
             "grid_tiers.level: id assigned by the database only on sqlite",
             "open311_submissions.case_id: id assigned by the database only on sqlite",
             "case_facts.case_id: id assigned by the database only on sqlite",
+            "service_prices.case_id: id assigned by the database only on sqlite",
         ],
     },
 ];

@@ -395,6 +395,14 @@ async fn a_grid_worker_reports_from_the_phone_offline_and_online(engine: Engine)
         .call("disp", "GET", "/api/v1/cases?channel=grid", None)
         .await;
     assert_eq!(listed["total"], 1, "{engine:?}: {listed}");
+    // …and in the center's queue, as a dispatcher's console shows it (grid channel filter).
+    let reported = listed["items"][0]["id"].as_str().unwrap().to_string();
+    let center = login(&base, "disp", PASSWORD).await;
+    let queue = get_html(&center, &app.url("/console/queue?view=all&channel=grid")).await;
+    assert!(
+        queue.contains(&reported),
+        "{engine:?}: {reported} not in the queue"
+    );
 
     // Offline: kept on the phone, sent once when the network is back.
     b.click("#go-report").await;
