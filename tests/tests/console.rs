@@ -319,7 +319,10 @@ async fn the_floor_answers_reopens_and_redispatches(engine: Engine) {
     shot(&b, engine, "09-redispatch").await;
     b.click("#do-redispatch").await;
     // The status reads 已派单 before and after: wait for the new page's timeline instead (on a
-    // loaded machine the page may come late; reading the case again shows what was saved).
+    // loaded machine the page may come late; reading the case again shows what was saved). The
+    // deadline job may escalate the case between the page's reading and the click — the form's
+    // version is then stale and refused (409), as it should be — so, like the dispatcher, read
+    // the case again and redo the redispatch until it is on the timeline.
     eventually(
         "the redispatch on the timeline",
         Duration::from_secs(60),
@@ -328,10 +331,16 @@ async fn the_floor_answers_reopens_and_redispatches(engine: Engine) {
                 return Some(());
             }
             b.goto(&case_url).await;
-            b.text("#timeline")
-                .await
-                .contains("属法律援助事项")
-                .then_some(())
+            if b.text("#timeline").await.contains("属法律援助事项") {
+                return Some(());
+            }
+            if b.exists("#form-redispatch").await {
+                b.select("#form-redispatch select[name=unit_id]", "justice")
+                    .await;
+                b.fill("#form-redispatch textarea", "属法律援助事项").await;
+                b.click("#do-redispatch").await;
+            }
+            None
         },
     )
     .await;
