@@ -205,8 +205,6 @@ pub struct CaseFilter {
     /// A grid worker's cases: their own channel's reports and the cases handed to the grid
     /// (网格任务), in `grid_codes`.
     pub grid_work: bool,
-    /// Only the 网格任务 still waiting for an answer while the center holds the case.
-    pub grid_task_open: bool,
     pub limit: i64,
     pub offset: i64,
 }
@@ -639,9 +637,6 @@ impl Store {
         }
         if filter.grid_work {
             clauses.push("(c.channel = 'grid' OR c.grid_task IS NOT NULL)".into());
-        }
-        if filter.grid_task_open {
-            clauses.push("(c.grid_task = 'open' AND c.status IN ('received', 'returned'))".into());
         }
         if let Some(op) = filter.operator_id {
             clauses.push(format!("c.operator_id = {}", param(Param::Int(op))));

@@ -40,9 +40,7 @@ fn grid_worker_only(user: &ConsoleUser) -> Option<Response> {
 
 /// A fresh idempotency key for a form (the phone's script makes its own for the next report).
 fn new_key() -> String {
-    use rand::Rng;
-    let bytes: [u8; 16] = rand::thread_rng().r#gen();
-    format!("r-{}", hex::encode(bytes))
+    format!("r-{}", crate::policy::credentials::random_hex(16))
 }
 
 /// Whether the request came from the page's script (it wants JSON back, not a page).

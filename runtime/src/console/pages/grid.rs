@@ -22,22 +22,24 @@ pub async fn grid_home(
     if p.role != Role::GridWorker {
         return Redirect::to(home_for(p.role)).into_response();
     }
-    let (cases, tasks) = match view_filter(&state, p, "mine") {
+    let cases = match view_filter(&state, p, "mine") {
         Some(mut f) => {
             f.statuses = OPEN_STATUSES.iter().map(|s| s.to_string()).collect();
-            let open = match state.store.list_cases(&f).await {
+            match state.store.list_cases(&f).await {
                 Ok((rows, _)) => rows,
                 Err(e) => return store_error_page(&user, e),
-            };
-            f.grid_task_open = true;
-            let tasks = match state.store.list_cases(&f).await {
-                Ok((rows, _)) => rows,
-                Err(e) => return store_error_page(&user, e),
-            };
-            (open, tasks)
+            }
         }
-        None => (Vec::new(), Vec::new()),
+        None => Vec::new(),
     };
+    // A 网格任务 waits while the center holds the case: among the open cases already read.
+    let tasks: Vec<&CaseRow> = cases
+        .iter()
+        .filter(|c| {
+            c.grid_task.as_deref() == Some("open")
+                && matches!(c.status.as_str(), "received" | "returned")
+        })
+        .collect();
     let row = |c: &CaseRow| {
         json!({
             "public_id": c.public_id,
@@ -91,7 +93,7 @@ pub async fn grid_home(
         "grid",
         Value::from_serialize(json!({
             "cells": cells,
-            "tasks": tasks.iter().map(row).collect::<Vec<_>>(),
+            "tasks": tasks.iter().map(|c| row(c)).collect::<Vec<_>>(),
             "flash": flash,
         })),
     )
