@@ -8,7 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use m110::divisions::fujian_villages;
+use m110::divisions::embedded_villages;
 use m110::profile::{load, starter::starter};
 
 fn fill(text: &str) -> String {
@@ -29,7 +29,7 @@ fn fill(text: &str) -> String {
 
 fn main() {
     let t = Instant::now();
-    let villages = fujian_villages().expect("embedded villages");
+    let villages = embedded_villages("350000").expect("embedded villages");
     let text = starter("350000", Some(&villages)).expect("Fujian starter");
     let init = t.elapsed();
     let dir = tempfile::tempdir().unwrap();

@@ -8,7 +8,9 @@ Backup and restore of an install's database.
   snapshot). Without `pg_dump` on the PATH the error says what to install.
 
 A backup is the database itself, so it carries what the install knows about itself: the region,
-the kit version and the region model hash (`settings`), which [`backup`] also prints.
+the kit version and the region model hash (`settings`), which [`backup`] also prints. It holds
+the same personal data, so it is created owner-only (0600, a new `backups/` directory 0700)
+before a byte is written, and a restored database is made owner-only again.
 
 [`restore`] writes a backup into an install: it refuses an install that already holds a
 region unless forced; a SQLite restore is built beside the target and renamed over it only once
@@ -23,7 +25,8 @@ use anyhow::{Context, bail};
 use m110_runtime::store::region::keys;
 use m110_runtime::store::{ConnectOptions, Engine, Store, sqlite_path};
 
-use crate::provision::install_database_url;
+use crate::generate::create_private_dir;
+use crate::provision::{create_private_file, install_database_url, set_private};
 
 /// What a backup or restore holds.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -134,11 +137,22 @@ pub async fn backup(
         bail!("{} exists; choose another file (-o)", file.display());
     }
     if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        create_private_dir(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
+    // Owner-only before anything is written; VACUUM INTO accepts an empty file, pg_dump
+    // truncates it, and both keep its mode.
+    create_private_file(&file).with_context(|| format!("creating {}", file.display()))?;
+    let result = write_backup(store, &file, &url).await;
+    if result.is_err() {
+        let _ = std::fs::remove_file(&file);
+    }
+    result
+}
+
+async fn write_backup(store: Store, file: &Path, url: &str) -> anyhow::Result<Summary> {
     match store.engine() {
         Engine::Sqlite => {
-            let path = std::path::absolute(&file)?;
+            let path = std::path::absolute(file)?;
             store
                 .sqlite_copy_into(&path.to_string_lossy())
                 .await
@@ -150,18 +164,18 @@ pub async fn backup(
             if !problems.is_empty() {
                 bail!("the backup copy is damaged: {}", problems.join("; "));
             }
-            let s = summary(&copy, &file).await?;
+            let s = summary(&copy, file).await?;
             copy.close().await;
             Ok(s)
         }
         Engine::Postgres => {
-            let s = summary(&store, &file).await?;
+            let s = summary(&store, file).await?;
             store.close().await;
             run_tool(
                 Command::new("pg_dump")
                     .args(["--format=custom", "--no-owner", "--no-privileges", "--file"])
-                    .arg(&file)
-                    .arg(&url),
+                    .arg(file)
+                    .arg(url),
                 "pg_dump",
             )?;
             Ok(s)
@@ -237,6 +251,9 @@ pub async fn restore(
             let _ = std::fs::remove_file(&tmp);
             std::fs::copy(file, &tmp)
                 .with_context(|| format!("copying {} to {}", file.display(), tmp.display()))?;
+            // `copy` carries the backup's mode over; the live database is owner-only whatever
+            // it was.
+            set_private(&tmp, false).with_context(|| format!("restricting {}", tmp.display()))?;
             let store = match open_sqlite(&tmp, true).await {
                 Ok(s) => s,
                 Err(e) => {

@@ -12,11 +12,13 @@ over the region model, used by the `m110` binary's subcommands, by tests and by 
 - [`provision`]: profile → artifacts → database, for `m110 provision` and `m110 up`.
 - [`doctor`]: an install against its profile and the kit: every finding.
 - [`pull`]: live edits of an install written back into its profile, in place.
+- [`contacts`]: units' hotlines and contacts through a spreadsheet (`m110 contacts`).
 - [`backup`]: online backup of an install's database and restore into an install.
 */
 
 pub mod backup;
 pub mod compare;
+pub mod contacts;
 pub mod divisions;
 pub mod doctor;
 pub mod generate;

@@ -22,8 +22,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Write a starter profile for a county or district from embedded division codes.
+    /// Write a starter profile for a county/district, city or province (code or name) from embedded division codes.
     Init(cmd::init::Args),
+    /// Find division codes by name, code prefix or pinyin initials: `m110 divisions search 兰考`.
+    Divisions(cmd::divisions::Args),
     /// Check profiles and list every error as FILE:LINE:COL: field: problem (hint: fix).
     Validate(cmd::validate::Args),
     /// Print the JSON Schema (draft-07) of the region profile format.
@@ -64,6 +66,15 @@ enum Command {
     Kpi(cmd::kpi::Args),
     /// Analytics maintenance: `m110 analytics rebuild` recomputes the rollups from the cases.
     Analytics(cmd::analytics::Args),
+    /// Units' hotlines and contacts by spreadsheet: `m110 contacts import|export`.
+    Contacts(cmd::contacts::Args),
+}
+
+/// Colour in log lines only on a terminal: a pipe, a file or journald would store the escape
+/// codes verbatim. `NO_COLOR` (set and not empty, no-color.org) turns it off everywhere.
+fn log_colour() -> bool {
+    use std::io::IsTerminal as _;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 fn main() -> ExitCode {
@@ -74,9 +85,11 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(log_colour())
         .init();
     let result = match cli.command {
         Command::Init(args) => cmd::init::run(args),
+        Command::Divisions(args) => cmd::divisions::run(args),
         Command::Validate(args) => cmd::validate::run(args),
         Command::Schema(args) => cmd::schema::run(args),
         Command::Plan(args) => cmd::plan::run(args),
@@ -94,6 +107,7 @@ fn main() -> ExitCode {
         Command::Upgrade(args) => cmd::upgrade::run(args),
         Command::Restore(args) => cmd::restore::run(args),
         Command::Analytics(args) => cmd::analytics::run(args),
+        Command::Contacts(args) => cmd::contacts::run(args),
         Command::Report(args) => cmd::report::run(args),
         Command::Kpi(args) => cmd::kpi::run(args),
         Command::Alerts(args) => cmd::alerts::run(args),

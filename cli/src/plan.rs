@@ -3,7 +3,8 @@ The plan: what provisioning a region would create, summarised for the county IT 
 
 Built from a validated [`Region`]: grid units per tier, handling units by kind, categories,
 routing coverage (the category × township pairs no rule covers, which land on the fallback
-unit), integrations with existing platforms, and the Erlang C staffing of the center. Rendered as
+unit), integrations with existing platforms, the Erlang C staffing of the center's design peak
+hour and its 24/7 week: hourly agents, roster and FTE (`staffing::roster`). Rendered as
 zh-CN text (with English labels) or JSON with stable keys, which `compare` and scripts consume.
 */
 
@@ -14,6 +15,7 @@ use m110_runtime::engine::routing::RoutingTable;
 use m110_runtime::model::{Integration, Region, UnitKind};
 use serde::Serialize;
 
+use crate::staffing::roster::WeekPlan;
 use crate::staffing::{self, Staffing, StaffingError};
 
 /// Everything `m110 plan` reports. Field order is the JSON key order.
@@ -32,7 +34,10 @@ pub struct Plan {
     /// Cameras the profile lists, and the grid units they stand in (left out when none).
     #[serde(skip_serializing_if = "CameraCount::is_empty")]
     pub cameras: CameraCount,
+    /// The busiest hour of an average day by `peak_hour_share` (as before the roster existed).
     pub staffing: Staffing,
+    /// The 24/7 week: calls and agents per hour, the roster, FTE (docs/staffing.md).
+    pub staffing_week: WeekPlan,
 }
 
 /// How many cameras, in how many grid units, per platform.
@@ -99,6 +104,10 @@ pub struct Coverage {
     pub escalation_chains: usize,
     /// Category × tier-1 unit pairs that reach only the fallback unit.
     pub gaps: Vec<Gap>,
+    /// Coverage warnings with their profile positions (`profile::coverage`): units that can
+    /// never receive a case, categories only the catch-all takes, shadowed rules. Set by the
+    /// caller that loaded the profile ([`Plan::with_warnings`]); a model alone has no lines.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -207,6 +216,7 @@ pub fn build(region: &Region) -> Result<Plan, PlanError> {
             fallback: region.routing.fallback_unit.clone(),
             escalation_chains: region.routing.escalation.len(),
             gaps: gaps(region),
+            warnings: Vec::new(),
         },
         integrations: region
             .platforms
@@ -224,6 +234,7 @@ pub fn build(region: &Region) -> Result<Plan, PlanError> {
         households: region.households.len(),
         cameras: CameraCount::of(region),
         staffing: staffing::plan(info.population, &region.service_center.staffing)?,
+        staffing_week: staffing::roster::plan(info.population, &region.service_center.staffing)?,
     })
 }
 
@@ -231,6 +242,12 @@ pub fn build(region: &Region) -> Result<Plan, PlanError> {
 const TEXT_GAP_LIMIT: usize = 20;
 
 impl Plan {
+    /// The plan with the profile's coverage warnings, each as `FILE:LINE:COL: warning …`.
+    pub fn with_warnings(mut self, warnings: &[crate::profile::Diagnostic]) -> Plan {
+        self.routing.warnings = warnings.iter().map(|w| w.warning_line()).collect();
+        self
+    }
+
     /// Pretty JSON with a trailing newline.
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).expect("plan serialises");
@@ -270,6 +287,12 @@ impl Plan {
             "\n路由 Routing: {} 条规则 rules, 兜底 fallback: {}, 升级链 escalation chains: {}",
             rt.rules, rt.fallback, rt.escalation_chains
         );
+        if !rt.warnings.is_empty() {
+            let _ = writeln!(o, "  覆盖警告 Coverage warnings: {}", rt.warnings.len());
+            for w in &rt.warnings {
+                let _ = writeln!(o, "    {w}");
+            }
+        }
         if rt.gaps.is_empty() {
             let _ = writeln!(o, "  无缺口: every category is routed in every tier-1 unit");
         } else {
@@ -321,14 +344,18 @@ impl Plan {
             );
         }
         o.push_str(&staffing_text(&self.staffing));
+        o.push_str(&staffing::text::week_text(&self.staffing_week));
         o
     }
 }
 
-/// The staffing block of the text report (shared with the handbook's wording).
+/// The design-peak-hour block of the text report (the 24/7 roster follows it).
 pub fn staffing_text(s: &Staffing) -> String {
     let mut o = String::new();
-    let _ = writeln!(o, "\n坐席测算 Staffing (Erlang C)");
+    let _ = writeln!(
+        o,
+        "\n坐席测算 Staffing (Erlang C, 设计高峰小时 design peak hour: peak_hour_share × 日均 average day)"
+    );
     let _ = writeln!(
         o,
         "  高峰小时来电 Peak calls/hour: {:.1}",

@@ -14,6 +14,11 @@ Kit-side provisioning: profile → artifacts → database, for `m110 provision` 
    renamed into place only after commit, so a crash leaves no `m110.db` at all.
 
 The admin's one-time password is returned to the caller to print once; it is never logged.
+
+The database holds personal data, so on Unix it is created owner-only — `m110.db` 0600 (SQLite
+gives its `-wal`/`-shm` files the database file's mode), the install directory 0700 — with the
+mode set at creation and again explicitly, so a lax umask does not matter ([`create_private_file`]).
+The generated `m110d.service` runs as the same user, for the real install directory.
 */
 
 use std::path::{Path, PathBuf};
@@ -101,6 +106,35 @@ fn absolute(dir: &Path) -> anyhow::Result<PathBuf> {
             .context("current directory")?
             .join(dir))
     }
+}
+
+/// Creates an empty file readable and writable by its owner only (0600 on Unix, set after
+/// creation too, whatever the umask); fails when it exists. SQLite (`VACUUM INTO`, a new
+/// database) and `pg_dump` write into it and keep the mode.
+pub fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        o.mode(0o600);
+    }
+    let f = o.open(path)?;
+    set_private(path, false)?;
+    f.sync_all()
+}
+
+/// Sets owner-only permissions: 0700 for a directory, 0600 for a file (no-op off Unix).
+pub fn set_private(path: &Path, dir: bool) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = if dir { 0o700 } else { 0o600 };
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (path, dir);
+    Ok(())
 }
 
 /// Opens the database of an existing install (no file is created).
@@ -242,6 +276,8 @@ pub async fn provision_install(opts: &InstallOptions<'_>) -> anyhow::Result<Inst
 
     // 3. Artifacts first: a directory that is not ours is refused before a database exists.
     let password_withheld = write_artifacts(&dir, region, &loaded.sha256, &url)?;
+    // The database goes in here: the owner's only, also when the directory existed before.
+    set_private(&dir, true).with_context(|| format!("restricting {}", dir.display()))?;
 
     // 4. Database and region in one transaction, with the bootstrap admin.
     let password = auth::generate_password();
@@ -305,6 +341,9 @@ async fn provision_new_sqlite(
         std::fs::create_dir_all(parent)
             .with_context(|| format!("creating {}", parent.display()))?;
     }
+    // Personal data: owner-only from the first byte (SQLite keeps an existing file's mode and
+    // gives its -wal/-shm files the same).
+    create_private_file(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
     let url = format!("sqlite://{}", tmp.display());
     let store = Store::connect_with(
         &url,
@@ -364,7 +403,9 @@ fn install_files(
     profile_sha256: &str,
     url: &str,
 ) -> anyhow::Result<(Files, bool)> {
-    let mut files = generate::render_region(region, profile_sha256)?;
+    let install =
+        generate::Install::at(dir, None).with_context(|| format!("resolving {}", dir.display()))?;
+    let mut files = generate::render_region_for(region, profile_sha256, &install)?;
     let in_dir = dir.join("m110.db");
     let default_url = resolve_database_url(DEFAULT_DATABASE, dir);
     let withheld = redact_url(url) != url;

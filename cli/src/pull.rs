@@ -6,9 +6,9 @@ Each difference between the profile and the database is a field path
 ([`m110_runtime::engine::regiondiff`]). A changed scalar the profile file spells out — a unit's
 `hotline`, `name`, `address` or `qualification`; a listed grid unit's `name`; a listed
 category's `name_zh`, `name_en`, `sign_minutes` or `close_hours` — is patched **in place**: only
-that value's characters change, so the file's comments, order and layout stay. Anything else
-(a contact list, a unit added in the console, a village from the CSV) is reported for the
-maintainer to write by hand. The patched file must still validate; when it then matches the
+that value's characters change ([`crate::profile::patch`]), so the file's comments, order and
+layout stay. Anything else (a contact list, a unit added in the console, a village from the CSV)
+is reported for the maintainer to write by hand. The patched file must still validate; when it then matches the
 database exactly, the install records it as its profile and re-renders its generated files
 (handbook, routing tables), and `m110 doctor` is clean.
 */
@@ -23,6 +23,7 @@ use m110_runtime::store::{ConnectOptions, Store};
 use serde::Serialize;
 use serde_yaml::Value;
 
+use crate::profile::patch::{self, Edit};
 use crate::profile::{self, yaml};
 use crate::provision::install_database_url;
 
@@ -64,20 +65,19 @@ pub async fn pull(
     let (raw, index) = yaml::parse(profile_path, &text)
         .map_err(|d| anyhow::anyhow!("{}: {d}", profile_path.display()))?;
     let mut out = Pulled::default();
-    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    let mut edits: Vec<Edit> = Vec::new();
     for c in regiondiff::diff(&loaded.region, &live) {
         match raw_path(&raw, &c).filter(|p| index.has(p)) {
             Some(p) if c.kind == ChangeKind::Changed && is_scalar(&c.after) => {
-                let (line, col) = index.locate(&p);
                 let new = c.after.as_ref().map(yaml_scalar).unwrap_or_default();
-                edits.push((line, col, new));
+                edits.push(patch::replace(&index, &p, new)?);
                 out.written.push(c.line());
             }
             _ => out.by_hand.push(c.line()),
         }
     }
     if !edits.is_empty() {
-        let patched = patch(&text, &edits)?;
+        let patched = patch::apply(&text, &edits)?;
         let tmp = profile_path.with_extension("yaml.pull");
         std::fs::write(&tmp, &patched).with_context(|| format!("writing {}", tmp.display()))?;
         if let Err(d) = profile::load(&tmp) {
@@ -154,71 +154,4 @@ fn raw_path(raw: &Value, c: &Change) -> Option<String> {
         .iter()
         .position(|e| e.get(id_key).and_then(Value::as_str) == Some(key))?;
     Some(format!("{list}[{i}].{field}"))
-}
-
-/// Replaces the scalar starting at each (line, col) — 1-based, columns in characters — with the
-/// new text; a quoted scalar up to its closing quote, a plain one up to `,`, `}`, ` #` or the
-/// end of the line.
-fn patch(text: &str, edits: &[(usize, usize, String)]) -> anyhow::Result<String> {
-    let mut lines: Vec<String> = text.split('\n').map(str::to_string).collect();
-    let mut sorted = edits.to_vec();
-    // Right to left within a line, so earlier columns stay valid.
-    sorted.sort_by_key(|e| (e.0, std::cmp::Reverse(e.1)));
-    for (line, col, new) in sorted {
-        let l = lines
-            .get_mut(line - 1)
-            .ok_or_else(|| anyhow::anyhow!("line {line} is past the end of the file"))?;
-        let start = l
-            .char_indices()
-            .nth(col - 1)
-            .map(|(b, _)| b)
-            .ok_or_else(|| anyhow::anyhow!("line {line} has no column {col}"))?;
-        let rest = &l[start..];
-        let len = match rest.chars().next() {
-            Some(q @ ('"' | '\'')) => {
-                let mut end = None;
-                let mut escaped = false;
-                for (i, ch) in rest.char_indices().skip(1) {
-                    if q == '"' && ch == '\\' && !escaped {
-                        escaped = true;
-                        continue;
-                    }
-                    if ch == q && !escaped {
-                        end = Some(i + 1);
-                        break;
-                    }
-                    escaped = false;
-                }
-                end.ok_or_else(|| anyhow::anyhow!("line {line}: a quoted value spans lines"))?
-            }
-            _ => rest
-                .find([',', '}'])
-                .into_iter()
-                .chain(rest.find(" #"))
-                .min()
-                .unwrap_or(rest.len()),
-        };
-        let trailing = rest[..len].len() - rest[..len].trim_end().len();
-        l.replace_range(start..start + len - trailing, &new);
-    }
-    Ok(lines.join("\n"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn patches_only_the_value() {
-        let text = "units:\n  - id: a # the office\n    hotline: \"0599-1\"  # duty\n  - {id: b, hotline: 0599-2, name: B}\n";
-        let out = patch(
-            text,
-            &[(3, 14, "\"0599-9\"".into()), (4, 22, "\"0599-8\"".into())],
-        )
-        .unwrap();
-        assert_eq!(
-            out,
-            "units:\n  - id: a # the office\n    hotline: \"0599-9\"  # duty\n  - {id: b, hotline: \"0599-8\", name: B}\n"
-        );
-    }
 }

@@ -131,9 +131,24 @@ fn households_are_exported_as_counts_only() {
 }
 
 #[test]
+fn every_csv_starts_with_a_bom() {
+    // Excel and WPS read UTF-8 without a byte-order mark as the local code page.
+    let files = render();
+    let csvs: Vec<_> = files
+        .iter()
+        .filter(|(p, _)| p.extension().is_some_and(|e| e == "csv"))
+        .collect();
+    assert!(csvs.len() >= 6, "routing.csv and the directories");
+    for (p, bytes) in csvs {
+        assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "{}", p.display());
+    }
+}
+
+#[test]
 fn routing_csv_marks_the_gap() {
     let files = render();
     let csv = String::from_utf8(files[Path::new("routing.csv")].clone()).unwrap();
+    let csv = csv.strip_prefix('\u{feff}').unwrap();
     // 2 tier-1 units × 4 categories + header.
     assert_eq!(csv.lines().count(), 9);
     let gaps: Vec<&str> = csv.lines().filter(|l| l.ends_with(",yes")).collect();
@@ -379,4 +394,55 @@ fn runtime_reads_the_generated_config() {
     assert!(c.database.starts_with("sqlite://"), "{}", c.database);
     assert!(c.database.contains("install"), "{}", c.database);
     assert!(c.database.ends_with("m110.db"), "{}", c.database);
+}
+
+#[test]
+fn cli_generate_renders_the_unit_for_its_directory_and_user() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("installs").join("350781");
+    let profile = common::small_profile();
+    let out = common::m110(args![
+        "generate",
+        profile,
+        "-o",
+        out_dir,
+        "--user",
+        "county-it"
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let real = out_dir.canonicalize().unwrap();
+    let real = real.to_str().unwrap();
+    let unit = std::fs::read_to_string(out_dir.join("m110d.service")).unwrap();
+    assert!(!unit.contains("/opt/m110"), "{unit}");
+    for line in [
+        format!("WorkingDirectory={real}"),
+        format!("ReadWritePaths={real}"),
+        "User=county-it".to_string(),
+        "NoNewPrivileges=yes".to_string(),
+        "ProtectSystem=strict".to_string(),
+        "UMask=0077".to_string(),
+    ] {
+        assert!(unit.lines().any(|l| l == line), "no `{line}` in\n{unit}");
+    }
+    let exec = unit.lines().find(|l| l.starts_with("ExecStart=")).unwrap();
+    assert!(
+        exec.ends_with(&format!("m110d serve --install {real}")),
+        "{exec}"
+    );
+    // A login user's group is its own primary group: no `Group=m110` for it.
+    assert!(!unit.lines().any(|l| l.starts_with("Group=")), "{unit}");
+    // The temporary directory is under /tmp, which a private /tmp would hide.
+    if real.starts_with("/tmp/") {
+        assert!(unit.lines().any(|l| l == "PrivateTmp=no"), "{unit}");
+    }
+    // The unit and kit.lock agree, so doctor sees an unedited file.
+    let lock = KitLock::read(&out_dir).unwrap();
+    assert_eq!(
+        lock.artifacts["m110d.service"],
+        generate::sha256_hex(unit.as_bytes())
+    );
 }

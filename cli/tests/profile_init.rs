@@ -87,7 +87,7 @@ fn init_fujian_county_has_villages_and_cells() {
 
 #[test]
 fn init_in_five_more_provinces() {
-    // Beijing, Guangdong, Sichuan, Zhejiang, Xinjiang: no embedded villages → two tiers + cells.
+    // Beijing, Guangdong, Sichuan, Zhejiang, Xinjiang: their embedded villages, then cells.
     for (code, name) in [
         ("110101", "东城区"),
         ("440305", "南山区"),
@@ -95,9 +95,56 @@ fn init_in_five_more_provinces() {
         ("330106", "西湖区"),
         ("650102", "天山区"),
     ] {
-        let r = init_and_check(code, &[], 2);
+        let r = init_and_check(code, &[], 3);
         assert_eq!(r.info.name, name);
         assert!(r.grid_units.iter().any(|u| u.generated));
+        let villages = r.grid_units.iter().filter(|u| u.tier == 2).count();
+        assert_eq!(villages, embedded_village_count(code), "{code}");
+    }
+}
+
+fn embedded_village_count(code: &str) -> usize {
+    m110::divisions::embedded_villages(code)
+        .unwrap()
+        .values()
+        .map(Vec::len)
+        .sum()
+}
+
+/// One county of each of the 31 provinces (the first in code order) gets its real villages
+/// and communities from the embedded data: the village tier is there, with exactly the
+/// embedded rows of that county, and the profile loads. In-process for speed; the binary does
+/// the same in `init_divisions.rs`.
+#[test]
+fn one_county_per_province_has_its_real_villages() {
+    let d = m110::divisions::Divisions::embedded();
+    let dir = tempfile::tempdir().unwrap();
+    let mut provinces: Vec<&String> = d.provinces.keys().collect();
+    provinces.sort();
+    assert_eq!(provinces.len(), 31);
+    for p in provinces {
+        let area = d
+            .area_list
+            .iter()
+            .find(|a| a.code.starts_with(p.as_str()))
+            .unwrap();
+        let villages = m110::divisions::embedded_villages(&area.code).unwrap();
+        let expected = embedded_village_count(&area.code);
+        assert!(expected > 0, "{} {}", area.code, area.name);
+        let text = m110::profile::starter::starter(&area.code, Some(&villages)).unwrap();
+        assert!(
+            text.contains("{key: village, name: 村/社区}"),
+            "{}",
+            area.code
+        );
+        let path = dir.path().join("p.yaml");
+        std::fs::write(&path, fill(&text)).unwrap();
+        let r = load(&path)
+            .unwrap_or_else(|e| panic!("{} {}: {e}", area.code, area.name))
+            .region;
+        assert_eq!(r.tiers.len(), 3, "{}", area.code);
+        let got = r.grid_units.iter().filter(|u| u.tier == 2).count();
+        assert_eq!(got, expected, "{} {}", area.code, area.name);
     }
 }
 
@@ -257,19 +304,33 @@ fn committed_schema_is_up_to_date() {
     assert_eq!(v["additionalProperties"], false);
 }
 
-/// Every one of the 2,978 counties/districts gets a starter profile that, once its FILL_IN
-/// markers are filled, loads without errors. Slow in debug builds (~1 min):
+/// Every one of the 2,978 counties/districts gets a starter profile with its embedded villages
+/// that, once its FILL_IN markers are filled, loads without errors. Slow in debug builds (~1 min):
 /// `cargo test -p m110 --release --test profile_init -- --ignored`.
 #[test]
 #[ignore]
 fn every_county_and_district_inits_to_a_valid_profile() {
     let d = m110::divisions::Divisions::embedded();
-    let fujian = m110::divisions::fujian_villages().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut failures = Vec::new();
+    let mut no_villages = Vec::new();
+    // Each province's villages read once (the areas come in code order), as init reads them.
+    let mut province: Option<(String, m110::divisions::Villages)> = None;
     for area in &d.area_list {
-        let villages = area.code.starts_with("35").then_some(&fujian);
-        let text = match m110::profile::starter::starter(&area.code, villages) {
+        let p = &area.code[..2];
+        if province.as_ref().is_none_or(|(code, _)| code != p) {
+            let villages = m110::divisions::embedded_villages(&format!("{p}0000")).unwrap();
+            province = Some((p.to_string(), villages));
+        }
+        let villages = &province.as_ref().unwrap().1;
+        if !d
+            .streets_of(&area.code)
+            .iter()
+            .any(|t| villages.contains_key(&t.code))
+        {
+            no_villages.push(format!("{} {}", area.code, area.name));
+        }
+        let text = match m110::profile::starter::starter(&area.code, Some(villages)) {
             Ok(t) => t,
             Err(e) => {
                 failures.push(format!("{}: {e}", area.code));
@@ -284,4 +345,5 @@ fn every_county_and_district_inits_to_a_valid_profile() {
     }
     assert_eq!(d.area_list.len(), 2978);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(no_villages.is_empty(), "{}", no_villages.join("\n"));
 }

@@ -774,3 +774,72 @@ fn webhook_secret_env_is_a_variable_name() {
         "environment variable",
     );
 }
+
+/// The 24/7 roster's fields of `service_center.staffing` (docs/staffing.md).
+#[test]
+fn staffing_week_and_roster_fields() {
+    // A week curve of the wrong length: reported at the list.
+    let c = mutate(
+        "  hours: \"24/7\"\n",
+        "  hours: \"24/7\"\n  staffing:\n    intraday: [1, 2, 3]\n    weekday: [1, 1, 1, 1, 1, 1, -1]\n",
+    );
+    expect(
+        &c,
+        pos(&c.text, "intraday: [1, 2, 3]", "[1, 2, 3]"),
+        "service_center.staffing.intraday",
+        "has 3 values, needs 24",
+    );
+    // A negative share: reported at the value.
+    expect(
+        &c,
+        pos(&c.text, "1, 1, -1]", "-1]"),
+        "service_center.staffing.weekday[6]",
+        "is not a share",
+    );
+    let c = mutate(
+        "  hours: \"24/7\"\n",
+        "  hours: \"24/7\"\n  staff: 0\n  staffing:\n    weekday: [0, 0, 0, 0, 0, 0, 0]\n    shifts: 4x6\n    followup_window: [\"09-12\", \"18-14\"]\n    case_share: 1.5\n",
+    );
+    expect(
+        &c,
+        pos(&c.text, "weekday: [0,", "[0,"),
+        "service_center.staffing.weekday",
+        "sum to 0",
+    );
+    expect(
+        &c,
+        pos(&c.text, "shifts: 4x6", "4x6"),
+        "service_center.staffing.shifts",
+        "not a shift pattern",
+    );
+    expect(
+        &c,
+        pos(&c.text, "\"18-14\"", "\"18-14\""),
+        "service_center.staffing.followup_window[1]",
+        "not an hour window",
+    );
+    expect(
+        &c,
+        pos(&c.text, "case_share: 1.5", "1.5"),
+        "service_center.staffing.case_share",
+        "out of range",
+    );
+    expect(
+        &c,
+        pos(&c.text, "staff: 0", "0"),
+        "service_center.staff",
+        "not a staff count",
+    );
+    // Valid values compile, normalised.
+    let c = mutate(
+        "  hours: \"24/7\"\n",
+        "  hours: \"24/7\"\n  staff: 12\n  staffing:\n    weekday: [2, 2, 2, 2, 2, 1, 1]\n    shifts: \"2x12\"\n    followup_window: [\"10-12\"]\n",
+    );
+    let r = load(&c.path).unwrap_or_else(|d| panic!("{d}")).region;
+    let roster = &r.service_center.staffing.roster;
+    assert_eq!(roster.weekday[0], 2.0 / 12.0);
+    assert_eq!(roster.shifts.as_str(), "2x12");
+    assert_eq!(roster.followup_hours, [10, 11]);
+    assert_eq!(roster.staff, Some(12));
+    assert_eq!(roster.intraday.len(), 24);
+}

@@ -263,7 +263,11 @@ async fn analytics_and_the_monthly_report(engine: Engine) {
     let out = compare(&["--kpi", a, b, "--format", "csv"]);
     assert!(out.status.success(), "{}", output_text(&out));
     let csv = String::from_utf8(out.stdout).unwrap();
-    assert!(csv.starts_with("key,metric,350781,350702\n"), "{csv}");
+    // UTF-8 with a byte-order mark, so Excel and WPS read the Chinese labels.
+    assert!(
+        csv.starts_with("\u{feff}key,metric,350781,350702\n"),
+        "{csv}"
+    );
     assert!(
         csv.contains(&format!("received,受理 Received,{received},{received}")),
         "{csv}"

@@ -47,7 +47,12 @@ async fn whole_lifecycle_over_http(engine: Engine) {
     )
     .await;
     assert_eq!(c["status"], "dispatched", "{engine:?} {c}");
-    assert_eq!(c["category"]["code"], "public_facilities");
+    // The classifier names the 大类 (公共设施); the words pick the 小类 路灯照明, which routes
+    // by its 大类's rule.
+    assert_eq!(
+        c["category"]["code"],
+        "public_facilities.municipal.streetlight"
+    );
     assert_eq!(c["grid"]["code"], "350781001001");
     assert_eq!(c["unit"]["id"], "urban-management");
     assert_eq!(c["location"]["via"], "place_name");

@@ -31,6 +31,10 @@ fn changed(yaml: &str) -> String {
         "{category: [public_facilities], unit: housing-construction}",
     )
     .replace(
+        "{category: [environment.sanitation], unit: urban-management}",
+        "{category: [environment.sanitation], unit: housing-construction}",
+    )
+    .replace(
         "{code: roads, add_keywords: [乡道, 村道, 水毁]}",
         "{code: roads, add_keywords: [乡道, 村道, 水毁], sign_minutes: 20}",
     )

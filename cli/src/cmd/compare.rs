@@ -3,8 +3,10 @@
 //! documents (`m110 kpi`) side by side, beside their plans.
 //!
 //! Every input is read first; if any is invalid, every problem is printed to stderr and nothing
-//! is compared (exit 1). XLSX needs `-o FILE`; the other formats go to standard output unless
-//! `-o` names a file.
+//! is compared (exit 1). A profile that is only unfinished — values still `FILL_IN` — is not
+//! invalid here: it is compared as a draft, its blanks counted by the completeness check (one
+//! note per draft on stderr). XLSX needs `-o FILE`; the other formats go to standard output
+//! unless `-o` names a file. CSV starts with a UTF-8 byte-order mark (Excel, WPS).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,7 +15,7 @@ use m110::compare::{self, Format};
 use m110::kpi;
 use m110_runtime::engine::export::to_xlsx;
 
-use super::load::load_or_report;
+use m110::profile::draft::{self, Draft};
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutFormat {
@@ -46,18 +48,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     let bytes = if args.kpi.is_empty() {
-        let loaded: Vec<_> = args.profiles.iter().map(|p| load_or_report(p)).collect();
+        let loaded: Vec<_> = args.profiles.iter().map(|p| draft_or_report(p)).collect();
         let Some(loaded) = loaded.into_iter().collect::<Option<Vec<_>>>() else {
             return Ok(ExitCode::from(1));
         };
-        let comparison = compare::compare(loaded.iter().map(|l| &l.region));
+        let comparison = compare::compare_drafts(&loaded);
         match args.format {
             OutFormat::Text => comparison.render(Format::Text).into_bytes(),
             OutFormat::Md => comparison.render(Format::Md).into_bytes(),
             OutFormat::Json => comparison.render(Format::Json).into_bytes(),
             OutFormat::Csv => comparison.render(Format::Csv).into_bytes(),
-            OutFormat::Xlsx => to_xlsx(&comparison.table().sheet("比较 compare"))
-                .map_err(|e| anyhow::anyhow!("{e}"))?,
+            OutFormat::Xlsx => {
+                to_xlsx(&comparison.sheet("比较 compare")).map_err(|e| anyhow::anyhow!("{e}"))?
+            }
         }
     } else {
         let mut kpis = Vec::new();
@@ -105,4 +108,35 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Loads a profile, blanks allowed; on any other problem prints every diagnostic and returns
+/// `None` (exit 1).
+fn draft_or_report(path: &std::path::Path) -> Option<Draft> {
+    match draft::load_draft(path) {
+        Ok(d) => {
+            let c = &d.completeness;
+            if !c.is_complete() {
+                eprintln!(
+                    "{}: 草稿，{} 项待填写（已填 {}%）/ draft, {} value(s) still FILL_IN ({}% filled); compared as is",
+                    path.display(),
+                    c.blanks.len(),
+                    c.percent(),
+                    c.blanks.len(),
+                    c.percent()
+                );
+            }
+            Some(d)
+        }
+        Err(diags) => {
+            eprintln!("{diags}");
+            eprintln!(
+                "{}: 配置文件无效，{} 个问题 / invalid profile, {} problem(s); run `m110 validate` after fixing",
+                path.display(),
+                diags.len(),
+                diags.len()
+            );
+            None
+        }
+    }
 }

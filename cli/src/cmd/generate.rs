@@ -1,4 +1,5 @@
-//! `m110 generate PROFILE -o DIR [--force]`: render the kit artifacts into a directory.
+//! `m110 generate PROFILE -o DIR [--force] [--user NAME]`: render the kit artifacts into a
+//! directory; `m110d.service` is rendered for DIR (absolute) and the user.
 //!
 //! Everything is rendered in memory first and written atomically (see `m110::generate`), so an
 //! invalid profile or a refused directory leaves the disk untouched. Exit 0 on success; 1 when
@@ -24,6 +25,10 @@ pub struct Args {
     /// are kept).
     #[arg(long)]
     pub force: bool,
+    /// System user the generated m110d.service runs as (default: the user running m110; root
+    /// becomes the system user m110).
+    #[arg(long)]
+    pub user: Option<String>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -42,7 +47,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::from(1));
     }
-    let files = match generate::render(&loaded) {
+    // The unit names the directory the kit is written to: the install it is for.
+    let install = generate::Install::at(&args.output, args.user.as_deref())
+        .with_context(|| format!("resolving {}", args.output.display()))?;
+    let files = match generate::render(&loaded, &install) {
         Ok(f) => f,
         Err(e @ GenerateError::Staffing(_)) => {
             eprintln!("{}: {e}", args.profile.display());

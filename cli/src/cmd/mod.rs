@@ -4,6 +4,8 @@ pub mod alerts;
 pub mod analytics;
 pub mod backup;
 pub mod compare;
+pub mod contacts;
+pub mod divisions;
 pub mod doctor;
 pub mod generate;
 pub mod import;

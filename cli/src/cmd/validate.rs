@@ -40,6 +40,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     )
                     .or_else(ignore_broken_pipe)?;
                 }
+                // Warnings do not fail validation: the profile is usable, just likely wrong.
+                for w in &loaded.warnings {
+                    writeln!(out, "{}", w.warning_line()).or_else(ignore_broken_pipe)?;
+                }
             }
             Err(diags) => {
                 failed += 1;

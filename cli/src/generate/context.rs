@@ -18,7 +18,7 @@ use crate::staffing;
 pub(super) struct Context {
     kit_version: &'static str,
     profile_sha256: String,
-    install_dir: String,
+    install: InstallCtx,
     region: RegionCtx,
     center: CenterCtx,
     tiers: Vec<TierCtx>,
@@ -40,6 +40,54 @@ pub(super) struct Context {
     directory: BTreeMap<&'static str, usize>,
     households_total: usize,
     contacts: Vec<ContactCtx>,
+}
+
+/// The install the systemd unit is for, escaped for the unit file.
+#[derive(Serialize)]
+struct InstallCtx {
+    /// As written in comments and `WorkingDirectory=`.
+    dir: String,
+    /// As an argument (`ExecStart=`, `ReadWritePaths=`).
+    dir_arg: String,
+    /// `file://` URL of the handbook.
+    handbook_url: String,
+    user: String,
+    /// The kit's own system user (created with `useradd`, group of the same name).
+    system_user: bool,
+    m110d_arg: String,
+    /// `yes`, or `read-only` when the install lies under a home directory.
+    protect_home: &'static str,
+    /// `yes`, or `no` when the install lies in /tmp or /var/tmp, which a private /tmp hides.
+    private_tmp: &'static str,
+}
+
+impl InstallCtx {
+    fn new(i: &super::install::Install) -> InstallCtx {
+        use super::install::{unit_arg, unit_path};
+        // Only what a file URL must encode; `%` doubled again for systemd's specifiers.
+        let url = i
+            .dir
+            .replace('%', "%25")
+            .replace(' ', "%20")
+            .replace('%', "%%");
+        InstallCtx {
+            dir: unit_path(&i.dir),
+            dir_arg: unit_arg(&i.dir),
+            handbook_url: format!("file://{url}/handbook.md"),
+            user: i.user.clone(),
+            system_user: i.system_user(),
+            m110d_arg: unit_arg(&i.m110d),
+            protect_home: if i.under_home() { "read-only" } else { "yes" },
+            private_tmp: if ["/tmp", "/var/tmp"]
+                .iter()
+                .any(|t| std::path::Path::new(&i.dir).starts_with(t))
+            {
+                "no"
+            } else {
+                "yes"
+            },
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -162,6 +210,12 @@ struct StaffingCtx {
     p_wait: String,
     occupancy: String,
     max_occupancy: String,
+    /// The 24/7 roster (docs/staffing.md): pattern, one line per shift, FTE.
+    roster_pattern: &'static str,
+    roster_shifts: Vec<String>,
+    fte: String,
+    fte_roles: String,
+    other_pattern: String,
 }
 
 #[derive(Serialize)]
@@ -244,9 +298,14 @@ pub(super) fn household_kind_zh(k: HouseholdKind) -> &'static str {
 const HANDBOOK_GAP_LIMIT: usize = 50;
 
 impl Context {
-    pub(super) fn build(region: &Region, profile_sha256: &str) -> Result<Context, GenerateError> {
+    pub(super) fn build(
+        region: &Region,
+        profile_sha256: &str,
+        install: &super::install::Install,
+    ) -> Result<Context, GenerateError> {
         let info = &region.info;
         let staffing = staffing::plan(info.population, &region.service_center.staffing)?;
+        let week = staffing::roster::plan(info.population, &region.service_center.staffing)?;
         let inputs = &region.service_center.staffing;
         let unit_names: HashMap<&str, &str> = region
             .units
@@ -441,7 +500,7 @@ impl Context {
         Ok(Context {
             kit_version: m110_runtime::VERSION,
             profile_sha256: profile_sha256.into(),
-            install_dir: format!("/opt/m110/{}", info.code),
+            install: InstallCtx::new(install),
             region: RegionCtx {
                 code: info.code.clone(),
                 name: info.name.clone(),
@@ -500,6 +559,20 @@ impl Context {
                 p_wait: format!("{:.3}", staffing.p_wait),
                 occupancy: pct(staffing.occupancy),
                 max_occupancy: pct(staffing.max_occupancy),
+                roster_pattern: week.roster.pattern,
+                roster_shifts: staffing::text::shift_lines(&week.roster),
+                fte: format!("{:.2}", week.roster.fte.total),
+                fte_roles: {
+                    let f = &week.roster.fte;
+                    format!(
+                        "接线 {:.2}，回访 {:.2}，派单/督办 {:.2}，值班长 {:.2}",
+                        f.call_takers, f.followup, f.dispatchers, f.supervisors
+                    )
+                },
+                other_pattern: format!(
+                    "{} 制需 {:.2} FTE",
+                    week.other_pattern.pattern, week.other_pattern.fte
+                ),
             },
             platforms: region
                 .platforms

@@ -17,15 +17,22 @@ so a failure leaves the target as it was. It refuses a non-empty directory that 
 `kit.lock` (something the kit did not generate) unless forced, and it never touches files the kit
 did not write (an install directory also holds the database).
 
-Inside: `context` builds what the templates see, `tables` writes the CSVs, `write` moves the
-rendered files into place.
+The systemd unit is rendered for a real [`Install`] — the directory (absolute, symlinks resolved),
+the user and the `m110d` binary — when the caller knows it (`m110 generate -o DIR`,
+`m110 provision --install DIR`); [`render_region`] without one uses a placeholder
+(`/opt/m110/<code>`, user `m110`).
+
+Inside: `context` builds what the templates see, `tables` writes the CSVs, `install` finds the
+install's directory, user and binary, `write` moves the rendered files into place.
 */
 
 mod context;
+mod install;
 mod tables;
 mod write;
 
-pub use write::write;
+pub use install::{Install, canonical};
+pub use write::{create_private_dir, write};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -114,14 +121,28 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// Renders every artifact of a loaded profile (what `m110 generate` and provisioning write).
-pub fn render(loaded: &crate::profile::Loaded) -> Result<Files, GenerateError> {
-    render_region(&loaded.region, &loaded.sha256)
+/// Renders every artifact of a loaded profile for the install `install` (`m110 generate`).
+pub fn render(loaded: &crate::profile::Loaded, install: &Install) -> Result<Files, GenerateError> {
+    render_region_for(&loaded.region, &loaded.sha256, install)
 }
 
-/// Renders every artifact of a region whose profile hashed to `profile_sha256`.
+/// Renders every artifact of a region whose profile hashed to `profile_sha256`, for a
+/// placeholder install (`/opt/m110/<code>`; see [`Install::placeholder`]).
 pub fn render_region(region: &Region, profile_sha256: &str) -> Result<Files, GenerateError> {
-    let ctx = context::Context::build(region, profile_sha256)?;
+    render_region_for(
+        region,
+        profile_sha256,
+        &Install::placeholder(&region.info.code),
+    )
+}
+
+/// Renders every artifact of a region for the install `install`.
+pub fn render_region_for(
+    region: &Region,
+    profile_sha256: &str,
+    install: &Install,
+) -> Result<Files, GenerateError> {
+    let ctx = context::Context::build(region, profile_sha256, install)?;
     let env = environment()?;
     let mut files = Files::new();
     for (out, tpl) in [

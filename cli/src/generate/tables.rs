@@ -1,6 +1,7 @@
 //! The CSV artifacts: the routing table and one directory file per data system. Written with the
-//! `csv` crate so quoting is always right; the vulnerable-household registry is personal data
-//! and only its counts per grid cell and kind are exported.
+//! `csv` crate so quoting is always right, in UTF-8 with a byte-order mark (Excel, WPS); the
+//! vulnerable-household registry is personal data and only its counts per grid cell and kind
+//! are exported.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -18,9 +19,11 @@ fn csv_bytes(
         name: name.into(),
         source,
     };
+    // People open these in Excel or WPS, which read UTF-8 without a byte-order mark as the
+    // local code page (Chinese becomes mojibake); the runtime's exports start the same way.
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
+        .from_writer(Vec::from(crate::table::BOM.as_bytes()));
     w.write_record(header).map_err(err)?;
     for row in rows {
         w.write_record(&row).map_err(err)?;

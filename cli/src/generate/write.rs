@@ -1,7 +1,8 @@
 //! Writing rendered artifacts atomically: stage everything in a temporary directory next to the
 //! target, then move it into place, so a failure leaves the target as it was. A non-empty
 //! directory without `kit.lock` is refused unless forced; files the kit did not write (the
-//! database of an install, local notes) are never touched.
+//! database of an install, local notes) are never touched. Directories the kit creates are
+//! its owner's only (0700 on Unix): an install directory holds the database.
 
 use std::io::Write as _;
 use std::path::{Component, Path, PathBuf};
@@ -70,13 +71,31 @@ pub fn write(dir: &Path, files: &Files, force: bool) -> Result<(), GenerateError
     result
 }
 
+/// Creates `dir` and its missing parents below an existing ancestor, each new one 0700 on Unix
+/// (set explicitly after creation, whatever the umask).
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut missing = Vec::new();
+    let mut cur = Some(dir);
+    while let Some(d) = cur.filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+        missing.push(d.to_path_buf());
+        cur = d.parent();
+    }
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    for d in &missing {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
 /// Writes every file under `staging` and flushes it to disk.
 fn stage(staging: &Path, files: &Files) -> Result<(), GenerateError> {
-    std::fs::create_dir_all(staging).map_err(io_err(staging))?;
+    create_private_dir(staging).map_err(io_err(staging))?;
     for (rel, bytes) in files {
         let path = staging.join(rel);
         if let Some(p) = path.parent() {
-            std::fs::create_dir_all(p).map_err(io_err(p))?;
+            create_private_dir(p).map_err(io_err(p))?;
         }
         let mut f = std::fs::File::create(&path).map_err(io_err(&path))?;
         f.write_all(bytes).map_err(io_err(&path))?;
@@ -98,7 +117,7 @@ fn move_into(
     for rel in files.keys().filter(|p| p.as_path() != lock) {
         let to = dir.join(rel);
         if let Some(p) = to.parent() {
-            std::fs::create_dir_all(p).map_err(io_err(p))?;
+            create_private_dir(p).map_err(io_err(p))?;
         }
         std::fs::rename(staging.join(rel), &to).map_err(io_err(&to))?;
     }

@@ -12,26 +12,85 @@ use std::collections::HashMap;
 use m110_runtime::model::{
     Appraisal, Archetype, Category, CenterRules, Contact, DirectoryEntry, EarlyWarning,
     EscalationChain, EscalationStep, GridUnit, HandlingUnit, Household, Integration, LatLon,
-    Platform, PlatformKind, Priority, Region, RegionInfo, Routing, RoutingRule, ServiceCenter,
-    StaffingInputs, Tier, UnitKind,
+    Platform, PlatformKind, Priority, Region, RegionInfo, RosterInputs, Routing, RoutingRule,
+    ServiceCenter, ShiftPattern, StaffingInputs, Tier, UnitKind,
 };
 
-use super::raw::{RawCellRule, RawGridUnit, RawProfile, RawUnit};
+use super::raw::{RawCellRule, RawGridUnit, RawProfile, RawServiceCenter, RawStaffing, RawUnit};
 use super::taxonomy::default_categories;
 
 /// Id of the always-present service center unit.
 pub const CENTER_ID: &str = "center";
 
-/// Staffing defaults (documented in docs/profile.md).
-pub const DEFAULT_STAFFING: StaffingInputs = StaffingInputs {
-    calls_per_1000_per_year: 150.0,
-    peak_hour_share: 0.12,
-    aht_seconds: 180.0,
-    service_level_target: 0.8,
-    service_level_seconds: 20.0,
-    shrinkage: 0.3,
-    max_occupancy: 0.85,
-};
+/// Staffing defaults (documented in docs/profile.md and docs/staffing.md).
+pub fn default_staffing() -> StaffingInputs {
+    StaffingInputs {
+        calls_per_1000_per_year: 150.0,
+        peak_hour_share: 0.12,
+        aht_seconds: 180.0,
+        service_level_target: 0.8,
+        service_level_seconds: 20.0,
+        shrinkage: 0.3,
+        max_occupancy: 0.85,
+        roster: RosterInputs::default(),
+    }
+}
+
+/// An "HH-HH" window of whole hours (`09-12` is 9, 10 and 11; `20-24` runs to midnight); `None`
+/// unless 0 ≤ start < end ≤ 24.
+pub fn parse_hour_window(s: &str) -> Option<std::ops::Range<u8>> {
+    let (a, b) = s.trim().split_once('-')?;
+    let hour = |t: &str| {
+        let t = t.trim();
+        (!t.is_empty() && t.len() <= 2 && t.bytes().all(|c| c.is_ascii_digit()))
+            .then(|| t.parse::<u8>().ok())
+            .flatten()
+    };
+    let (a, b) = (hour(a)?, hour(b)?);
+    (a < b && b <= 24).then_some(a..b)
+}
+
+/// Shares as given, divided by their sum (validation has checked the sum is positive).
+fn normalised(v: &[f64]) -> Vec<f64> {
+    let sum: f64 = v.iter().sum();
+    v.iter().map(|x| x / sum).collect()
+}
+
+/// The roster inputs of a validated profile's `service_center` (defaults where absent).
+fn roster_inputs(sc: &RawServiceCenter, st: &RawStaffing) -> RosterInputs {
+    let d = RosterInputs::default();
+    let followup_hours = match &st.followup_window {
+        Some(w) => {
+            let mut hours: Vec<u8> = w
+                .iter()
+                .filter_map(|s| parse_hour_window(s))
+                .flatten()
+                .collect();
+            hours.sort_unstable();
+            hours.dedup();
+            hours
+        }
+        None => d.followup_hours,
+    };
+    RosterInputs {
+        intraday: st.intraday.as_deref().map_or(d.intraday, normalised),
+        weekday: st.weekday.as_deref().map_or(d.weekday, normalised),
+        shifts: st
+            .shifts
+            .as_deref()
+            .and_then(ShiftPattern::parse)
+            .unwrap_or(d.shifts),
+        case_share: st.case_share.unwrap_or(d.case_share),
+        dispatch_minutes: st.dispatch_minutes.unwrap_or(d.dispatch_minutes),
+        followup_share: st.followup_share.unwrap_or(d.followup_share),
+        followup_minutes: st.followup_minutes.unwrap_or(d.followup_minutes),
+        followup_hours,
+        min_call_takers: st.min_call_takers.unwrap_or(d.min_call_takers),
+        min_dispatchers: st.min_dispatchers.unwrap_or(d.min_dispatchers),
+        supervisors: st.supervisors.unwrap_or(d.supervisors),
+        staff: sc.staff,
+    }
+}
 
 /// Largest number of grid units (listed + generated) a profile may describe; far above any
 /// real region (Fujian-wide with cells is ~60k) but stops `per_households: 1` style explosions.
@@ -256,7 +315,15 @@ pub fn merge_categories(raw: &RawProfile) -> Vec<(Category, Option<usize>)> {
             }
         }
     }
-    out.retain(|(c, _)| !disabled.contains(&c.code));
+    // Trimming a default 大类 or 中类 trims the default categories under it too; a category the
+    // profile itself puts under a trimmed one stays, for validation to report its parent.
+    let mut gone: std::collections::HashSet<String> = disabled.into_iter().collect();
+    for (c, src) in &out {
+        if src.is_none() && c.parent.as_ref().is_some_and(|p| gone.contains(p)) {
+            gone.insert(c.code.clone());
+        }
+    }
+    out.retain(|(c, _)| !gone.contains(&c.code));
     out
 }
 
@@ -393,7 +460,7 @@ pub fn compile(
 ) -> Region {
     let sc = raw.service_center.clone().unwrap_or_default();
     let st = sc.staffing.clone().unwrap_or_default();
-    let d = DEFAULT_STAFFING;
+    let d = default_staffing();
     let region = &raw.region;
     let archetype = region
         .archetype
@@ -455,6 +522,7 @@ pub fn compile(
                 service_level_seconds: st.service_level_seconds.unwrap_or(d.service_level_seconds),
                 shrinkage: st.shrinkage.unwrap_or(d.shrinkage),
                 max_occupancy: st.max_occupancy.unwrap_or(d.max_occupancy),
+                roster: roster_inputs(&sc, &st),
             },
             rules: {
                 let d = CenterRules::default();

@@ -42,6 +42,26 @@ impl Diagnostic {
         }
     }
 
+    /// The line `validate` and `plan` print for a warning: `FILE:LINE:COL: warning: field: …`,
+    /// the position first as compilers write it, so editors jump to it.
+    pub fn warning_line(&self) -> String {
+        let mut s = format!(
+            "{}:{}:{}: warning 警告: ",
+            self.file.display(),
+            self.line,
+            self.col
+        );
+        if !self.field.is_empty() {
+            s.push_str(&self.field);
+            s.push_str(": ");
+        }
+        s.push_str(&self.message);
+        if !self.hint.is_empty() {
+            s.push_str(&format!(" (hint: {})", self.hint));
+        }
+        s
+    }
+
     /// A problem with the file as a whole (missing, too large, not UTF-8 …).
     pub fn file_level(
         file: &Path,

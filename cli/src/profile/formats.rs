@@ -72,7 +72,7 @@ pub fn is_phone(s: &str) -> bool {
     is_mobile(s) || is_landline(s) || is_service_number(s)
 }
 
-pub const PHONE_HINT: &str = "write a mobile number like 13912345678, a landline like 0599-6332345 (area code, '-', number) or a 3–6 digit service number like 12345";
+pub const PHONE_HINT: &str = "write a mobile number like 13912345678, a landline like 010-12345678 or 0371-2345678 (area code, '-', number) or a 3–6 digit service number like 12345";
 
 /// http(s) URL with a host.
 pub fn is_http_url(s: &str) -> bool {

@@ -14,13 +14,18 @@ of them, sorted by position. Only this module tree knows the profile format.
 
 pub mod cameras;
 pub mod compile;
+pub mod coverage;
 pub mod csvdata;
 pub mod diag;
+pub mod draft;
+pub mod duties;
 pub mod formats;
+pub mod patch;
 pub mod raw;
 pub mod schema;
 pub mod starter;
 pub mod taxonomy;
+pub mod units_file;
 pub mod validate;
 pub mod yaml;
 
@@ -41,6 +46,8 @@ pub struct Loaded {
     pub region: Region,
     /// Code changes the profile declares (`renamed_from`), for `m110 upgrade`.
     pub renames: Vec<Rename>,
+    /// What is valid but likely wrong (routing coverage, `coverage.rs`), by position.
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// Parses, validates and compiles the profile at `path`; on failure returns every problem.
@@ -52,7 +59,7 @@ pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
     validate::markers(path, &value, &index, &mut diags);
     let (raw, structural) = yaml::deserialize_lenient::<raw::RawProfile>(path, &value, &index);
     diags.0.extend(structural.0);
-    let Some(raw) = raw else {
+    let Some(mut raw) = raw else {
         diags.sort();
         return Err(diags);
     };
@@ -60,6 +67,21 @@ pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    // Before validation, so routing rules and directory rows may name the file's units.
+    if let Some(rel) = raw.units_file.clone() {
+        let file = base.join(&rel);
+        if file.is_file() {
+            raw.units_from_file = units_file::load(&file, &raw.units, &mut diags);
+        } else {
+            diags.push(Diagnostic::new(
+                path,
+                index.locate("units_file"),
+                "units_file",
+                format!("file `{rel}` does not exist (looked at {})", file.display()),
+                "paths are relative to the profile file",
+            ));
+        }
+    }
     let checked = validate::validate(path, base, &raw, &index, &mut diags);
     let (directory, households) = match &raw.directories {
         Some(d) => csvdata::load(base, d, &checked.grid_codes, &checked.unit_ids, &mut diags),
@@ -81,13 +103,17 @@ pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
         diags.sort();
         return Err(diags);
     }
+    let from_file = std::mem::take(&mut raw.units_from_file);
+    raw.units.extend(from_file.into_iter().map(|f| f.unit));
     let mut region = compile::compile(&raw, &checked.levels, directory, households);
     region.cameras = cameras::compile(&raw, csv_cameras);
+    let warnings = coverage::warnings(path, &raw, &index, &region);
     Ok(Loaded {
         path: path.to_path_buf(),
         sha256,
         region,
         renames: renames(&raw),
+        warnings,
     })
 }
 

@@ -163,6 +163,14 @@ pub struct RawProfile {
     /// `grid`, `lat`, `lon`, `platform` (`id` and `name` required).
     #[serde(default)]
     pub cameras_csv: Option<String>,
+    /// More handling units from a CSV or XLSX file (relative to the profile) for long lists:
+    /// the contacts sheet's columns (单位ID, 单位名称, 类型, 服务电话, 联系人, 职务, 联系电话) plus
+    /// 职能, 服务范围, 地址, 服务类别, 资质 (Chinese headers or the YAML keys); see docs/profile.md.
+    #[serde(default)]
+    pub units_file: Option<String>,
+    /// The units read from `units_file` (filled in by `profile::load`, never written in YAML).
+    #[serde(skip)]
+    pub units_from_file: Vec<super::units_file::FileUnit>,
 }
 
 /// A camera: where it stands (a grid unit, coordinates or both) and the platform it belongs to.
@@ -219,6 +227,10 @@ pub struct RawServiceCenter {
     pub languages: Option<Vec<String>>,
     #[serde(default)]
     pub staffing: Option<RawStaffing>,
+    /// People the center actually has, all roles (optional); `compare` checks it against the
+    /// roster's FTE.
+    #[serde(default)]
+    pub staff: Option<u32>,
     /// Days after closing during which a supervisor may reopen a case (default 30, 1–365).
     #[serde(default)]
     pub reopen_window_days: Option<u32>,
@@ -253,6 +265,41 @@ pub struct RawStaffing {
     /// Maximum agent occupancy (default 0.85).
     #[serde(default)]
     pub max_occupancy: Option<f64>,
+    /// Share of a day's calls in each hour 0–23: 24 non-negative numbers, normalised (default: the
+    /// kit's 110/12345 curve, docs/staffing.md).
+    #[serde(default)]
+    pub intraday: Option<Vec<f64>>,
+    /// Share of a week's calls per day, Monday first: 7 non-negative numbers, normalised (default
+    /// 15.5 14.8 14.6 14.5 14.6 13.2 12.8 %).
+    #[serde(default)]
+    pub weekday: Option<Vec<f64>>,
+    /// Shift pattern of the roster: "3x8" (default; 00–08, 08–16, 16–24) or "2x12" (08–20, 20–08).
+    #[serde(default)]
+    pub shifts: Option<String>,
+    /// Share of calls that become a case dispatched to a unit (default 0.86).
+    #[serde(default)]
+    pub case_share: Option<f64>,
+    /// Dispatcher minutes per case, 派单 and 督办 (default 3).
+    #[serde(default)]
+    pub dispatch_minutes: Option<f64>,
+    /// Share of closed cases followed up by phone, 回访 (default 0.3).
+    #[serde(default)]
+    pub followup_share: Option<f64>,
+    /// Minutes per follow-up call (default 5).
+    #[serde(default)]
+    pub followup_minutes: Option<f64>,
+    /// When follow-up calls are made, Monday to Friday: "HH-HH" windows (default ["09-12", "14-18"]).
+    #[serde(default)]
+    pub followup_window: Option<Vec<String>>,
+    /// Fewest call-takers on any shift (default 2).
+    #[serde(default)]
+    pub min_call_takers: Option<u32>,
+    /// Fewest dispatchers (派单/督办) on any shift (default 1).
+    #[serde(default)]
+    pub min_dispatchers: Option<u32>,
+    /// Shift supervisors (值班长) on every shift (default 1).
+    #[serde(default)]
+    pub supervisors: Option<u32>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

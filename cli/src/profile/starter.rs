@@ -2,12 +2,15 @@
 Starter profiles for `m110 init`: a complete profile for any county, district or prefecture-level
 city from the embedded division codes.
 
-What it writes: the region with its parents; tiers 乡镇/街道 → 村/社区 → 网格 (two tiers plus cells
-when no village data is available; a prefecture-level city gets 区县 on top); every township and,
-where known, every village; a cell rule; the default taxonomy (implicit); police dispatch, the
-typical departments and one handling unit per tier-1 unit, with routing rules so that no
-category × tier-1 pair falls through to the fallback. What a person must look up (population,
-area, hotlines) is written as `FILL_IN`, which `m110 validate` reports until it is replaced.
+What it writes: the region with its parents; tiers 乡镇/街道 → 村/社区 → 网格 (villages are
+embedded for all China; two tiers plus cells when a region has none; a prefecture-level city gets
+区县 on top); every township and village; a cell rule; the default taxonomy (implicit); police
+dispatch, the starter departments of the duty list (`duties.rs`) and one handling unit per
+tier-1 unit, named for what it is, with routing rules that send every category to the department
+holding its duty and leave no category × tier-1 pair to the fallback; the police line and the
+prefecture's 12345 hotline as existing platforms. What a person must look up (population, area,
+hotlines, contacts) is written as `FILL_IN`, which `m110 validate` reports until it is replaced
+(`contacts.xlsx` fills most of it).
 
 The output is YAML text built line by line (not serialised) so it keeps comments, flow-style
 grid rows and a stable order; strings are emitted as JSON strings, which are valid YAML.
@@ -19,6 +22,7 @@ use std::fmt::Write;
 use crate::divisions::{Division, Divisions, EDITION};
 
 use super::compile::derive_archetype;
+use super::duties::{CENTER_CATEGORIES, DEPARTMENTS, LOCAL_CATEGORIES, duty_rules};
 use super::raw::FILL_IN;
 
 /// Why no starter profile can be written.
@@ -38,109 +42,6 @@ pub type Villages = HashMap<String, Vec<Division>>;
 fn q(s: &str) -> String {
     serde_json::to_string(s).expect("strings serialise")
 }
-
-/// A department every region has, and the categories routed to it region-wide.
-struct Dept {
-    id: &'static str,
-    suffix: &'static str,
-    functions: &'static [&'static str],
-    categories: &'static [&'static str],
-    hotline: Option<&'static str>,
-}
-
-const DEPARTMENTS: &[Dept] = &[
-    Dept {
-        id: "urban-management",
-        suffix: "城市管理局",
-        functions: &["市政设施", "路灯", "市容环境卫生", "占道经营"],
-        categories: &["public_facilities"],
-        hotline: None,
-    },
-    Dept {
-        id: "ecology-environment",
-        suffix: "生态环境局",
-        functions: &["污染防治", "噪声", "油烟", "水质"],
-        categories: &["environment"],
-        hotline: None,
-    },
-    Dept {
-        id: "transport",
-        suffix: "交通运输局",
-        functions: &["公路养护", "客运", "公交", "出租车"],
-        categories: &["roads"],
-        hotline: None,
-    },
-    Dept {
-        id: "housing-construction",
-        suffix: "住房和城乡建设局",
-        functions: &["物业监管", "危房", "保障性住房", "违法建设"],
-        categories: &["housing"],
-        hotline: None,
-    },
-    Dept {
-        id: "civil-affairs",
-        suffix: "民政局",
-        functions: &["低保", "特困供养", "临时救助", "养老服务", "儿童福利"],
-        categories: &["assistance"],
-        hotline: None,
-    },
-    Dept {
-        id: "justice",
-        suffix: "司法局",
-        functions: &["人民调解", "法律援助"],
-        categories: &["disputes"],
-        hotline: None,
-    },
-    Dept {
-        id: "human-resources",
-        suffix: "人力资源和社会保障局",
-        functions: &["社保", "就业", "劳动监察", "欠薪"],
-        categories: &[],
-        hotline: None,
-    },
-    Dept {
-        id: "market-regulation",
-        suffix: "市场监督管理局",
-        functions: &["消费投诉", "食品安全", "价格"],
-        categories: &[],
-        hotline: None,
-    },
-    Dept {
-        id: "health",
-        suffix: "卫生健康局",
-        functions: &["医疗服务", "公共卫生"],
-        categories: &[],
-        hotline: None,
-    },
-    Dept {
-        id: "efficiency-office",
-        suffix: "机关效能建设办公室",
-        functions: &["政务服务投诉", "作风效能督查"],
-        categories: &["gov_complaint"],
-        hotline: None,
-    },
-    Dept {
-        id: "power-supply",
-        suffix: "供电公司",
-        functions: &["停电", "电力抢修"],
-        categories: &[],
-        hotline: Some("95598"),
-    },
-    Dept {
-        id: "water-supply",
-        suffix: "自来水公司",
-        functions: &["停水", "供水抢修", "水费"],
-        categories: &[],
-        hotline: None,
-    },
-];
-
-/// Categories the center handles itself (answering from the directories, dispatching vetted
-/// market providers) rather than sending to a department.
-const CENTER_CATEGORIES: &[&str] = &["housekeeping", "repairs", "consultation"];
-
-/// Categories routed to the local tier-1 unit (township / district government) by scope.
-const LOCAL_CATEGORIES: &[&str] = &["disputes", "other"];
 
 /// A tier-1 unit of the starter grid with its children.
 struct Top {
@@ -309,13 +210,9 @@ pub fn starter(code: &str, villages: Option<&Villages>) -> Result<String, Starte
         );
     }
     for t in &tops {
-        let (kind, office) = if is_city {
-            ("department", format!("{}人民政府", t.name))
-        } else if t.name.ends_with("街道") {
-            ("township", format!("{}办事处", t.name))
-        } else {
-            ("township", format!("{}人民政府", t.name))
-        };
+        // Named for what the division is: 街道办事处, 人民政府, 管理委员会, or the farm itself.
+        let kind = if is_city { "department" } else { "township" };
+        let office = crate::divisions::office_name(&t.code, &t.name);
         let _ = writeln!(
             w,
             "  - {{id: {}, kind: {kind}, name: {}, hotline: {FILL_IN}, scope: [{}]}}",
@@ -328,15 +225,13 @@ pub fn starter(code: &str, villages: Option<&Villages>) -> Result<String, Starte
     // Routing.
     let _ = writeln!(w, "\nrouting:\n  fallback: center\n  rules:");
     let _ = writeln!(w, "    - {{category: police, unit: police-110}}");
-    for dept in DEPARTMENTS {
-        if !dept.categories.is_empty() {
-            let _ = writeln!(
-                w,
-                "    - {{category: [{}], unit: {}}}",
-                dept.categories.join(", "),
-                dept.id
-            );
-        }
+    // The duty list: each category to the department holding its duty (profile/duties.rs).
+    for (unit, categories) in duty_rules() {
+        let _ = writeln!(
+            w,
+            "    - {{category: [{}], unit: {unit}}}",
+            categories.join(", ")
+        );
     }
     let _ = writeln!(
         w,
@@ -354,12 +249,24 @@ pub fn starter(code: &str, villages: Option<&Villages>) -> Result<String, Starte
     }
     let _ = writeln!(
         w,
-        "  escalation:\n    - steps: [{{unit: center, after_minutes: 30}}, {{unit: efficiency-office, after_minutes: 240}}]"
+        "  escalation:\n    - steps: [{{unit: center, after_minutes: 30}}, {{unit: supervision-office, after_minutes: 240}}]"
     );
     let _ = writeln!(
         w,
         "\nexisting_platforms:\n  - {{id: police-dispatch, kind: police_dispatch, name: {}, integration: {{type: none}}}}",
         q(&format!("{name}公安局110接处警系统"))
+    );
+    // Every prefecture runs a 12345 hotline (国办发〔2020〕53号); cases it hands over and cases
+    // the center forwards to it go through this entry once an integration is configured.
+    let prefecture = if is_city {
+        name.clone()
+    } else {
+        parents.last().cloned().unwrap_or_else(|| name.clone())
+    };
+    let _ = writeln!(
+        w,
+        "  - {{id: hotline-12345, kind: hotline_12345, name: {}, integration: {{type: none}}}}",
+        q(&format!("{prefecture}12345政务服务便民热线"))
     );
     Ok(o)
 }

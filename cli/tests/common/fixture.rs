@@ -18,6 +18,7 @@ pub fn staffing() -> StaffingInputs {
         service_level_seconds: 20.0,
         shrinkage: 0.3,
         max_occupancy: 0.85,
+        roster: Default::default(),
     }
 }
 

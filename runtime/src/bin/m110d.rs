@@ -11,7 +11,7 @@ With `--listen 127.0.0.1:0` the system picks a free port and that line names it,
 supervisor or a test starts `m110d` without choosing a port first. Logs stay on stderr.
 */
 
-use std::io::Write;
+use std::io::{IsTerminal as _, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -127,9 +127,14 @@ fn announce(addr: std::net::SocketAddr) {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("M110_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    // Colour only on a terminal: under systemd stderr is journald, and escape codes would be
+    // stored verbatim; `NO_COLOR` (set and not empty, no-color.org) turns it off everywhere.
+    let colour = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(colour);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),

@@ -118,12 +118,19 @@ impl RoutingTable {
         }
     }
 
-    /// (category, tier-1 grid code) pairs that reach only the fallback unit.
+    /// (category, tier-1 grid code) pairs that reach only the fallback unit. A sub-category
+    /// whose parent has the same gap is left out: it is that gap, not another one.
     pub fn gaps(&self, region: &Region) -> Vec<(String, String)> {
         let mut gaps = Vec::new();
         for cat in region.categories.iter().filter(|c| !c.police) {
             for top in region.top_units() {
-                if self.resolve(&cat.code, Some(&top.code)).via == RouteVia::Fallback {
+                let falls =
+                    |code: &str| self.resolve(code, Some(&top.code)).via == RouteVia::Fallback;
+                let parent_falls = cat
+                    .parent
+                    .as_deref()
+                    .is_some_and(|p| region.category(p).is_some() && falls(p));
+                if falls(&cat.code) && !parent_falls {
                     gaps.push((cat.code.clone(), top.code.clone()));
                 }
             }

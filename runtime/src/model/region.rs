@@ -156,6 +156,97 @@ pub struct StaffingInputs {
     pub shrinkage: f64,
     /// Maximum occupancy an agent should run at, e.g. 0.85.
     pub max_occupancy: f64,
+    /// The 24/7 roster's inputs (week curve, 回访, dispatch, shifts, minimums, declared staff).
+    /// Absent in models recorded before the roster existed; they get the defaults.
+    #[serde(default)]
+    pub roster: RosterInputs,
+}
+
+/// Default share of a day's calls in each hour 0–23: the kit's assumption of a typical Chinese
+/// 110/12345 day (docs/staffing.md) — quiet 0–6 h, rising from 7 h, peaks 9–11 h and 14–17 h, an
+/// evening shoulder. Sums to 1.
+pub const DEFAULT_INTRADAY: [f64; 24] = [
+    0.020, 0.011, 0.008, 0.007, 0.007, 0.009, 0.016, 0.034, 0.055, 0.072, 0.076, 0.070, 0.050,
+    0.050, 0.067, 0.072, 0.070, 0.060, 0.050, 0.048, 0.047, 0.041, 0.034, 0.026,
+];
+
+/// Default share of a week's calls on each day, Monday first: Monday carries the weekend's
+/// backlog, the weekend is lighter (docs/staffing.md). Sums to 1.
+pub const DEFAULT_WEEKDAY: [f64; 7] = [0.155, 0.148, 0.146, 0.145, 0.146, 0.132, 0.128];
+
+/// Shift pattern of the 24/7 roster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum ShiftPattern {
+    /// Three 8-hour shifts: 00–08, 08–16, 16–24.
+    #[default]
+    #[serde(rename = "3x8")]
+    ThreeByEight,
+    /// Two 12-hour shifts: 08–20, 20–08.
+    #[serde(rename = "2x12")]
+    TwoByTwelve,
+}
+
+impl ShiftPattern {
+    pub const ALL: [ShiftPattern; 2] = [ShiftPattern::ThreeByEight, ShiftPattern::TwoByTwelve];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShiftPattern::ThreeByEight => "3x8",
+            ShiftPattern::TwoByTwelve => "2x12",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ShiftPattern> {
+        ShiftPattern::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// What turns the week's calls into a 24/7 roster beyond Erlang C (docs/staffing.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RosterInputs {
+    /// Share of a day's calls in each hour 0–23 (24 values, normalised to sum 1).
+    pub intraday: Vec<f64>,
+    /// Share of a week's calls on each day, Monday first (7 values, normalised to sum 1).
+    pub weekday: Vec<f64>,
+    pub shifts: ShiftPattern,
+    /// Share of calls that become a case dispatched to a handling unit (派单).
+    pub case_share: f64,
+    /// Dispatcher minutes per case: 派单 plus 督办 over the case's life.
+    pub dispatch_minutes: f64,
+    /// Share of closed cases followed up by phone (回访).
+    pub followup_share: f64,
+    /// Minutes per follow-up call, dialling and notes included.
+    pub followup_minutes: f64,
+    /// Hours of the day (0–23) in which follow-up calls are made, Monday to Friday.
+    pub followup_hours: Vec<u8>,
+    /// Fewest call-takers on the roster of any shift.
+    pub min_call_takers: u32,
+    /// Fewest dispatchers on the roster of any shift.
+    pub min_dispatchers: u32,
+    /// Shift supervisors (值班长) on every shift.
+    pub supervisors: u32,
+    /// People the center actually has (profile `service_center.staff`), when declared.
+    pub staff: Option<u32>,
+}
+
+impl Default for RosterInputs {
+    fn default() -> Self {
+        RosterInputs {
+            intraday: DEFAULT_INTRADAY.to_vec(),
+            weekday: DEFAULT_WEEKDAY.to_vec(),
+            shifts: ShiftPattern::default(),
+            case_share: 0.86,
+            dispatch_minutes: 3.0,
+            followup_share: 0.3,
+            followup_minutes: 5.0,
+            followup_hours: vec![9, 10, 11, 14, 15, 16, 17],
+            min_call_takers: 2,
+            min_dispatchers: 1,
+            supervisors: 1,
+            staff: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -683,6 +774,11 @@ impl Region {
         self.categories.iter().find(|c| c.code == code)
     }
 
+    /// The categories as a tree, depth first ([`categories_in_tree_order`]).
+    pub fn categories_in_tree_order(&self) -> Vec<(&Category, usize)> {
+        categories_in_tree_order(&self.categories)
+    }
+
     /// Number of grid units per tier, in tier order.
     pub fn units_per_tier(&self) -> Vec<(&Tier, usize)> {
         self.tiers
@@ -694,5 +790,89 @@ impl Region {
                 )
             })
             .collect()
+    }
+}
+
+/// The categories as a tree, depth first (each 大类 followed by its 中类 and their 小类,
+/// in taxonomy order), with their depth (0 for a 大类): the order a picker lists them in.
+/// A category whose parent is missing is listed as a 大类.
+pub fn categories_in_tree_order(categories: &[Category]) -> Vec<(&Category, usize)> {
+    let codes: std::collections::HashSet<&str> =
+        categories.iter().map(|c| c.code.as_str()).collect();
+    let mut children: std::collections::HashMap<&str, Vec<&Category>> =
+        std::collections::HashMap::new();
+    let mut roots = Vec::new();
+    for c in categories {
+        match c
+            .parent
+            .as_deref()
+            .filter(|p| codes.contains(p) && *p != c.code)
+        {
+            Some(p) => children.entry(p).or_default().push(c),
+            None => roots.push(c),
+        }
+    }
+    let mut out = Vec::with_capacity(categories.len());
+    let mut stack: Vec<(&Category, usize)> = roots.into_iter().rev().map(|c| (c, 0)).collect();
+    while let Some((c, depth)) = stack.pop() {
+        out.push((c, depth));
+        // Validation refuses cycles; the depth bound keeps a corrupt model from looping.
+        if depth < 16
+            && let Some(kids) = children.get(c.code.as_str())
+        {
+            stack.extend(kids.iter().rev().map(|k| (*k, depth + 1)));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tree_tests {
+    use super::*;
+
+    fn cat(code: &str, parent: Option<&str>) -> Category {
+        Category {
+            code: code.into(),
+            name_zh: code.into(),
+            name_en: code.into(),
+            parent: parent.map(Into::into),
+            priority: Priority::Normal,
+            police: false,
+            sign_minutes: 30,
+            close_hours: 72,
+            keywords: vec![],
+            matchable: false,
+        }
+    }
+
+    #[test]
+    fn categories_come_depth_first_with_their_depth() {
+        // Sub-categories listed after every 大类 (as the default taxonomy lists them), one
+        // added by a profile under a parent it lists later, and an orphan.
+        let cats = [
+            cat("a", None),
+            cat("b", None),
+            cat("a.x", Some("a")),
+            cat("b.y", Some("b")),
+            cat("a.x.z", Some("a.x")),
+            cat("a.w", Some("a")),
+            cat("orphan", Some("gone")),
+        ];
+        let got: Vec<(&str, usize)> = categories_in_tree_order(&cats)
+            .into_iter()
+            .map(|(c, d)| (c.code.as_str(), d))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a", 0),
+                ("a.x", 1),
+                ("a.x.z", 2),
+                ("a.w", 1),
+                ("b", 0),
+                ("b.y", 1),
+                ("orphan", 0)
+            ]
+        );
     }
 }

@@ -38,18 +38,21 @@ pub fn service(category: &Category, parent_name: Option<&str>) -> Service {
     }
 }
 
-/// The services a region offers: its non-police categories, in the region's order.
+/// The services a region offers: its non-police categories, as the taxonomy's tree (each 大类
+/// followed by its sub-categories), grouped under their 大类 — Open311 has one level of
+/// groups, and the 大类 is the one a client's menu shows.
 pub fn services(categories: &[Category]) -> Vec<Service> {
-    categories
-        .iter()
-        .filter(|c| !c.police)
-        .map(|c| {
-            let parent = c
-                .parent
-                .as_deref()
-                .and_then(|p| categories.iter().find(|x| x.code == p))
-                .map(|p| p.name_zh.as_str());
-            service(c, parent)
+    let mut top: Option<&str> = None;
+    crate::model::region::categories_in_tree_order(categories)
+        .into_iter()
+        .filter(|(c, _)| !c.police)
+        .map(|(c, depth)| {
+            if depth == 0 {
+                top = Some(c.name_zh.as_str());
+                service(c, None)
+            } else {
+                service(c, top)
+            }
         })
         .collect()
 }

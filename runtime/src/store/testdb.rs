@@ -355,6 +355,7 @@ pub fn fixture_region() -> crate::model::Region {
                 service_level_seconds: 20.0,
                 shrinkage: 0.3,
                 max_occupancy: 0.85,
+                roster: Default::default(),
             },
             rules: Default::default(),
         },

@@ -22,7 +22,7 @@ fn fill_hint(path: &str) -> &'static str {
     } else if path.ends_with("area_km2") {
         "enter the land area in km² from the statistical yearbook"
     } else if path.ends_with("phone") || path.ends_with("hotline") {
-        "enter the real number: mobile 13912345678, landline 0599-6332345 or a service number like 12345"
+        "enter the real number: mobile 13912345678, landline 010-12345678 (area code, hyphen, number) or a service number like 12345"
     } else if path.ends_with("name") {
         "enter the responsible person's name"
     } else {

@@ -1,7 +1,8 @@
 /*!
 The `units` section: unit ids (format, duplicates, the implicit `center`), kinds, names,
 hotlines, contacts, scopes (which must name grid codes) and service categories (which must
-name existing categories). Returns the set of unit ids, `center` included.
+name existing categories). Returns the set of unit ids, `center` and the units of `units_file`
+included (those are checked row by row when read; here only against the grid and categories).
 */
 
 use std::collections::{HashMap, HashSet};
@@ -79,6 +80,16 @@ pub(super) fn check_units(
             }
         }
     }
+    // Units from `units_file` were checked row by row when read; here what needs the grid.
+    for f in &raw.units_from_file {
+        out.insert(f.unit.id.clone());
+        for s in f.unit.scope.iter().filter(|s| !grid.contains(*s)) {
+            c.diags.push(f.scope_at.diag(
+                format!("grid unit `{s}` does not exist"),
+                "use codes from grid.units (or generated cell codes)",
+            ));
+        }
+    }
     out
 }
 
@@ -95,6 +106,16 @@ pub(super) fn check_unit_categories(
                     format!("category `{s}` does not exist"),
                     "use a category code (see categories / the default taxonomy)",
                 );
+            }
+        }
+    }
+    for f in &raw.units_from_file {
+        for s in f.unit.service_categories.iter() {
+            if !cats.contains_key(s) {
+                c.diags.push(f.categories_at.diag(
+                    format!("category `{s}` does not exist"),
+                    "use a category code (see categories / the default taxonomy)",
+                ));
             }
         }
     }

@@ -52,9 +52,10 @@ async fn routing_page(
             "rules": rows,
             "fallback": unit_name(state, Some(&fallback)),
             "only": only.unwrap_or(""),
-            "categories": state.region.categories.iter().filter(|c| !c.police).map(|c| json!({
-                "code": c.code, "name": lang.pick(&c.name_zh, &c.name_en),
-            })).collect::<Vec<_>>(),
+            "categories": super::category_choices(&state.region.categories, lang)
+                .into_iter()
+                .filter(|c| c["police"] != true)
+                .collect::<Vec<_>>(),
             "scopes": state.region.grid_units.iter().filter(|g| g.tier <= 2)
                 .map(|g| json!({"code": g.code, "path": state.region.grid_path(&g.code)}))
                 .collect::<Vec<_>>(),

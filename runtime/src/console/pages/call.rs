@@ -217,12 +217,7 @@ pub(super) async fn render_call(
         .map(|g| json!({"code": g.code, "path": state.region.grid_path(&g.code)}))
         .collect();
     data["grid"] = json!(grid);
-    data["categories"] = json!(state
-        .region
-        .categories
-        .iter()
-        .map(|c| json!({"code": c.code, "name": lang.pick(&c.name_zh, &c.name_en), "police": c.police}))
-        .collect::<Vec<_>>());
+    data["categories"] = json!(super::category_choices(&state.region.categories, lang));
     // The emergency stage over what has been typed (a re-rendered form keeps its detection;
     // the 转警 button without text asks for line 110).
     let detected = if form.content.trim().is_empty() {

@@ -254,9 +254,7 @@ pub(super) async fn render_case(
         },
         "actions": actions,
         "units": state.region.units.iter().map(|u| json!({"id": u.id, "name": u.name})).collect::<Vec<_>>(),
-        "categories": state.region.categories.iter().map(|c| json!({
-            "code": c.code, "name": lang.pick(&c.name_zh, &c.name_en),
-        })).collect::<Vec<_>>(),
+        "categories": super::category_choices(&state.region.categories, lang),
         "events": events_json,
         "similar": similar,
         // Only a case not yet replied to joins another (the engine says why not otherwise).

@@ -69,12 +69,9 @@ struct ReportForm {
 
 fn report_context(state: &AppState, user: &ConsoleUser, form: &ReportForm) -> serde_json::Value {
     let lang = user.lang;
-    let categories: Vec<_> = state
-        .region
-        .categories
-        .iter()
-        .filter(|c| !c.police)
-        .map(|c| json!({"code": c.code, "name": lang.pick(&c.name_zh, &c.name_en)}))
+    let categories: Vec<_> = super::category_choices(&state.region.categories, lang)
+        .into_iter()
+        .filter(|c| c["police"] != true)
         .collect();
     let cells: Vec<_> = state
         .region

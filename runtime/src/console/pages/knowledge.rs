@@ -121,12 +121,9 @@ pub async fn knowledge_page(
 }
 
 fn categories(state: &AppState, lang: Lang) -> Vec<serde_json::Value> {
-    state
-        .region
-        .categories
-        .iter()
-        .filter(|c| !c.police)
-        .map(|c| json!({"code": c.code, "name": lang.pick(&c.name_zh, &c.name_en)}))
+    super::category_choices(&state.region.categories, lang)
+        .into_iter()
+        .filter(|c| c["police"] != true)
         .collect()
 }
 

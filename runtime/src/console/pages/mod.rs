@@ -252,6 +252,26 @@ fn store_error_page(user: &ConsoleUser, err: StoreError) -> Response {
     errors::store_error_response(user, err)
 }
 
+/// The categories as a picker lists them: the taxonomy's tree in depth-first order, each name
+/// indented by its level (full-width spaces, which a `<select>` keeps), so 停电 reads under
+/// 公共设施 › 水电气 and a call-taker can pick the 大类 or go down to the 小类.
+pub(crate) fn category_choices(
+    categories: &[crate::model::Category],
+    lang: Lang,
+) -> Vec<serde_json::Value> {
+    crate::model::region::categories_in_tree_order(categories)
+        .into_iter()
+        .map(|(c, depth)| {
+            json!({
+                "code": c.code,
+                "name": format!("{}{}", "\u{3000}".repeat(depth), lang.pick(&c.name_zh, &c.name_en)),
+                "police": c.police,
+                "depth": depth,
+            })
+        })
+        .collect()
+}
+
 fn category_name(state: &AppState, lang: Lang, code: Option<&str>) -> String {
     match code {
         Some(c) => state

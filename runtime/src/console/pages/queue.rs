@@ -409,9 +409,7 @@ pub async fn queue(
             "count": n,
         })).collect::<Vec<_>>(),
         "filter": {"q": text.clone().unwrap_or_default(), "category": category.clone().unwrap_or_default()},
-        "categories": state.region.categories.iter().map(|c| json!({
-            "code": c.code, "name": lang.pick(&c.name_zh, &c.name_en),
-        })).collect::<Vec<_>>(),
+        "categories": super::category_choices(&state.region.categories, lang),
         "sorts": SORTS.iter().map(|s| json!({
             "value": s, "label": sort_label(s), "selected": *s == sort,
         })).collect::<Vec<_>>(),

@@ -92,7 +92,7 @@ pub async fn load_latest(store: &Store, region: &RegionIndex) -> Result<Option<i
     let model: Model = serde_json::from_str(&row.model).map_err(|e| {
         Error::internal(format!("stored triage model {} is unreadable: {e}", row.id))
     })?;
-    let mut want: Vec<&str> = region.categories.iter().map(|c| c.code.as_str()).collect();
+    let mut want: Vec<&str> = region.triage.classes().iter().map(String::as_str).collect();
     let mut have: Vec<&str> = model.classes.iter().map(String::as_str).collect();
     want.sort_unstable();
     have.sort_unstable();

@@ -9,7 +9,18 @@ after shrinkage (breaks, training, leave), how many people must be on the roster
 P(wait) is computed from the Erlang B recursion `B(k) = A·B(k−1) / (k + A·B(k−1))`, which stays
 within [0, 1] for any traffic and never forms factorials or powers, so it is stable for thousands
 of agents. Searching agents upward reuses the recursion, so the search is linear in `N`.
+
+This file holds Erlang C and the single busiest hour ([`plan`], as `m110 plan` has always
+reported it). The 24/7 picture is built on it: [`week`] spreads the year's calls over the 168
+hours of a week and sizes every hour (inbound by Erlang C, 回访 and 派单/督办 as deterministic
+workload), [`roster`] turns those hours into shifts, heads and FTE, and [`html`] draws the week
+as a heat map. The method and its defaults are in docs/staffing.md.
 */
+
+pub mod html;
+pub mod roster;
+pub mod text;
+pub mod week;
 
 use m110_runtime::model::StaffingInputs;
 use serde::Serialize;
@@ -29,6 +40,11 @@ pub enum StaffingError {
         "{max} 个坐席以内达不到服务水平目标 / no agent count up to {max} reaches the service-level target {target}"
     )]
     Unreachable { max: u32, target: f64 },
+    #[error("坐席测算参数无效 / staffing input `{field}`: {problem}")]
+    Invalid {
+        field: &'static str,
+        problem: String,
+    },
 }
 
 /// Offered traffic in Erlangs: calls per hour × handling time in hours.
@@ -133,9 +149,8 @@ fn check(
     }
 }
 
-/// Agents and scheduled staff for `population` under the profile's staffing inputs.
-pub fn plan(population: u64, inputs: &StaffingInputs) -> Result<Staffing, StaffingError> {
-    let i = inputs;
+/// The Erlang C inputs each within range (the ones every staffing figure reads).
+fn check_inputs(i: &StaffingInputs) -> Result<(), StaffingError> {
     check(
         "calls_per_1000_per_year",
         i.calls_per_1000_per_year,
@@ -172,14 +187,18 @@ pub fn plan(population: u64, inputs: &StaffingInputs) -> Result<Staffing, Staffi
         i.max_occupancy,
         i.max_occupancy > 0.0 && i.max_occupancy <= 1.0,
         "in (0, 1]",
-    )?;
+    )
+}
+
+/// Agents and scheduled staff for `population` under the profile's staffing inputs: the busiest
+/// hour of an average day by `peak_hour_share` (the 24/7 roster is [`roster::plan`]).
+pub fn plan(population: u64, inputs: &StaffingInputs) -> Result<Staffing, StaffingError> {
+    let i = inputs;
+    check_inputs(i)?;
     let calls = peak_calls_per_hour(population, i);
     let a = traffic_erlangs(calls, i.aht_seconds);
     let s = agents_for(a, i)?;
-    // 14 / 0.7 is 20.000000000000004 in floating point: don't let that become 21 people.
-    let scheduled = (f64::from(s.agents) / (1.0 - i.shrinkage) - 1e-9)
-        .ceil()
-        .max(1.0) as u32;
+    let scheduled = scheduled_heads(f64::from(s.agents), i.shrinkage).max(1);
     Ok(Staffing {
         peak_calls_per_hour: calls,
         traffic_erlangs: a,
@@ -199,6 +218,12 @@ pub fn plan(population: u64, inputs: &StaffingInputs) -> Result<Staffing, Staffi
         shrinkage: i.shrinkage,
         max_occupancy: i.max_occupancy,
     })
+}
+
+/// People to roster so that `on_duty` are available after shrinkage: `on_duty / (1 − s)` rounded
+/// up, without letting float noise add a person (14 / 0.7 is 20.000000000000004).
+pub fn scheduled_heads(on_duty: f64, shrinkage: f64) -> u32 {
+    (on_duty / (1.0 - shrinkage) - 1e-9).ceil().max(0.0) as u32
 }
 
 struct AgentCount {
@@ -250,6 +275,7 @@ mod tests {
             service_level_seconds: 20.0,
             shrinkage: 0.3,
             max_occupancy: 0.85,
+            roster: Default::default(),
         }
     }
 
@@ -265,6 +291,30 @@ mod tests {
         assert!((sl - 0.88835).abs() < 1e-5, "{sl}");
         let asa = average_speed_of_answer(n, a, aht);
         assert!((asa - 7.836).abs() < 1e-3, "{asa}");
+    }
+
+    /// The textbook table for A = 10 Erlangs (e.g. Cooper, Introduction to Queueing Theory;
+    /// every Erlang C calculator reproduces it).
+    #[test]
+    fn published_p_wait_at_10_erlangs() {
+        for (n, expect) in [(11, 0.682), (12, 0.449), (13, 0.285), (14, 0.174)] {
+            let c = erlang_c(n, 10.0);
+            assert!(
+                (c - expect).abs() < 5e-4,
+                "C({n}, 10) = {c}, published {expect}"
+            );
+        }
+    }
+
+    /// 100 calls an hour at 180 s (5 Erlangs) with 80 % in 20 s: 8 agents, the classic answer.
+    #[test]
+    fn eighty_twenty_at_100_calls_needs_8_agents() {
+        let mut i = inputs();
+        i.max_occupancy = 1.0;
+        let a = traffic_erlangs(100.0, 180.0);
+        let s = agents_for(a, &i).unwrap();
+        assert_eq!(s.agents, 8);
+        assert!(service_level(7, a, 180.0, 20.0) < 0.8);
     }
 
     #[test]

