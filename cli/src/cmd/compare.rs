@@ -129,13 +129,7 @@ fn draft_or_report(path: &std::path::Path) -> Option<Draft> {
             Some(d)
         }
         Err(diags) => {
-            eprintln!("{diags}");
-            eprintln!(
-                "{}: 配置文件无效，{} 个问题 / invalid profile, {} problem(s); run `m110 validate` after fixing",
-                path.display(),
-                diags.len(),
-                diags.len()
-            );
+            super::load::report(path, &diags);
             None
         }
     }

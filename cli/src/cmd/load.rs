@@ -9,14 +9,19 @@ pub fn load_or_report(path: &Path) -> Option<Loaded> {
     match profile::load(path) {
         Ok(loaded) => Some(loaded),
         Err(diags) => {
-            eprintln!("{diags}");
-            eprintln!(
-                "{}: 配置文件无效，{} 个问题 / invalid profile, {} problem(s); run `m110 validate` after fixing",
-                path.display(),
-                diags.len(),
-                diags.len()
-            );
+            report(path, &diags);
             None
         }
     }
+}
+
+/// Prints a profile's problems to stderr, then the one-line summary.
+pub fn report(path: &Path, diags: &profile::Diagnostics) {
+    eprintln!("{diags}");
+    eprintln!(
+        "{}: 配置文件无效，{} 个问题 / invalid profile, {} problem(s); run `m110 validate` after fixing",
+        path.display(),
+        diags.len(),
+        diags.len()
+    );
 }

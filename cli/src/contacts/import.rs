@@ -504,13 +504,7 @@ mod tests {
             name: "局".into(),
             hotline: Some(FILL_IN.into()),
             contacts,
-            functions: vec![],
-            service_categories: vec![],
-            qualification: None,
-            scope: vec![],
-            address: None,
-            platform: None,
-            renamed_from: None,
+            ..RawUnit::default()
         }
     }
 

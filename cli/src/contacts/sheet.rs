@@ -232,13 +232,7 @@ mod tests {
             name: format!("{id} name"),
             hotline: hotline.map(str::to_string),
             contacts,
-            functions: vec![],
-            service_categories: vec![],
-            qualification: None,
-            scope: vec![],
-            address: None,
-            platform: None,
-            renamed_from: None,
+            ..RawUnit::default()
         }
     }
 

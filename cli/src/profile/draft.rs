@@ -32,7 +32,7 @@ use sha2::{Digest, Sha256};
 
 use super::diag::Diagnostics;
 use super::raw::{FILL_IN, RawProfile};
-use super::{cameras, compile, csvdata, validate, yaml};
+use super::{validate, yaml};
 
 /// What a blank contact name compiles to (a name is required; the marker is not a name).
 pub const BLANK_NAME: &str = "待填写";
@@ -130,42 +130,13 @@ pub fn load_draft(path: &Path) -> Result<Draft, Diagnostics> {
         d.sort();
         return Err(d);
     };
-    let mut diags = structural;
-    // The same stages as `load`, in the same order (a test keeps the two in step).
-    let base = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let checked = validate::validate(path, base, &raw, &index, &mut diags);
-    let (directory, households) = match &raw.directories {
-        Some(d) => csvdata::load(base, d, &checked.grid_codes, &checked.unit_ids, &mut diags),
-        None => (Vec::new(), Vec::new()),
-    };
-    let csv_cameras = match &raw.cameras_csv {
-        Some(rel) if base.join(rel).is_file() => {
-            let refs = cameras::CameraRefs::new(&raw, &checked.grid_codes);
-            let mut seen = raw
-                .cameras
-                .iter()
-                .map(|c| c.id.trim().to_string())
-                .collect();
-            cameras::load_csv(&base.join(rel), &refs, &mut seen, &mut diags)
-        }
-        _ => Vec::new(),
-    };
-    diags.0.retain(|d| {
-        !completeness
+    // The same stages as `load` (one function), a problem at a blank excused.
+    let (region, _, warnings) = super::finish(path, raw, &index, structural, &|d| {
+        completeness
             .blanks
             .iter()
             .any(|b| within(&d.field, &b.field))
-    });
-    if !diags.is_empty() {
-        diags.sort();
-        return Err(diags);
-    }
-    let mut region = compile::compile(&raw, &checked.levels, directory, households);
-    region.cameras = cameras::compile(&raw, csv_cameras);
-    let warnings = super::coverage::warnings(path, &raw, &index, &region);
+    })?;
     Ok(Draft {
         path: path.to_path_buf(),
         sha256,
@@ -211,7 +182,7 @@ fn hand_filled(path: &str) -> bool {
 /// Counts hand-filled values (and every blank) overall and by section.
 fn count(value: &Value, blanks: Vec<Blank>) -> Completeness {
     let mut counted: Vec<(String, bool)> = Vec::new();
-    walk(value, &mut String::new(), &mut |path, v| {
+    yaml::walk_scalars(value, &mut |path, v| {
         let blank = matches!(v, Value::String(s) if s.starts_with(FILL_IN));
         if blank || hand_filled(path) {
             counted.push((path.to_string(), !blank));
@@ -243,34 +214,6 @@ fn count(value: &Value, blanks: Vec<Blank>) -> Completeness {
             })
             .collect(),
         blanks,
-    }
-}
-
-/// Calls `f` on every scalar with its path, spelled as the marker scan spells it.
-fn walk(value: &Value, path: &mut String, f: &mut dyn FnMut(&str, &Value)) {
-    match value {
-        Value::Mapping(m) => {
-            for (k, v) in m {
-                let Some(k) = k.as_str() else { continue };
-                let len = path.len();
-                if !path.is_empty() {
-                    path.push('.');
-                }
-                path.push_str(k);
-                walk(v, path, f);
-                path.truncate(len);
-            }
-        }
-        Value::Sequence(items) => {
-            for (i, v) in items.iter().enumerate() {
-                let len = path.len();
-                path.push_str(&format!("[{i}]"));
-                walk(v, path, f);
-                path.truncate(len);
-            }
-        }
-        Value::Tagged(t) => walk(&t.value, path, f),
-        scalar => f(path, scalar),
     }
 }
 

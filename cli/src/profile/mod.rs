@@ -59,10 +59,30 @@ pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
     validate::markers(path, &value, &index, &mut diags);
     let (raw, structural) = yaml::deserialize_lenient::<raw::RawProfile>(path, &value, &index);
     diags.0.extend(structural.0);
-    let Some(mut raw) = raw else {
+    let Some(raw) = raw else {
         diags.sort();
         return Err(diags);
     };
+    let (region, renames, warnings) = finish(path, raw, &index, diags, &|_| false)?;
+    Ok(Loaded {
+        path: path.to_path_buf(),
+        sha256,
+        region,
+        renames,
+        warnings,
+    })
+}
+
+/// The stages after the typed read, shared by [`load`] and [`draft::load_draft`] so the two
+/// cannot drift apart: the units file, validation, the CSV data, then — when no problem is left
+/// that `excused` does not excuse (a draft's blanks) — compile, renames and coverage warnings.
+pub(crate) fn finish(
+    path: &Path,
+    mut raw: raw::RawProfile,
+    index: &yaml::PosIndex,
+    mut diags: Diagnostics,
+    excused: &dyn Fn(&Diagnostic) -> bool,
+) -> Result<(Region, Vec<Rename>, Vec<Diagnostic>), Diagnostics> {
     let base = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -82,7 +102,7 @@ pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
             ));
         }
     }
-    let checked = validate::validate(path, base, &raw, &index, &mut diags);
+    let checked = validate::validate(path, base, &raw, index, &mut diags);
     let (directory, households) = match &raw.directories {
         Some(d) => csvdata::load(base, d, &checked.grid_codes, &checked.unit_ids, &mut diags),
         None => (Vec::new(), Vec::new()),
@@ -99,6 +119,7 @@ pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
         }
         _ => Vec::new(),
     };
+    diags.0.retain(|d| !excused(d));
     if !diags.is_empty() {
         diags.sort();
         return Err(diags);
@@ -107,14 +128,8 @@ pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
     raw.units.extend(from_file.into_iter().map(|f| f.unit));
     let mut region = compile::compile(&raw, &checked.levels, directory, households);
     region.cameras = cameras::compile(&raw, csv_cameras);
-    let warnings = coverage::warnings(path, &raw, &index, &region);
-    Ok(Loaded {
-        path: path.to_path_buf(),
-        sha256,
-        region,
-        renames: renames(&raw),
-        warnings,
-    })
+    let warnings = coverage::warnings(path, &raw, index, &region);
+    Ok((region, renames(&raw), warnings))
 }
 
 /// Every `renamed_from` of units, grid units and categories.

@@ -363,7 +363,7 @@ pub struct RawCellRule {
     pub per_unit: Option<u64>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawUnit {
     /// Stable id: lowercase ASCII letters, digits and '-', e.g. housing-bureau.

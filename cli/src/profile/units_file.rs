@@ -603,15 +603,7 @@ mod tests {
             id: "taken".into(),
             kind: "department".into(),
             name: "x".into(),
-            hotline: None,
-            contacts: vec![],
-            functions: vec![],
-            service_categories: vec![],
-            qualification: None,
-            scope: vec![],
-            address: None,
-            platform: None,
-            renamed_from: None,
+            ..RawUnit::default()
         }];
         let (_, d) = csv(
             "id,name,kind,hotline,contact_name,contact_phone\n\

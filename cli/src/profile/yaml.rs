@@ -661,6 +661,39 @@ pub fn deserialize_lenient<T: DeserializeOwned>(
     }
 }
 
+/// Calls `f` on every scalar of `value` with its field path (`units[3].hotline`, the spelling
+/// of diagnostics): the marker scan and a draft's completeness walk the document the same way.
+pub fn walk_scalars(value: &Value, f: &mut dyn FnMut(&str, &Value)) {
+    walk(value, &mut String::new(), f);
+}
+
+fn walk(value: &Value, path: &mut String, f: &mut dyn FnMut(&str, &Value)) {
+    match value {
+        Value::Mapping(m) => {
+            for (k, v) in m {
+                let Some(k) = k.as_str() else { continue };
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(k);
+                walk(v, path, f);
+                path.truncate(len);
+            }
+        }
+        Value::Sequence(items) => {
+            for (i, v) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                walk(v, path, f);
+                path.truncate(len);
+            }
+        }
+        Value::Tagged(t) => walk(&t.value, path, f),
+        scalar => f(path, scalar),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

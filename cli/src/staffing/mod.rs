@@ -266,17 +266,9 @@ fn agents_for(a: f64, i: &StaffingInputs) -> Result<AgentCount, StaffingError> {
 mod tests {
     use super::*;
 
+    /// The profile's defaults: what a county gets without a staffing section.
     fn inputs() -> StaffingInputs {
-        StaffingInputs {
-            calls_per_1000_per_year: 150.0,
-            peak_hour_share: 0.12,
-            aht_seconds: 180.0,
-            service_level_target: 0.8,
-            service_level_seconds: 20.0,
-            shrinkage: 0.3,
-            max_occupancy: 0.85,
-            roster: Default::default(),
-        }
+        crate::profile::compile::default_staffing()
     }
 
     #[test]

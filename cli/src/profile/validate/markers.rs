@@ -30,44 +30,18 @@ fn fill_hint(path: &str) -> &'static str {
     }
 }
 
-/// Reports every `FILL_IN` marker left in the document.
-fn scan_markers(value: &Value, path: &mut String, ctx: &mut Ctx<'_>) {
-    match value {
-        Value::String(s) if s.starts_with(FILL_IN) => {
-            let p = path.clone();
-            ctx.err(
-                &p,
-                "value still to be filled in by hand / 待人工填写",
-                fill_hint(&p),
-            );
-        }
-        Value::Mapping(m) => {
-            for (k, v) in m {
-                let Some(k) = k.as_str() else { continue };
-                let len = path.len();
-                if !path.is_empty() {
-                    path.push('.');
-                }
-                path.push_str(k);
-                scan_markers(v, path, ctx);
-                path.truncate(len);
-            }
-        }
-        Value::Sequence(items) => {
-            for (i, v) in items.iter().enumerate() {
-                let len = path.len();
-                path.push_str(&format!("[{i}]"));
-                scan_markers(v, path, ctx);
-                path.truncate(len);
-            }
-        }
-        Value::Tagged(t) => scan_markers(&t.value, path, ctx),
-        _ => {}
-    }
-}
-
 /// Reports FILL_IN markers; runs even when the structure is broken.
 pub fn markers(file: &Path, value: &Value, index: &PosIndex, diags: &mut Diagnostics) {
     let mut ctx = Ctx { file, index, diags };
-    scan_markers(value, &mut String::new(), &mut ctx);
+    crate::profile::yaml::walk_scalars(value, &mut |path, v| {
+        if let Value::String(s) = v
+            && s.starts_with(FILL_IN)
+        {
+            ctx.err(
+                path,
+                "value still to be filled in by hand / 待人工填写",
+                fill_hint(path),
+            );
+        }
+    });
 }
