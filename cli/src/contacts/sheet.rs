@@ -118,7 +118,7 @@ fn width(c: Column) -> f64 {
     }
 }
 
-const PHONE_RULE: &str = "手机：11位，如 13912345678\n固话：区号-号码，如 0599-6332345\n短号：3–6位，如 12345、95598\n留空表示暂不填写";
+const PHONE_RULE: &str = "手机：11位，如 13912345678\n固话：区号-号码，如 010-12345678、0371-2345678\n短号：3–6位，如 12345、95598\n留空表示暂不填写";
 
 /// The Excel formula checking one phone cell, relative to `cell` (e.g. `D2`): a mobile number,
 /// a landline with its area code and '-', or a 3–6 digit service number — the rules of
@@ -202,7 +202,7 @@ fn write_help(sheet: &mut Worksheet, region: &str) -> Result<(), XlsxError> {
         "1. 在“联系人”表中填写空白单元格：服务电话（单位对外电话）、联系人、职务、联系电话。".into(),
         "2. 灰色列（单位ID、单位名称、类型）来自区域配置，请勿修改；单位名称请在配置文件中修改。".into(),
         "3. 一个单位有多位联系人：在该单位下方插入一行，填写相同的单位ID和联系人信息。".into(),
-        "4. 电话格式：手机 13912345678；固话 0599-6332345（区号-号码）；短号 12345、95598。".into(),
+        "4. 电话格式：手机 13912345678；固话 010-12345678、0371-2345678（区号-号码）；短号 12345、95598。".into(),
         "5. 填好后导入：m110 contacts import 本文件.xlsx 配置.yaml（先用 --dry-run 预览）。".into(),
         "   已有不同的值不会被覆盖，除非加 --overwrite；有错误时列出每个单元格，配置文件不变。".into(),
         String::new(),
