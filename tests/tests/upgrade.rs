@@ -12,8 +12,9 @@
 //!   (migrations through 0050): the last install before accounts gained real names, phones,
 //!   one-time passwords and reset links (0060);
 //! - `tests/fixtures/landed-62b3cf6` (through 0060), `tests/fixtures/landed-7ee2457` (through
-//!   0080: rollups and alerts) and `tests/fixtures/landed-6859fb9` (through 0090: 一事多诉), the
-//!   installs of the last three landed stops before a migration.
+//!   0080: rollups and alerts), `tests/fixtures/landed-6859fb9` (through 0090: 一事多诉) and
+//!   `tests/fixtures/landed-c67d1de` (through 0140: the field), the installs of the last landed
+//!   stops before a migration.
 //!
 //! Today's `m110d` serves each on both engines: the new migrations apply, the old cases, users
 //! and tokens are all there, the old police transfer waits for its line's acknowledgement, its
@@ -85,6 +86,13 @@ const LANDED_6859FB9: Fixture = Fixture {
     ..LANDED_DAF738F
 };
 
+/// The kit at c67d1de (stop 24): the field work (migrations through 0140), from before the
+/// paging indexes (0150).
+const LANDED_C67D1DE: Fixture = Fixture {
+    dir: "landed-c67d1de",
+    ..LANDED_DAF738F
+};
+
 impl Fixture {
     fn path(&self, name: &str) -> std::path::PathBuf {
         workspace_root()
@@ -137,6 +145,12 @@ async fn upgrades_the_install_landed_at_6859fb9(engine: Engine) {
 }
 
 per_engine!(upgrades_the_install_landed_at_6859fb9);
+
+async fn upgrades_the_install_landed_at_c67d1de(engine: Engine) {
+    upgrades(&LANDED_C67D1DE, engine).await
+}
+
+per_engine!(upgrades_the_install_landed_at_c67d1de);
 
 /// Serves `fixture` on `engine` with today's `m110d` and checks that nothing was lost.
 async fn upgrades(fixture: &Fixture, engine: Engine) {
