@@ -301,6 +301,26 @@ routing:
 "#;
 
     #[test]
+    fn a_draft_reads_its_units_file_like_a_profile() {
+        // The draft shares `load`'s pipeline: a routing rule may name a unit of the units file.
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(
+            tmp.path().join("units.csv"),
+            "id,name,kind,hotline\nhousing,邵武市住建局,department,0599-6332000\n",
+        )
+        .unwrap();
+        let text = DRAFT
+            .replace("units:\n  - id: civil-affairs", "units_file: units.csv\nunits:\n  - id: civil-affairs")
+            .replace(
+                "    - {category: assistance, unit: civil-affairs}",
+                "    - {category: assistance, unit: civil-affairs}\n    - {category: housing, unit: housing}",
+            );
+        let d = load_draft(&write(tmp.path(), &text)).unwrap_or_else(|e| panic!("{e}"));
+        assert!(d.region.units.iter().any(|u| u.id == "housing"));
+        assert!(!d.completeness.is_complete());
+    }
+
+    #[test]
     fn blanks_are_tolerated_and_counted_by_section() {
         let tmp = tempfile::tempdir().unwrap();
         let d = load_draft(&write(tmp.path(), DRAFT)).unwrap();
