@@ -7,6 +7,7 @@ close the pool (SQLite checkpoints its WAL).
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -35,11 +36,59 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
             }),
             create_if_missing: false,
             migrate: true,
+            write_timeout: write_timeout()?,
+            // The server checkpoints the WAL itself, off the request path (see `checkpointer`).
+            background_checkpoint: engine == Engine::Sqlite,
+            // `M110_GROUP_COMMIT=0`: one transaction per request, to measure what batching buys.
+            group_commit: std::env::var("M110_GROUP_COMMIT").map_or(true, |v| v.trim() != "0"),
         },
     )
     .await
     .with_context(|| format!("cannot open database {}", redact_url(&config.database)))?;
     Ok(store)
+}
+
+/// The write bound: `M110_WRITE_TIMEOUT_MS` (100 – 60000), else 2 s. A writer that cannot get
+/// the database within it answers 503 with `Retry-After` instead of waiting on.
+fn write_timeout() -> anyhow::Result<Duration> {
+    match std::env::var("M110_WRITE_TIMEOUT_MS") {
+        Err(_) => Ok(crate::store::DEFAULT_WRITE_TIMEOUT),
+        Ok(v) => match v.trim().parse::<u64>() {
+            Ok(ms) if (100..=60_000).contains(&ms) => Ok(Duration::from_millis(ms)),
+            _ => anyhow::bail!(
+                "M110_WRITE_TIMEOUT_MS={v:?}: give milliseconds between 100 and 60000 \
+                 (写入等待上限，毫秒，100 至 60000)"
+            ),
+        },
+    }
+}
+
+/// How often the SQLite checkpointer runs.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// SQLite: folds the WAL into the database file in the background (`PRAGMA
+/// wal_checkpoint(PASSIVE)`, which never waits for readers or writers), so that no request's
+/// COMMIT runs the checkpoint — request connections have `wal_autocheckpoint = 0`. A reader that
+/// holds an old snapshot only makes the checkpoint stop early; the next pass resumes. Does nothing
+/// on PostgreSQL.
+async fn checkpointer(store: Store, mut stop: watch::Receiver<bool>) {
+    if store.engine() != Engine::Sqlite {
+        return;
+    }
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => {}
+        }
+        if *stop.borrow() {
+            break;
+        }
+        if let Err(e) = store.checkpoint().await {
+            tracing::warn!(error = %e, "WAL checkpoint failed (retried next pass)");
+        }
+    }
 }
 
 /// Builds the application state: store + region index (checked against the configured region).
@@ -147,6 +196,7 @@ pub async fn serve_state(
         state.metrics.clone(),
         stop_tx.subscribe(),
     ));
+    let checkpoints = tokio::spawn(checkpointer(state.store.clone(), stop_tx.subscribe()));
     let addr = listener.local_addr()?;
     tracing::info!(
         %addr,
@@ -168,6 +218,7 @@ pub async fn serve_state(
     let _ = pull.await;
     let _ = warning.await;
     let _ = offers.await;
+    let _ = checkpoints.await;
     store.close().await;
     tracing::info!("m110d stopped");
     result.context("HTTP server failed")

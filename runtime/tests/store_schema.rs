@@ -135,10 +135,19 @@ fn normalize_expr(s: &str) -> String {
     while s.starts_with('(') && s.ends_with(')') {
         s = s[1..s.len() - 1].trim();
     }
-    s.split_whitespace()
+    let s = s
+        .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
-        .to_lowercase()
+        .to_lowercase();
+    // PostgreSQL stores `x IN ('a', 'b')` as `x = ANY (ARRAY['a', 'b'])` (the partial indexes
+    // on open cases, 0150): read it back as the IN list both engines were given.
+    match s.split_once(" = any (array[") {
+        Some((column, rest)) if rest.ends_with("])") => {
+            format!("{column} in ({})", &rest[..rest.len() - 2])
+        }
+        _ => s,
+    }
 }
 
 /// PostgreSQL writes `'active'::text` and `'-1'::integer` where SQLite keeps `'active'`, `-1`.

@@ -23,6 +23,7 @@ pub fn status_of(err: &Error) -> StatusCode {
         ErrorKind::Forbidden => StatusCode::FORBIDDEN,
         ErrorKind::NotFound => StatusCode::NOT_FOUND,
         ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -62,6 +63,15 @@ pub fn error_response(user: &ConsoleUser, err: Error) -> Response {
             status,
             user.lang.t("error.not_found"),
         ),
+        ErrorKind::Unavailable => {
+            tracing::warn!(error = %err, "console: database busy");
+            let mut page = error_page(user.lang, Some(user), status, &message(user.lang, &err));
+            page.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(crate::engine::error::RETRY_AFTER_SECS),
+            );
+            page
+        }
         _ => {
             tracing::error!(error = ?err, cause = ?err.store_error(), "console: internal error");
             error_page(user.lang, Some(user), status, user.lang.t("error.title"))
@@ -90,5 +100,13 @@ mod tests {
         let unknown = Error::invalid("x", "no_such_key", "plain English");
         assert_eq!(message(Lang::Zh, &unknown), "x: plain English");
         assert_eq!(status_of(&unknown), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+
+    #[test]
+    fn a_busy_database_is_503_in_both_languages() {
+        let e = Error::from(StoreError::Busy("locked".into()));
+        assert_eq!(status_of(&e), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(message(Lang::Zh, &e), "系统繁忙，本次未保存，请稍后重试");
+        assert!(message(Lang::En, &e).contains("busy"));
     }
 }

@@ -30,7 +30,14 @@ pub enum ErrorKind {
     Conflict,
     /// A bug or an unexpected storage failure: logged, never shown.
     Internal,
+    /// The database could not be had within the write bound (a busy writer, a held lock, a
+    /// stalled disk); nothing was written. Front-ends answer 503 with `Retry-After`
+    /// ([`RETRY_AFTER_SECS`]).
+    Unavailable,
 }
+
+/// What a 503 for [`ErrorKind::Unavailable`] tells the client to wait before retrying.
+pub const RETRY_AFTER_SECS: u64 = 1;
 
 /// An engine error (see the module docs). Boxed, so that a `Result` stays one pointer wide on
 /// the happy path; its parts are read through [`ErrorParts`] (`err.kind`, `err.field` …).
@@ -150,12 +157,23 @@ impl Error {
     }
 }
 
+impl crate::store::batch::BatchError for Error {
+    fn is_busy(&self) -> bool {
+        self.kind == ErrorKind::Unavailable
+    }
+}
+
 impl From<StoreError> for Error {
     fn from(err: StoreError) -> Error {
         match err {
             StoreError::NotFound => Error::not_found("record_not_found", "record"),
             StoreError::Conflict(msg) => Error::conflict("conflict", msg),
             StoreError::Invalid(msg) => Error::invalid("body", "constraint", msg),
+            StoreError::Busy(msg) => Error::new(
+                ErrorKind::Unavailable,
+                "database_busy",
+                format!("the database is busy, nothing was saved; retry shortly ({msg})"),
+            ),
             other => {
                 let mut e = Error::internal("storage error");
                 e.0.source = Some(other);

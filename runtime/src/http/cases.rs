@@ -29,7 +29,7 @@ use crate::policy::access::sees_caller_phone;
 use crate::policy::masking::{mask_name, mask_phone};
 use crate::store::StoreError;
 use crate::store::audit::NewAudit;
-use crate::store::cases::{CaseFilter, CaseRow, EventRow};
+use crate::store::cases::{COUNT_CAP, CaseFilter, CaseRow, EventRow};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -178,8 +178,26 @@ struct ListQuery {
     /// Created on or after this day / up to and including this day (`YYYY-MM-DD`, Shanghai).
     from: Option<String>,
     to: Option<String>,
+    /// Deprecated beyond [`MAX_OFFSET`] rows: follow `next_cursor` instead.
     page: Option<i64>,
     page_size: Option<i64>,
+    /// The `next_cursor` of the previous page (keyset paging: every page costs the same).
+    cursor: Option<String>,
+}
+
+/// The deepest row `page` may start at: an offset makes the database walk every row before
+/// it, so deep pages go through the cursor.
+pub const MAX_OFFSET: i64 = 10_000;
+
+/// The opaque cursor of a page that ends at case `id` (the next page holds older cases).
+pub fn encode_cursor(id: i64) -> String {
+    hex::encode(format!("c1:{id}"))
+}
+
+/// The case id a cursor ends at; `None` when it is not one [`encode_cursor`] made.
+pub fn decode_cursor(cursor: &str) -> Option<i64> {
+    let raw = String::from_utf8(hex::decode(cursor).ok()?).ok()?;
+    raw.strip_prefix("c1:")?.parse().ok().filter(|id| *id > 0)
 }
 
 async fn list(
@@ -195,9 +213,26 @@ async fn list(
     if !(1..=200).contains(&page_size) {
         return Err(ApiError::invalid("page_size", "between 1 and 200"));
     }
+    let before_id = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
+        Some(_) if q.page.is_some() => {
+            return Err(ApiError::invalid("cursor", "give either page or cursor"));
+        }
+        Some(c) => Some(decode_cursor(c).ok_or_else(|| {
+            ApiError::invalid("cursor", "not a cursor from this list's next_cursor")
+        })?),
+        None => None,
+    };
+    let offset = (page - 1).saturating_mul(page_size);
+    if offset > MAX_OFFSET {
+        return Err(ApiError::invalid(
+            "page",
+            format!("pages reach row {MAX_OFFSET}; follow next_cursor for older cases"),
+        ));
+    }
     let mut filter = CaseFilter {
         limit: page_size,
-        offset: (page - 1) * page_size,
+        offset,
+        before_id,
         unit: q.unit.filter(|s| !s.is_empty()),
         category: q.category.filter(|s| !s.is_empty()),
         channel: q.channel.filter(|s| !s.is_empty()),
@@ -252,7 +287,8 @@ async fn list(
             filter.grid_codes = state.region.grid_reach(&principal.grid_codes);
             if filter.grid_codes.is_empty() {
                 return Ok(Json(
-                    json!({"items": [], "total": 0, "page": page, "page_size": page_size}),
+                    json!({"items": [], "total": 0, "total_exact": true, "page": page,
+                        "page_size": page_size, "next_cursor": null}),
                 ));
             }
         }
@@ -263,11 +299,17 @@ async fn list(
         .iter()
         .map(|r| case_json(r, &state.region, false))
         .collect();
+    // A full page may have a next one; the cursor is its last (oldest) case.
+    let next_cursor = (rows.len() as i64 == page_size)
+        .then(|| rows.last().map(|r| encode_cursor(r.id)))
+        .flatten();
     Ok(Json(json!({
         "items": items,
-        "total": total,
+        "total": total.min(COUNT_CAP),
+        "total_exact": total <= COUNT_CAP,
         "page": page,
         "page_size": page_size,
+        "next_cursor": next_cursor,
     })))
 }
 

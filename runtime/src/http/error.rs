@@ -67,6 +67,9 @@ pub enum ApiError {
     /// 503: the database is unreachable or not ready.
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// 503 with `Retry-After`: the database was busy past the write bound; nothing was saved.
+    #[error("{0}")]
+    Busy(String),
     /// 500: logged with its cause, never shown.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -125,7 +128,7 @@ impl ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -141,6 +144,7 @@ impl ApiError {
             ApiError::TooLarge => "body_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::Busy(_) => "database_busy",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -151,7 +155,9 @@ impl IntoResponse for ApiError {
         let status = self.status();
         match &self {
             ApiError::Internal(err) => tracing::error!(error = ?err, "internal error"),
-            ApiError::Unavailable(why) => tracing::warn!(%why, "service unavailable"),
+            ApiError::Unavailable(why) | ApiError::Busy(why) => {
+                tracing::warn!(%why, "service unavailable")
+            }
             _ => {}
         }
         let (field, detail) = match &self {
@@ -173,6 +179,12 @@ impl IntoResponse for ApiError {
             },
         };
         let mut resp = (status, axum::Json(body)).into_response();
+        if matches!(self, ApiError::Busy(_)) {
+            resp.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(crate::engine::error::RETRY_AFTER_SECS),
+            );
+        }
         if status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -196,6 +208,7 @@ impl From<StoreError> for ApiError {
                 field: "body".into(),
                 message: msg,
             },
+            StoreError::Busy(_) => ApiError::Busy(EngineError::from(err).message.clone()),
             other => ApiError::Internal(anyhow::Error::new(other)),
         }
     }
@@ -204,6 +217,9 @@ impl From<StoreError> for ApiError {
 impl From<EngineError> for ApiError {
     /// The one mapping of engine errors to HTTP.
     fn from(err: EngineError) -> Self {
+        if err.kind == ErrorKind::Unavailable {
+            return ApiError::Busy(err.message.clone());
+        }
         if !matches!(
             err.kind,
             ErrorKind::Invalid | ErrorKind::Forbidden | ErrorKind::NotFound | ErrorKind::Conflict
@@ -454,6 +470,24 @@ mod tests {
         let e = parse_json::<Payload>(b"{\"content\":\"\xff\"}").unwrap_err();
         assert_eq!(e.status(), StatusCode::BAD_REQUEST);
         assert!(e.to_string().contains("UTF-8"));
+    }
+
+    #[test]
+    fn a_busy_database_is_503_with_retry_after_never_500() {
+        let from_store = ApiError::from(StoreError::Busy("locked".into()));
+        let from_engine = ApiError::from(EngineError::from(StoreError::Busy("locked".into())));
+        for e in [from_store, from_engine] {
+            assert_eq!(e.status(), StatusCode::SERVICE_UNAVAILABLE);
+            let resp = e.into_response();
+            assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(
+                resp.headers().get(header::RETRY_AFTER).unwrap(),
+                &crate::engine::error::RETRY_AFTER_SECS.to_string()
+            );
+        }
+        let e = ApiError::from(StoreError::Busy("locked".into()));
+        assert_eq!(e.code(), "database_busy");
+        assert!(e.to_string().contains("nothing was saved"), "{e}");
     }
 
     #[test]

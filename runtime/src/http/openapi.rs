@@ -89,8 +89,17 @@ pub fn build() -> Value {
                 ("overdue", "boolean", "Only (or no) overdue cases"),
                 ("q", "string", "Text in the content or the case id"),
                 ("mine", "boolean", "Only cases I am responsible for"),
-                ("page", "integer", "1-based page"),
+                (
+                    "page",
+                    "integer",
+                    "1-based page (deprecated: rows up to 10,000 only)",
+                ),
                 ("page_size", "integer", "1..200, default 20"),
+                (
+                    "cursor",
+                    "string",
+                    "next_cursor of the previous page (keyset paging)",
+                ),
             ] {
                 params.push(json!({"name": name, "in": "query", "required": false,
                     "description": desc, "schema": {"type": ty}}));
@@ -363,7 +372,10 @@ fn schemas() -> Value {
         },
         "CaseList": {"type": "object", "properties": {
             "items": {"type": "array", "items": {"$ref": "#/components/schemas/Case"}},
-            "total": {"type": "integer"}, "page": {"type": "integer"}, "page_size": {"type": "integer"}}},
+            "total": {"type": "integer", "description": "matching cases, counted up to 10,000"},
+            "total_exact": {"type": "boolean", "description": "false: more than 10,000 match"},
+            "next_cursor": {"type": ["string", "null"], "description": "pass as cursor for the next (older) page"},
+            "page": {"type": "integer"}, "page_size": {"type": "integer"}}},
         "SmsInbound": {"type": "object", "additionalProperties": false, "required": ["from", "text"],
             "properties": {"from": {"type": "string", "minLength": 3},
                 "text": {"type": "string", "minLength": 1, "maxLength": 1000},

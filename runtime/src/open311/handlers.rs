@@ -79,11 +79,20 @@ fn document(format: Format, status: StatusCode, root: &str, node: &Node) -> Resp
 
 /// The Open311 error document with the error's status.
 pub fn error_response(format: Format, e: &Open311Error) -> Response {
-    if e.code >= 500 {
+    if e.code == 503 {
+        tracing::warn!(description = %e.description, "open311: database busy");
+    } else if e.code >= 500 {
         tracing::error!(description = %e.description, "open311 internal error");
     }
     let status = StatusCode::from_u16(e.code).unwrap_or(StatusCode::BAD_REQUEST);
-    document(format, status, roots::ERRORS, &e.to_node())
+    let mut resp = document(format, status, roots::ERRORS, &e.to_node());
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        resp.headers_mut().insert(
+            header::RETRY_AFTER,
+            header::HeaderValue::from(crate::engine::error::RETRY_AFTER_SECS),
+        );
+    }
+    resp
 }
 
 /// Splits `name.ext`; an unknown extension is a 404 answered in XML (the mandatory format).
@@ -120,7 +129,18 @@ fn internal(e: impl std::fmt::Display) -> Open311Error {
 }
 
 fn store_err(e: StoreError) -> Open311Error {
-    internal(e)
+    match e {
+        StoreError::Busy(_) => busy(&EngineError::from(e).message),
+        e => internal(e),
+    }
+}
+
+/// 503 (with `Retry-After`, see [`error_response`]): the database was busy past the write bound.
+fn busy(message: &str) -> Open311Error {
+    Open311Error::new(
+        503,
+        format!("服务繁忙，未保存，请稍后重试 / {message} (database_busy)"),
+    )
 }
 
 async fn top_get(
@@ -534,6 +554,7 @@ async fn create_request(state: &AppState, params: &Params) -> Result<Created, Op
                 "api_key 无效或已吊销 / api_key is invalid or revoked",
             ));
         }
+        Err(ApiError::Busy(message)) => return Err(busy(&message)),
         Err(e) => return Err(internal(e)),
     };
     if let Some(
@@ -664,6 +685,7 @@ fn intake_error(e: EngineError) -> Open311Error {
         ErrorKind::Forbidden => Open311Error::forbidden(e.message.clone()),
         ErrorKind::NotFound => Open311Error::not_found(e.message.clone()),
         ErrorKind::Conflict => Open311Error::bad_request(e.message.clone()),
+        ErrorKind::Unavailable => busy(&e.message),
         _ => internal(format!("{e}: {:?}", e.store_error())),
     }
 }
@@ -671,6 +693,19 @@ fn intake_error(e: EngineError) -> Open311Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_busy_database_is_an_open311_503_with_retry_after() {
+        let from_intake = intake_error(EngineError::from(StoreError::Busy("locked".into())));
+        let from_store = store_err(StoreError::Busy("locked".into()));
+        for e in [from_intake, from_store] {
+            assert_eq!(e.code, 503);
+            assert!(e.description.contains("database_busy"), "{e}");
+            let resp = error_response(Format::Json, &e);
+            assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert!(resp.headers().contains_key(header::RETRY_AFTER));
+        }
+    }
 
     fn case(channel: &str, status: &str) -> Open311Case {
         Open311Case {

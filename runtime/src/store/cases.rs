@@ -214,6 +214,199 @@ enum Param {
     Int(i64),
 }
 
+/// The two statements of [`Store::list_cases`] and their parameters (the count binds the first
+/// `count_params`, the list all of them).
+struct ListSql {
+    count_sql: String,
+    list_sql: String,
+    params: Vec<Param>,
+    count_params: usize,
+}
+
+fn list_sql(filter: &CaseFilter) -> ListSql {
+    let mut clauses: Vec<String> = Vec::new();
+    let mut params: Vec<Param> = Vec::new();
+    // Adds a parameter and returns its placeholder.
+    let mut param = |p: Param| {
+        params.push(p);
+        format!("${}", params.len())
+    };
+    if !filter.statuses.is_empty() {
+        // Known statuses are written as literals: PostgreSQL's generic plan of a reused
+        // statement (after five runs) cannot see a bound status's selectivity and may walk the
+        // table; the literals keep the index plans. Anything else is bound.
+        let list: Vec<String> = filter
+            .statuses
+            .iter()
+            .map(
+                |s| match KNOWN_STATUSES.iter().find(|k| **k == s.as_str()) {
+                    Some(k) => format!("'{k}'"),
+                    None => param(Param::Text(s.clone())),
+                },
+            )
+            .collect();
+        clauses.push(format!("c.status IN ({})", list.join(", ")));
+        // Only open statuses: the literal term lets both engines use the partial indexes
+        // of migration 0150 (their WHERE must appear in the query as written).
+        if filter
+            .statuses
+            .iter()
+            .all(|s| OPEN_STATUSES.contains(&s.as_str()))
+        {
+            clauses.push(OPEN_TERM.into());
+        }
+    }
+    if let Some(u) = &filter.unit {
+        clauses.push(format!("c.unit_id = {}", param(Param::Text(u.clone()))));
+    }
+    if let Some(c) = &filter.category {
+        clauses.push(format!(
+            "c.category_code = {}",
+            param(Param::Text(c.clone()))
+        ));
+    }
+    if let Some(c) = &filter.channel {
+        clauses.push(format!("c.channel = {}", param(Param::Text(c.clone()))));
+    }
+    if filter.grid_work {
+        clauses.push("(c.channel = 'grid' OR c.grid_task IS NOT NULL)".into());
+    }
+    if let Some(op) = filter.operator_id {
+        clauses.push(format!("c.operator_id = {}", param(Param::Int(op))));
+    }
+    if let Some(caller) = filter.caller_id {
+        clauses.push(format!("c.caller_id = {}", param(Param::Int(caller))));
+    }
+    if let Some(h) = &filter.handoff_state {
+        clauses.push(format!(
+            "c.handoff_state = {}",
+            param(Param::Text(h.clone()))
+        ));
+    }
+    if !filter.grid_codes.is_empty() {
+        let list: Vec<String> = filter
+            .grid_codes
+            .iter()
+            .map(|g| param(Param::Text(g.clone())))
+            .collect();
+        clauses.push(format!("c.grid_code IN ({})", list.join(", ")));
+    }
+    match filter.overdue {
+        Some(true) => clauses.push("(c.overdue_sign = 1 OR c.overdue_close = 1)".into()),
+        Some(false) => clauses.push("(c.overdue_sign = 0 AND c.overdue_close = 0)".into()),
+        None => {}
+    }
+    if let Some(q) = filter.q.as_ref().filter(|q| !q.is_empty()) {
+        let like = format!(
+            "%{}%",
+            q.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        let a = param(Param::Text(like.clone()));
+        let b = param(Param::Text(like));
+        // A phone number finds the caller's cases (the whole number: no partial matching
+        // of personal data).
+        let phone = filter
+            .q_phone
+            .clone()
+            .map(|p| format!(" OR p.phone = {}", param(Param::Text(p))))
+            .unwrap_or_default();
+        clauses.push(format!(
+            "(c.content LIKE {a} ESCAPE '\\' OR c.public_id LIKE {b} ESCAPE '\\'{phone})"
+        ));
+    }
+    if filter.hide_merged {
+        clauses.push(
+            "NOT EXISTS (SELECT 1 FROM case_links l JOIN cases pc ON pc.id = l.parent_id \
+             WHERE l.child_id = c.id AND l.kind = 'merged' \
+             AND pc.status NOT IN ('closed', 'transferred_police'))"
+                .into(),
+        );
+    }
+    if let Some(from) = filter.created_from {
+        clauses.push(format!("c.created_at >= {}", param(Param::Int(from))));
+    }
+    if let Some(to) = filter.created_to {
+        clauses.push(format!("c.created_at < {}", param(Param::Int(to))));
+    }
+    let where_of = |clauses: &[String]| {
+        if clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", clauses.join(" AND "))
+        }
+    };
+    // The count is of the whole result; the keyset bound narrows the page only (its
+    // parameter comes last, so the count binds the same list without it).
+    // The caller is joined for a phone search only (the join never changes the count).
+    let from = if filter.q_phone.is_some() && filter.q.as_ref().is_some_and(|q| !q.is_empty()) {
+        CASE_FROM
+    } else {
+        "cases c"
+    };
+    let count_sql = format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM {from} {} LIMIT {}) t",
+        where_of(&clauses),
+        COUNT_CAP + 1
+    );
+    let count_params = params.len();
+    if let Some(before) = filter.before_id {
+        params.push(Param::Int(before));
+        clauses.push(format!("c.id < ${}", params.len()));
+    }
+    // LIMIT and OFFSET as numbers, for the same reason: a generic plan guesses a bound LIMIT
+    // at a tenth of the table and may prefer a sort to the id index.
+    let list_sql = format!(
+        "SELECT {CASE_COLUMNS} FROM {CASE_FROM} {} ORDER BY c.id DESC LIMIT {} OFFSET {}",
+        where_of(&clauses),
+        filter.limit.max(0),
+        filter.offset.max(0)
+    );
+    ListSql {
+        count_sql,
+        list_sql,
+        params,
+        count_params,
+    }
+}
+
+#[cfg(test)]
+#[path = "cases_plans.rs"]
+mod plans;
+
+/// Every status a case can have (the `cases.status` CHECK).
+const KNOWN_STATUSES: &[&str] = &[
+    "received",
+    "dispatched",
+    "signed",
+    "in_progress",
+    "replied",
+    "followed_up",
+    "returned",
+    "closed",
+    "transferred_police",
+];
+
+/// The statuses of a case still being handled (the partial indexes' set, migration 0150).
+pub const OPEN_STATUSES: &[&str] = &[
+    "received",
+    "dispatched",
+    "signed",
+    "in_progress",
+    "replied",
+    "followed_up",
+    "returned",
+];
+
+/// [`OPEN_STATUSES`] as the partial indexes' WHERE term, written exactly as in 0150_paging.sql.
+pub(super) const OPEN_TERM: &str = "c.status IN ('received', 'dispatched', 'signed', \
+    'in_progress', 'replied', 'followed_up', 'returned')";
+
+/// The most rows a list total counts ([`Store::list_cases`]): above it the total reads "more
+/// than 10,000", and counting costs the same whatever the history.
+pub const COUNT_CAP: i64 = 10_000;
+
 /// Inserts or updates a caller by phone number (a caller without a phone gets a fresh row);
 /// `None` when nothing is known about the caller.
 pub async fn upsert_caller(
@@ -250,6 +443,40 @@ pub async fn upsert_caller(
     Ok(Some(id))
 }
 
+/// The case INSERT of [`insert_case`]; `NEXT_ID` and `PUBLIC_ID` are the engine's id allocation
+/// and public-id formatting.
+macro_rules! insert_case_sql {
+    ($next_id:literal, $public_id:literal) => {
+        concat!(
+            "WITH n AS (",
+            $next_id,
+            ") \
+             INSERT INTO cases (id, public_id, channel, caller_id, content, category_code, \
+             grid_code, address, lat, lon, priority, status, operator_id, unit_id, sign_due, \
+             close_due, dispatched_at, open311_token, external_id, created_at, updated_at, \
+             version, emergency_line, handoff_state, handoff_ref, handoff_at) \
+             SELECT n.id, ",
+            $public_id,
+            ", $2, $3, $4, $5, $6, $7, CAST($8 AS DOUBLE PRECISION), \
+             CAST($9 AS DOUBLE PRECISION), $10, $11, $12, $13, $14, \
+             $15, $16, $17, $18, $19, $19, 1, $20, $21, $22, \
+             CASE WHEN $21 IS NULL THEN NULL ELSE $19 END FROM n \
+             RETURNING id, public_id"
+        )
+    };
+}
+
+const INSERT_CASE_POSTGRES: &str = insert_case_sql!(
+    "SELECT nextval(pg_get_serial_sequence('cases', 'id')) AS id",
+    "$1 || CASE WHEN n.id < 1000000 THEN lpad(n.id::text, 6, '0') ELSE n.id::text END"
+);
+// Under the write lock of BEGIN IMMEDIATE, MAX(id) + 1 cannot be taken twice (a group-commit
+// batch sees its own earlier inserts, so its cases number on).
+const INSERT_CASE_SQLITE: &str = insert_case_sql!(
+    "SELECT COALESCE(MAX(id), 0) + 1 AS id FROM cases",
+    "$1 || printf('%06d', n.id)"
+);
+
 /// Inserts a case; returns `(id, public_id)`.
 pub async fn insert_case(
     conn: &mut AnyConnection,
@@ -262,32 +489,13 @@ pub async fn insert_case(
         .to_string();
     let prefix = format!("MS{region_code}-{day}-");
     // The id is allocated and the public id formatted inside the INSERT: one round trip (each
-    // statement costs a thread hand-off to the SQLite worker, which dominates intake time).
-    let (id_sql, public_sql) = match engine {
-        Engine::Postgres => (
-            "n.id",
-            "$1 || CASE WHEN n.id < 1000000 THEN lpad(n.id::text, 6, '0') ELSE n.id::text END",
-        ),
-        Engine::Sqlite => ("n.id", "$1 || printf('%06d', n.id)"),
+    // statement costs a thread hand-off to the SQLite worker, which dominates intake time). The
+    // text is a constant per engine, so each connection prepares it once and reuses it.
+    let sql = match engine {
+        Engine::Postgres => INSERT_CASE_POSTGRES,
+        Engine::Sqlite => INSERT_CASE_SQLITE,
     };
-    let next = match engine {
-        Engine::Postgres => "SELECT nextval(pg_get_serial_sequence('cases', 'id')) AS id",
-        // Under the write lock of BEGIN IMMEDIATE, MAX(id) + 1 cannot be taken twice.
-        Engine::Sqlite => "SELECT COALESCE(MAX(id), 0) + 1 AS id FROM cases",
-    };
-    let sql = format!(
-        "WITH n AS ({next}) \
-         INSERT INTO cases (id, public_id, channel, caller_id, content, category_code, grid_code, \
-         address, lat, lon, priority, status, operator_id, unit_id, sign_due, close_due, \
-         dispatched_at, open311_token, external_id, created_at, updated_at, version, \
-         emergency_line, handoff_state, handoff_ref, handoff_at) \
-         SELECT {id_sql}, {public_sql}, $2, $3, $4, $5, $6, $7, CAST($8 AS DOUBLE PRECISION), \
-         CAST($9 AS DOUBLE PRECISION), $10, $11, $12, $13, $14, \
-         $15, $16, $17, $18, $19, $19, 1, $20, $21, $22, \
-         CASE WHEN $21 IS NULL THEN NULL ELSE $19 END FROM n \
-         RETURNING id, public_id"
-    );
-    let (id, public_id): (i64, String) = sqlx::query_as(&sql)
+    let (id, public_id): (i64, String) = sqlx::query_as(sql)
         .bind(&prefix)
         .bind(&case.channel)
         .bind(case.caller_id)
@@ -318,6 +526,36 @@ pub async fn insert_case(
     Ok((id, public_id))
 }
 
+/// The multi-row `INSERT INTO case_events` for `n` rows. The texts for up to
+/// [`CACHED_EVENT_ROWS`] rows are built once per process (an intake writes one to three events),
+/// so the hot path neither formats SQL nor makes sqlx prepare a new statement.
+fn events_insert_sql(n: usize) -> std::borrow::Cow<'static, str> {
+    static CACHED: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let build = |n: usize| {
+        let rows: Vec<String> = (0..n)
+            .map(|i| {
+                let b = i * 10;
+                let params: Vec<String> = (1..=10).map(|k| format!("${}", b + k)).collect();
+                format!("({})", params.join(", "))
+            })
+            .collect();
+        format!(
+            "INSERT INTO case_events (case_id, seq, kind, from_status, to_status, actor_id, \
+             unit_id, note, detail, at) VALUES {}",
+            rows.join(", ")
+        )
+    };
+    if (1..=CACHED_EVENT_ROWS).contains(&n) {
+        let all = CACHED.get_or_init(|| (1..=CACHED_EVENT_ROWS).map(build).collect());
+        std::borrow::Cow::Borrowed(all[n - 1].as_str())
+    } else {
+        std::borrow::Cow::Owned(build(n))
+    }
+}
+
+/// Row counts whose event INSERT text is built once.
+const CACHED_EVENT_ROWS: usize = 8;
+
 /// Appends events to a case's timeline (numbered after the last one); returns the last seq.
 pub async fn append_events(
     conn: &mut AnyConnection,
@@ -340,31 +578,9 @@ pub async fn append_events(
     if events.is_empty() {
         return Ok(seq);
     }
-    // One multi-row INSERT for all the events.
-    let rows: Vec<String> = (0..events.len())
-        .map(|i| {
-            let b = i * 10;
-            format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8,
-                b + 9,
-                b + 10
-            )
-        })
-        .collect();
-    let sql = format!(
-        "INSERT INTO case_events (case_id, seq, kind, from_status, to_status, actor_id, unit_id, \
-         note, detail, at) VALUES {}",
-        rows.join(", ")
-    );
-    let mut q = sqlx::query(&sql);
+    // One multi-row INSERT for all the events; its text depends only on the row count.
+    let sql = events_insert_sql(events.len());
+    let mut q = sqlx::query(sql.as_ref());
     for e in events {
         seq += 1;
         q = q
@@ -606,119 +822,17 @@ impl Store {
         .await?)
     }
 
-    /// Cases matching `filter`, newest first, and the total count.
+    /// Cases matching `filter`, newest first, and the total count — counted up to
+    /// [`COUNT_CAP`] + 1 rows only, so a total above [`COUNT_CAP`] means "more than that" and
+    /// a long history never makes a page slow. Page with [`CaseFilter::before_id`] (keyset):
+    /// each page then costs what the first does.
     pub async fn list_cases(&self, filter: &CaseFilter) -> Result<(Vec<CaseRow>, i64), StoreError> {
-        let mut clauses: Vec<String> = Vec::new();
-        let mut params: Vec<Param> = Vec::new();
-        // Adds a parameter and returns its placeholder.
-        let mut param = |p: Param| {
-            params.push(p);
-            format!("${}", params.len())
-        };
-        if !filter.statuses.is_empty() {
-            let list: Vec<String> = filter
-                .statuses
-                .iter()
-                .map(|s| param(Param::Text(s.clone())))
-                .collect();
-            clauses.push(format!("c.status IN ({})", list.join(", ")));
-        }
-        if let Some(u) = &filter.unit {
-            clauses.push(format!("c.unit_id = {}", param(Param::Text(u.clone()))));
-        }
-        if let Some(c) = &filter.category {
-            clauses.push(format!(
-                "c.category_code = {}",
-                param(Param::Text(c.clone()))
-            ));
-        }
-        if let Some(c) = &filter.channel {
-            clauses.push(format!("c.channel = {}", param(Param::Text(c.clone()))));
-        }
-        if filter.grid_work {
-            clauses.push("(c.channel = 'grid' OR c.grid_task IS NOT NULL)".into());
-        }
-        if let Some(op) = filter.operator_id {
-            clauses.push(format!("c.operator_id = {}", param(Param::Int(op))));
-        }
-        if let Some(caller) = filter.caller_id {
-            clauses.push(format!("c.caller_id = {}", param(Param::Int(caller))));
-        }
-        if let Some(h) = &filter.handoff_state {
-            clauses.push(format!(
-                "c.handoff_state = {}",
-                param(Param::Text(h.clone()))
-            ));
-        }
-        if !filter.grid_codes.is_empty() {
-            let list: Vec<String> = filter
-                .grid_codes
-                .iter()
-                .map(|g| param(Param::Text(g.clone())))
-                .collect();
-            clauses.push(format!("c.grid_code IN ({})", list.join(", ")));
-        }
-        match filter.overdue {
-            Some(true) => clauses.push("(c.overdue_sign = 1 OR c.overdue_close = 1)".into()),
-            Some(false) => clauses.push("(c.overdue_sign = 0 AND c.overdue_close = 0)".into()),
-            None => {}
-        }
-        if let Some(q) = filter.q.as_ref().filter(|q| !q.is_empty()) {
-            let like = format!(
-                "%{}%",
-                q.replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            );
-            let a = param(Param::Text(like.clone()));
-            let b = param(Param::Text(like));
-            // A phone number finds the caller's cases (the whole number: no partial matching
-            // of personal data).
-            let phone = filter
-                .q_phone
-                .clone()
-                .map(|p| format!(" OR p.phone = {}", param(Param::Text(p))))
-                .unwrap_or_default();
-            clauses.push(format!(
-                "(c.content LIKE {a} ESCAPE '\\' OR c.public_id LIKE {b} ESCAPE '\\'{phone})"
-            ));
-        }
-        if filter.hide_merged {
-            clauses.push(
-                "NOT EXISTS (SELECT 1 FROM case_links l JOIN cases pc ON pc.id = l.parent_id \
-                 WHERE l.child_id = c.id AND l.kind = 'merged' \
-                 AND pc.status NOT IN ('closed', 'transferred_police'))"
-                    .into(),
-            );
-        }
-        if let Some(from) = filter.created_from {
-            clauses.push(format!("c.created_at >= {}", param(Param::Int(from))));
-        }
-        if let Some(to) = filter.created_to {
-            clauses.push(format!("c.created_at < {}", param(Param::Int(to))));
-        }
-        let where_of = |clauses: &[String]| {
-            if clauses.is_empty() {
-                String::new()
-            } else {
-                format!("WHERE {}", clauses.join(" AND "))
-            }
-        };
-        // The count is of the whole result; the keyset bound narrows the page only (its
-        // parameter comes last, so the count binds the same list without it).
-        let count_sql = format!("SELECT COUNT(*) FROM {CASE_FROM} {}", where_of(&clauses));
-        let count_params = params.len();
-        if let Some(before) = filter.before_id {
-            params.push(Param::Int(before));
-            clauses.push(format!("c.id < ${}", params.len()));
-        }
-        let n = params.len();
-        let list_sql = format!(
-            "SELECT {CASE_COLUMNS} FROM {CASE_FROM} {} ORDER BY c.id DESC LIMIT ${} OFFSET ${}",
-            where_of(&clauses),
-            n + 1,
-            n + 2
-        );
+        let ListSql {
+            count_sql,
+            list_sql,
+            params,
+            count_params,
+        } = list_sql(filter);
         let mut count = sqlx::query_as::<_, (i64,)>(&count_sql);
         let mut list = sqlx::query_as::<_, CaseRow>(&list_sql);
         for (i, p) in params.iter().enumerate() {
@@ -739,11 +853,7 @@ impl Store {
             }
         }
         let (total,) = count.fetch_one(self.pool()).await?;
-        let rows = list
-            .bind(filter.limit)
-            .bind(filter.offset)
-            .fetch_all(self.pool())
-            .await?;
+        let rows = list.fetch_all(self.pool()).await?;
         Ok((rows, total))
     }
 

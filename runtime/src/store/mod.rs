@@ -22,8 +22,11 @@ The store: one repository layer over SQLite and PostgreSQL.
 - **Migrations** live in `runtime/migrations/{sqlite,postgres}/` with matching file names and are
   embedded with `sqlx::migrate!`. [`Store::connect`] applies them. A merged migration is never
   edited: add a new one to both folders. [`schema_sql`] returns the concatenated DDL for review.
-- **SQLite settings** on every connection: WAL, `foreign_keys=ON`, `busy_timeout`,
-  `synchronous=NORMAL`.
+- **SQLite settings** on every connection: WAL, `foreign_keys=ON`, `busy_timeout` (the write
+  bound, [`ConnectOptions::write_timeout`]), `synchronous=NORMAL`; with
+  [`ConnectOptions::background_checkpoint`] (the server) also `wal_autocheckpoint=0` and a
+  64 MB `journal_size_limit`.
+- **Group commit**: intake writes go through [`Store::write_batched`] ([`batch`]).
 - **Layout**: one file per area, each an `impl Store { … }` block owned by one helper:
   [`region`] (read the provisioned region), [`users`] (users, sessions, API tokens),
   [`audit`] (audit log); cases, directories etc. live in their own files.
@@ -33,8 +36,10 @@ pub mod accounts;
 pub mod alerts;
 pub mod attachments;
 pub mod audit;
+pub mod batch;
 pub mod cameras;
 pub mod cases;
+pub mod changes;
 pub mod console;
 pub mod delivery;
 pub mod directory;
@@ -123,6 +128,11 @@ pub enum StoreError {
     /// The data breaks a constraint (foreign key, check) or the request makes no sense.
     #[error("invalid: {0}")]
     Invalid(String),
+    /// The database could not be had within the write bound ([`ConnectOptions::write_timeout`]):
+    /// another writer, a lock or a stalled disk holds it. Nothing was written; retry later
+    /// (front-ends answer 503 with `Retry-After`).
+    #[error("database busy: {0}")]
+    Busy(String),
     /// Anything else (connection, I/O, driver). The message already carries the cause, so it
     /// is not repeated as an error source.
     #[error("database error: {0}")]
@@ -134,6 +144,12 @@ impl From<sqlx::Error> for StoreError {
         use sqlx::error::ErrorKind;
         match err {
             sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(db) if is_busy(db.as_ref()) => {
+                StoreError::Busy(db.message().to_string())
+            }
+            sqlx::Error::PoolTimedOut => {
+                StoreError::Busy("no database connection became free in time".into())
+            }
             sqlx::Error::Database(db) => match db.kind() {
                 ErrorKind::UniqueViolation => StoreError::Conflict(db.message().to_string()),
                 ErrorKind::ForeignKeyViolation
@@ -142,6 +158,33 @@ impl From<sqlx::Error> for StoreError {
                 _ => StoreError::Other(Box::new(sqlx::Error::Database(db))),
             },
             other => StoreError::Other(Box::new(other)),
+        }
+    }
+}
+
+/// SQLite `SQLITE_BUSY` (and its extended codes), PostgreSQL `lock_not_available` (the
+/// `lock_timeout` of a batch) and `query_canceled` (a statement timeout): the database was held
+/// by someone else for longer than the bound, not broken.
+fn is_busy(db: &dyn sqlx::error::DatabaseError) -> bool {
+    let code = db.code();
+    match code.as_deref() {
+        // A deadlock or serialization failure between concurrent writers: retrying later works.
+        Some("55P03" | "57014" | "40P01" | "40001") => true,
+        // SQLite reports the extended result code; its low byte is the primary code (5 = BUSY).
+        Some(c) => c.parse::<i64>().is_ok_and(|n| n & 0xff == 5),
+        None => false,
+    }
+}
+
+impl StoreError {
+    /// A copy of this error for every request of a failed batch (`Other` keeps its message).
+    pub fn share(&self) -> StoreError {
+        match self {
+            StoreError::NotFound => StoreError::NotFound,
+            StoreError::Conflict(m) => StoreError::Conflict(m.clone()),
+            StoreError::Invalid(m) => StoreError::Invalid(m.clone()),
+            StoreError::Busy(m) => StoreError::Busy(m.clone()),
+            StoreError::Other(e) => StoreError::Other(e.to_string().into()),
         }
     }
 }
@@ -168,6 +211,16 @@ pub struct ConnectOptions {
     pub create_if_missing: bool,
     /// Apply pending migrations (on by default).
     pub migrate: bool,
+    /// How long a writer may wait for the database (writer gate, connection, SQLite write lock,
+    /// PostgreSQL row and table locks) before it gives up with [`StoreError::Busy`]; 2 s.
+    pub write_timeout: Duration,
+    /// SQLite: the server checkpoints the WAL in the background ([`Store::checkpoint`]), so
+    /// request connections never run the automatic checkpoint inside their COMMIT
+    /// (`wal_autocheckpoint = 0`). Off for one-shot tools, which keep SQLite's default.
+    pub background_checkpoint: bool,
+    /// Concurrent [`Store::write_batched`] writes share transactions (on by default); off, each
+    /// runs in its own — for comparing the two on one build (`M110_GROUP_COMMIT=0` on m110d).
+    pub group_commit: bool,
 }
 
 impl Default for ConnectOptions {
@@ -176,9 +229,15 @@ impl Default for ConnectOptions {
             max_connections: None,
             create_if_missing: false,
             migrate: true,
+            write_timeout: DEFAULT_WRITE_TIMEOUT,
+            background_checkpoint: false,
+            group_commit: true,
         }
     }
 }
+
+/// The default write bound (see [`ConnectOptions::write_timeout`]).
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A connection pool plus the engine it talks to. Cheap to clone.
 #[derive(Clone)]
@@ -186,6 +245,12 @@ pub struct Store {
     pool: AnyPool,
     engine: Engine,
     writer: write::WriterGate,
+    /// The group-commit queue of this store (see [`batch`]); its clones share it.
+    batcher: std::sync::Arc<batch::Batcher>,
+    write_timeout: Duration,
+    group_commit: bool,
+    /// Bumped by every committed write; wakes the live-update streams (see [`changes`]).
+    changes: changes::ChangeHub,
 }
 
 impl std::fmt::Debug for Store {
@@ -196,9 +261,22 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// SQLite connection settings, applied to every new connection.
-const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-     PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;";
+/// SQLite connection settings, applied to every new connection (with `busy_timeout` set to
+/// the write bound: a writer that cannot get the lock in time reports `SQLITE_BUSY`, which is
+/// [`StoreError::Busy`]).
+fn sqlite_pragmas(write_timeout: Duration, background_checkpoint: bool) -> String {
+    let mut s = format!(
+        "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {}; \
+         PRAGMA synchronous = NORMAL;",
+        write_timeout.as_millis().max(1)
+    );
+    if background_checkpoint {
+        // The WAL restarts from its beginning once fully checkpointed; the size limit then
+        // truncates a file a burst (or a long reader) grew, instead of keeping it forever.
+        s.push_str(" PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;");
+    }
+    s
+}
 
 impl Store {
     /// Opens the database at `url` (creating a SQLite file if missing) and applies migrations.
@@ -257,9 +335,12 @@ impl Store {
             .max_connections(max)
             .acquire_timeout(Duration::from_secs(30));
         if engine == Engine::Sqlite {
-            pool_opts = pool_opts.after_connect(|conn, _meta| {
+            let pragmas: std::sync::Arc<str> =
+                sqlite_pragmas(opts.write_timeout, opts.background_checkpoint).into();
+            pool_opts = pool_opts.after_connect(move |conn, _meta| {
+                let pragmas = pragmas.clone();
                 Box::pin(async move {
-                    conn.execute(SQLITE_PRAGMAS).await?;
+                    conn.execute(&*pragmas).await?;
                     Ok(())
                 })
             });
@@ -269,6 +350,10 @@ impl Store {
             pool,
             engine,
             writer: Default::default(),
+            batcher: Default::default(),
+            write_timeout: opts.write_timeout,
+            group_commit: opts.group_commit,
+            changes: changes::ChangeHub::new(engine, &url),
         };
         if opts.migrate {
             store.migrate().await?;

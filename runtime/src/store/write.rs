@@ -10,9 +10,18 @@ as they would from another process. PostgreSQL needs no gate.
 
 On SQLite the transaction starts with `BEGIN IMMEDIATE`, taking the write lock up front, so a
 read-then-write never fails with `SQLITE_BUSY` when a deferred read lock cannot be upgraded.
+
+**Bounded wait.** A writer that cannot have the database within the store's write bound
+([`super::ConnectOptions::write_timeout`], 2 s) gets [`StoreError::Busy`] — never a hang that
+ends in a 500. The wait for the gate and for a pooled connection is cut by a timer (both are
+cancellation-safe); SQLite's own wait for the write lock is its `busy_timeout`, set to the same
+bound; PostgreSQL lock waits inside a transaction are bounded by `lock_timeout` (see [`super::batch`]).
+Concurrent intakes do not come through here one by one: they share a transaction through the
+group-commit queue ([`Store::write_batched`]), whose leader opens it here.
 */
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use sqlx::{Any, AnyConnection, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
@@ -27,6 +36,7 @@ pub struct WriteTx {
     tx: Transaction<'static, Any>,
     engine: Engine,
     _gate: Option<OwnedMutexGuard<()>>,
+    changes: super::changes::ChangeHub,
 }
 
 impl WriteTx {
@@ -38,6 +48,14 @@ impl WriteTx {
     /// Commits; dropping a `WriteTx` without committing rolls it back.
     pub async fn commit(self) -> Result<(), StoreError> {
         self.tx.commit().await?;
+        // After the COMMIT: a woken live-update stream must read the committed rows.
+        self.changes.bump();
+        Ok(())
+    }
+
+    /// Rolls back now (dropping does it too, but later and without reporting a failure).
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        self.tx.rollback().await?;
         Ok(())
     }
 }
@@ -58,18 +76,56 @@ impl std::ops::DerefMut for WriteTx {
 impl Store {
     /// Starts a write transaction (see the module docs).
     pub async fn write(&self) -> Result<WriteTx, StoreError> {
+        self.write_within(self.write_timeout).await
+    }
+
+    /// [`Store::write`] with its own bound on the wait for the gate and a connection.
+    pub(super) async fn write_within(&self, bound: Duration) -> Result<WriteTx, StoreError> {
+        let busy = || {
+            StoreError::Busy(format!(
+                "the database writer was not free within {} ms",
+                bound.as_millis()
+            ))
+        };
+        let deadline = tokio::time::Instant::now() + bound;
         let gate = match self.engine {
-            Engine::Sqlite => Some(self.writer.clone().lock_owned().await),
+            Engine::Sqlite => Some(
+                tokio::time::timeout_at(deadline, self.writer.clone().lock_owned())
+                    .await
+                    .map_err(|_| busy())?,
+            ),
             Engine::Postgres => None,
         };
-        let tx = match self.engine {
-            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Engine::Postgres => self.pool.begin().await?,
+        let conn = tokio::time::timeout_at(deadline, self.pool.acquire())
+            .await
+            .map_err(|_| busy())??;
+        // BEGIN itself is not cut by the timer (a cancelled BEGIN could leave the connection
+        // inside a transaction); SQLite bounds its wait with `busy_timeout`.
+        let begin = match self.engine {
+            Engine::Sqlite => Some("BEGIN IMMEDIATE".into()),
+            Engine::Postgres => None,
         };
+        let tx = Transaction::begin(conn, begin).await?;
         Ok(WriteTx {
             tx,
             engine: self.engine,
             _gate: gate,
+            changes: self.changes.clone(),
         })
+    }
+}
+
+impl Store {
+    /// SQLite: one passive WAL checkpoint (it copies what no reader still needs and never waits
+    /// for the write lock); returns the WAL's frames and how many are now in the database file.
+    /// `(0, 0)` on PostgreSQL.
+    pub async fn checkpoint(&self) -> Result<(i64, i64), StoreError> {
+        if self.engine != Engine::Sqlite {
+            return Ok((0, 0));
+        }
+        let (_busy, log, done): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((log, done))
     }
 }

@@ -91,6 +91,11 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
         "{field} is not a coordinate",
     ),
     (
+        "err.database_busy",
+        "系统繁忙，本次未保存，请稍后重试",
+        "The database is busy; nothing was saved. Retry shortly",
+    ),
+    (
         "err.dismiss_merged",
         "{case} 与 {other} 已合并，是同一问题",
         "These cases are merged: they are one problem",

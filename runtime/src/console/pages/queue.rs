@@ -54,15 +54,19 @@ pub(super) fn view_key(view: &str) -> &'static str {
     }
 }
 
-pub(super) const OPEN_STATUSES: &[&str] = &[
-    "received",
-    "dispatched",
-    "signed",
-    "in_progress",
-    "replied",
-    "followed_up",
-    "returned",
-];
+pub(super) use crate::store::cases::OPEN_STATUSES;
+
+/// A list total as shown: the count, or "10000+" when the store stopped counting
+/// ([`crate::store::cases::COUNT_CAP`]) — a tab over years of closed cases costs no more
+/// than one over today's.
+pub(super) fn shown_total(n: i64) -> serde_json::Value {
+    use crate::store::cases::COUNT_CAP;
+    if n > COUNT_CAP {
+        json!(format!("{COUNT_CAP}+"))
+    } else {
+        json!(n)
+    }
+}
 
 /// The store filter of a view for a principal, scope included (same rules as the JSON list).
 pub(super) fn view_filter(state: &AppState, p: &Principal, view: &str) -> Option<CaseFilter> {
@@ -406,7 +410,7 @@ pub async fn queue(
             "href": format!("/console/queue?view={v}"),
             "key": view_key(v),
             "active": **v == view,
-            "count": n,
+            "count": shown_total(*n),
         })).collect::<Vec<_>>(),
         "filter": {"q": text.clone().unwrap_or_default(), "category": category.clone().unwrap_or_default()},
         "categories": super::category_choices(&state.region.categories, lang),
@@ -420,7 +424,7 @@ pub async fn queue(
         },
         "rows": row_json,
         "search": search.json(&state, p.role),
-        "total": total_here,
+        "total": shown_total(total_here),
         "next_page": next_before.map(|b| base_q(&format!("&sort={sort}&before={b}"))),
         "paged": search.before.is_some(),
         "export_href": base_q("").replacen("/console/queue?", "/console/queue/export?", 1),

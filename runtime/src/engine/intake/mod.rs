@@ -28,6 +28,7 @@ changes nothing.
 
 mod input;
 mod validate;
+mod write;
 
 pub use input::{
     CallerInput, CaseInput, EmergencyInput, LocationInput, MAX_CONTENT_CHARS, normalize_phone,
@@ -54,11 +55,8 @@ use crate::model::time::{now_ms, render_time};
 use crate::model::{
     Category, Channel, EmergencyLine, LatLon, Principal, Priority, Status, UnitKind,
 };
-use crate::store::audit::{NewAudit, record_audit};
-use crate::store::cases::{
-    CaseRow, NewCase, NewEvent, append_events, enqueue_to, insert_case, upsert_caller,
-};
-use crate::store::{Store, field};
+use crate::store::Store;
+use crate::store::cases::{CaseRow, NewCase, NewEvent};
 
 /// What a grid worker's patrol report adds to a case (the field pages set it; JSON never does).
 #[derive(Debug, Clone, Default)]
@@ -402,36 +400,26 @@ pub async fn create_case_with(
         route = Some(r.via);
     }
 
-    // --- write ----------------------------------------------------------------------------
-    let mut tx = store.write().await?;
-    case.caller_id = upsert_caller(&mut tx, &checked.caller, now).await?;
-    let (id, public_id) = insert_case(&mut tx, store.engine(), &region.code, &case).await?;
-    if on_spot.is_some() {
-        field::close_on_spot(&mut tx, id, now).await?;
-    }
-    if let Some(key) = &patrol.report_key
-        && !field::insert_report_key(&mut tx, key, principal.user_id, id, now).await?
-    {
-        // Sent before (the phone was offline or lost the answer): the transaction rolls back.
-        return Err(Error::conflict(
-            "duplicate_report",
-            "this report was received before",
-        ));
-    }
-    append_events(&mut tx, id, &events, now, Some(1)).await?;
-    if let Some(mut payload) = transfer_payload {
-        payload["case"] = json!(public_id);
+    // --- write: prepared here, run in a group-commit batch ---------------------------------
+    let mut outbox = Vec::new();
+    if let Some(payload) = transfer_payload {
         let (platform, state) = match &handoff {
             Some(h) => region.transfer_route(h.line),
             None => (None, "unrouted"),
         };
-        enqueue_to(&mut tx, TRANSFER_TOPIC, &payload, platform, state, now).await?;
+        outbox.push(write::Outbox {
+            topic: TRANSFER_TOPIC,
+            payload,
+            platform: platform.map(str::to_string),
+            state,
+        });
     }
     if let Some(unit) = case.unit_id.as_deref()
         && let Some((platform, state)) = region.forward_route(unit)
     {
         let facts = forward::Facts {
-            case: &public_id,
+            // Filled in with the public id inside the transaction.
+            case: "",
             category: case.category_code.as_deref(),
             content: &case.content,
             address: case.address.as_deref(),
@@ -443,29 +431,47 @@ pub async fn create_case_with(
             unit,
             close_due: case.close_due,
         };
-        let payload = forward::payload(region, &facts, now);
-        enqueue_to(&mut tx, FORWARD_TOPIC, &payload, Some(platform), state, now).await?;
+        outbox.push(write::Outbox {
+            topic: FORWARD_TOPIC,
+            payload: forward::payload(region, &facts, now),
+            platform: Some(platform.to_string()),
+            state,
+        });
     }
     // The citizen gets the case number by text (not for an emergency: the line calls back; not
     // for a grid worker's report, whose phone may be a neighbour's).
-    if handoff.is_none()
-        && checked.channel != Channel::Grid
-        && let Some(phone) = checked.caller.phone.as_deref()
-    {
-        let text = sms::receipt_text(region, &public_id);
-        sms::queue(&mut tx, region, phone, id, sms::RECEIPT, &text, now).await?;
-    }
-    if overridden {
-        // The detector said emergency and a person said otherwise: that is always on record.
-        let target = format!("case:{public_id}");
-        let entry = NewAudit::by(principal, "triage.emergency_override", Some(&target))
-            .with_detail(json!({
+    let receipt = match (region.sms_gateway(), checked.caller.phone.as_deref()) {
+        (Some(gateway), Some(phone))
+            if handoff.is_none() && checked.channel != Channel::Grid && sms::is_mobile(phone) =>
+        {
+            Some(write::Receipt {
+                phone: phone.to_string(),
+                gateway: gateway.id.clone(),
+                template: sms::receipt_text(region, write::CASE_MARK),
+            })
+        }
+        _ => None,
+    };
+    let plan = write::Plan {
+        region_code: region.code.clone(),
+        caller: checked.caller.clone(),
+        case: case.clone(),
+        events,
+        on_spot: on_spot.is_some(),
+        report_key: patrol.report_key.map(|k| (k, principal.user_id)),
+        outbox,
+        receipt,
+        overridden: overridden.then(|| write::Override {
+            actor_id: principal.user_id,
+            actor_name: principal.name.clone(),
+            detail: json!({
                 "detected": classification.emergency,
                 "decision": decision,
-            }));
-        record_audit(&mut tx, &entry).await?;
-    }
-    tx.commit().await?;
+            }),
+        }),
+    };
+    let (id, public_id, caller_id) = write::commit(store, plan).await?;
+    case.caller_id = caller_id;
 
     let row = CaseRow {
         id,
