@@ -13,7 +13,7 @@
 //!   one-time passwords and reset links (0060);
 //! - `tests/fixtures/landed-62b3cf6` (through 0060), `tests/fixtures/landed-7ee2457` (through
 //!   0080: rollups and alerts), `tests/fixtures/landed-6859fb9` (through 0090: 一事多诉) and
-//!   `tests/fixtures/landed-c67d1de` (through 0140: the field), the installs of the last landed
+//!   `tests/fixtures/landed-bd59eb3` (through 0140: the field), the installs of the last landed
 //!   stops before a migration.
 //!
 //! Today's `m110d` serves each on both engines: the new migrations apply, the old cases, users
@@ -86,10 +86,11 @@ const LANDED_6859FB9: Fixture = Fixture {
     ..LANDED_DAF738F
 };
 
-/// The kit at c67d1de (stop 24): the field work (migrations through 0140), from before the
-/// paging indexes (0150).
-const LANDED_C67D1DE: Fixture = Fixture {
-    dir: "landed-c67d1de",
+/// The kit at bd59eb3 (stop 24, as landed): the field work (migrations through 0140, 0110 with
+/// `provider_admissions.unit_id` still nullable on SQLite), from before the paging indexes
+/// (0150) and the rebuilt admissions key (0160).
+const LANDED_BD59EB3: Fixture = Fixture {
+    dir: "landed-bd59eb3",
     ..LANDED_DAF738F
 };
 
@@ -146,11 +147,11 @@ async fn upgrades_the_install_landed_at_6859fb9(engine: Engine) {
 
 per_engine!(upgrades_the_install_landed_at_6859fb9);
 
-async fn upgrades_the_install_landed_at_c67d1de(engine: Engine) {
-    upgrades(&LANDED_C67D1DE, engine).await
+async fn upgrades_the_install_landed_at_bd59eb3(engine: Engine) {
+    upgrades(&LANDED_BD59EB3, engine).await
 }
 
-per_engine!(upgrades_the_install_landed_at_c67d1de);
+per_engine!(upgrades_the_install_landed_at_bd59eb3);
 
 /// Serves `fixture` on `engine` with today's `m110d` and checks that nothing was lost.
 async fn upgrades(fixture: &Fixture, engine: Engine) {

@@ -8,7 +8,7 @@ ALTER TABLE categories ADD COLUMN matchable INTEGER NOT NULL DEFAULT 0 CHECK (ma
 -- the centroid of its scope), a suspension (why, by whom), and when it was last offered a case
 -- (fairness). Every change is audited (`provider.*`). No row: never admitted, never offered.
 CREATE TABLE provider_admissions (
-    unit_id           TEXT NOT NULL PRIMARY KEY REFERENCES units (id),
+    unit_id           TEXT PRIMARY KEY REFERENCES units (id),
     qualification     TEXT NOT NULL,
     valid_from        INTEGER NOT NULL,
     valid_until       INTEGER,
