@@ -94,6 +94,13 @@ const LANDED_BD59EB3: Fixture = Fixture {
     ..LANDED_DAF738F
 };
 
+/// The kit at 7006900 (stop 25, as landed): group commit and keyset paging (migrations through
+/// 0160), from before the rollup margins and the overdue index (0170).
+const LANDED_7006900: Fixture = Fixture {
+    dir: "landed-7006900",
+    ..LANDED_DAF738F
+};
+
 impl Fixture {
     fn path(&self, name: &str) -> std::path::PathBuf {
         workspace_root()
@@ -152,6 +159,12 @@ async fn upgrades_the_install_landed_at_bd59eb3(engine: Engine) {
 }
 
 per_engine!(upgrades_the_install_landed_at_bd59eb3);
+
+async fn upgrades_the_install_landed_at_7006900(engine: Engine) {
+    upgrades(&LANDED_7006900, engine).await
+}
+
+per_engine!(upgrades_the_install_landed_at_7006900);
 
 /// Serves `fixture` on `engine` with today's `m110d` and checks that nothing was lost.
 async fn upgrades(fixture: &Fixture, engine: Engine) {
