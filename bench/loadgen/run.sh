@@ -61,8 +61,10 @@ bench() { # engine install-dir [db-url]
   local tag="$engine${LABEL:+ $LABEL}"
   "$LOADGEN" intake --url "http://127.0.0.1:$port" --token "$token" --clients "$CLIENTS" \
     --seconds "$SECS" --half-seconds "$SECS" "${raw[@]}" --pid "$pid" --label "$tag" || true
-  "$LOADGEN" streams --url "http://127.0.0.1:$port" --user bench --streams "$STREAMS" \
-    --seconds 30 --pid "$pid" --label "$tag" || true
+  if [ "$STREAMS" -gt 0 ]; then # 0 skips the streams
+    "$LOADGEN" streams --url "http://127.0.0.1:$port" --user bench --streams "$STREAMS" \
+      --seconds 30 --pid "$pid" --label "$tag" || true
+  fi
   kill "$pid"
   wait "$pid" 2>/dev/null || true
 }

@@ -196,6 +196,14 @@ pub async fn serve_state(
         state.metrics.clone(),
         stop_tx.subscribe(),
     ));
+    let margins = tokio::spawn(jobs::run(
+        crate::jobs::margins::Margins {
+            store: state.store.clone(),
+        },
+        std::time::Duration::from_secs(5),
+        state.metrics.clone(),
+        stop_tx.subscribe(),
+    ));
     let checkpoints = tokio::spawn(checkpointer(state.store.clone(), stop_tx.subscribe()));
     let addr = listener.local_addr()?;
     tracing::info!(
@@ -213,6 +221,7 @@ pub async fn serve_state(
     let _ = stop_tx.send(true);
     let _ = jobs.await;
     let _ = reload.await;
+    let _ = margins.await;
     let _ = routing.await;
     let _ = delivery.await;
     let _ = pull.await;

@@ -304,9 +304,21 @@ async fn users_sessions_and_tokens(engine: Engine) {
         .await
         .unwrap_err();
     assert!(matches!(clash, StoreError::Conflict(_)));
-    let listed = s.tokens().await.unwrap();
+    // The use is recorded off the request path: wait for it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let listed = loop {
+        let listed = s.tokens().await.unwrap();
+        if listed.iter().all(|t| t.last_used_at.is_some()) || std::time::Instant::now() > deadline {
+            break listed;
+        }
+        // Polling the condition, not waiting a fixed time.
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    };
     assert_eq!(listed.len(), 1);
-    assert!(listed[0].last_used_at.is_some());
+    assert!(
+        listed[0].last_used_at.is_some(),
+        "the token's use is recorded"
+    );
     s.revoke_token(tid).await.unwrap();
     assert!(matches!(
         s.principal_for_token(&token).await,

@@ -130,24 +130,45 @@ struct Schema {
 /// `(delivered_at IS NULL)` and `delivered_at IS NULL` compare equal, and so do PostgreSQL's
 /// `kind = 'merged'::text` and SQLite's `kind = 'merged'`.
 fn normalize_expr(s: &str) -> String {
-    let s = s.replace("'::text", "'");
-    let mut s = s.trim();
-    while s.starts_with('(') && s.ends_with(')') {
-        s = s[1..s.len() - 1].trim();
-    }
-    let s = s
+    let mut s = s
+        .replace("'::text", "'")
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
         .to_lowercase();
     // PostgreSQL stores `x IN ('a', 'b')` as `x = ANY (ARRAY['a', 'b'])` (the partial indexes
     // on open cases, 0150): read it back as the IN list both engines were given.
-    match s.split_once(" = any (array[") {
-        Some((column, rest)) if rest.ends_with("])") => {
-            format!("{column} in ({})", &rest[..rest.len() - 2])
-        }
-        _ => s,
+    while let Some(at) = s.find(" = any (array[") {
+        let Some(close) = s[at..].find("])").map(|i| at + i) else {
+            break;
+        };
+        let list = s[at + " = any (array[".len()..close].to_string();
+        s = format!("{} in ({list}){}", &s[..at], &s[close + 2..]);
     }
+    // PostgreSQL also wraps every comparison of a predicate in parentheses
+    // (`((a = 1) or (b = 1))`); SQLite keeps the text as written. The predicates compared here
+    // are conjunctions of comparisons and IN lists, so parentheses around a term carry no
+    // meaning the other engine could lack: drop those, keep IN lists' own.
+    let mut out = String::new();
+    let mut in_list = Vec::new();
+    for c in s.chars() {
+        match c {
+            '(' => {
+                let list = out.trim_end().ends_with(" in");
+                in_list.push(list);
+                if list {
+                    out.push('(');
+                }
+            }
+            ')' => {
+                if in_list.pop().unwrap_or(false) {
+                    out.push(')');
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// PostgreSQL writes `'active'::text` and `'-1'::integer` where SQLite keeps `'active'`, `-1`.
@@ -667,12 +688,14 @@ const KNOWN: &[Known] = &[
               leaves it out; PostgreSQL declares these `BIGINT PRIMARY KEY` without IDENTITY, \
               so there the insert fails instead. Both are natural keys the code always \
               supplies (tier level from the profile; the case a submission belongs to; the case whose \
-              analytics facts a row holds; the paid case a service price belongs to).",
+              analytics facts a row holds; the paid case a service price belongs to; the day whose \
+              rollup margins are built).",
         differences: &[
             "grid_tiers.level: id assigned by the database only on sqlite",
             "open311_submissions.case_id: id assigned by the database only on sqlite",
             "case_facts.case_id: id assigned by the database only on sqlite",
             "service_prices.case_id: id assigned by the database only on sqlite",
+            "rollup_margin_days.day: id assigned by the database only on sqlite",
         ],
     },
 ];

@@ -1,7 +1,8 @@
 //! Live updates across servers and within one: the console's event stream (`/console/events`) is
 //! driven by the store's change counter — committed writes in-process, and on PostgreSQL the
 //! `LISTEN/NOTIFY` channel every `m110d` on the database shares. A case created through one
-//! server must reach a console connected to another (issue 13).
+//! server must reach a console connected to another, and one case every console open on a
+//! server (issue 13).
 
 use std::time::Duration;
 
@@ -80,5 +81,51 @@ async fn a_case_created_on_the_same_server_reaches_its_stream() {
         let app = App::start(engine, &[]).await;
         let base = app.server.base.clone();
         case_reaches_stream(&app, &base, Duration::from_secs(30)).await;
+    }
+}
+
+/// Many consoles on one server share the store's one watermark reader: a single case created
+/// after they opened reaches every one of them (each stream's base is taken before its answer,
+/// so no creation needs repeating here).
+#[tokio::test]
+async fn one_case_reaches_every_open_stream_of_a_server() {
+    for engine in [Engine::Sqlite]
+        .into_iter()
+        .chain(postgres_configured().then_some(Engine::Postgres))
+    {
+        let app = App::start(engine, &[]).await;
+        let base = app.server.base.clone();
+        let console = login(&base, "sup", PASSWORD).await;
+        let mut streams = Vec::new();
+        for _ in 0..20 {
+            let s = console
+                .get(format!("{base}/console/events"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(s.status(), 200);
+            streams.push(s);
+        }
+        let (s, v) = app
+            .call(
+                "op",
+                "POST",
+                "/api/v1/cases",
+                Some(&json!({"channel": "phone", "content": "路灯不亮"})),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        for (i, stream) in streams.iter_mut().enumerate() {
+            let mut seen = String::new();
+            while !seen.contains("event: case") {
+                match tokio::time::timeout_at(deadline, stream.chunk()).await {
+                    Ok(Ok(Some(bytes))) => seen.push_str(&String::from_utf8_lossy(&bytes)),
+                    Ok(Ok(None)) => panic!("{engine:?}: stream {i} ended: {seen:?}"),
+                    Ok(Err(e)) => panic!("{engine:?}: stream {i}: {e}"),
+                    Err(_) => panic!("{engine:?}: stream {i} got no `case` event: {seen:?}"),
+                }
+            }
+        }
     }
 }

@@ -3,13 +3,14 @@ Live updates: `GET /console/events`, a server-sent event stream that tells open 
 when cases changed (`case`) or the number of overdue cases moved (`overdue`); the page then
 re-fetches its own rows, so what it shows is always rendered, scoped and escaped by the server.
 
-Driven by the store's change counter ([`crate::store::changes`]), not by a clock: every
-committed write bumps it — in this process directly, and on PostgreSQL through
-`LISTEN/NOTIFY` from every other `m110d` on the database — and a stream reads its watermark
-(newest case, latest update, overdue count: index reads only) only when the counter moved,
-at most once per [`MIN_INTERVAL`]. An idle center's open consoles therefore run no query at
-all. A slow catch-up read every [`CATCH_UP`] covers what no counter sees: on SQLite, a write
-made by another process on the same file (an `m110` command).
+Driven by the store's change counter ([`crate::store::changes`]), not by a clock, through one
+watermark reader per store ([`crate::store::watermark`]): every committed write bumps the
+counter — in this process directly, and on PostgreSQL through `LISTEN/NOTIFY` from every other
+`m110d` on the database — and the reader re-reads the watermark (newest case, latest update,
+overdue count: index reads only) at most once per [`MIN_INTERVAL`], plus a catch-up read every
+[`CATCH_UP`] for what no counter sees (on SQLite, a write by another process on the same file).
+Each stream only compares the published watermark with the last one it saw: 500 open consoles
+cost one read per second at most on a busy center, and nothing at all on an idle one.
 */
 
 use std::convert::Infallible;
@@ -19,18 +20,15 @@ use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
 use tokio::sync::watch;
-use tokio::time::Instant;
 
 use super::session::ConsoleUser;
 use crate::http::AppState;
-use crate::store::Store;
 use crate::store::console::Watermark;
+pub use crate::store::watermark::{CATCH_UP, MIN_INTERVAL};
 
-/// The least time between two watermark reads of one stream, however busy the center.
-pub const MIN_INTERVAL: Duration = Duration::from_secs(1);
-
-/// The longest a stream goes without reading its watermark.
-pub const CATCH_UP: Duration = Duration::from_secs(60);
+/// How long a new stream waits for its first watermark (the reader's first read, when this
+/// stream starts it) before answering without one; the first read then becomes its base.
+const FIRST_READ: Duration = Duration::from_secs(10);
 
 /// The events a watermark change means.
 pub fn changes(prev: Watermark, now: Watermark) -> Vec<&'static str> {
@@ -44,29 +42,11 @@ pub fn changes(prev: Watermark, now: Watermark) -> Vec<&'static str> {
     v
 }
 
-/// Per-connection state: the last mark, when it was read, and events not yet sent.
+/// Per-connection state: the published watermarks, the last one seen, events not yet sent.
 struct Watcher {
-    store: Store,
-    counter: watch::Receiver<u64>,
+    marks: watch::Receiver<Option<Watermark>>,
     last: Option<Watermark>,
-    read_at: Instant,
     pending: Vec<&'static str>,
-}
-
-impl Watcher {
-    /// Waits until the counter moves (or the catch-up time passes), then no earlier than
-    /// [`MIN_INTERVAL`] after the last read. `false`: the store is gone.
-    async fn wait(&mut self) -> bool {
-        // A timeout is the catch-up read; a closed channel means the store is gone.
-        let woke = tokio::time::timeout_at(self.read_at + CATCH_UP, self.counter.changed()).await;
-        if let Ok(Err(_)) = woke {
-            return false;
-        }
-        tokio::time::sleep_until(self.read_at + MIN_INTERVAL).await;
-        // Everything committed up to here is covered by the read that follows.
-        self.counter.borrow_and_update();
-        true
-    }
 }
 
 /// `GET /console/events`.
@@ -74,14 +54,19 @@ pub async fn events(
     State(state): State<AppState>,
     _user: ConsoleUser,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    // Subscribe before the first read: a change committed in between wakes the stream.
-    let counter = state.store.changes().subscribe();
-    let first = state.store.console_watermark().await.ok();
+    // Subscribed before the base is taken: whatever the reader publishes later (every change
+    // committed after this point is read and published) reaches this stream.
+    let mut marks = state.store.watermarks();
+    // The base is the latest watermark read — the stream's own first read when it starts the
+    // reader. It may be older than the page (the reader is up to MIN_INTERVAL behind a local
+    // commit): that costs a needless refresh, never a missed change.
+    let last = match tokio::time::timeout(FIRST_READ, marks.wait_for(Option::is_some)).await {
+        Ok(Ok(v)) => *v,
+        _ => None,
+    };
     let watcher = Watcher {
-        store: state.store.clone(),
-        counter,
-        last: first,
-        read_at: Instant::now(),
+        marks,
+        last,
         pending: Vec::new(),
     };
     let stream = futures::stream::unfold(watcher, |mut w| async move {
@@ -89,20 +74,19 @@ pub async fn events(
             if let Some(kind) = w.pending.pop() {
                 return Some((Ok(Event::default().event(kind).data(kind)), w));
             }
-            if !w.wait().await {
+            // Wakes only when the published watermark moved; closed: the store is gone.
+            if w.marks.changed().await.is_err() {
                 return None;
             }
-            w.read_at = Instant::now();
-            match w.store.console_watermark().await {
-                Ok(now) => {
-                    if let Some(prev) = w.last {
-                        // Popped from the end: reverse so `case` goes out before `overdue`.
-                        w.pending = changes(prev, now).into_iter().rev().collect();
-                    }
-                    w.last = Some(now);
-                }
-                Err(e) => tracing::warn!(error = %e, "console watermark read failed"),
+            // `None`: the reader restarted and has not read yet; its first read follows.
+            let Some(now) = *w.marks.borrow_and_update() else {
+                continue;
+            };
+            if let Some(prev) = w.last {
+                // Popped from the end: reverse so `case` goes out before `overdue`.
+                w.pending = changes(prev, now).into_iter().rev().collect();
             }
+            w.last = Some(now);
         }
     });
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))

@@ -425,6 +425,7 @@ pub fn filter(region: &RegionIndex, q: &Query) -> RollupFilter {
             .map(|a| region.grid_reach(std::slice::from_ref(a))),
         unit: q.unit.clone(),
         channel: q.channel.clone(),
+        metrics: None,
     }
 }
 

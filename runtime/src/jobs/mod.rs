@@ -13,6 +13,7 @@ registry), so jobs know nothing of HTTP.
 pub mod deadlines;
 pub mod delivery;
 pub mod forward;
+pub mod margins;
 pub mod offers;
 pub mod routing;
 pub mod triage;

@@ -57,18 +57,16 @@ impl BatchError for StoreError {
     }
 }
 
-/// How many batches may run at once. SQLite has one writer: one.
-///
-/// PostgreSQL does not batch today ([`Store::write_batched`] runs one transaction per request
-/// there, in parallel, with the same lock bound): measured on this 2-core machine, one serial
-/// leader reached about a third of the per-request throughput (PostgreSQL already groups the WAL
-/// flushes of concurrent commits), and six parallel leaders deadlocked on the shared analytics
-/// rollup rows, which each batch updates in case order. The value here is what a batching
-/// PostgreSQL path would use once the rollup upserts take their rows in one global order.
+/// How many batches may run at once. SQLite has one writer: one. PostgreSQL runs transactions
+/// in parallel, and a few leaders keep it busy while one waits for its COMMIT's WAL flush;
+/// their batches cannot deadlock on each other: every row an intake locks that another may
+/// lock too is taken in one global order — callers by phone (jobs run in [`Job::key`] order),
+/// analytics rollups by key (written once per batch at COMMIT, sorted:
+/// [`WriteTx::defer_new_facts`]). Everything else an intake writes is a new row.
 pub fn max_leaders(engine: Engine) -> usize {
     match engine {
         Engine::Sqlite => 1,
-        Engine::Postgres => 6,
+        Engine::Postgres => 4,
     }
 }
 
@@ -94,6 +92,10 @@ enum Reply {
 }
 
 struct Job {
+    /// Where the job goes in its batch: jobs run in key order, so the rows they lock (a
+    /// caller's, by phone) are taken in one order by every batch and concurrent batches on
+    /// PostgreSQL cannot deadlock on them.
+    key: String,
     work: Work,
     reply: oneshot::Sender<Reply>,
     queued: Instant,
@@ -143,14 +145,24 @@ impl Store {
     /// Runs `work` in a transaction shared with other concurrent writes (see the module docs);
     /// returns its result once that transaction has committed. `work` may run more than once
     /// and must only write through the transaction it is given.
-    pub async fn write_batched<T, E, F>(&self, mut work: F) -> Result<T, E>
+    pub async fn write_batched<T, E, F>(&self, work: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: BatchError,
         F: for<'a> FnMut(&'a mut WriteTx) -> BatchFuture<'a, Result<T, E>> + Send + 'static,
     {
-        if !self.group_commit || self.engine == Engine::Postgres {
-            // PostgreSQL: one transaction per request, in parallel (see `max_leaders`).
+        self.write_batched_keyed(String::new(), work).await
+    }
+
+    /// [`Store::write_batched`] for a write that locks an existing row named by `key` (an
+    /// upserted caller's phone): a batch runs its writes in key order (see [`Job::key`]).
+    pub async fn write_batched_keyed<T, E, F>(&self, key: String, mut work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: BatchError,
+        F: for<'a> FnMut(&'a mut WriteTx) -> BatchFuture<'a, Result<T, E>> + Send + 'static,
+    {
+        if !self.group_commit {
             let mut tx = self.write().await?;
             if self.engine == Engine::Postgres {
                 self.bound_locks(&mut tx).await?;
@@ -175,6 +187,7 @@ impl Store {
         let lead = {
             let mut state = self.batcher.lock();
             state.queue.push_back(Job {
+                key,
                 work: erased,
                 reply,
                 queued: Instant::now(),
@@ -247,6 +260,7 @@ impl Store {
                 bound.as_millis()
             ))));
         }
+        jobs.sort_by(|a, b| a.key.cmp(&b.key));
         let mut safe = false;
         while !jobs.is_empty() {
             match self.try_batch(&mut jobs, safe).await {
@@ -292,6 +306,7 @@ impl Store {
         }
         let mut outcomes = Vec::with_capacity(jobs.len());
         for (i, job) in jobs.iter_mut().enumerate() {
+            let mark = tx.deferred_len();
             if safe {
                 sqlx::query("SAVEPOINT m110_batch")
                     .execute(&mut *tx)
@@ -314,6 +329,8 @@ impl Store {
                     sqlx::query("ROLLBACK TO SAVEPOINT m110_batch")
                         .execute(&mut *tx)
                         .await?;
+                    // Its new cases are gone: so are their deferred facts.
+                    tx.truncate_deferred(mark);
                     sqlx::query("RELEASE SAVEPOINT m110_batch")
                         .execute(&mut *tx)
                         .await?;

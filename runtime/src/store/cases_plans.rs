@@ -34,7 +34,8 @@ fn full_walk(detail: &str) -> bool {
         || detail == "SCAN cases"
         || detail.starts_with("SCAN c USING")
         || detail.starts_with("SCAN cases USING");
-    scans_cases && !detail.contains("cases_open_")
+    // The partial indexes hold the open (0150) or the overdue open cases (0170) only.
+    scans_cases && !detail.contains("cases_open_") && !detail.contains("cases_overdue_open")
 }
 
 fn filter(statuses: &[&str]) -> CaseFilter {
@@ -48,7 +49,7 @@ fn filter(statuses: &[&str]) -> CaseFilter {
 /// Both statements of a list: no full walk; when `ordered`, no sort either (the LIMIT then
 /// bounds the rows read, whatever the table's size).
 async fn assert_list(store: &Store, name: &str, f: &CaseFilter, ordered: bool) {
-    let sql = list_sql(f);
+    let sql = list_sql(f, Engine::Sqlite);
     let count = plan(store, &sql.count_sql, &sql.params[..sql.count_params], &[]).await;
     let list = plan(store, &sql.list_sql, &sql.params, &[]).await;
     for (which, details) in [("count", &count), ("list", &list)] {
@@ -110,7 +111,7 @@ async fn hot_reads_use_indexes_not_a_scan_of_cases() {
             limit: 20,
             ..Default::default()
         };
-        let sql = list_sql(&f);
+        let sql = list_sql(&f, Engine::Sqlite);
         let list = plan(store, &sql.list_sql, &sql.params, &[]).await;
         assert!(
             !list.iter().any(|d| d.contains("TEMP B-TREE")),
@@ -140,6 +141,22 @@ async fn hot_reads_use_indexes_not_a_scan_of_cases() {
             && watermark.iter().any(|d| d.contains("cases_updated")),
         "watermark maxima do not read index ends: {watermark:?}"
     );
+    // The overdue counts of the watermark and the dashboard: the overdue open cases' own index
+    // (a handful of entries, each row read to check the term); no other SCAN.
+    use crate::store::console::{open_counts_sql, overdue_count_sql};
+    for sql in [
+        overdue_count_sql(Engine::Sqlite),
+        open_counts_sql(Engine::Sqlite),
+    ] {
+        let p = plan(store, &sql, &[], &[]).await;
+        assert!(
+            p.contains(&"SCAN c USING INDEX cases_overdue_open".to_string())
+                && !p
+                    .iter()
+                    .any(|d| d.starts_with("SCAN") && !d.ends_with("INDEX cases_overdue_open")),
+            "{sql}: the overdue count does not read cases_overdue_open: {p:?}"
+        );
+    }
 }
 
 #[test]
@@ -161,4 +178,77 @@ fn the_open_term_is_the_partial_indexes_where_clause() {
     }
     let listed: Vec<String> = OPEN_STATUSES.iter().map(|s| format!("'{s}'")).collect();
     assert!(OPEN_TERM.ends_with(&format!("({})", listed.join(", "))));
+}
+
+#[tokio::test]
+async fn queue_tabs_read_at_most_a_page_or_the_count_cap() {
+    let db = TestDb::new(Engine::Sqlite).await;
+    let store = &db.store;
+
+    // Overdue open cases: the partial index of exactly those (0170), in id order — a count
+    // reads at most COUNT_CAP + 1 entries, a page its rows, never a table read per open case.
+    let mut overdue = filter(OPEN_STATUSES);
+    overdue.overdue = Some(true);
+    for f in [overdue.clone(), {
+        let mut next = overdue.clone();
+        next.before_id = Some(1_000_000);
+        next
+    }] {
+        let sql = list_sql(&f, Engine::Sqlite);
+        let count = plan(store, &sql.count_sql, &sql.params[..sql.count_params], &[]).await;
+        let list = plan(store, &sql.list_sql, &sql.params, &[]).await;
+        for (which, details) in [("count", &count), ("list", &list)] {
+            assert!(
+                details.iter().any(|d| d.contains("cases_overdue_open"))
+                    && !details.iter().any(|d| d.contains("TEMP B-TREE")),
+                "overdue {which}: {details:?}"
+            );
+        }
+    }
+    // With a unit the unit's open cases are the narrower read: no hint then.
+    let mut unit_overdue = overdue.clone();
+    unit_overdue.unit = Some("justice".into());
+    assert!(
+        !list_sql(&unit_overdue, Engine::Sqlite)
+            .list_sql
+            .contains("INDEXED BY")
+    );
+    assert!(
+        !list_sql(&overdue, Engine::Postgres)
+            .count_sql
+            .contains("INDEXED BY")
+    );
+    // PostgreSQL plans these from its statistics: the plain query, no hint, no merge.
+    let in_progress = filter(&["signed", "in_progress"]);
+    assert!(
+        !list_sql(&in_progress, Engine::Postgres)
+            .list_sql
+            .contains("UNION ALL")
+    );
+
+    // Several statuses (在办: signed and in progress): each status's newest rows from its own
+    // range of cases_status_id, merged — no sort of every case they hold.
+    for before in [None, Some(1_000_000)] {
+        let mut f = filter(&["signed", "in_progress"]);
+        f.before_id = before;
+        let sql = list_sql(&f, Engine::Sqlite);
+        let list = plan(store, &sql.list_sql, &sql.params, &[]).await;
+        assert!(
+            !list
+                .iter()
+                .any(|d| full_walk(d) || d.contains("TEMP B-TREE"))
+                && list
+                    .iter()
+                    .filter(|d| d.contains("cases_status_id (status=?"))
+                    .count()
+                    == 2,
+            "in progress page (before {before:?}): {list:?}"
+        );
+    }
+
+    // A hand-off state is a literal, as the statuses are (a plan can see which is asked).
+    let mut awaiting = filter(&["transferred_police"]);
+    awaiting.handoff_state = Some("awaiting".into());
+    let sql = list_sql(&awaiting, Engine::Sqlite);
+    assert!(sql.params.is_empty() && sql.count_sql.contains("c.handoff_state = 'awaiting'"));
 }

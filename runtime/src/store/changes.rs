@@ -1,6 +1,7 @@
 /*!
-The change counter: what tells the live-update streams that something was written, so an idle
-console costs nothing and a busy one reads its watermark at most once per interval.
+The change counter: what tells the live-update streams' shared watermark reader that something
+was written, so idle consoles cost nothing and a busy center reads its watermark at most once per
+interval.
 
 - Every committed [`super::WriteTx`] (a single write or a group-commit batch) bumps the
   store's counter ([`ChangeHub::bump`]) after its COMMIT returned — a stream woken by it
@@ -13,9 +14,10 @@ console costs nothing and a busy one reads its watermark at most once per interv
 - A lost connection cannot lose a change silently: the listener bumps the counter when it
   reconnects, so streams re-read their watermark once.
 
-The counter says "something committed", not what: streams still compare a cheap watermark
-([`Store::console_watermark`]) to decide which events to send, so a write that does not touch
-cases (a login, an audit row) costs one indexed read per stream, not a refresh of every page.
+The counter says "something committed", not what: one reader per store
+([`super::watermark`]) re-reads a cheap watermark ([`Store::console_watermark`]) and the streams
+compare it to decide which events to send, so a write that does not touch cases (a login, an
+audit row) costs one indexed read in all, not one per stream nor a refresh of every page.
 */
 
 use std::sync::{Arc, Mutex, Weak};
@@ -46,6 +48,8 @@ struct Inner {
     /// Tells this instance's own notifications apart from the others'.
     instance: String,
     tasks: Mutex<Option<(JoinHandle<()>, JoinHandle<()>)>>,
+    /// The one watermark reader the live-update streams share (see [`super::watermark`]).
+    watermark: super::watermark::WatermarkHub,
 }
 
 impl std::fmt::Debug for ChangeHub {
@@ -68,6 +72,7 @@ impl ChangeHub {
             pg_url: (engine == Engine::Postgres).then(|| url.to_string()),
             instance: format!("{}-{nanos}", std::process::id()),
             tasks: Mutex::new(None),
+            watermark: Default::default(),
         }))
     }
 
@@ -90,6 +95,11 @@ impl ChangeHub {
     /// The number of changes seen so far (wrapping).
     pub fn count(&self) -> u64 {
         *self.0.all.borrow()
+    }
+
+    /// The store's shared watermark reader, woken by this counter.
+    pub fn watermark(&self) -> &super::watermark::WatermarkHub {
+        &self.0.watermark
     }
 
     /// PostgreSQL: starts (or restarts, when the runtime that ran them is gone) the listener

@@ -3,13 +3,18 @@
 //! and runs unchanged on SQLite and PostgreSQL.
 //!
 //! None of them grows with the history: what was received, closed or followed up is summed
-//! from the rollups (`store::rollups`, kept at write time) over the days shown; what is open now
+//! from the rollups over the days shown — from their per-day margins (`store::margins`) for
+//! the days that are over, so a 30-day chart reads a few rows per category and day however
+//! busy the center is; what is open now
 //! is counted through the partial indexes on open cases (migration 0150), whose size is the
 //! work in hand, not the years behind it; the watermark reads index ends. Sums are cast to
 //! BIGINT (PostgreSQL's SUM of a BIGINT is NUMERIC).
 
-use super::cases::OPEN_TERM;
-use super::{Store, StoreError};
+use sqlx::AnyPool;
+
+use super::cases::{OPEN_TERM, OVERDUE_TERM};
+use super::rollups::{Dim, RollupFilter};
+use super::{Engine, Store, StoreError};
 
 /// Milliseconds in a day and the Asia/Shanghai offset, for day buckets in SQL.
 const DAY_MS: i64 = 86_400_000;
@@ -17,6 +22,16 @@ const SHANGHAI_MS: i64 = 8 * 3_600_000;
 
 /// Days the satisfaction rate of the dashboard covers (the span of its charts).
 pub const SATISFACTION_DAYS: i64 = 30;
+
+/// The rollups of `metrics` from day `from_day` on (every later day, in case a clock runs ahead).
+fn received_since(from_day: i64, metrics: &[&str]) -> RollupFilter {
+    RollupFilter {
+        from_day,
+        to_day: i64::MAX,
+        metrics: Some(metrics.iter().map(|m| m.to_string()).collect()),
+        ..RollupFilter::default()
+    }
+}
 
 /// Headline numbers of the dashboard.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -42,31 +57,49 @@ pub struct Watermark {
     pub overdue: i64,
 }
 
-/// Open and overdue-open cases, through the partial index on open cases.
-const OPEN_COUNTS: &str = "SELECT COUNT(*), \
-    COUNT(CASE WHEN c.overdue_sign = 1 OR c.overdue_close = 1 THEN 1 END) FROM cases c WHERE ";
+/// Open overdue cases, through their own partial index `cases_overdue_open` (migration 0170): a
+/// handful of entries, not every open case and a table read per case. The WHERE term repeats
+/// the index's word for word, which both planners need; SQLite's, without statistics, still
+/// prefers the status index and a row read per open case, so the index is named there.
+/// PostgreSQL picks it from its statistics. Plan checked in `store::cases::plans`.
+pub(super) fn overdue_count_sql(engine: Engine) -> String {
+    let from = match engine {
+        Engine::Sqlite => "cases c INDEXED BY cases_overdue_open",
+        Engine::Postgres => "cases c",
+    };
+    format!("SELECT COUNT(*) FROM {from} WHERE {OVERDUE_TERM}")
+}
+
+/// Open cases (an index read alone, no row read) and open overdue cases ([`overdue_count_sql`])
+/// in one query.
+pub(super) fn open_counts_sql(engine: Engine) -> String {
+    format!(
+        "SELECT COUNT(*), ({}) FROM cases c WHERE {OPEN_TERM}",
+        overdue_count_sql(engine)
+    )
+}
 
 impl Store {
     /// Headline counts; `day_start` is the start of today (Asia/Shanghai) in epoch ms.
     pub async fn console_headline(&self, day_start: i64) -> Result<Headline, StoreError> {
         let today = shanghai_day(day_start);
-        let sums: Vec<(String, i64, i64)> = sqlx::query_as(
-            "SELECT metric, CAST(SUM(CASE WHEN day = $1 THEN n ELSE 0 END) AS BIGINT), \
-               CAST(SUM(n) AS BIGINT) FROM rollups \
-             WHERE metric IN ('received', 'closed', 'followed_up', 'satisfied') \
-               AND day >= $2 AND day <= $1 GROUP BY metric",
-        )
-        .bind(today)
-        .bind(today - (SATISFACTION_DAYS - 1))
-        .fetch_all(self.pool())
-        .await?;
+        let rows = self
+            .rollup_sums(
+                &received_since(
+                    today - (SATISFACTION_DAYS - 1),
+                    &["received", "closed", "followed_up", "satisfied"],
+                ),
+                &[Dim::Day],
+            )
+            .await?;
         let sum = |metric: &str, today_only: bool| {
-            sums.iter()
-                .find(|(m, _, _)| m == metric)
-                .map(|(_, t, all)| if today_only { *t } else { *all })
-                .unwrap_or(0)
+            rows.iter()
+                .filter(|r| r.metric == metric)
+                .filter(|r| !today_only || r.keys[0] == today.to_string())
+                .map(|r| r.n)
+                .sum::<i64>()
         };
-        let (open, overdue): (i64, i64) = sqlx::query_as(&format!("{OPEN_COUNTS}{OPEN_TERM}"))
+        let (open, overdue): (i64, i64) = sqlx::query_as(&open_counts_sql(self.engine()))
             .fetch_one(self.pool())
             .await?;
         Ok(Headline {
@@ -84,14 +117,16 @@ impl Store {
         &self,
         since: i64,
     ) -> Result<Vec<(Option<String>, i64)>, StoreError> {
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT category, CAST(SUM(n) AS BIGINT) AS total FROM rollups \
-             WHERE metric = 'received' AND day >= $1 GROUP BY category \
-             HAVING SUM(n) <> 0 ORDER BY total DESC, category",
-        )
-        .bind(shanghai_day(since))
-        .fetch_all(self.pool())
-        .await?;
+        let mut rows: Vec<(String, i64)> = self
+            .rollup_sums(
+                &received_since(shanghai_day(since), &["received"]),
+                &[Dim::Category],
+            )
+            .await?
+            .into_iter()
+            .map(|r| (r.keys[0].clone(), r.n))
+            .collect();
+        rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         Ok(rows.into_iter().map(|(k, n)| (absent(k), n)).collect())
     }
 
@@ -100,47 +135,61 @@ impl Store {
         &self,
         since: i64,
     ) -> Result<Vec<(Option<String>, i64)>, StoreError> {
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT grid, CAST(SUM(n) AS BIGINT) FROM rollups \
-             WHERE metric = 'received' AND day >= $1 GROUP BY grid HAVING SUM(n) <> 0",
-        )
-        .bind(shanghai_day(since))
-        .fetch_all(self.pool())
-        .await?;
+        let rows: Vec<(String, i64)> = self
+            .rollup_sums(
+                &received_since(shanghai_day(since), &["received"]),
+                &[Dim::Grid],
+            )
+            .await?
+            .into_iter()
+            .map(|r| (r.keys[0].clone(), r.n))
+            .collect();
         Ok(rows.into_iter().map(|(k, n)| (absent(k), n)).collect())
     }
 
     /// Cases received per Asia/Shanghai day since `since`: (day number since the epoch, count).
     pub async fn console_daily(&self, since: i64) -> Result<Vec<(i64, i64)>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT day, CAST(SUM(n) AS BIGINT) FROM rollups \
-             WHERE metric = 'received' AND day >= $1 GROUP BY day HAVING SUM(n) <> 0 \
-             ORDER BY day",
-        )
-        .bind(shanghai_day(since))
-        .fetch_all(self.pool())
-        .await?)
+        let mut days: Vec<(i64, i64)> = self
+            .rollup_sums(
+                &received_since(shanghai_day(since), &["received"]),
+                &[Dim::Day],
+            )
+            .await?
+            .into_iter()
+            .filter_map(|r| Some((r.keys[0].parse().ok()?, r.n)))
+            .collect();
+        days.sort();
+        Ok(days)
     }
 
     /// The change watermark: newest case, latest update, open overdue cases. Each part reads
-    /// an index (the maxima one entry each, the count the open cases only): a stream may read
-    /// it once a second on a busy center at no cost that grows with the history.
+    /// an index (the maxima one entry each, the count the overdue open cases only): the
+    /// store's one watermark reader ([`super::watermark`]) reads it at most once a second on a
+    /// busy center, at no cost that grows with the history or the open work.
     pub async fn console_watermark(&self) -> Result<Watermark, StoreError> {
-        // Separate subqueries: SQLite reads a MAX from an index end only when it stands alone.
-        let sql = format!(
-            "SELECT COALESCE((SELECT MAX(id) FROM cases), 0), \
-               COALESCE((SELECT MAX(updated_at) FROM cases), 0), \
-               (SELECT COUNT(*) FROM cases c WHERE {OPEN_TERM} \
-                  AND (c.overdue_sign = 1 OR c.overdue_close = 1))"
-        );
-        let (last_id, last_update, overdue): (i64, i64, i64) =
-            sqlx::query_as(&sql).fetch_one(self.pool()).await?;
-        Ok(Watermark {
-            last_id,
-            last_update,
-            overdue,
-        })
+        read_watermark(self.pool(), self.engine()).await
     }
+}
+
+/// [`Store::console_watermark`] on a pool: the watermark reader holds the pool, not the store.
+pub(super) async fn read_watermark(
+    pool: &AnyPool,
+    engine: Engine,
+) -> Result<Watermark, StoreError> {
+    // Separate subqueries: SQLite reads a MAX from an index end only when it stands alone.
+    let sql = format!(
+        "SELECT COALESCE((SELECT MAX(id) FROM cases), 0), \
+           COALESCE((SELECT MAX(updated_at) FROM cases), 0), \
+           ({})",
+        overdue_count_sql(engine)
+    );
+    let (last_id, last_update, overdue): (i64, i64, i64) =
+        sqlx::query_as(&sql).fetch_one(pool).await?;
+    Ok(Watermark {
+        last_id,
+        last_update,
+        overdue,
+    })
 }
 
 /// A rollup key column's "none" (`''`) as `None`, as the cases' NULL was.

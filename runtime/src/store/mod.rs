@@ -37,6 +37,7 @@ pub mod alerts;
 pub mod attachments;
 pub mod audit;
 pub mod batch;
+pub mod callers;
 pub mod cameras;
 pub mod cases;
 pub mod changes;
@@ -50,6 +51,7 @@ pub mod households;
 pub mod imports;
 pub mod knowledge;
 pub mod maintenance;
+pub mod margins;
 pub mod offers;
 pub mod open311;
 pub mod provision;
@@ -64,6 +66,7 @@ pub mod triage;
 pub mod unit_edits;
 pub mod upgrade;
 pub mod users;
+pub mod watermark;
 pub mod write;
 
 pub use write::WriteTx;
@@ -239,6 +242,9 @@ impl Default for ConnectOptions {
 /// The default write bound (see [`ConnectOptions::write_timeout`]).
 pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// The setting that asks the next start to look for stale rollups ([`Store::migrate`]).
+pub const ROLLUP_SYNC_PENDING: &str = "rollup_sync_pending";
+
 /// A connection pool plus the engine it talks to. Cheap to clone.
 #[derive(Clone)]
 pub struct Store {
@@ -251,6 +257,9 @@ pub struct Store {
     group_commit: bool,
     /// Bumped by every committed write; wakes the live-update streams (see [`changes`]).
     changes: changes::ChangeHub,
+    /// When this process last recorded each API token's use (see
+    /// [`Store::principal_for_token`]); its clones share it.
+    token_uses: users::TokenUses,
 }
 
 impl std::fmt::Debug for Store {
@@ -354,6 +363,7 @@ impl Store {
             write_timeout: opts.write_timeout,
             group_commit: opts.group_commit,
             changes: changes::ChangeHub::new(engine, &url),
+            token_uses: Default::default(),
         };
         if opts.migrate {
             store.migrate().await?;
@@ -361,12 +371,71 @@ impl Store {
         Ok(store)
     }
 
-    /// Applies pending migrations of this engine.
+    /// Applies pending migrations of this engine, then brings the rollups up to date if
+    /// anything can have left them behind.
+    ///
+    /// Looking for stale rollups reads every case (≈ 1 s at a million), so a start does it only
+    /// when migrations were applied in it (an install from before the rollups gets them on its
+    /// first start; a migration may change what they are keyed on) or when an earlier start
+    /// applied some and stopped before its sync finished. [`ROLLUP_SYNC_PENDING`] records that
+    /// — written before the migrations run, removed once the sync is done — so a crash in
+    /// between is caught by the next start. Renames of codes sync in their own transaction
+    /// (`engine::upgrade`), and every other change of a case refreshes its rollups as it is
+    /// written. A restart of an up-to-date install therefore reads two small tables and takes
+    /// no write lock.
     pub async fn migrate(&self) -> Result<(), StoreError> {
+        let applied = self.migrated_versions().await?;
+        let pending = self
+            .engine
+            .migrator()
+            .iter()
+            .filter(|m| m.migration_type.is_up_migration())
+            .any(|m| !applied.contains(&m.version));
+        // A database with no migration yet has no settings table, and no cases either.
+        let marked = if pending && !applied.is_empty() {
+            self.set_setting(ROLLUP_SYNC_PENDING, &now_ms().to_string())
+                .await?;
+            true
+        } else {
+            !applied.is_empty() && self.setting(ROLLUP_SYNC_PENDING).await?.is_some()
+        };
         self.engine.migrator().run(&self.pool).await?;
-        // An install from before the rollups gets them here, on its first start.
-        self.sync_rollups().await?;
+        if pending || marked {
+            self.sync_rollups().await?;
+            if marked {
+                let mut tx = self.write().await?;
+                sqlx::query("DELETE FROM settings WHERE key = $1")
+                    .bind(ROLLUP_SYNC_PENDING)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+            }
+        }
         Ok(())
+    }
+
+    /// Versions of the migrations applied successfully (none on a database never migrated).
+    async fn migrated_versions(&self) -> Result<Vec<i64>, StoreError> {
+        let exists = match self.engine {
+            Engine::Sqlite => {
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' \
+                 AND name = '_sqlx_migrations'"
+            }
+            Engine::Postgres => {
+                "SELECT COUNT(*) FROM information_schema.tables \
+                 WHERE table_schema = current_schema() AND table_name = '_sqlx_migrations'"
+            }
+        };
+        let (n,): (i64,) = sqlx::query_as(exists).fetch_one(&self.pool).await?;
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let applied: Vec<(i64,)> =
+            sqlx::query_as("SELECT version FROM _sqlx_migrations WHERE success = $1")
+                .bind(true)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(applied.into_iter().map(|(v,)| v).collect())
     }
 
     /// True when every embedded migration has been applied (for `/readyz`).

@@ -249,7 +249,7 @@ pub fn derive(case: &FactCase, events: &[FactEvent]) -> Facts {
 }
 
 /// A full rollup key with its count, as written.
-type Row = (CaseKey, FactKey, i64);
+pub(super) type Row = (CaseKey, FactKey, i64);
 
 /// (category, grid, channel, unit, created_at, stored category, grid, channel, gender, age band,
 /// occupation, facts JSON, caller gender, age band, occupation)
@@ -311,7 +311,9 @@ fn to_events(rows: Vec<EventRead>) -> Vec<FactEvent> {
 }
 
 /// Adds `rows` (signed counts) to the rollups in one statement per 80 rows.
-async fn add_rows(conn: &mut AnyConnection, rows: &[Row]) -> Result<(), StoreError> {
+pub(super) async fn add_rows(conn: &mut AnyConnection, rows: &[Row]) -> Result<(), StoreError> {
+    // A day that has margins and changes loses them until the job builds it again.
+    super::margins::invalidate(conn, rows.iter().map(|(_, f, _)| f.day)).await?;
     for chunk in rows.chunks(80) {
         let values: Vec<String> = (0..chunk.len())
             .map(|i| {
@@ -442,6 +444,102 @@ pub async fn refresh(conn: &mut AnyConnection, case_id: i64) -> Result<(), Store
     write_facts(conn, case_id, &new_key, &new_facts).await
 }
 
+/// A case created in a write transaction, with the facts it contributes: counted at COMMIT
+/// ([`super::WriteTx::defer_new_facts`]).
+#[derive(Debug, Clone)]
+pub struct NewFacts {
+    pub case_id: i64,
+    pub key: CaseKey,
+    pub facts: Facts,
+}
+
+impl NewFacts {
+    /// The facts of a case just inserted with `events` (all at its creation): what [`refresh`]
+    /// would find reading the rows back. `profile`: the caller's (gender, age band, occupation)
+    /// as stored.
+    pub fn of_new_case(
+        case_id: i64,
+        case: &super::cases::NewCase,
+        profile: (Option<String>, Option<String>, Option<String>),
+        events: &[super::cases::NewEvent],
+        at: i64,
+    ) -> NewFacts {
+        let timeline: Vec<FactEvent> = events
+            .iter()
+            .map(|e| FactEvent {
+                kind: e.kind.clone(),
+                unit: e.unit_id.clone(),
+                at,
+                detail: e.detail.clone().unwrap_or_default(),
+            })
+            .collect();
+        NewFacts {
+            case_id,
+            key: CaseKey {
+                category: case.category_code.clone().unwrap_or_default(),
+                grid: case.grid_code.clone().unwrap_or_default(),
+                channel: case.channel.clone(),
+                gender: profile.0.unwrap_or_default(),
+                age_band: profile.1.unwrap_or_default(),
+                occupation: profile.2.unwrap_or_default(),
+            },
+            facts: derive(
+                &FactCase {
+                    created_at: case.created_at,
+                    unit: case.unit_id.clone(),
+                },
+                &timeline,
+            ),
+        }
+    }
+}
+
+/// Counts new cases (none counted before): their rollup rows summed and written in key order,
+/// their facts in one statement per 100 cases.
+pub(super) async fn write_new(
+    conn: &mut AnyConnection,
+    cases: &[NewFacts],
+) -> Result<(), StoreError> {
+    let mut rows: BTreeMap<(CaseKey, FactKey), i64> = BTreeMap::new();
+    let none = Facts::new();
+    for c in cases {
+        for (k, f, n) in delta(&CaseKey::default(), &none, &c.key, &c.facts) {
+            *rows.entry((k, f)).or_insert(0) += n;
+        }
+    }
+    let rows: Vec<Row> = rows.into_iter().map(|((k, f), n)| (k, f, n)).collect();
+    add_rows(conn, &rows).await?;
+    for chunk in cases.chunks(100) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let cols: Vec<String> = (1..=8).map(|k| format!("${}", i * 8 + k)).collect();
+                format!("({})", cols.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO case_facts (case_id, category, grid, channel, gender, age_band, \
+             occupation, facts) VALUES {}",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for c in chunk {
+            let json = serde_json::to_string(&c.facts.iter().collect::<Vec<_>>())
+                .map_err(|e| StoreError::Other(Box::new(e)))?;
+            q = q
+                .bind(c.case_id)
+                .bind(c.key.category.clone())
+                .bind(c.key.grid.clone())
+                .bind(c.key.channel.clone())
+                .bind(c.key.gender.clone())
+                .bind(c.key.age_band.clone())
+                .bind(c.key.occupation.clone())
+                .bind(json);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// The signed rows that turn `old` into `new`.
 fn delta(old_key: &CaseKey, old: &Facts, new_key: &CaseKey, new: &Facts) -> Vec<Row> {
     let mut rows: BTreeMap<(CaseKey, FactKey), i64> = BTreeMap::new();
@@ -479,18 +577,21 @@ pub async fn sync(conn: &mut AnyConnection, engine: Engine) -> Result<u64, Store
             .execute(&mut *conn)
             .await?;
     }
-    let stale: Vec<(i64,)> = sqlx::query_as(
-        "SELECT c.id FROM cases c LEFT JOIN case_facts f ON f.case_id = c.id \
-         WHERE f.case_id IS NULL OR f.category <> COALESCE(c.category_code, '') \
-         OR f.grid <> COALESCE(c.grid_code, '') OR f.channel <> c.channel ORDER BY c.id",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+    let stale: Vec<(i64,)> = sqlx::query_as(STALE_CASES).fetch_all(&mut *conn).await?;
     for (id,) in &stale {
         refresh(conn, *id).await?;
     }
     Ok(stale.len() as u64)
 }
+
+/// The cases [`sync`] refreshes: no facts yet, or facts keyed on codes the row no longer has.
+/// It reads every case.
+const STALE_CASES: &str = "SELECT c.id FROM cases c LEFT JOIN case_facts f ON f.case_id = c.id \
+    WHERE f.case_id IS NULL OR f.category <> COALESCE(c.category_code, '') \
+    OR f.grid <> COALESCE(c.grid_code, '') OR f.channel <> c.channel ORDER BY c.id";
+
+/// Cases [`Store::sync_rollups`] refreshes per write transaction.
+const SYNC_CHUNK: usize = 500;
 
 /// Recomputes every rollup from the cases (keeping each case's recorded caller profile), in
 /// one transaction: an interrupted rebuild leaves the rollups as they were. Returns the number
@@ -499,6 +600,7 @@ pub async fn rebuild(conn: &mut AnyConnection) -> Result<(u64, u64), StoreError>
     sqlx::query("DELETE FROM rollups")
         .execute(&mut *conn)
         .await?;
+    super::margins::forget_all(conn).await?;
     // Forget the facts but keep the recorded profile: each refresh then adds the case whole.
     sqlx::query("UPDATE case_facts SET facts = '[]'")
         .execute(&mut *conn)
@@ -530,7 +632,8 @@ pub enum Dim {
 }
 
 impl Dim {
-    fn column(self) -> &'static str {
+    /// The expression of this dimension in the rollups (a text).
+    pub(super) fn column(self) -> &'static str {
         match self {
             Dim::Day => "CAST(day AS TEXT)",
             Dim::Hour => "CAST(hour AS TEXT)",
@@ -554,6 +657,8 @@ pub struct RollupFilter {
     pub grids: Option<Vec<String>>,
     pub unit: Option<String>,
     pub channel: Option<String>,
+    /// Only these metrics (`None`: all).
+    pub metrics: Option<Vec<String>>,
 }
 
 /// One summed cell: the dimension values (in the order asked), metric, bucket and total.
@@ -566,75 +671,14 @@ pub struct SumRow {
 }
 
 impl Store {
-    /// Sums the rollups matching `filter`, grouped by `dims`, metric and bucket.
+    /// Sums the rollups matching `filter`, grouped by `dims`, metric and bucket (from the
+    /// per-day margins where they answer it: [`super::margins`]).
     pub async fn rollup_sums(
         &self,
         filter: &RollupFilter,
         dims: &[Dim],
     ) -> Result<Vec<SumRow>, StoreError> {
-        let mut conds = vec!["day >= $1".to_string(), "day < $2".to_string()];
-        let mut binds: Vec<String> = Vec::new();
-        let mut next = 3;
-        let mut list = |column: &str, values: &[String], conds: &mut Vec<String>| {
-            if values.is_empty() {
-                conds.push("1 = 0".into());
-                return;
-            }
-            let marks: Vec<String> = values
-                .iter()
-                .map(|v| {
-                    binds.push(v.clone());
-                    next += 1;
-                    format!("${}", next - 1)
-                })
-                .collect();
-            conds.push(format!("{column} IN ({})", marks.join(", ")));
-        };
-        if let Some(c) = &filter.categories {
-            list("category", c, &mut conds);
-        }
-        if let Some(g) = &filter.grids {
-            list("grid", g, &mut conds);
-        }
-        if let Some(u) = &filter.unit {
-            list("unit", std::slice::from_ref(u), &mut conds);
-        }
-        if let Some(c) = &filter.channel {
-            list("channel", std::slice::from_ref(c), &mut conds);
-        }
-        let cols: Vec<&str> = dims.iter().map(|d| d.column()).collect();
-        let mut select = cols.clone();
-        select.extend(["metric", "CAST(bucket AS TEXT)"]);
-        let sql = format!(
-            "SELECT {}, CAST(SUM(n) AS BIGINT) FROM rollups WHERE {} GROUP BY {} \
-             HAVING SUM(n) <> 0",
-            select.join(", "),
-            conds.join(" AND "),
-            select.join(", "),
-        );
-        let mut q = sqlx::query(&sql).bind(filter.from_day).bind(filter.to_day);
-        for b in &binds {
-            q = q.bind(b.clone());
-        }
-        let rows = q.fetch_all(self.pool()).await?;
-        use sqlx::Row as _;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let mut keys = Vec::with_capacity(dims.len());
-            for i in 0..dims.len() {
-                keys.push(row.try_get::<String, _>(i)?);
-            }
-            let metric: String = row.try_get(dims.len())?;
-            let bucket: String = row.try_get(dims.len() + 1)?;
-            let n: i64 = row.try_get(dims.len() + 2)?;
-            out.push(SumRow {
-                keys,
-                metric,
-                bucket: bucket.parse().unwrap_or(0),
-                n,
-            });
-        }
-        Ok(out)
+        super::margins::sums(self, filter, dims).await
     }
 
     /// Every non-zero rollup row, sorted: what the rebuild test compares.
@@ -678,13 +722,31 @@ impl Store {
         Ok(out)
     }
 
-    /// [`sync`] in its own write transaction.
+    /// What [`sync`] does, without holding the writer while looking: the stale cases are
+    /// found on a read connection (the look reads every case: ≈ 1 s at a million), then
+    /// refreshed [`SYNC_CHUNK`] at a time, each chunk in its own write transaction, so the
+    /// writes of a running service wait at most one chunk. A case written meanwhile was
+    /// refreshed by its own write, and [`refresh`] re-reads each case under the lock, so a
+    /// chunk never counts a change twice. Returns how many cases were stale.
     pub async fn sync_rollups(&self) -> Result<u64, StoreError> {
-        let mut tx = self.write().await?;
-        let engine = tx.engine();
-        let n = sync(&mut tx, engine).await?;
-        tx.commit().await?;
-        Ok(n)
+        let stale: Vec<(i64,)> = sqlx::query_as(STALE_CASES).fetch_all(self.pool()).await?;
+        for chunk in stale.chunks(SYNC_CHUNK) {
+            let mut tx = self.write().await?;
+            let engine = tx.engine();
+            for (id,) in chunk {
+                if engine == Engine::Postgres {
+                    // Several m110d may sync at once, and a running one may be writing this
+                    // case: its row lock makes each refresh see the facts the other left.
+                    sqlx::query("SELECT id FROM cases WHERE id = $1 FOR UPDATE")
+                        .bind(*id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                refresh(&mut tx, *id).await?;
+            }
+            tx.commit().await?;
+        }
+        Ok(stale.len() as u64)
     }
 }
 

@@ -226,6 +226,28 @@ fn parse_role(s: &str) -> Result<Role, StoreError> {
         .ok_or_else(|| StoreError::Other(format!("unknown role {s:?} in database").into()))
 }
 
+/// How precisely a token's `last_used_at` is kept: the administrator's "last used" column
+/// needs minutes, not every request.
+pub const TOKEN_USE_RESOLUTION_MS: i64 = 60_000;
+
+/// When this process last recorded each token's use.
+#[derive(Debug, Default, Clone)]
+pub(super) struct TokenUses(std::sync::Arc<std::sync::Mutex<std::collections::HashMap<i64, i64>>>);
+
+impl TokenUses {
+    /// Whether token `id`'s use at `now` should be written (and, if so, remembers it).
+    fn due(&self, id: i64, now: i64) -> bool {
+        let mut seen = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        match seen.get(&id) {
+            Some(at) if now - at < TOKEN_USE_RESOLUTION_MS => false,
+            _ => {
+                seen.insert(id, now);
+                true
+            }
+        }
+    }
+}
+
 impl Store {
     /// Creates a user (audited as `user.create` by `actor`); returns its id.
     pub async fn create_user(
@@ -561,7 +583,8 @@ impl Store {
         Ok((token, id))
     }
 
-    /// The principal behind a Bearer token / Open311 `api_key`; records its last use.
+    /// The principal behind a Bearer token / Open311 `api_key`; records its last use (to the
+    /// minute: at most once per [`TOKEN_USE_RESOLUTION_MS`] per token and process).
     /// `NotFound` when unknown, revoked, or its user is disabled.
     pub async fn principal_for_token(&self, token: &str) -> Result<Principal, StoreError> {
         let hash = auth::sha256_hex(token);
@@ -573,11 +596,30 @@ impl Store {
         .await?;
         let mut principal = self.principal(user_id).await?;
         principal.scope = scope.as_deref().and_then(TokenScope::parse);
-        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-            .bind(now_ms())
-            .bind(id)
-            .execute(self.pool())
-            .await?;
+        let now = now_ms();
+        if self.token_uses.due(id, now) {
+            // Off the request path: an integration posting hundreds of cases a second would
+            // otherwise write this one row (one commit, and on SQLite the one writer) per
+            // request, and every request would queue behind the last one's.
+            let store = self.clone();
+            tokio::spawn(async move {
+                let touched = async {
+                    let mut tx = store.write().await?;
+                    sqlx::query(
+                        "UPDATE api_tokens SET last_used_at = $1 \
+                         WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)",
+                    )
+                    .bind(now)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await
+                };
+                if let Err(e) = touched.await {
+                    tracing::warn!(error = %e, token = id, "recording a token's last use failed");
+                }
+            });
+        }
         Ok(principal)
     }
 
@@ -630,5 +672,21 @@ impl Store {
                 },
             )
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_use_is_written_once_a_minute() {
+        let uses = TokenUses::default();
+        assert!(uses.due(1, 1_000), "the first use is recorded");
+        assert!(!uses.due(1, 1_000 + TOKEN_USE_RESOLUTION_MS - 1));
+        assert!(uses.due(2, 1_500), "each token on its own");
+        assert!(uses.due(1, 1_000 + TOKEN_USE_RESOLUTION_MS));
+        // A clone (another handle on the same store) shares what was recorded.
+        assert!(!uses.clone().due(2, 2_000));
     }
 }

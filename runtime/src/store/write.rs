@@ -37,6 +37,9 @@ pub struct WriteTx {
     engine: Engine,
     _gate: Option<OwnedMutexGuard<()>>,
     changes: super::changes::ChangeHub,
+    /// The analytics facts of cases created in this transaction, written at COMMIT in one
+    /// sorted pass (see [`WriteTx::defer_new_facts`]).
+    deferred: Vec<super::rollups::NewFacts>,
 }
 
 impl WriteTx {
@@ -45,8 +48,32 @@ impl WriteTx {
         self.engine
     }
 
+    /// Counts a case created in this transaction in the analytics at COMMIT instead of at once:
+    /// a group-commit batch then writes the rollups of all its cases in one statement, taking
+    /// their rows in key order (so concurrent batches on PostgreSQL never deadlock on them),
+    /// and reads nothing back (the facts of a new case follow from what was just written).
+    /// Nothing else in the transaction may append to that case's timeline (its facts would be
+    /// counted twice; the second insert of its `case_facts` row fails the transaction).
+    pub fn defer_new_facts(&mut self, facts: super::rollups::NewFacts) {
+        self.deferred.push(facts);
+    }
+
+    /// How many deferred facts there are (a savepoint's mark).
+    pub(super) fn deferred_len(&self) -> usize {
+        self.deferred.len()
+    }
+
+    /// Forgets the facts deferred after `mark` (their savepoint was rolled back).
+    pub(super) fn truncate_deferred(&mut self, mark: usize) {
+        self.deferred.truncate(mark);
+    }
+
     /// Commits; dropping a `WriteTx` without committing rolls it back.
-    pub async fn commit(self) -> Result<(), StoreError> {
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        if !self.deferred.is_empty() {
+            let deferred = std::mem::take(&mut self.deferred);
+            super::rollups::write_new(&mut self.tx, &deferred).await?;
+        }
         self.tx.commit().await?;
         // After the COMMIT: a woken live-update stream must read the committed rows.
         self.changes.bump();
@@ -111,6 +138,7 @@ impl Store {
             engine: self.engine,
             _gate: gate,
             changes: self.changes.clone(),
+            deferred: Vec::new(),
         })
     }
 }

@@ -315,9 +315,9 @@ pub async fn queue(
                 Err(e) => return store_error_page(&user, e),
             }
         } else {
-            f.limit = 1;
-            match state.store.list_cases(&f).await {
-                Ok((_, total)) => tabs.push((v, total)),
+            // The other tabs show a count only: no row is read for them.
+            match state.store.count_cases(&f).await {
+                Ok(total) => tabs.push((v, total)),
                 Err(e) => return store_error_page(&user, e),
             }
         }

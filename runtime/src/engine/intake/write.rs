@@ -14,9 +14,9 @@ use serde_json::{Value, json};
 
 use super::super::error::{Error, Result};
 use crate::store::audit::{NewAudit, record_audit};
-use crate::store::cases::{
-    CallerData, NewCase, NewEvent, append_events, enqueue_to, insert_case, upsert_caller,
-};
+use crate::store::callers::upsert_caller_profile;
+use crate::store::cases::{CallerData, NewCase, NewEvent, enqueue_to, insert_case, insert_events};
+use crate::store::rollups::NewFacts;
 use crate::store::sms::{NewSms, record_sms};
 use crate::store::{Store, WriteTx, field};
 
@@ -64,9 +64,11 @@ pub(super) struct Plan {
 
 /// Runs the plan in a shared transaction; `(id, public_id, caller_id)` once it has committed.
 pub(super) async fn commit(store: &Store, plan: Plan) -> Result<(i64, String, Option<i64>)> {
+    // The caller's row is the one existing row an intake locks: batches take callers in order.
+    let key = plan.caller.phone.clone().unwrap_or_default();
     let plan = Arc::new(plan);
     store
-        .write_batched(move |tx| {
+        .write_batched_keyed(key, move |tx| {
             let plan = Arc::clone(&plan);
             Box::pin(async move { plan.write(tx).await })
         })
@@ -76,7 +78,8 @@ pub(super) async fn commit(store: &Store, plan: Plan) -> Result<(i64, String, Op
 impl Plan {
     async fn write(&self, tx: &mut WriteTx) -> Result<(i64, String, Option<i64>)> {
         let now = self.case.created_at;
-        let caller_id = upsert_caller(tx, &self.caller, now).await?;
+        let caller = upsert_caller_profile(tx, &self.caller, now).await?;
+        let caller_id = caller.as_ref().map(|(id, _)| *id);
         let case = NewCase {
             caller_id,
             ..self.case.clone()
@@ -96,7 +99,11 @@ impl Plan {
                 "this report was received before",
             ));
         }
-        append_events(tx, id, &self.events, now, Some(1)).await?;
+        // The case's analytics follow from what was just written (its row and these events):
+        // counted at COMMIT with the rest of the batch, nothing read back.
+        insert_events(tx, id, &self.events, now, 1).await?;
+        let profile = caller.map(|(_, p)| p).unwrap_or_default();
+        tx.defer_new_facts(NewFacts::of_new_case(id, &case, profile, &self.events, now));
         for m in &self.outbox {
             let mut payload = m.payload.clone();
             payload["case"] = json!(public_id);

@@ -26,6 +26,11 @@ lines have strong evidence the most dangerous handling wins — fire (119), then
 
 use serde::Serialize;
 
+use std::collections::HashMap;
+
+use aho_corasick::AhoCorasick;
+
+use super::cues::{CLAUSE_BREAKS, HYPOTHETICAL, NEGATIONS, PAST, TOPIC};
 use crate::model::EmergencyLine;
 
 /// An emergency recognised in a request.
@@ -515,126 +520,6 @@ static PATTERNS: &[Pattern] = &[
     ),
 ];
 
-/// Cues that negate the phrase right after them (cue, farthest distance in characters).
-const NEGATIONS: &[(&str, usize)] = &[
-    ("禁止", 1),
-    ("差点", 0),
-    ("差一点", 0),
-    ("险些", 0),
-    ("不是", 2),
-    ("并不是", 2),
-    ("没有", 2),
-    ("并没有", 2),
-    ("没", 1),
-    ("无人", 0),
-    ("并无", 1),
-    ("未", 0),
-    ("不", 0),
-    ("非", 0),
-    ("防", 0),
-    ("反", 0),
-    ("预防", 1),
-    ("防止", 1),
-    ("谨防", 1),
-    ("避免", 1),
-];
-
-/// Cues that put the rest of the clause in the past.
-const PAST: &[&str] = &[
-    "上次",
-    "以前",
-    "去年",
-    "前年",
-    "曾经",
-    "过去",
-    "上个月",
-    "上周",
-    "前些年",
-    "那年",
-    "小时候",
-    "早年",
-    "多年前",
-    "年前",
-    "几年前",
-    "之前有过",
-    "以往",
-    "历史上",
-];
-
-/// Cues that make the rest of the clause hypothetical or a worry.
-const HYPOTHETICAL: &[&str] = &[
-    "如果",
-    "万一",
-    "假如",
-    "要是",
-    "担心",
-    "害怕",
-    "容易",
-    "可能会",
-    "会不会",
-    "以免",
-    "隐患",
-    "小心",
-    "提醒",
-    "防范",
-    "以防",
-    "预防",
-    "防止",
-];
-
-/// Cues anywhere in the clause that make it a topic, not an event.
-const TOPIC: &[&str] = &[
-    "咨询",
-    "讲座",
-    "宣传",
-    "培训",
-    "演练",
-    "知识",
-    "课程",
-    "报名",
-    "电影",
-    "电视剧",
-    "新闻",
-    "小说",
-    "游戏",
-    "演习",
-    "宣讲",
-    "防诈",
-    "反诈",
-    "教育",
-    "怎么预防",
-    "如何预防",
-    "科普",
-    "保险",
-    "理赔",
-    "赔偿",
-    "起诉",
-    "律师",
-    "证明",
-    "补办",
-    "挂失",
-    "怎么办理",
-    "在哪里办",
-    "灭火器",
-    "消防栓",
-    "消防通道",
-    "烟感",
-    "安全检查",
-    "演出",
-    "节目",
-    "拍戏",
-    "认定",
-    "责任",
-    "快处",
-    "定损",
-    "疫苗",
-    "狂犬",
-];
-
-const CLAUSE_BREAKS: &[char] = &[
-    '，', '。', '！', '？', '；', ',', '.', '!', '?', ';', '\n', '\r', '、', '…', '~', '～',
-];
-
 struct Compiled {
     line: EmergencyLine,
     rank: u8,
@@ -648,6 +533,11 @@ struct Compiled {
 /// The emergency stage, built once.
 pub struct Detector {
     patterns: Vec<Compiled>,
+    /// Every phrase and exception word of the patterns, found in one pass over a text: most
+    /// of the table's hundreds of phrases are absent from a given request, and searching for
+    /// each on its own was most of the stage's cost.
+    phrases: AhoCorasick,
+    phrase_ids: HashMap<&'static str, usize>,
 }
 
 impl Default for Detector {
@@ -697,8 +587,25 @@ impl Detector {
                     groups,
                 }
             })
-            .collect();
-        Detector { patterns }
+            .collect::<Vec<Compiled>>();
+        let mut phrase_ids: HashMap<&'static str, usize> = HashMap::new();
+        for pat in &patterns {
+            let words = pat.groups.iter().flatten().chain(pat.unless.iter());
+            for w in words {
+                let next = phrase_ids.len();
+                phrase_ids.entry(*w).or_insert(next);
+            }
+        }
+        let mut by_id: Vec<&str> = vec![""; phrase_ids.len()];
+        for (w, i) in &phrase_ids {
+            by_id[*i] = w;
+        }
+        let phrases = AhoCorasick::new(&by_id).expect("the emergency phrases build an automaton");
+        Detector {
+            patterns,
+            phrases,
+            phrase_ids,
+        }
     }
 
     /// Detects an emergency in `text` (the request content only, never the address).
@@ -716,10 +623,16 @@ impl Detector {
         bounds.push(text.len());
         bounds.sort_unstable();
         bounds.dedup();
+        let mut present = vec![false; self.phrase_ids.len()];
+        for m in self.phrases.find_overlapping_iter(text) {
+            present[m.pattern().as_usize()] = true;
+        }
         let ctx = Ctx {
             text,
             bounds,
             clauses: clauses(text),
+            present,
+            ids: &self.phrase_ids,
         };
         // line → (confidence complement product, strongest weight, best rank among its strong
         // patterns, evidence)
@@ -769,21 +682,32 @@ struct Ctx<'a> {
     text: &'a str,
     bounds: Vec<usize>,
     clauses: Vec<Clause>,
+    /// Which of the detector's phrases occur anywhere in the text.
+    present: Vec<bool>,
+    ids: &'a HashMap<&'static str, usize>,
 }
 
 impl Ctx<'_> {
+    /// Whether `phrase` occurs in the text (a phrase outside the table: searched for).
+    fn contains(&self, phrase: &str) -> bool {
+        match self.ids.get(phrase) {
+            Some(i) => self.present[*i],
+            None => self.text.contains(phrase),
+        }
+    }
+
     /// Evidence for a pattern, or `None` when it does not match.
     fn find(&self, pat: &Compiled) -> Option<Vec<String>> {
         match pat.mode {
             Mode::Clause => self.clauses.iter().find_map(|c| {
-                if pat.unless.iter().any(|w| self.text.contains(w)) {
+                if pat.unless.iter().any(|w| self.contains(w)) {
                     return None;
                 }
                 self.chain(pat, *c, 0, c.start, None)
                     .map(|(s, e)| vec![self.text[s..e].to_string()])
             }),
             Mode::Request => {
-                if pat.unless.iter().any(|w| self.text.contains(w)) {
+                if pat.unless.iter().any(|w| self.contains(w)) {
                     return None;
                 }
                 let mut evidence = Vec::new();
@@ -842,7 +766,12 @@ impl Ctx<'_> {
         from: usize,
         phrase: &'s str,
     ) -> impl Iterator<Item = (usize, usize)> + 's {
-        let hay = &self.text[from..c.end];
+        // Absent from the whole text: nothing to search for.
+        let hay = if self.contains(phrase) {
+            &self.text[from..c.end]
+        } else {
+            ""
+        };
         hay.match_indices(phrase)
             .map(move |(i, m)| (from + i, from + i + m.len()))
             .filter(move |(s, e)| self.on_bounds(*s, *e) && self.live(c, *s, *e))

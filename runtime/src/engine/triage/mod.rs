@@ -14,6 +14,7 @@ only the classifier's model is swapped when a retrained one is loaded.
 
 pub mod bank;
 pub mod classifier;
+mod cues;
 pub mod emergency;
 mod locator;
 pub mod training;

@@ -161,6 +161,7 @@ impl Cube {
                 &RollupFilter {
                     from_day: first_day,
                     to_day: last_day + 1,
+                    metrics: Some(vec!["received".into()]),
                     ..RollupFilter::default()
                 },
                 &[Dim::Day, Dim::Category, Dim::Grid],

@@ -1,0 +1,125 @@
+/*!
+The cues of the emergency stage ([`super::emergency`]) that tell an occurrence of a phrase is
+not an event happening now: negated, past, hypothetical, or a topic; and the punctuation that
+ends a clause.
+*/
+
+/// Cues that negate the phrase right after them (cue, farthest distance in characters).
+pub(super) const NEGATIONS: &[(&str, usize)] = &[
+    ("禁止", 1),
+    ("差点", 0),
+    ("差一点", 0),
+    ("险些", 0),
+    ("不是", 2),
+    ("并不是", 2),
+    ("没有", 2),
+    ("并没有", 2),
+    ("没", 1),
+    ("无人", 0),
+    ("并无", 1),
+    ("未", 0),
+    ("不", 0),
+    ("非", 0),
+    ("防", 0),
+    ("反", 0),
+    ("预防", 1),
+    ("防止", 1),
+    ("谨防", 1),
+    ("避免", 1),
+];
+
+/// Cues that put the rest of the clause in the past.
+pub(super) const PAST: &[&str] = &[
+    "上次",
+    "以前",
+    "去年",
+    "前年",
+    "曾经",
+    "过去",
+    "上个月",
+    "上周",
+    "前些年",
+    "那年",
+    "小时候",
+    "早年",
+    "多年前",
+    "年前",
+    "几年前",
+    "之前有过",
+    "以往",
+    "历史上",
+];
+
+/// Cues that make the rest of the clause hypothetical or a worry.
+pub(super) const HYPOTHETICAL: &[&str] = &[
+    "如果",
+    "万一",
+    "假如",
+    "要是",
+    "担心",
+    "害怕",
+    "容易",
+    "可能会",
+    "会不会",
+    "以免",
+    "隐患",
+    "小心",
+    "提醒",
+    "防范",
+    "以防",
+    "预防",
+    "防止",
+];
+
+/// Cues anywhere in the clause that make it a topic, not an event.
+pub(super) const TOPIC: &[&str] = &[
+    "咨询",
+    "讲座",
+    "宣传",
+    "培训",
+    "演练",
+    "知识",
+    "课程",
+    "报名",
+    "电影",
+    "电视剧",
+    "新闻",
+    "小说",
+    "游戏",
+    "演习",
+    "宣讲",
+    "防诈",
+    "反诈",
+    "教育",
+    "怎么预防",
+    "如何预防",
+    "科普",
+    "保险",
+    "理赔",
+    "赔偿",
+    "起诉",
+    "律师",
+    "证明",
+    "补办",
+    "挂失",
+    "怎么办理",
+    "在哪里办",
+    "灭火器",
+    "消防栓",
+    "消防通道",
+    "烟感",
+    "安全检查",
+    "演出",
+    "节目",
+    "拍戏",
+    "认定",
+    "责任",
+    "快处",
+    "定损",
+    "疫苗",
+    "狂犬",
+];
+
+pub(super) const CLAUSE_BREAKS: &[char] = &[
+    '，', '。', '！', '？', '；', ',', '.', '!', '?', ';', '\n', '\r', '、', '…', '~', '～',
+];
