@@ -13,6 +13,12 @@ replied) has passed, and for each
 It also marks hand-offs to an emergency line that wait too long for the line's acknowledgement
 ([`alert_handoffs`]).
 
+A pass first looks without a lock ([`overdue_candidates`] on a read connection) and takes the
+writer only when some case has something due: the claim reads every case a unit holds whose
+deadline passed — tens of thousands on a city's install, most of them already marked and
+waiting for a later escalation step — and inside a write transaction that held the one SQLite
+writer (and every intake behind it) for up to a few hundred milliseconds every pass.
+
 **Several servers, one database.** On PostgreSQL the batch is claimed with
 `SELECT … FOR UPDATE SKIP LOCKED`: a second runner skips rows the first holds, and when it does
 lock a row, PostgreSQL re-checks the `WHERE` against the committed row, so a flag set by the
@@ -29,7 +35,9 @@ use super::{Counts, Job};
 use crate::engine::region::RegionIndex;
 use crate::model::Status;
 use crate::model::time::render_time;
-use crate::store::cases::{NewEvent, append_events, claim_overdue, enqueue, update_case};
+use crate::store::cases::{
+    CaseRow, NewEvent, append_events, claim_overdue, enqueue, overdue_candidates, update_case,
+};
 use crate::store::{Store, StoreError};
 
 /// Cases claimed per transaction.
@@ -49,7 +57,94 @@ impl ScanReport {
     }
 }
 
+/// What a scan does to one claimed case: its next state, the events and escalation messages
+/// (empty when nothing is due yet), and what it counts.
+#[derive(Default)]
+struct RowWork {
+    events: Vec<NewEvent>,
+    outbox: Vec<serde_json::Value>,
+    overdue_sign: u64,
+    overdue_close: u64,
+    escalated: u64,
+}
+
+/// The work due on `row` at `now` (a pure function of the row: the read-only look and the
+/// locked pass decide alike).
+fn work_on(row: &CaseRow, region: &RegionIndex, now: i64) -> (CaseRow, RowWork) {
+    let mut next = row.clone();
+    let mut work = RowWork::default();
+
+    let status = Status::parse(&row.status).unwrap_or(Status::Dispatched);
+    if status == Status::Dispatched
+        && row.overdue_sign == 0
+        && row.sign_due.is_some_and(|d| d < now)
+    {
+        next.overdue_sign = 1;
+        work.events.push(NewEvent {
+            kind: "overdue_sign".into(),
+            unit_id: row.unit_id.clone(),
+            detail: Some(json!({"sign_due": row.sign_due.map(render_time)})),
+            ..Default::default()
+        });
+        work.overdue_sign += 1;
+    }
+    if row.overdue_close == 0 && row.close_due.is_some_and(|d| d < now) {
+        next.overdue_close = 1;
+        work.events.push(NewEvent {
+            kind: "overdue_close".into(),
+            unit_id: row.unit_id.clone(),
+            detail: Some(json!({"close_due": row.close_due.map(render_time)})),
+            ..Default::default()
+        });
+        work.overdue_close += 1;
+    }
+    // The deadline that was missed first drives the escalation clock.
+    let missed = [
+        (next.overdue_sign == 1 && status == Status::Dispatched)
+            .then_some(row.sign_due)
+            .flatten(),
+        (next.overdue_close == 1).then_some(row.close_due).flatten(),
+    ]
+    .into_iter()
+    .flatten()
+    .min();
+
+    if let (Some(missed), Some(chain)) =
+        (missed, region.escalation_for(row.category_code.as_deref()))
+    {
+        while let Some(step) = chain.steps.get(next.escalation_step as usize) {
+            if now < missed + i64::from(step.after_minutes) * 60_000 {
+                break;
+            }
+            next.escalation_step += 1;
+            let payload = json!({
+                "case": row.public_id,
+                "step": next.escalation_step,
+                "unit": step.unit,
+                "assigned_unit": row.unit_id,
+                "deadline": if next.overdue_sign == 1 && status == Status::Dispatched { "sign" } else { "close" },
+                "missed_at": render_time(missed),
+                "at": render_time(now),
+            });
+            work.events.push(NewEvent {
+                kind: "escalated".into(),
+                unit_id: Some(step.unit.clone()),
+                detail: Some(payload.clone()),
+                ..Default::default()
+            });
+            work.outbox.push(payload);
+            work.escalated += 1;
+        }
+    }
+    (next, work)
+}
+
 /// One pass over overdue cases at time `now` (batches until nothing is left to do).
+///
+/// It first looks, on a read connection, for a case with something due: most passes find none
+/// (cases already marked, waiting for a later escalation step), and then take no write lock at
+/// all — at city scale the claim reads every case a unit holds, which inside a write
+/// transaction held the one SQLite writer for a fraction of a second every pass.
 pub async fn scan_deadlines(
     store: &Store,
     region: &RegionIndex,
@@ -57,83 +152,26 @@ pub async fn scan_deadlines(
 ) -> Result<ScanReport, StoreError> {
     let mut report = ScanReport::default();
     let max_steps = region.max_escalation_steps();
+    if !anything_due(store, region, now, max_steps).await? {
+        return Ok(report);
+    }
     let mut after_id = 0;
     loop {
         let mut tx = store.write().await?;
         let rows = claim_overdue(&mut tx, store.engine(), now, max_steps, after_id, BATCH).await?;
         for row in &rows {
             after_id = after_id.max(row.id);
-            let mut next = row.clone();
-            let mut events = Vec::new();
-            let status = Status::parse(&row.status).unwrap_or(Status::Dispatched);
-            if status == Status::Dispatched
-                && row.overdue_sign == 0
-                && row.sign_due.is_some_and(|d| d < now)
-            {
-                next.overdue_sign = 1;
-                events.push(NewEvent {
-                    kind: "overdue_sign".into(),
-                    unit_id: row.unit_id.clone(),
-                    detail: Some(json!({"sign_due": row.sign_due.map(render_time)})),
-                    ..Default::default()
-                });
-                report.overdue_sign += 1;
-            }
-            if row.overdue_close == 0 && row.close_due.is_some_and(|d| d < now) {
-                next.overdue_close = 1;
-                events.push(NewEvent {
-                    kind: "overdue_close".into(),
-                    unit_id: row.unit_id.clone(),
-                    detail: Some(json!({"close_due": row.close_due.map(render_time)})),
-                    ..Default::default()
-                });
-                report.overdue_close += 1;
-            }
-            // The deadline that was missed first drives the escalation clock.
-            let missed = [
-                (next.overdue_sign == 1 && status == Status::Dispatched)
-                    .then_some(row.sign_due)
-                    .flatten(),
-                (next.overdue_close == 1).then_some(row.close_due).flatten(),
-            ]
-            .into_iter()
-            .flatten()
-            .min();
-            let mut outbox = Vec::new();
-            if let (Some(missed), Some(chain)) =
-                (missed, region.escalation_for(row.category_code.as_deref()))
-            {
-                while let Some(step) = chain.steps.get(next.escalation_step as usize) {
-                    if now < missed + i64::from(step.after_minutes) * 60_000 {
-                        break;
-                    }
-                    next.escalation_step += 1;
-                    let payload = json!({
-                        "case": row.public_id,
-                        "step": next.escalation_step,
-                        "unit": step.unit,
-                        "assigned_unit": row.unit_id,
-                        "deadline": if next.overdue_sign == 1 && status == Status::Dispatched { "sign" } else { "close" },
-                        "missed_at": render_time(missed),
-                        "at": render_time(now),
-                    });
-                    events.push(NewEvent {
-                        kind: "escalated".into(),
-                        unit_id: Some(step.unit.clone()),
-                        detail: Some(payload.clone()),
-                        ..Default::default()
-                    });
-                    outbox.push(payload);
-                    report.escalated += 1;
-                }
-            }
-            if events.is_empty() {
+            let (next, work) = work_on(row, region, now);
+            if work.events.is_empty() {
                 // Nothing due yet for this case (a later escalation step); keep it untouched.
                 continue;
             }
+            report.overdue_sign += work.overdue_sign;
+            report.overdue_close += work.overdue_close;
+            report.escalated += work.escalated;
             update_case(&mut tx, &next, now).await?;
-            append_events(&mut tx, row.id, &events, now, None).await?;
-            for p in &outbox {
+            append_events(&mut tx, row.id, &work.events, now, None).await?;
+            for p in &work.outbox {
                 enqueue(&mut tx, "case.escalated", p, now).await?;
             }
         }
@@ -143,6 +181,32 @@ pub async fn scan_deadlines(
         }
     }
     Ok(report)
+}
+
+/// Whether any case the claim would return has something due, read without a lock (a case
+/// that changes meanwhile is decided again under the lock).
+async fn anything_due(
+    store: &Store,
+    region: &RegionIndex,
+    now: i64,
+    max_steps: i64,
+) -> Result<bool, StoreError> {
+    let mut after_id = 0;
+    loop {
+        let mut conn = store.pool().acquire().await?;
+        let rows = overdue_candidates(&mut conn, now, max_steps, after_id, BATCH).await?;
+        drop(conn);
+        if rows
+            .iter()
+            .any(|row| !work_on(row, region, now).1.events.is_empty())
+        {
+            return Ok(true);
+        }
+        match rows.last() {
+            Some(last) if rows.len() as i64 == BATCH => after_id = last.id,
+            _ => return Ok(false),
+        }
+    }
 }
 
 /// Marks, once, every hand-off that has waited longer than `ack_ms` for its line's

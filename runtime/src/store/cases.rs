@@ -846,6 +846,30 @@ pub async fn claim_overdue(
     after_id: i64,
     limit: i64,
 ) -> Result<Vec<CaseRow>, StoreError> {
+    select_overdue(conn, engine, true, now, max_steps, after_id, limit).await
+}
+
+/// The cases [`claim_overdue`] would claim, read without locking them (a look before taking
+/// the writer: what it finds is decided again under the lock).
+pub async fn overdue_candidates(
+    conn: &mut AnyConnection,
+    now: i64,
+    max_steps: i64,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<CaseRow>, StoreError> {
+    select_overdue(conn, Engine::Sqlite, false, now, max_steps, after_id, limit).await
+}
+
+async fn select_overdue(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    lock: bool,
+    now: i64,
+    max_steps: i64,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<CaseRow>, StoreError> {
     let base = format!(
         "SELECT {CASE_COLUMNS} FROM {CASE_FROM} \
          WHERE c.status IN ('dispatched', 'signed', 'in_progress') AND ( \
@@ -854,8 +878,8 @@ pub async fn claim_overdue(
          AND c.id > $3 ORDER BY c.id LIMIT $4"
     );
     let sql = match engine {
-        Engine::Postgres => format!("{base} FOR UPDATE OF c SKIP LOCKED"),
-        Engine::Sqlite => base,
+        Engine::Postgres if lock => format!("{base} FOR UPDATE OF c SKIP LOCKED"),
+        _ => base,
     };
     let rows = sqlx::query_as::<_, CaseRow>(&sql)
         .bind(now)
