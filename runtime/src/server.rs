@@ -197,9 +197,7 @@ pub async fn serve_state(
         stop_tx.subscribe(),
     ));
     let margins = tokio::spawn(jobs::run(
-        crate::jobs::margins::Margins {
-            store: state.store.clone(),
-        },
+        crate::jobs::margins::Margins::new(state.store.clone()),
         std::time::Duration::from_secs(5),
         state.metrics.clone(),
         stop_tx.subscribe(),

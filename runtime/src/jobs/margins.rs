@@ -10,7 +10,10 @@ one PostgreSQL database two servers may build the same day at once; the build's 
 makes them take turns and the second writes the same sums again.
 */
 
+use tokio::sync::Mutex;
+
 use super::{Counts, Job};
+use crate::store::margins::DayCache;
 use crate::store::{Store, StoreError};
 
 /// Days built per pass at most.
@@ -18,6 +21,17 @@ pub const DAYS_PER_PASS: u64 = 20;
 
 pub struct Margins {
     pub store: Store,
+    /// The days with rollups, so a pass does not probe three years of them again.
+    pub days: Mutex<DayCache>,
+}
+
+impl Margins {
+    pub fn new(store: Store) -> Margins {
+        Margins {
+            store,
+            days: Mutex::new(DayCache::default()),
+        }
+    }
 }
 
 impl Job for Margins {
@@ -26,7 +40,11 @@ impl Job for Margins {
     }
 
     async fn run(&self, now: i64) -> Result<Counts, StoreError> {
-        let built = self.store.build_margins(now, DAYS_PER_PASS).await?;
+        let mut days = self.days.lock().await;
+        let built = self
+            .store
+            .build_margins_with(now, DAYS_PER_PASS, &mut days)
+            .await?;
         Ok(vec![("days_built", built)])
     }
 }

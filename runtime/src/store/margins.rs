@@ -171,6 +171,18 @@ pub async fn build_day(conn: &mut AnyConnection, day: i64, now: i64) -> Result<u
     Ok(rows)
 }
 
+/// The days known to have rollups, kept by the margins job between passes.
+#[derive(Debug, Default)]
+pub struct DayCache {
+    days: BTreeSet<i64>,
+    refreshed_at: Option<i64>,
+}
+
+impl DayCache {
+    /// How often the days with rollups are looked up again from the first.
+    pub const REFRESH_MS: i64 = 3_600_000;
+}
+
 /// Which margins answer a question: `Some(dim)` when the filter and the breakdown use at most
 /// one key besides the day (`""`: none, the day's total).
 fn margin_dim(filter: &RollupFilter, dims: &[Dim]) -> Option<&'static str> {
@@ -403,9 +415,45 @@ pub(super) async fn sums(
 impl Store {
     /// Builds the margins of up to `max_days` days that are over and have rollups but no
     /// margins, oldest first (one write transaction per day, so the writer is never held for
-    /// more than one day's sums). Returns the number of days built.
+    /// more than one day's sums). Returns the number of days built. Finds the days with
+    /// rollups afresh (one index probe per such day); the job keeps them in a [`DayCache`].
     pub async fn build_margins(&self, now: i64, max_days: u64) -> Result<u64, StoreError> {
+        self.build_margins_with(now, max_days, &mut DayCache::default())
+            .await
+    }
+
+    /// [`Store::build_margins`] with the days known to have rollups kept between passes:
+    /// a pass probes only for days newer than the last it knew (and all of them again once
+    /// per [`DayCache::REFRESH_MS`], for an import that filled days that had none), and
+    /// compares them with the marked days in one read.
+    pub async fn build_margins_with(
+        &self,
+        now: i64,
+        max_days: u64,
+        cache: &mut DayCache,
+    ) -> Result<u64, StoreError> {
         let cutoff = today(now) - BUILD_LAG_DAYS;
+        if cache
+            .refreshed_at
+            .is_none_or(|at| now - at >= DayCache::REFRESH_MS)
+        {
+            cache.days.clear();
+            cache.refreshed_at = Some(now);
+        }
+        // Seek from one day with rollups to the next (an index probe each): years without
+        // cases cost nothing.
+        let mut from = cache.days.last().map_or(i64::MIN, |d| d + 1);
+        loop {
+            let (next,): (Option<i64>,) =
+                sqlx::query_as("SELECT MIN(day) FROM rollups WHERE day >= $1 AND day <= $2")
+                    .bind(from)
+                    .bind(cutoff)
+                    .fetch_one(self.pool())
+                    .await?;
+            let Some(day) = next else { break };
+            cache.days.insert(day);
+            from = day + 1;
+        }
         let built: BTreeSet<i64> =
             sqlx::query_as::<_, (i64,)>("SELECT day FROM rollup_margin_days WHERE day <= $1")
                 .bind(cutoff)
@@ -415,24 +463,16 @@ impl Store {
                 .map(|(d,)| d)
                 .collect();
         let mut done = 0;
-        let mut from = i64::MIN;
-        // Seek from one day with rollups to the next (an index probe each): years without
-        // cases cost nothing.
-        while done < max_days {
-            let (next,): (Option<i64>,) =
-                sqlx::query_as("SELECT MIN(day) FROM rollups WHERE day >= $1 AND day <= $2")
-                    .bind(from)
-                    .bind(cutoff)
-                    .fetch_one(self.pool())
-                    .await?;
-            let Some(day) = next else { break };
+        for &day in cache.days.range(..=cutoff) {
+            if done >= max_days {
+                break;
+            }
             if !built.contains(&day) {
                 let mut tx = self.write().await?;
                 build_day(&mut tx, day, now).await?;
                 tx.commit().await?;
                 done += 1;
             }
-            from = day + 1;
         }
         Ok(done)
     }
@@ -667,10 +707,18 @@ mod tests {
         // A small step builds a few days; the rest come with the next passes.
         assert_eq!(store.build_margins(now, 5).await.unwrap(), 5);
         check(store, &model, today, "some days built").await;
-        let rest = store.build_margins(now, 1_000).await.unwrap();
+        // The job's way: the days with rollups kept between passes.
+        let mut cache = DayCache::default();
+        let rest = store
+            .build_margins_with(now, 1_000, &mut cache)
+            .await
+            .unwrap();
         assert_eq!(rest as usize + 5, old_days.len());
         assert_eq!(
-            store.build_margins(now, 1_000).await.unwrap(),
+            store
+                .build_margins_with(now, 1_000, &mut cache)
+                .await
+                .unwrap(),
             0,
             "nothing left to build"
         );
@@ -727,9 +775,12 @@ mod tests {
         );
         check(store, &model, today, "after a change to old days").await;
         assert_eq!(
-            store.build_margins(now, 1_000).await.unwrap(),
+            store
+                .build_margins_with(now, 1_000, &mut cache)
+                .await
+                .unwrap(),
             2,
-            "only the changed days are built again"
+            "only the changed days are built again, found with the kept days"
         );
         check(store, &model, today, "changed days rebuilt").await;
         let (rows, _) = store.margin_rows().await.unwrap();

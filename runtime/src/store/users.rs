@@ -428,6 +428,9 @@ impl Store {
         let csrf_token = auth::random_hex(32);
         let now = now_ms();
         let expires_at = now + ttl_ms;
+        // Through the writer like every write: on SQLite a write beside it would wait in
+        // SQLite's busy handler (and past the bound fail) while a batch holds the lock.
+        let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at, \
              last_seen_at) VALUES ($1, $2, $3, $4, $5, $4)",
@@ -437,8 +440,9 @@ impl Store {
         .bind(&csrf_token)
         .bind(now)
         .bind(expires_at)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(NewSession {
             id,
             csrf_token,
@@ -473,19 +477,23 @@ impl Store {
 
     /// Ends a session (logout). Unknown sessions are ignored.
     pub async fn delete_session(&self, cookie_value: &str) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
         sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
             .bind(auth::sha256_hex(cookie_value))
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(())
     }
 
     /// Deletes expired sessions; returns how many.
     pub async fn purge_expired_sessions(&self) -> Result<u64, StoreError> {
+        let mut tx = self.write().await?;
         let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
             .bind(now_ms())
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(done.rows_affected())
     }
 
@@ -625,16 +633,18 @@ impl Store {
 
     /// Revokes a token by id. `NotFound` when there is no such live token.
     pub async fn revoke_token(&self, id: i64) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
         let done = sqlx::query(
             "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
         )
         .bind(now_ms())
         .bind(id)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        tx.commit().await?;
         Ok(())
     }
 
