@@ -52,6 +52,9 @@ async fn shot(b: &Browser, engine: Engine, name: &str) {
 }
 
 async fn login(b: &Browser, base: &str, name: &str) {
+    // Off the console page first: its scripts (the live-update stream, a queue refresh) would
+    // otherwise request console pages once the cookies are gone and race the login form.
+    b.goto(&format!("{base}/readyz")).await;
     b.clear_cookies().await;
     b.goto(&format!("{base}/console/login")).await;
     b.fill("#username", name).await;

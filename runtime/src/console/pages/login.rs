@@ -29,6 +29,7 @@ pub async fn login_form(
     );
     login_page(
         &state,
+        &headers,
         lang,
         from_query,
         q.next.as_deref(),
@@ -39,13 +40,20 @@ pub async fn login_form(
 
 pub(super) fn login_page(
     state: &AppState,
+    headers: &HeaderMap,
     lang: Lang,
     set_lang: bool,
     next: Option<&str>,
     error: Option<&str>,
     status: StatusCode,
 ) -> Response {
-    let token = crate::policy::credentials::random_hex(16);
+    // The browser's token when it already has one: a second login page (another tab, or a
+    // page's background request sent to the login page once its session ended) must not
+    // make the form already on screen stale. The token guards against cross-site posts only;
+    // it carries no session.
+    let token = cookie_value(headers, LOGIN_CSRF_COOKIE)
+        .filter(|t| t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+        .unwrap_or_else(|| crate::policy::credentials::random_hex(16));
     let ctx = merge_maps([
         base_context(lang, None, None, &state.region.name, "login"),
         Value::from_serialize(json!({
@@ -87,6 +95,7 @@ pub async fn login_submit(
     if !constant_time_eq(cookie.as_bytes(), form.csrf.as_bytes()) {
         return login_page(
             &state,
+            &headers,
             lang,
             false,
             Some(&form.next),
@@ -98,6 +107,7 @@ pub async fn login_submit(
     if name.is_empty() || form.password.is_empty() {
         return login_page(
             &state,
+            &headers,
             lang,
             false,
             Some(&form.next),
@@ -115,6 +125,7 @@ pub async fn login_submit(
             tracing::info!(name, "console login refused");
             return login_page(
                 &state,
+                &headers,
                 lang,
                 false,
                 Some(&form.next),
