@@ -410,23 +410,20 @@ fn chunks(count: u64, chunk: u64) -> Vec<(u64, u64)> {
 pub async fn run(a: Args) -> anyhow::Result<()> {
     anyhow::ensure!(a.cases > 0, "--cases must be at least 1");
     let t0 = Instant::now();
-    let total = match (&a.sqlite, &a.postgres) {
+    let (total, url) = match (&a.sqlite, &a.postgres) {
         (Some(path), _) => {
+            let url = format!("sqlite://{}", path.display());
             let path = path.clone();
             let (cases, chunk) = (a.cases, a.chunk);
-            tokio::task::spawn_blocking(move || sqlite(&path, cases, chunk)).await??
+            let total = tokio::task::spawn_blocking(move || sqlite(&path, cases, chunk)).await??;
+            (total, url)
         }
-        (None, Some(url)) => postgres(url, a.cases, a.chunk).await?,
+        (None, Some(url)) => (postgres(url, a.cases, a.chunk).await?, url.clone()),
         (None, None) => anyhow::bail!("give --sqlite FILE or --postgres URL"),
     };
     // What m110d's margins job would have built by now for the days that are over (the
     // generated rows bypass the writes that invalidate them, so every day is built afresh).
     let t = Instant::now();
-    let url = match (&a.sqlite, &a.postgres) {
-        (Some(path), _) => format!("sqlite://{}", path.display()),
-        (None, Some(url)) => url.clone(),
-        (None, None) => unreachable!(),
-    };
     let store = m110_runtime::store::Store::connect_with(
         &url,
         &m110_runtime::store::ConnectOptions {

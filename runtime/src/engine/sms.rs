@@ -120,6 +120,20 @@ pub async fn queue(
     if !is_mobile(phone) {
         return Ok(());
     }
+    queue_to(conn, &gateway.id, phone, case_id, purpose, text, now).await
+}
+
+/// Records an outbound text about a case and queues it for `gateway` (the gateway and the
+/// number already chosen: [`queue`] decides them, an intake decides them before its batch).
+pub async fn queue_to(
+    conn: &mut AnyConnection,
+    gateway: &str,
+    phone: &str,
+    case_id: i64,
+    purpose: &'static str,
+    text: &str,
+    now: i64,
+) -> Result<()> {
     let case = record_sms(
         conn,
         &NewSms {
@@ -134,7 +148,7 @@ pub async fn queue(
     )
     .await?;
     let payload = json!({"to": phone, "text": text, "purpose": purpose, "sms": case});
-    enqueue_to(conn, SMS_TOPIC, &payload, Some(&gateway.id), "pending", now).await?;
+    enqueue_to(conn, SMS_TOPIC, &payload, Some(gateway), "pending", now).await?;
     Ok(())
 }
 

@@ -193,11 +193,10 @@ async fn anything_due(
     now: i64,
     max_steps: i64,
 ) -> Result<bool, StoreError> {
+    let mut conn = store.pool().acquire().await?;
     let mut after_id = 0;
     loop {
-        let mut conn = store.pool().acquire().await?;
         let rows = overdue_candidates(&mut conn, now, max_steps, after_id, BATCH).await?;
-        drop(conn);
         if rows
             .iter()
             .any(|row| !work_on(row, region, now).1.events.is_empty())

@@ -846,7 +846,8 @@ pub async fn claim_overdue(
     after_id: i64,
     limit: i64,
 ) -> Result<Vec<CaseRow>, StoreError> {
-    select_overdue(conn, engine, true, now, max_steps, after_id, limit).await
+    let lock = engine == Engine::Postgres;
+    select_overdue(conn, lock, now, max_steps, after_id, limit).await
 }
 
 /// The cases [`claim_overdue`] would claim, read without locking them (a look before taking
@@ -858,12 +859,12 @@ pub async fn overdue_candidates(
     after_id: i64,
     limit: i64,
 ) -> Result<Vec<CaseRow>, StoreError> {
-    select_overdue(conn, Engine::Sqlite, false, now, max_steps, after_id, limit).await
+    select_overdue(conn, false, now, max_steps, after_id, limit).await
 }
 
+/// `lock`: claim the rows (`FOR UPDATE SKIP LOCKED`, PostgreSQL; SQLite's one writer needs none).
 async fn select_overdue(
     conn: &mut AnyConnection,
-    engine: Engine,
     lock: bool,
     now: i64,
     max_steps: i64,
@@ -877,9 +878,10 @@ async fn select_overdue(
            OR (c.close_due < $1 AND (c.overdue_close = 0 OR c.escalation_step < $2))) \
          AND c.id > $3 ORDER BY c.id LIMIT $4"
     );
-    let sql = match engine {
-        Engine::Postgres if lock => format!("{base} FOR UPDATE OF c SKIP LOCKED"),
-        _ => base,
+    let sql = if lock {
+        format!("{base} FOR UPDATE OF c SKIP LOCKED")
+    } else {
+        base
     };
     let rows = sqlx::query_as::<_, CaseRow>(&sql)
         .bind(now)

@@ -24,7 +24,7 @@ const SHANGHAI_MS: i64 = 8 * 3_600_000;
 pub const SATISFACTION_DAYS: i64 = 30;
 
 /// The rollups of `metrics` from day `from_day` on (every later day, in case a clock runs ahead).
-fn received_since(from_day: i64, metrics: &[&str]) -> RollupFilter {
+fn rollups_since(from_day: i64, metrics: &[&str]) -> RollupFilter {
     RollupFilter {
         from_day,
         to_day: i64::MAX,
@@ -85,7 +85,7 @@ impl Store {
         let today = shanghai_day(day_start);
         let rows = self
             .rollup_sums(
-                &received_since(
+                &rollups_since(
                     today - (SATISFACTION_DAYS - 1),
                     &["received", "closed", "followed_up", "satisfied"],
                 ),
@@ -119,7 +119,7 @@ impl Store {
     ) -> Result<Vec<(Option<String>, i64)>, StoreError> {
         let mut rows: Vec<(String, i64)> = self
             .rollup_sums(
-                &received_since(shanghai_day(since), &["received"]),
+                &rollups_since(shanghai_day(since), &["received"]),
                 &[Dim::Category],
             )
             .await?
@@ -137,7 +137,7 @@ impl Store {
     ) -> Result<Vec<(Option<String>, i64)>, StoreError> {
         let rows: Vec<(String, i64)> = self
             .rollup_sums(
-                &received_since(shanghai_day(since), &["received"]),
+                &rollups_since(shanghai_day(since), &["received"]),
                 &[Dim::Grid],
             )
             .await?
@@ -151,7 +151,7 @@ impl Store {
     pub async fn console_daily(&self, since: i64) -> Result<Vec<(i64, i64)>, StoreError> {
         let mut days: Vec<(i64, i64)> = self
             .rollup_sums(
-                &received_since(shanghai_day(since), &["received"]),
+                &rollups_since(shanghai_day(since), &["received"]),
                 &[Dim::Day],
             )
             .await?

@@ -222,7 +222,7 @@ fn unbuilt_runs(from: i64, to: i64, built: &[i64]) -> Vec<(i64, i64)> {
     runs
 }
 
-/// Bind values and placeholders of one SELECT, numbered from `next`.
+/// The bind values of one statement; each method returns the placeholder of the value it added.
 struct Binds {
     values: Vec<BindValue>,
 }

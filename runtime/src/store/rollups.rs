@@ -290,6 +290,12 @@ type StoredRow = (
 /// (kind, unit, at, detail)
 type EventRead = (String, Option<String>, i64, Option<String>);
 
+/// Facts as `case_facts.facts` stores them (what [`parse_facts`] reads).
+fn facts_json(facts: &Facts) -> Result<String, StoreError> {
+    serde_json::to_string(&facts.iter().collect::<Vec<_>>())
+        .map_err(|e| StoreError::Other(Box::new(e)))
+}
+
 fn parse_facts(json: &str) -> Facts {
     serde_json::from_str::<Vec<(FactKey, i64)>>(json)
         .map(|v| v.into_iter().collect())
@@ -368,8 +374,7 @@ async fn write_facts(
     key: &CaseKey,
     facts: &Facts,
 ) -> Result<(), StoreError> {
-    let json = serde_json::to_string(&facts.iter().collect::<Vec<_>>())
-        .map_err(|e| StoreError::Other(Box::new(e)))?;
+    let json = facts_json(facts)?;
     sqlx::query(
         "INSERT INTO case_facts (case_id, category, grid, channel, gender, age_band, occupation, \
          facts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
@@ -523,8 +528,7 @@ pub(super) async fn write_new(
         );
         let mut q = sqlx::query(&sql);
         for c in chunk {
-            let json = serde_json::to_string(&c.facts.iter().collect::<Vec<_>>())
-                .map_err(|e| StoreError::Other(Box::new(e)))?;
+            let json = facts_json(&c.facts)?;
             q = q
                 .bind(c.case_id)
                 .bind(c.key.category.clone())

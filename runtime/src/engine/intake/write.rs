@@ -17,7 +17,6 @@ use crate::store::audit::{NewAudit, record_audit};
 use crate::store::callers::upsert_caller_profile;
 use crate::store::cases::{CallerData, NewCase, NewEvent, enqueue_to, insert_case, insert_events};
 use crate::store::rollups::NewFacts;
-use crate::store::sms::{NewSms, record_sms};
 use crate::store::{Store, WriteTx, field};
 
 /// Stands for the case number in a text prepared before the number exists (no region name or
@@ -111,31 +110,13 @@ impl Plan {
         }
         if let Some(r) = &self.receipt {
             let text = r.template.replacen(CASE_MARK, &public_id, 1);
-            let sms = record_sms(
+            crate::engine::sms::queue_to(
                 tx,
-                &NewSms {
-                    direction: "out",
-                    phone: &r.phone,
-                    body: &text,
-                    case_id: Some(id),
-                    purpose: crate::engine::sms::RECEIPT,
-                    gateway_id: None,
-                    at: now,
-                },
-            )
-            .await?;
-            let payload = json!({
-                "to": r.phone,
-                "text": text,
-                "purpose": crate::engine::sms::RECEIPT,
-                "sms": sms,
-            });
-            enqueue_to(
-                tx,
-                crate::engine::sms::SMS_TOPIC,
-                &payload,
-                Some(&r.gateway),
-                "pending",
+                &r.gateway,
+                &r.phone,
+                id,
+                crate::engine::sms::RECEIPT,
+                &text,
                 now,
             )
             .await?;
