@@ -101,6 +101,13 @@ const LANDED_7006900: Fixture = Fixture {
     ..LANDED_DAF738F
 };
 
+/// The kit at c6bb864 (stop 26, as landed): the rollup margins (migrations through 0170), from
+/// before login throttling (0180) and the privacy migration (0190).
+const LANDED_C6BB864: Fixture = Fixture {
+    dir: "landed-c6bb864",
+    ..LANDED_DAF738F
+};
+
 impl Fixture {
     fn path(&self, name: &str) -> std::path::PathBuf {
         workspace_root()
@@ -165,6 +172,12 @@ async fn upgrades_the_install_landed_at_7006900(engine: Engine) {
 }
 
 per_engine!(upgrades_the_install_landed_at_7006900);
+
+async fn upgrades_the_install_landed_at_c6bb864(engine: Engine) {
+    upgrades(&LANDED_C6BB864, engine).await
+}
+
+per_engine!(upgrades_the_install_landed_at_c6bb864);
 
 /// Serves `fixture` on `engine` with today's `m110d` and checks that nothing was lost.
 async fn upgrades(fixture: &Fixture, engine: Engine) {
