@@ -91,6 +91,7 @@ pub(super) fn read_table(
             return None;
         }
     };
+    let header_line = start_line(text, headers.position());
     let mut columns = HashMap::new();
     let mut ok = true;
     for (i, h) in headers.iter().enumerate() {
@@ -98,7 +99,7 @@ pub(super) fn read_table(
         if !allowed.contains(&h) {
             diags.push(Diagnostic::new(
                 file,
-                (1, i + 1),
+                (header_line, i + 1),
                 format!("{key}.{h}"),
                 format!("unknown column `{h}`"),
                 format!("allowed columns: {}", allowed.join(", ")),
@@ -107,7 +108,7 @@ pub(super) fn read_table(
         } else if columns.insert(h.to_string(), i).is_some() {
             diags.push(Diagnostic::new(
                 file,
-                (1, i + 1),
+                (header_line, i + 1),
                 format!("{key}.{h}"),
                 format!("column `{h}` appears twice"),
                 "keep one",
@@ -119,7 +120,7 @@ pub(super) fn read_table(
         if !columns.contains_key(*r) {
             diags.push(Diagnostic::new(
                 file,
-                (1, 1),
+                (header_line, 1),
                 key,
                 format!("missing required column `{r}`"),
                 format!("add a `{r}` column to the header"),
@@ -131,11 +132,11 @@ pub(super) fn read_table(
     for rec in rdr.records() {
         match rec {
             Ok(r) => {
-                let line = r.position().map_or(0, |p| p.line() as usize);
+                let line = start_line(text, r.position());
                 rows.push((line, r.iter().map(str::to_string).collect()));
             }
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line() as usize);
+                let line = start_line(text, e.position());
                 let msg = match e.kind() {
                     csv::ErrorKind::UnequalLengths {
                         expected_len, len, ..
@@ -154,6 +155,23 @@ pub(super) fn read_table(
         }
     }
     ok.then_some(Table { columns, rows })
+}
+
+/// The line a record starts on. The csv reader reports where it stood before the record, which
+/// is before any blank lines it skipped (a header after an empty first line, a row after a blank
+/// line), so count those too.
+pub(crate) fn start_line(text: &str, pos: Option<&csv::Position>) -> usize {
+    let Some(p) = pos else { return 1 };
+    let mut line = p.line() as usize;
+    let from = usize::try_from(p.byte()).unwrap_or(usize::MAX);
+    for b in text.as_bytes().iter().skip(from) {
+        match b {
+            b'\n' => line += 1,
+            b'\r' => {}
+            _ => break,
+        }
+    }
+    line
 }
 
 /// Loads every directory CSV, resolving paths against the profile's directory `base`.
@@ -336,5 +354,31 @@ fn households_from(
             address: t.get(row, "address"),
             notes: t.get(row, "notes"),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::start_line;
+
+    /// Lines of the header and of each record, as diagnostics name them.
+    fn lines(text: &str) -> Vec<usize> {
+        let mut rdr = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        let mut out = vec![start_line(text, rdr.headers().unwrap().position())];
+        for r in rdr.records() {
+            out.push(start_line(text, r.unwrap().position()));
+        }
+        out
+    }
+
+    #[test]
+    fn records_after_blank_lines_name_their_own_line() {
+        assert_eq!(lines("a,b\n1,2\n3,4\n"), [1, 2, 3]);
+        assert_eq!(lines("\n\na,b\n1,2\n"), [3, 4]);
+        assert_eq!(lines("a,b\n\n\n1,2\n\n3,4"), [1, 4, 6]);
+        assert_eq!(lines("a,b\r\n1,2\r\n\r\n3,4\r\n"), [1, 2, 4]);
+        assert_eq!(lines("a,b\n\"x\ny\",2\n3,4\n"), [1, 2, 4]);
     }
 }

@@ -212,7 +212,7 @@ pub fn read_csv(path: &Path) -> Result<Table, Diagnostic> {
     let mut all = Vec::new();
     for rec in rdr.records() {
         let rec = rec.map_err(|e| {
-            let line = e.position().map_or(1, |p| p.line() as usize);
+            let line = super::csvdata::start_line(text, e.position());
             Diagnostic::new(
                 path,
                 (line, 1),
@@ -221,7 +221,7 @@ pub fn read_csv(path: &Path) -> Result<Table, Diagnostic> {
                 "quote fields containing commas; save as UTF-8 CSV",
             )
         })?;
-        let line = rec.position().map_or(1, |p| p.line() as usize);
+        let line = super::csvdata::start_line(text, rec.position());
         all.push((line, rec.iter().map(str::to_string).collect::<Vec<_>>()));
     }
     let mut rows = all.into_iter();

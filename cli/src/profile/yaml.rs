@@ -102,14 +102,12 @@ pub fn read_capped(path: &Path, what: &str) -> Result<String, Diagnostic> {
     }
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
-        let valid = &e.as_bytes()[..at];
-        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
-        let line_start = valid
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1);
-        let col = std::str::from_utf8(&valid[line_start..])
-            .map_or(1, |s| s.chars().count() + 1);
+        let valid = std::str::from_utf8(&e.as_bytes()[..at]).unwrap_or_default();
+        // Lines as the YAML parser and editors count them (a lone CR breaks a line too).
+        let (line, col) = yaml_lines(valid)
+            .enumerate()
+            .last()
+            .map_or((1, 1), |(i, last)| (i + 1, last.chars().count() + 1));
         Diagnostic::new(
             path,
             (line, col),
@@ -352,7 +350,7 @@ pub const MAX_DEPTH: usize = 64;
 /// that stay below the limit; the estimate only errs towards accepting.
 pub fn too_deep(text: &str) -> Option<(usize, usize)> {
     let mut flow = 0usize;
-    for (ln, line) in text.lines().enumerate() {
+    for (ln, line) in yaml_lines(text).enumerate() {
         let indent = line.len() - line.trim_start_matches(' ').len();
         let mut rest = &line[indent..];
         let mut dashes = 0;
@@ -400,6 +398,26 @@ pub fn too_deep(text: &str) -> Option<(usize, usize)> {
         }
     }
     None
+}
+
+/// The lines of `text` as YAML (and editors) count them: a line ends at LF, CRLF or a lone CR.
+/// (`str::lines` keeps a lone CR inside the line, which put positions after one a line early.)
+fn yaml_lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let t = rest?;
+        match t.find(['\n', '\r']) {
+            Some(i) => {
+                let skip = if t[i..].starts_with("\r\n") { 2 } else { 1 };
+                rest = Some(&t[i + skip..]);
+                Some(&t[..i])
+            }
+            None => {
+                rest = None;
+                Some(t)
+            }
+        }
+    })
 }
 
 /// Parses profile text into a generic YAML value plus the position index of every field.
@@ -710,6 +728,30 @@ mod tests {
         assert_eq!(idx.locate("c"), (6, 4));
         // Absent fields point at their nearest ancestor.
         assert_eq!(idx.locate("a.list[1].z"), (5, 7));
+    }
+
+    #[test]
+    fn invalid_utf8_is_located_after_any_line_break() {
+        let dir = tempfile::tempdir().unwrap();
+        for (brk, name) in [("\n", "lf"), ("\r\n", "crlf"), ("\r", "cr")] {
+            let path = dir.path().join(name);
+            std::fs::write(
+                &path,
+                [&b"a: 1"[..], brk.as_bytes(), &b"b: \xff"[..]].concat(),
+            )
+            .unwrap();
+            let d = read_capped(&path, "profile").unwrap_err();
+            assert_eq!((d.line, d.col), (2, 4), "{brk:?}");
+        }
+    }
+
+    #[test]
+    fn nesting_is_located_after_any_line_break() {
+        let deep = "{".repeat(MAX_DEPTH + 1);
+        for brk in ["\n", "\r\n", "\r"] {
+            let text = format!("a: 1{brk}{deep}");
+            assert_eq!(too_deep(&text), Some((2, MAX_DEPTH + 1)), "{brk:?}");
+        }
     }
 
     #[test]
