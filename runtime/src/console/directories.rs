@@ -199,7 +199,33 @@ async fn households(state: &AppState, user: &ConsoleUser, text: Option<String>) 
             lang.t("error.forbidden"),
         );
     }
+    // A masked view shows neither names nor addresses, so it may not search by them either: the
+    // refusal is audited with the search text hashed.
+    if view != HouseholdView::Full && text.is_some() {
+        if let Err(e) = state
+            .store
+            .household_refused(
+                p,
+                "household.search_denied",
+                None,
+                text.as_deref(),
+                view.as_str(),
+            )
+            .await
+        {
+            return store_error(user, e);
+        }
+        return error_page(
+            lang,
+            Some(user),
+            StatusCode::FORBIDDEN,
+            lang.t("dir.households_search_denied"),
+        );
+    }
     let query = HouseholdQuery {
+        phone: text
+            .as_deref()
+            .and_then(crate::engine::intake::normalize_phone),
         q: text.clone(),
         limit: LIMIT,
         ..Default::default()
@@ -257,6 +283,7 @@ async fn households(state: &AppState, user: &ConsoleUser, text: Option<String>) 
         "headers": headers,
         "rows": rows,
         "can_edit": false,
+        "can_search": view == HouseholdView::Full,
         "flash": null,
     });
     page_response(

@@ -2,13 +2,19 @@
 The vulnerable-household engine (困难群体): the checks and the masked view of the registry,
 shared by the JSON API and the console. Who sees what is [`crate::policy::access`]
 (`household_access`, `household_view`, `household_scope`); every read is audited by the store
-before anything is returned.
+before anything is returned, and so is every refused one ([`refuse`]).
+
+A masked view (operators, dispatchers) is what routing a request needs — that the household is
+on the registry, its kind and grid cell — and no more: the name and numbers masked, no address,
+no member count, no notes (survey notes often carry health details). Such a view may not search
+by the fields it hides either (the store refuses it).
 */
 
 use serde::{Deserialize, Serialize};
 
 use super::directories::{opt_phone, opt_text};
 use super::error::{Error, Result};
+use super::intake::normalize_phone;
 use crate::model::time::render_time;
 use crate::model::{HouseholdKind, Principal, Role};
 use crate::policy::access::{HouseholdView, household_view};
@@ -25,9 +31,9 @@ pub struct HouseholdEntry {
     pub grid: Option<String>,
     pub phone: Option<String>,
     pub id_number: Option<String>,
+    /// Omitted from masked views (with the address and notes).
     pub members: Option<i64>,
     pub address: Option<String>,
-    /// Omitted from masked views: survey notes often carry health details.
     pub notes: Option<String>,
     pub masked: bool,
     pub created_at: String,
@@ -57,8 +63,8 @@ impl HouseholdEntry {
             } else {
                 r.id_number
             },
-            members: r.members,
-            address: r.address,
+            members: if masked { None } else { r.members },
+            address: if masked { None } else { r.address },
             notes: if masked { None } else { r.notes },
             masked,
             created_at: render_time(r.created_at),
@@ -150,7 +156,17 @@ pub fn validate(body: &HouseholdBody) -> Result<HouseholdInput> {
         head_name,
         kind,
         grid_code: opt_text("grid", &body.grid, 32)?,
-        phone: opt_phone("phone", &body.phone)?,
+        // Stored normalized, so the screen pop finds it however either side typed it.
+        phone: match opt_phone("phone", &body.phone)? {
+            None => None,
+            Some(p) => Some(normalize_phone(&p).ok_or_else(|| {
+                Error::invalid(
+                    "phone",
+                    "phone_chars",
+                    "号码格式不正确（3–20 位数字）/ not a phone number (3–20 digits)",
+                )
+            })?),
+        },
         id_number,
         members: body.members,
         address: opt_text("address", &body.address, 200)?,
@@ -183,6 +199,28 @@ pub fn record_view(principal: &Principal) -> Result<HouseholdView> {
             ),
         )),
         HouseholdView::Denied => Err(denied(principal, "查看")),
+    }
+}
+
+/// Refuses a read of the registry: the refusal is audited first (`action`: `household.read_denied`
+/// or `household.search_denied`; the household id if one was asked for, the search text hashed),
+/// then `err` is what the front-end answers.
+pub async fn refuse(
+    store: &Store,
+    principal: &Principal,
+    action: &str,
+    id: Option<i64>,
+    key: Option<&str>,
+    err: Error,
+) -> Error {
+    let view = household_view(principal.role).as_str();
+    match store
+        .household_refused(principal, action, id, key, view)
+        .await
+    {
+        Ok(()) => err,
+        // Unaudited, the refusal still stands; the store's error says why it was not logged.
+        Err(e) => e.into(),
     }
 }
 
@@ -238,13 +276,18 @@ mod tests {
         };
         let m = HouseholdEntry::new(rec.clone(), HouseholdView::Masked);
         assert_eq!(m.head_name, "张*");
-        assert_eq!(m.phone.as_deref(), Some("138****5678"));
-        assert_eq!(m.id_number.as_deref(), Some("350781********1234"));
-        assert_eq!(m.notes, None);
+        assert_eq!(m.phone.as_deref(), Some("1******5678"));
+        assert_eq!(m.id_number.as_deref(), Some("350781*********234"));
+        assert_eq!((m.notes, m.address, m.members), (None, None, None));
+        assert_eq!(m.grid.as_deref(), Some("350781001001"));
         assert!(m.masked);
         let f = HouseholdEntry::new(rec, HouseholdView::Full);
         assert_eq!(f.head_name, "张三");
         assert_eq!(f.id_number.as_deref(), Some("350781199001011234"));
+        assert_eq!(
+            (f.members, f.address.as_deref()),
+            (Some(3), Some("水北街 1 号"))
+        );
         assert!(!f.masked);
     }
 
@@ -266,6 +309,14 @@ mod tests {
             ..HouseholdBody::default()
         };
         assert!(validate(&base).is_ok());
+        let typed = HouseholdBody {
+            phone: Some("+86 138-0000-1234".into()),
+            ..base.clone()
+        };
+        assert_eq!(
+            validate(&typed).unwrap().phone.as_deref(),
+            Some("13800001234")
+        );
         let field = |b: HouseholdBody| validate(&b).unwrap_err().field.clone().unwrap();
         assert_eq!(
             field(HouseholdBody {

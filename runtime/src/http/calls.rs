@@ -2,6 +2,11 @@
 CTI screen pop: `POST /api/v1/calls {"phone": "…"}` — when a call rings, the center sees who is
 calling, their recent history and their open cases. Center roles see the number in full; every
 lookup of a known caller is audited (`caller.lookup`).
+
+The number is normalized first (`+86 138-0000-1234` is `13800001234`), as every stored number
+is, so the caller and the vulnerable-household flag (`vulnerable`: kind and grid cell, for the
+roles the registry policy lets see it; audited as `household.flag` with the number hashed) are
+found however the number arrives. The history shows each case's caller as given on that case.
 */
 
 use axum::extract::State;
@@ -17,7 +22,7 @@ use crate::engine::intake::normalize_phone;
 use crate::model::Principal;
 use crate::model::Status;
 use crate::model::time::render_time;
-use crate::policy::access::sees_caller_phone;
+use crate::policy::access::{HouseholdAccess, household_access, sees_caller_phone};
 use crate::policy::masking::{mask_name, mask_phone};
 use crate::store::audit::NewAudit;
 use crate::store::cases::CaseFilter;
@@ -49,11 +54,23 @@ async fn call(
     } else {
         mask_phone(&phone)
     };
+    let vulnerable: Vec<Value> = if household_access(principal.role) == HouseholdAccess::None {
+        Vec::new()
+    } else {
+        state
+            .store
+            .household_flags(&phone, &principal)
+            .await?
+            .into_iter()
+            .map(|(kind, grid)| json!({"kind": kind, "grid": grid}))
+            .collect()
+    };
     let Some(caller) = state.store.caller_by_phone(&phone).await? else {
         return Ok(Json(json!({
             "known": false,
             "phone": shown_phone,
             "caller": null,
+            "vulnerable": vulnerable,
             "history": [],
             "open_cases": [],
             "total_cases": 0,
@@ -93,6 +110,7 @@ async fn call(
             "occupation": caller.occupation,
             "first_seen": render_time(caller.created_at),
         },
+        "vulnerable": vulnerable,
         "history": history,
         "open_cases": open,
         "total_cases": total,

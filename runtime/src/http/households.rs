@@ -7,13 +7,16 @@ Access matrix (the registry is personal data collected by grid surveys):
 |---|---|---|---|
 | admin, supervisor | full records, whole region | yes | yes |
 | grid_worker | full records of their own grid units (and units below them) | in their own grid units | yes |
-| operator, dispatcher | masked records (name `张*`, phone `138****5678`, ID `350781********1234`, no notes) | no | yes |
+| operator, dispatcher | masked records (name `张*`, phone `1******5678`, ID `350781*********234`; no address, members or notes); no search by name, address or phone (`q`: 403) | no | yes |
 | analyst, auditor | denied (403) | no | yes |
 | unit_handler | denied (403) | no | denied (403) |
 
 Every read — one record, a list, or counts — writes an audit row (actor, action, the ids read,
-full or masked view) before anything is returned; a grid worker asking for a household outside
-their grid gets 404 and the attempt is audited as `household.read_denied`.
+full or masked view) before anything is returned; so does every refused read: a role without
+records (`household.read_denied`, the id asked for), a masked search (`household.search_denied`,
+the search text hashed), and a grid worker asking for a household outside their grid (404,
+`household.read_denied`). `q` may be a phone number typed any way: the full view finds the
+household by the whole number.
 */
 
 use axum::Router;
@@ -27,8 +30,9 @@ use super::directories::Page;
 use super::error::{ApiError, ApiJson, ApiQuery, ApiResult};
 use crate::engine::directories::opt_text;
 use crate::engine::households::{
-    HouseholdBody, HouseholdEntry, check_grid, denied, record_view, validate,
+    HouseholdBody, HouseholdEntry, check_grid, denied, record_view, refuse, validate,
 };
+use crate::engine::intake::normalize_phone;
 use crate::model::{HouseholdKind, Principal};
 use crate::policy::access::{HouseholdView, household_scope, household_view, may_write_households};
 use crate::store::StoreError;
@@ -59,7 +63,30 @@ async fn list(
     principal: Principal,
     ApiQuery(p): ApiQuery<ListParams>,
 ) -> ApiResult<axum::Json<Page<HouseholdEntry>>> {
-    let view = record_view(&principal)?;
+    let q = opt_text("q", &p.q, 50)?;
+    let view = match record_view(&principal) {
+        Ok(v) => v,
+        Err(e) => {
+            let action = "household.read_denied";
+            return Err(
+                refuse(&state.store, &principal, action, None, q.as_deref(), e)
+                    .await
+                    .into(),
+            );
+        }
+    };
+    if view != HouseholdView::Full
+        && let Some(q) = &q
+    {
+        let e = crate::engine::error::Error::forbidden(
+            "households_search_denied",
+            "掩码视图不能按姓名、地址或电话搜索 / a masked view may not search by name, address or phone",
+        );
+        let action = "household.search_denied";
+        return Err(refuse(&state.store, &principal, action, None, Some(q), e)
+            .await
+            .into());
+    }
     let page = p.page.unwrap_or(1);
     if page == 0 {
         return Err(ApiError::invalid(
@@ -84,7 +111,8 @@ async fn list(
     let query = HouseholdQuery {
         kind,
         grid: opt_text("grid", &p.grid, 32)?,
-        q: opt_text("q", &p.q, 50)?,
+        phone: q.as_deref().and_then(normalize_phone),
+        q,
         limit: i64::from(page_size),
         offset: i64::from(page - 1) * i64::from(page_size),
     };
@@ -127,7 +155,16 @@ async fn read(
     principal: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<HouseholdEntry>> {
-    let view = record_view(&principal)?;
+    let view = match record_view(&principal) {
+        Ok(v) => v,
+        Err(e) => {
+            let asked = parse_id(&id).ok();
+            let action = "household.read_denied";
+            return Err(refuse(&state.store, &principal, action, asked, None, e)
+                .await
+                .into());
+        }
+    };
     let id = parse_id(&id)?;
     let rec = state
         .store
@@ -200,7 +237,11 @@ async fn counts(
     principal: Principal,
 ) -> ApiResult<axum::Json<Counts>> {
     if household_view(principal.role) == HouseholdView::Denied {
-        return Err(denied(&principal, "查看").into());
+        let e = denied(&principal, "查看");
+        let action = "household.read_denied";
+        return Err(refuse(&state.store, &principal, action, None, None, e)
+            .await
+            .into());
     }
     let items = state.store.household_counts(&principal).await?;
     let total_households = items.iter().map(|c| c.households).sum();

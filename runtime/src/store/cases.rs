@@ -30,7 +30,7 @@ pub(super) const CASE_COLUMNS: &str = "c.id, c.public_id, c.channel, c.caller_id
     c.unit_id, c.sign_due, c.close_due, c.dispatched_at, c.signed_at, c.replied_at, c.closed_at, \
     c.extension_requested, c.supervised, c.overdue_sign, c.overdue_close, c.escalation_step, \
     c.redo_count, c.satisfaction, c.open311_token, c.external_id, c.emergency_line, c.handoff_state, \
-    c.handoff_ref, c.handoff_at, c.forward_ref, c.forward_at, c.grid_task, c.created_at, c.updated_at, c.version, p.phone AS caller_phone, p.name AS caller_name, p.gender AS caller_gender, \
+    c.handoff_ref, c.handoff_at, c.forward_ref, c.forward_at, c.grid_task, c.created_at, c.updated_at, c.version, c.caller_phone, c.caller_name, p.gender AS caller_gender, \
     p.age_band AS caller_age_band, p.occupation AS caller_occupation";
 
 pub(super) const CASE_FROM: &str = "cases c LEFT JOIN callers p ON p.id = c.caller_id";
@@ -492,8 +492,8 @@ pub(super) const OVERDUE_TERM: &str = "c.status IN ('received', 'dispatched', 's
 /// than 10,000", and counting costs the same whatever the history.
 pub const COUNT_CAP: i64 = 10_000;
 
-/// The case INSERT of [`insert_case`]; `NEXT_ID` and `PUBLIC_ID` are the engine's id allocation
-/// and public-id formatting.
+/// The case INSERT of [`insert_case`], copying the caller's name and number as of now onto the case
+/// (a later intake renames the caller, not this case); `NEXT_ID`/`PUBLIC_ID`: per engine.
 macro_rules! insert_case_sql {
     ($next_id:literal, $public_id:literal) => {
         concat!(
@@ -503,14 +503,14 @@ macro_rules! insert_case_sql {
              INSERT INTO cases (id, public_id, channel, caller_id, content, category_code, \
              grid_code, address, lat, lon, priority, status, operator_id, unit_id, sign_due, \
              close_due, dispatched_at, open311_token, external_id, created_at, updated_at, \
-             version, emergency_line, handoff_state, handoff_ref, handoff_at) \
-             SELECT n.id, ",
+             version, emergency_line, handoff_state, handoff_ref, handoff_at, caller_name, \
+             caller_phone) SELECT n.id, ",
             $public_id,
             ", $2, $3, $4, $5, $6, $7, CAST($8 AS DOUBLE PRECISION), \
              CAST($9 AS DOUBLE PRECISION), $10, $11, $12, $13, $14, \
              $15, $16, $17, $18, $19, $19, 1, $20, $21, $22, \
-             CASE WHEN $21 IS NULL THEN NULL ELSE $19 END FROM n \
-             RETURNING id, public_id"
+             CASE WHEN $21 IS NULL THEN NULL ELSE $19 END, cp.name, cp.phone \
+             FROM n LEFT JOIN callers cp ON cp.id = $3 RETURNING id, public_id"
         )
     };
 }

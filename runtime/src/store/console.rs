@@ -197,22 +197,6 @@ fn absent(key: String) -> Option<String> {
     (!key.is_empty()).then_some(key)
 }
 
-impl Store {
-    /// Vulnerable-household kinds registered under a phone number, with their grid unit: the
-    /// screen pop's flag. Callers must check the role may see the registry and audit the read.
-    pub async fn console_households_by_phone(
-        &self,
-        phone: &str,
-    ) -> Result<Vec<(String, Option<String>)>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT kind, grid_code FROM households WHERE phone = $1 ORDER BY id LIMIT 10",
-        )
-        .bind(phone)
-        .fetch_all(self.pool())
-        .await?)
-    }
-}
-
 /// The Asia/Shanghai day number of an epoch-ms instant, matching [`Store::console_daily`].
 pub fn shanghai_day(ms: i64) -> i64 {
     (ms + SHANGHAI_MS).div_euclid(DAY_MS)

@@ -8,6 +8,12 @@ only after that transaction commits: an unaudited read cannot happen. Masking is
 
 Visibility by grid: a [`GridScope::Within`] read only sees households in those grid units or
 below them (a grid worker's own cells).
+
+Searching by the fields a masked view hides (head name, address, phone) is for the full view
+only: a masked reader could otherwise learn them by asking (`q=张三` finding one row tells the
+name). [`Store::household_list`] refuses it, audited as `household.search_denied` with the
+search text hashed. Phone numbers are stored normalized (`engine::intake::normalize_phone`), so
+a lookup by number ([`Store::household_flags`]) matches however it was typed.
 */
 
 use serde::Serialize;
@@ -18,6 +24,7 @@ use crate::model::HouseholdKind;
 use crate::model::Principal;
 use crate::model::time::now_ms;
 use crate::policy::access::GridScope;
+use crate::policy::masking::audit_key;
 
 /// One stored household.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -55,8 +62,11 @@ pub struct HouseholdQuery {
     pub kind: Option<HouseholdKind>,
     /// Grid unit code: households in this unit or below.
     pub grid: Option<String>,
-    /// Case-insensitive substring of the head's name or the address.
+    /// Case-insensitive substring of the head's name or the address (full view only).
     pub q: Option<String>,
+    /// With `q`: the normalized phone number it spells, matched whole (no partial matching of
+    /// a number).
+    pub phone: Option<String>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -256,6 +266,19 @@ impl Store {
         view: &str,
         actor: &Principal,
     ) -> Result<(Vec<HouseholdRecord>, i64), StoreError> {
+        if view != "full" && query.q.is_some() {
+            self.household_refused(
+                actor,
+                "household.search_denied",
+                None,
+                query.q.as_deref(),
+                view,
+            )
+            .await?;
+            return Err(StoreError::Invalid(
+                "searching by name, address or phone needs the full view of the registry".into(),
+            ));
+        }
         let allowed = match self.expand_scope(scope).await? {
             GridScope::All => None,
             GridScope::Within(codes) => Some(codes),
@@ -266,18 +289,18 @@ impl Store {
             "FROM households WHERE ($1 IS NULL OR kind = $1) \
              AND ($2 IS NULL OR grid_code IN (SELECT code FROM subtree)) \
              AND ($3 IS NULL OR LOWER(head_name) LIKE $3 ESCAPE '\\' \
-                  OR LOWER(COALESCE(address, '')) LIKE $3 ESCAPE '\\')",
+                  OR LOWER(COALESCE(address, '')) LIKE $3 ESCAPE '\\' OR phone = $4)",
         );
         if let Some(codes) = &allowed {
             if codes.is_empty() {
                 filter.push_str(" AND 1 = 0");
             } else {
-                let marks: Vec<String> = (0..codes.len()).map(|i| format!("${}", i + 4)).collect();
+                let marks: Vec<String> = (0..codes.len()).map(|i| format!("${}", i + 5)).collect();
                 filter.push_str(&format!(" AND grid_code IN ({})", marks.join(", ")));
             }
         }
         let cte = super::directory::grid_subtree_cte("$2");
-        let next = 4 + allowed.as_ref().map_or(0, Vec::len);
+        let next = 5 + allowed.as_ref().map_or(0, Vec::len);
         let pattern = query.q.as_deref().map(super::directory::like_pattern);
         let kind = query.kind.map(HouseholdKind::as_str);
 
@@ -286,7 +309,8 @@ impl Store {
         let mut count = sqlx::query_as::<_, (i64,)>(&count_sql)
             .bind(kind)
             .bind(&query.grid)
-            .bind(&pattern);
+            .bind(&pattern)
+            .bind(query.phone.clone().filter(|_| query.q.is_some()));
         for c in allowed.iter().flatten() {
             count = count.bind(c);
         }
@@ -299,7 +323,8 @@ impl Store {
         let mut list = sqlx::query_as::<_, Row>(&list_sql)
             .bind(kind)
             .bind(&query.grid)
-            .bind(&pattern);
+            .bind(&pattern)
+            .bind(query.phone.clone().filter(|_| query.q.is_some()));
         for c in allowed.iter().flatten() {
             list = list.bind(c);
         }
@@ -318,13 +343,70 @@ impl Store {
                 serde_json::json!({
                     "ids": ids,
                     "view": view,
-                    "filter": {"kind": kind, "grid": query.grid, "q": query.q},
+                    "filter": {"kind": kind, "grid": query.grid,
+                               "q": query.q.as_deref().map(audit_key)},
                 }),
             ),
         )
         .await?;
         tx.commit().await?;
         Ok((rows, total))
+    }
+
+    /// Records a refused read of the registry (`household.read_denied`, `household.search_denied`):
+    /// who, in which view, and the key asked for hashed ([`audit_key`]) — never the key itself,
+    /// so the log of refusals is no copy of the personal data it protects.
+    pub async fn household_refused(
+        &self,
+        actor: &Principal,
+        action: &str,
+        id: Option<i64>,
+        key: Option<&str>,
+        view: &str,
+    ) -> Result<(), StoreError> {
+        let target = id.map_or_else(|| "household:*".to_string(), |id| format!("household:{id}"));
+        self.audit(
+            &NewAudit::by(actor, action, Some(&target)).with_detail(serde_json::json!({
+                "role": actor.role.as_str(),
+                "view": view,
+                "ids": id.into_iter().collect::<Vec<_>>(),
+                "key": key.map(audit_key),
+            })),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The screen pop's vulnerable-household flag: `(kind, grid unit)` of the households with this
+    /// (normalized) phone number. A hit is audited as `household.flag` with the full number hashed
+    /// ([`audit_key`]: the row says which number was flagged without holding it) and the ids.
+    pub async fn household_flags(
+        &self,
+        phone: &str,
+        actor: &Principal,
+    ) -> Result<Vec<(String, Option<String>)>, StoreError> {
+        // Read outside a write transaction: most numbers are on no household, and a screen pop
+        // should not queue behind (or hold) the writer for nothing. A hit is audited before it
+        // is returned.
+        let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(
+            "SELECT id, kind, grid_code FROM households WHERE phone = $1 ORDER BY id LIMIT 10",
+        )
+        .bind(phone)
+        .fetch_all(self.pool())
+        .await?;
+        if !rows.is_empty() {
+            let target = format!("phone:{}", audit_key(phone));
+            let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+            self.audit(
+                &NewAudit::by(actor, "household.flag", Some(&target))
+                    .with_detail(serde_json::json!({ "ids": ids })),
+            )
+            .await?;
+        }
+        Ok(rows
+            .into_iter()
+            .map(|(_, kind, grid)| (kind, grid))
+            .collect())
     }
 
     /// Household counts per grid unit and kind (no personal data), audited as
@@ -533,13 +615,78 @@ mod tests {
                         ..q.clone()
                     },
                     &GridScope::All,
-                    "masked",
+                    "full",
                     &admin,
                 )
                 .await
                 .unwrap();
             assert_eq!(t.len(), 1);
             assert_eq!(audit_count(store, "household.list").await, 3);
+            // The whole number finds the household; a part of it does not.
+            let q_all = q.clone();
+            let by_phone = |q: &str, phone: Option<&str>| HouseholdQuery {
+                q: Some(q.into()),
+                phone: phone.map(Into::into),
+                ..q_all.clone()
+            };
+            let (found, _) = store
+                .household_list(
+                    &by_phone("13812345678", Some("13812345678")),
+                    &GridScope::All,
+                    "full",
+                    &admin,
+                )
+                .await
+                .unwrap();
+            assert_eq!(found.len(), 2, "{engine:?}");
+            let (found, _) = store
+                .household_list(&by_phone("1234567", None), &GridScope::All, "full", &admin)
+                .await
+                .unwrap();
+            assert!(found.is_empty());
+            // A masked reader may not search by name: refused, and the refusal audited with
+            // the search text hashed.
+            assert!(matches!(
+                store
+                    .household_list(&by_phone("张三", None), &GridScope::All, "masked", &admin)
+                    .await,
+                Err(StoreError::Invalid(_))
+            ));
+            let refused = store
+                .audit_entries(&AuditFilter {
+                    action: Some("household.search_denied".into()),
+                    ..AuditFilter::default()
+                })
+                .await
+                .unwrap();
+            assert_eq!(refused.len(), 1);
+            let detail = refused[0].detail.clone().unwrap_or_default().to_string();
+            assert!(
+                !detail.contains("张三") && detail.contains("sha256:"),
+                "{detail}"
+            );
+            // The screen pop's flag: a hit audited with the number hashed.
+            let flags = store.household_flags("13812345678", &admin).await.unwrap();
+            assert_eq!(flags.len(), 2);
+            assert!(
+                store
+                    .household_flags("13800000000", &admin)
+                    .await
+                    .unwrap()
+                    .is_empty()
+            );
+            let flagged = store
+                .audit_entries(&AuditFilter {
+                    action: Some("household.flag".into()),
+                    ..AuditFilter::default()
+                })
+                .await
+                .unwrap();
+            assert_eq!(flagged.len(), 1);
+            assert_eq!(
+                flagged[0].target.as_deref(),
+                Some(format!("phone:{}", audit_key("13812345678")).as_str())
+            );
 
             assert_eq!(
                 store

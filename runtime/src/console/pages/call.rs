@@ -174,19 +174,9 @@ pub(super) async fn render_call(
                 // The vulnerable-household flag: only roles the registry policy lets see it,
                 // and each look is audited like any read of the registry.
                 if household_access(p.role) != HouseholdAccess::None {
-                    match state.store.console_households_by_phone(&phone).await {
+                    // The store audits a hit (`household.flag`, the number hashed).
+                    match state.store.household_flags(&phone, p).await {
                         Ok(list) if !list.is_empty() => {
-                            if let Err(e) = state
-                                .store
-                                .audit(&NewAudit::by(
-                                    p,
-                                    "household.flag",
-                                    Some(&format!("phone:{}", mask_phone(&phone))),
-                                ))
-                                .await
-                            {
-                                return store_error_page(user, e);
-                            }
                             data["vulnerable"] = json!(
                                 list.iter()
                                     .map(|(kind, grid)| json!({

@@ -36,7 +36,7 @@ use crate::http::auth::{SESSION_COOKIE, SESSION_TTL, cookie_value};
 use crate::model::time::now_ms;
 use crate::model::{Action, Channel, EmergencyLine, Principal, Role, Satisfaction, Status};
 use crate::policy::access::{HouseholdAccess, household_access, sees_caller_phone};
-use crate::policy::masking::{display_phone, mask_display_phone, mask_name, mask_phone};
+use crate::policy::masking::{display_phone, mask_display_phone, mask_name};
 use crate::store::StoreError;
 use crate::store::audit::NewAudit;
 use crate::store::cases::{CaseFilter, CaseRow};

@@ -95,18 +95,91 @@ pub(super) fn clean(v: &Option<String>) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Checks a phone number: digits with an optional leading `+`, 3–20 digits (110, 12345, mobiles,
-/// landlines with area code); spaces and dashes are dropped.
+/// Checks a phone number and returns it in the one form every table stores (callers,
+/// households, SMS, the case's caller snapshot), so a number matches however it was typed:
+/// separators (spaces, `-`, `(`, `)`) dropped; a Chinese number in international form
+/// (`+86 138 0000 1234`, `0086…`) back in its national form (`13800001234`; a landline gets its
+/// trunk `0`: `+86 10 6234 5678` → `01062345678`); other international numbers keep their `+`.
+/// 3–20 digits (110, 12345, mobiles, landlines with area code). Migration 0190 applies the same
+/// rule to the rows stored before it; the two must stay in step.
 pub fn normalize_phone(raw: &str) -> Option<String> {
     let cleaned: String = raw
         .trim()
         .chars()
-        .filter(|c| !matches!(c, ' ' | '-'))
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
         .collect();
-    let digits = cleaned.strip_prefix('+').unwrap_or(&cleaned);
+    let national = cleaned
+        .strip_prefix("+86")
+        .or_else(|| cleaned.strip_prefix("0086"));
+    let out = match national {
+        // An 11-digit number starting with 1 is a mobile; anything else is a landline whose
+        // trunk 0 the international form dropped.
+        Some(n) if (n.len() == 11 && n.starts_with('1')) || n.starts_with('0') => n.to_string(),
+        Some(n) => format!("0{n}"),
+        None => cleaned,
+    };
+    let digits = out.strip_prefix('+').unwrap_or(&out);
     if (3..=20).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()) {
-        Some(cleaned)
+        Some(out)
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_phone;
+
+    #[test]
+    fn phones_normalize_to_one_form() {
+        for typed in [
+            "13800001234",
+            "138-0000-1234",
+            "138 0000 1234",
+            " +86 138 0000 1234 ",
+            "+8613800001234",
+            "0086 138-0000-1234",
+            "(+86) 13800001234",
+        ] {
+            assert_eq!(
+                normalize_phone(typed).as_deref(),
+                Some("13800001234"),
+                "{typed}"
+            );
+        }
+        for typed in [
+            "0371-26981234",
+            "(0371) 2698 1234",
+            "+86 371 2698 1234",
+            "0086-371-26981234",
+        ] {
+            assert_eq!(
+                normalize_phone(typed).as_deref(),
+                Some("037126981234"),
+                "{typed}"
+            );
+        }
+        assert_eq!(
+            normalize_phone("+86 10 6234 5678").as_deref(),
+            Some("01062345678")
+        );
+        assert_eq!(
+            normalize_phone("+44 7911 123456").as_deref(),
+            Some("+447911123456")
+        );
+        assert_eq!(normalize_phone("110").as_deref(), Some("110"));
+        assert_eq!(normalize_phone("12"), None);
+        assert_eq!(normalize_phone("abc12345"), None);
+        assert_eq!(normalize_phone("+86"), None);
+        // Normalizing twice changes nothing (the migration relies on it).
+        for typed in [
+            "+86 371 2698 1234",
+            "13800001234",
+            "+447911123456",
+            "0086 10 62345678",
+        ] {
+            let once = normalize_phone(typed).unwrap();
+            assert_eq!(normalize_phone(&once).as_deref(), Some(once.as_str()));
+        }
     }
 }

@@ -539,7 +539,7 @@ mod tests {
         );
         assert_eq!(
             normalize_phone("+86 138 0013 8000").as_deref(),
-            Some("+8613800138000")
+            Some("13800138000")
         );
         assert_eq!(normalize_phone("110").as_deref(), Some("110"));
         assert_eq!(normalize_phone("12"), None);
