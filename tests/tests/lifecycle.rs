@@ -422,8 +422,13 @@ async fn malformed_requests_are_4xx_json_naming_the_field(engine: Engine) {
         (400, Some("nul_character")),
         "{v}"
     );
-    let (s, _) = app.call("op", "GET", "/api/v1/cases/MS%00", None).await;
-    assert_eq!(s, 404);
+    // A NUL in the path: refused by the input guard like any other (PostgreSQL cannot store it).
+    let (s, v) = app.call("op", "GET", "/api/v1/cases/MS%00", None).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (400, Some("nul_character")),
+        "{v}"
+    );
     let huge =
         serde_json::to_vec(&json!({"channel": "web", "content": "路".repeat(40_000)})).unwrap();
     let (s, v) = app

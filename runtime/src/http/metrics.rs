@@ -2,28 +2,34 @@
 Prometheus metrics at `/metrics` (text exposition format 0.0.4), without a metrics crate:
 
 - `m110_http_requests_total{method,route,status}` and the latency histogram
-  `m110_http_request_duration_seconds{method,route}` — by the *matched* route (`/api/v1/cases/{id}`),
-  so ids never explode the label space;
+  `m110_http_request_duration_seconds{method,route}` — by the *matched* route (`/api/v1/cases/{id}`,
+  `unmatched` for the rest) and a fixed method set (`GET` … `OPTIONS`, `other`), so neither ids
+  nor invented methods explode the label space;
 - `m110_cases{status}` — counted from the database at scrape time;
 - `m110_job_runs_total{job}`, `m110_job_events_total{job,kind}` — background job activity;
 - `m110_outbox_messages{platform,state}` and `m110_delivery_latency_seconds{platform}` — the
   delivery worker (pending / delivered / dead / manual / unrouted; enqueue → receiver's 2xx).
+
+With `metrics_token` in `m110d.yaml` (or `M110_METRICS_TOKEN`), the page answers only
+`Authorization: Bearer <token>` (compared in constant time); without it, it is public, for a
+Prometheus on the same host or network.
 */
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::header;
+use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use super::AppState;
-use super::error::ApiResult;
+use super::error::{ApiError, ApiResult};
 use crate::jobs::JobMetrics;
 
 /// Histogram bucket upper bounds, seconds.
@@ -45,9 +51,31 @@ pub struct Metrics {
     http: Mutex<BTreeMap<(String, String), BTreeMap<u16, Series>>>,
     jobs: Mutex<BTreeMap<String, u64>>,
     job_events: Mutex<BTreeMap<(String, String), u64>>,
+    /// Client connections: open now, closed to make room at the cap, refused at the cap.
+    conns_open: AtomicI64,
+    conns_evicted: AtomicU64,
+    conns_refused: AtomicU64,
 }
 
 impl Metrics {
+    pub fn connection_opened(&self) {
+        self.conns_open.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn connection_closed(&self) {
+        self.conns_open.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// An idle connection closed to make room for a new one at the cap.
+    pub fn connection_evicted(&self) {
+        self.conns_evicted.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A connection answered 503 (or closed) at the cap, every other one busy.
+    pub fn connection_refused(&self) {
+        self.conns_refused.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         let mut http = self.http.lock().unwrap_or_else(|e| e.into_inner());
         let s = http
@@ -115,6 +143,21 @@ impl Metrics {
             );
         }
         drop(http);
+        let _ = writeln!(
+            out,
+            "# HELP m110_connections_open Client connections open.\n\
+             # TYPE m110_connections_open gauge\n\
+             m110_connections_open {}\n\
+             # HELP m110_connections_evicted_total Idle connections closed to make room at the cap.\n\
+             # TYPE m110_connections_evicted_total counter\n\
+             m110_connections_evicted_total {}\n\
+             # HELP m110_connections_refused_total Connections refused at the cap (all busy).\n\
+             # TYPE m110_connections_refused_total counter\n\
+             m110_connections_refused_total {}",
+            self.conns_open.load(Ordering::Relaxed),
+            self.conns_evicted.load(Ordering::Relaxed),
+            self.conns_refused.load(Ordering::Relaxed),
+        );
         out.push_str("# HELP m110_job_runs_total Background job runs.\n");
         out.push_str("# TYPE m110_job_runs_total counter\n");
         for (job, n) in self.jobs.lock().unwrap_or_else(|e| e.into_inner()).iter() {
@@ -149,7 +192,7 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".to_string());
-    let method = req.method().as_str().to_string();
+    let method = method_label(req.method()).to_string();
     let start = Instant::now();
     let resp = next.run(req).await;
     state.metrics.observe(
@@ -161,11 +204,48 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
     resp
 }
 
+/// The method label: one of a fixed set, whatever a client sends.
+pub fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
 pub fn router() -> Router<AppState> {
     Router::new().route("/metrics", get(metrics))
 }
 
-async fn metrics(State(state): State<AppState>) -> ApiResult<Response> {
+/// True when no token is configured, or the request carries it as a Bearer token.
+fn token_ok(expected: Option<&str>, headers: &HeaderMap) -> bool {
+    let Some(expected) = expected else {
+        return true;
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or("");
+    // Constant time over the expected length: no early exit on the first differing byte.
+    given.len() == expected.len()
+        && given
+            .bytes()
+            .zip(expected.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+    if !token_ok(state.config.metrics_token.as_deref(), &headers) {
+        return Err(ApiError::Unauthenticated);
+    }
     let mut out = String::with_capacity(8192);
     state.metrics.render(&mut out);
     let counts = state.store.case_counts_by_status().await?;
@@ -256,6 +336,26 @@ impl JobMetrics for Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn methods_are_a_fixed_set_and_the_token_is_checked() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::TRACE), "other");
+        assert_eq!(method_label(&Method::from_bytes(b"BREW").unwrap()), "other");
+        let mut h = HeaderMap::new();
+        assert!(token_ok(None, &h));
+        assert!(!token_ok(Some("s3cret-token"), &h));
+        h.insert(
+            header::AUTHORIZATION,
+            "Bearer s3cret-tokem".parse().unwrap(),
+        );
+        assert!(!token_ok(Some("s3cret-token"), &h));
+        h.insert(
+            header::AUTHORIZATION,
+            "Bearer s3cret-token".parse().unwrap(),
+        );
+        assert!(token_ok(Some("s3cret-token"), &h));
+    }
 
     #[test]
     fn renders_counters_and_histograms() {
