@@ -11,13 +11,13 @@ area, counts), so the analyst may read them; admins, supervisors and dispatchers
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::error::{ApiError, ApiJson, ApiQuery, ApiResult};
+use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
 use crate::engine::alerts::{AlertActionInput, act, allowed};
 use crate::model::Principal;
 use crate::model::time::day_start_ms;
@@ -29,6 +29,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/alerts/{id}", get(one))
         .route("/api/v1/alerts/{id}/actions", post(action))
 }
+
+/// Most alerts one list returns.
+pub const MAX_LIMIT: i64 = 500;
 
 /// The states an alert can be in.
 pub const STATES: [&str; 5] = ["new", "acknowledged", "dispatched", "resolved", "dismissed"];
@@ -86,6 +89,13 @@ async fn list(
         Some(a) => Some(state.region.grid_reach(&[a])),
         None => None,
     };
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::invalid(
+            "limit",
+            format!("between 1 and {MAX_LIMIT}"),
+        ));
+    }
     let st = some(&q.state);
     if let Some(s) = &st
         && !STATES.contains(&s.as_str())
@@ -100,7 +110,7 @@ async fn list(
             category,
             areas,
             state: st,
-            limit: q.limit.unwrap_or(100),
+            limit,
         })
         .await?;
     Ok(Json(json!({
@@ -111,7 +121,7 @@ async fn list(
 async fn one(
     State(state): State<AppState>,
     _principal: Principal,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Value>> {
     let a = state
         .store
@@ -124,7 +134,7 @@ async fn one(
 async fn action(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<AlertActionInput>,
 ) -> ApiResult<Json<Value>> {
     let a = act(&state.store, &state.region, &principal, id, input).await?;

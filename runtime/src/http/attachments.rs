@@ -19,7 +19,7 @@ the bytes are audited.
 use std::sync::Arc;
 
 use axum::extract::multipart::{Field, Multipart, MultipartRejection};
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -28,7 +28,7 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::auth::{Access, CASE_READERS, RouteSpec};
-use super::error::ApiError;
+use super::error::{ApiError, ApiPath};
 use crate::config::Config;
 use crate::engine::attachments::blob::LocalDir;
 use crate::engine::attachments::s3::{S3, S3Config};
@@ -191,7 +191,7 @@ async fn read_field(field: &mut Field<'_>, limit: usize) -> Result<Vec<u8>, Opti
 async fn upload(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
     let mut mp = match multipart {
@@ -280,7 +280,7 @@ async fn upload(
 async fn list(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Response {
     match attachments::list(&state.store, &state.region, &principal, &id).await {
         Ok(items) => Json(json!({
@@ -292,18 +292,18 @@ async fn list(
     }
 }
 
-async fn file(state: State<AppState>, principal: Principal, id: Path<String>) -> Response {
+async fn file(state: State<AppState>, principal: Principal, id: ApiPath<String>) -> Response {
     serve(state, principal, id, Variant::File).await
 }
 
-async fn thumb(state: State<AppState>, principal: Principal, id: Path<String>) -> Response {
+async fn thumb(state: State<AppState>, principal: Principal, id: ApiPath<String>) -> Response {
     serve(state, principal, id, Variant::Thumb).await
 }
 
 async fn serve(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     variant: Variant,
 ) -> Response {
     let Ok(num) = id.parse::<i64>() else {

@@ -8,7 +8,7 @@ in full to roles that call citizens back ([`crate::policy::access::sees_caller_p
 audit row (`case.read_caller`) for every such read.
 */
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -17,14 +17,14 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::error::{ApiError, ApiJson, ApiQuery, ApiResult};
+use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
 use crate::engine::actions::{self, ActionInput, can_see};
 use crate::engine::intake::{self, CaseInput, LocationInput};
 use crate::engine::merge;
 use crate::engine::region::RegionIndex;
 use crate::model::time::now_ms;
 use crate::model::time::render_time;
-use crate::model::{Principal, Role, Status};
+use crate::model::{Action, Principal, Role, Status};
 use crate::policy::access::sees_caller_phone;
 use crate::policy::masking::{mask_name, mask_phone};
 use crate::store::StoreError;
@@ -229,6 +229,15 @@ async fn list(
             format!("pages reach row {MAX_OFFSET}; follow next_cursor for older cases"),
         ));
     }
+    // An unknown channel would match nothing: say so instead of answering an empty list.
+    if let Some(c) = q.channel.as_deref().filter(|c| !c.is_empty())
+        && crate::model::Channel::parse(c).is_none()
+    {
+        return Err(ApiError::invalid(
+            "channel",
+            format!("unknown channel {c} (phone, web, grid, sms or open311)"),
+        ));
+    }
     let mut filter = CaseFilter {
         limit: page_size,
         offset,
@@ -336,7 +345,7 @@ async fn load_visible(state: &AppState, principal: &Principal, id: &str) -> ApiR
 async fn detail(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Value>> {
     let row = load_visible(&state, &principal, &id).await?;
     let reveal = sees_caller_phone(principal.role) && row.caller_id.is_some();
@@ -381,7 +390,7 @@ async fn detail(
 async fn merge(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<merge::MergeInput>,
 ) -> ApiResult<Json<Value>> {
     let merged = merge::merge(&state.store, &state.region, &principal, &id, &input).await?;
@@ -393,13 +402,21 @@ async fn merge(
 async fn dismiss(
     State(state): State<AppState>,
     principal: Principal,
-    Path((id, other)): Path<(String, String)>,
+    ApiPath((id, other)): ApiPath<(String, String)>,
+    headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<Value>> {
     let input: merge::DismissInput = if body.iter().all(u8::is_ascii_whitespace) {
         merge::DismissInput::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::invalid("body", e.to_string()))?
+        // A body, when there is one, is JSON like every other (same 415 / 400 / 422).
+        let content_type = headers
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        if !content_type.is_some_and(super::error::is_utf8_json) {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        super::error::parse_json(&body)?
     };
     merge::dismiss(&state.store, &state.region, &principal, &id, &other, &input).await?;
     Ok(Json(json!({"id": id, "dismissed": other})))
@@ -409,7 +426,7 @@ async fn dismiss(
 async fn similar(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Value>> {
     let row = load_visible(&state, &principal, &id).await?;
     let items =
@@ -420,13 +437,57 @@ async fn similar(
 async fn act(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<ActionInput>,
 ) -> ApiResult<Json<Value>> {
+    refuse_unused_fields(&input)?;
     let row = actions::perform(&state.store, &state.region, &principal, &id, input).await?;
     let mut body = case_json(&row, &state.region, false);
     body["allowed_actions"] = json!(actions::allowed_for(&principal, &row, &state.region.center));
     Ok(Json(body))
+}
+
+/// The fields of an action request that only some actions read, and those actions. `note`,
+/// `reason` (recorded on every event) and `expected_version` go with any action.
+const ACTION_FIELDS: &[(&str, &[Action])] = &[
+    ("unit", &[Action::Dispatch, Action::Redispatch]),
+    ("category", &[Action::Dispatch]),
+    ("satisfaction", &[Action::FollowUp]),
+    ("hours", &[Action::RequestExtension]),
+    ("reference", &[Action::PoliceAck]),
+    ("line", &[Action::TransferPolice]),
+    ("assignee", &[Action::Sign]),
+    ("knowledge", &[Action::Answer]),
+];
+
+/// A field the action would ignore (`hours` on `reply`) is a 422 naming it: the client meant
+/// something the service would silently not do.
+fn refuse_unused_fields(input: &ActionInput) -> ApiResult<()> {
+    let given = |field: &str| match field {
+        "unit" => input.unit.is_some(),
+        "category" => input.category.is_some(),
+        "satisfaction" => input.satisfaction.is_some(),
+        "hours" => input.hours.is_some(),
+        "reference" => input.reference.is_some(),
+        "line" => input.line.is_some(),
+        "assignee" => input.assignee.is_some(),
+        "knowledge" => input.knowledge.is_some(),
+        _ => false,
+    };
+    for (field, actions) in ACTION_FIELDS {
+        if given(field) && !actions.contains(&input.action) {
+            let users: Vec<&str> = actions.iter().map(|a| a.as_str()).collect();
+            return Err(ApiError::invalid(
+                *field,
+                format!(
+                    "{} does not take {field} (only {} does)",
+                    input.action.as_str(),
+                    users.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Deserialize)]
@@ -468,6 +529,47 @@ async fn region(State(state): State<AppState>) -> Json<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_field_the_action_ignores_is_refused_by_name() {
+        let parse = |body: &str| {
+            super::super::error::parse_json::<ActionInput>(body.as_bytes()).expect("parses")
+        };
+        let e = refuse_unused_fields(&parse(r#"{"action":"reply","note":"ok","hours":5}"#))
+            .unwrap_err();
+        assert!(
+            matches!(&e, ApiError::Invalid { field, .. } if field == "hours"),
+            "{e:?}"
+        );
+        for body in [
+            r#"{"action":"request_extension","hours":5,"reason":"rain"}"#,
+            r#"{"action":"dispatch","unit":"u","category":"c","note":"n","expected_version":1}"#,
+            r#"{"action":"redispatch","unit":"u","reason":"wrong unit"}"#,
+            r#"{"action":"follow_up","satisfaction":"satisfied"}"#,
+            r#"{"action":"sign","assignee":"张三"}"#,
+            r#"{"action":"close","reason":"declined"}"#,
+        ] {
+            assert!(refuse_unused_fields(&parse(body)).is_ok(), "{body}");
+        }
+        for (body, field) in [
+            (
+                r#"{"action":"close","satisfaction":"satisfied"}"#,
+                "satisfaction",
+            ),
+            (r#"{"action":"sign","unit":"u"}"#, "unit"),
+            (r#"{"action":"start","line":"110"}"#, "line"),
+            (
+                r#"{"action":"reply","note":"x","knowledge":3}"#,
+                "knowledge",
+            ),
+        ] {
+            let e = refuse_unused_fields(&parse(body)).unwrap_err();
+            assert!(
+                matches!(&e, ApiError::Invalid { field: f, .. } if f == field),
+                "{body}: {e:?}"
+            );
+        }
+    }
 
     #[test]
     fn names_are_masked() {

@@ -15,13 +15,13 @@ status `active` | `suspended`. Invalid fields are a 422 naming the field; every 
 */
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
-use super::error::{ApiError, ApiJson, ApiQuery, ApiResult};
+use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
 use crate::engine::directories::{EntryBody, EntryView, check_references, opt_text, validate};
 use crate::model::{DirectorySystem, Principal};
 use crate::policy::access::may_write_directories;
@@ -150,7 +150,7 @@ async fn search_all(
 async fn search_system(
     State(state): State<AppState>,
     principal: Principal,
-    Path(system): Path<String>,
+    ApiPath(system): ApiPath<String>,
     ApiQuery(p): ApiQuery<SearchParams>,
 ) -> ApiResult<axum::Json<Page<EntryView>>> {
     let system = system_of(&system)?;
@@ -175,7 +175,7 @@ fn parse_id(id: &str) -> ApiResult<i64> {
 async fn read(
     State(state): State<AppState>,
     principal: Principal,
-    Path((system, id)): Path<(String, String)>,
+    ApiPath((system, id)): ApiPath<(String, String)>,
 ) -> ApiResult<axum::Json<EntryView>> {
     let system = system_of(&system)?;
     let id = parse_id(&id)?;
@@ -209,7 +209,7 @@ fn not_found_as(e: crate::store::StoreError, id: i64) -> ApiError {
 async fn create(
     State(state): State<AppState>,
     principal: Principal,
-    Path(system): Path<String>,
+    ApiPath(system): ApiPath<String>,
     ApiJson(body): ApiJson<EntryBody>,
 ) -> ApiResult<(StatusCode, axum::Json<EntryView>)> {
     require_writer(&principal)?;
@@ -235,7 +235,7 @@ async fn create(
 async fn update(
     State(state): State<AppState>,
     principal: Principal,
-    Path((system, id)): Path<(String, String)>,
+    ApiPath((system, id)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<EntryBody>,
 ) -> ApiResult<axum::Json<EntryView>> {
     require_writer(&principal)?;
@@ -254,7 +254,7 @@ async fn update(
 async fn remove(
     State(state): State<AppState>,
     principal: Principal,
-    Path((system, id)): Path<(String, String)>,
+    ApiPath((system, id)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     require_writer(&principal)?;
     let system = system_of(&system)?;
@@ -397,13 +397,20 @@ pub mod openapi {
 
         let s = |t: &str| json!({"type": t});
         let ns = || json!({"type": "string", "nullable": true});
+        let nsl = |max: u32| json!({"type": "string", "nullable": true, "maxLength": max});
         let mut schemas = Map::new();
         schemas.insert(
             "DirectoryEntryInput".into(),
+            // The limits of `engine::directories::validate` (characters; control characters
+            // refused); a market provider also needs category and qualification (422 otherwise).
             json!({"type": "object", "required": ["name"],
             "additionalProperties": false, "properties": {
-                "name": s("string"), "category": ns(), "phone": ns(), "address": ns(), "grid": ns(),
-                "description": ns(), "qualification": ns(), "unit": ns(),
+                "name": {"type": "string", "minLength": 1, "maxLength": 200},
+                "category": nsl(64),
+                "phone": {"type": "string", "nullable": true, "maxLength": 32,
+                    "pattern": "^[0-9+() -]*$", "description": "digits, spaces and + - ( ), at least 3 digits"},
+                "address": nsl(200), "grid": nsl(32),
+                "description": nsl(2000), "qualification": nsl(500), "unit": nsl(64),
                 "status": {"type": "string", "enum": ["active", "suspended"]},
                 "version": {"type": "integer", "nullable": true}}}),
         );

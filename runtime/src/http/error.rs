@@ -8,10 +8,12 @@ right status: handlers return `Result<_, ApiError>` and use `?`. Engine errors m
 do storage errors met by handlers that read the store directly; anything unexpected is logged with its
 cause and answered with a bare 500 that shows nothing internal.
 
-[`ApiJson`] replaces `axum::Json` for request bodies: it enforces `application/json`, reports
+[`ApiJson`] replaces `axum::Json` for request bodies: it enforces `application/json` (a
+`charset` other than UTF-8 is a 415, never read as UTF-8), reports
 invalid UTF-8 with its byte offset, a body over the limit as 413, malformed JSON with line and
 column, and a wrong type, a missing field or an unknown field (`deny_unknown_fields`) as 422
-naming the field by its path (`caller.phone`), via `serde_path_to_error`.
+naming the field by its path (`caller.phone`), via `serde_path_to_error`. [`ApiQuery`] and
+[`ApiPath`] do the same for the query string and the path (a JSON 400, never axum's plain text).
 */
 
 use axum::body::Bytes;
@@ -62,7 +64,7 @@ pub enum ApiError {
     #[error("request body exceeds the size limit")]
     TooLarge,
     /// 415.
-    #[error("expected Content-Type: application/json")]
+    #[error("expected Content-Type: application/json (charset UTF-8 when one is named)")]
     UnsupportedMediaType,
     /// 503: the database is unreachable or not ready.
     #[error("service unavailable: {0}")]
@@ -262,17 +264,11 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let json_type = req
+        let content_type = req
             .headers()
             .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(|v| {
-                let v = v.trim().to_ascii_lowercase();
-                v == "application/json" || (v.starts_with("application/") && v.ends_with("+json"))
-            })
-            .unwrap_or(false);
-        if !json_type {
+            .and_then(|v| v.to_str().ok());
+        if !content_type.is_some_and(is_utf8_json) {
             return Err(ApiError::UnsupportedMediaType);
         }
         let bytes = Bytes::from_request(req, state)
@@ -280,6 +276,23 @@ where
             .map_err(body_rejection)?;
         parse_json(&bytes).map(ApiJson)
     }
+}
+
+/// `application/json` (or `application/…+json`) whose `charset`, when given, is UTF-8: JSON is
+/// UTF-8 (RFC 8259), and a body declared in another charset would otherwise be read as UTF-8
+/// silently.
+pub fn is_utf8_json(content_type: &str) -> bool {
+    let mut parts = content_type.split(';');
+    let essence = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+    let json = essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"));
+    json && parts.all(|param| match param.split_once('=') {
+        Some((name, value)) if name.trim().eq_ignore_ascii_case("charset") => {
+            let value = value.trim().trim_matches('"');
+            value.eq_ignore_ascii_case("utf-8") || value.eq_ignore_ascii_case("utf8")
+        }
+        _ => true,
+    })
 }
 
 /// Maps a failure to read the body (size limit, broken connection) to an API error.
@@ -404,6 +417,75 @@ where
     }
 }
 
+/// Path parameters whose failures (a segment that is not UTF-8 after percent-decoding, a
+/// number that does not parse) are JSON 400s naming the parameter, not axum's plain-text ones.
+#[derive(Debug, Clone, Default)]
+pub struct ApiPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        // PostgreSQL TEXT cannot hold NUL: refuse it here, as in bodies and query strings.
+        if parts.uri.path().to_ascii_lowercase().contains("%00") {
+            return Err(ApiError::BadRequest {
+                code: "nul_character",
+                message: "the path contains a NUL character (%00), which is not accepted".into(),
+                field: None,
+            });
+        }
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(p) => Ok(ApiPath(p.0)),
+            Err(rej) => {
+                use axum::extract::rejection::PathRejection;
+                let (code, field) = match &rej {
+                    PathRejection::FailedToDeserializePathParams(e) => match e.kind() {
+                        axum::extract::path::ErrorKind::InvalidUtf8InPathParam { key } => {
+                            ("invalid_utf8", Some(key.clone()))
+                        }
+                        axum::extract::path::ErrorKind::ParseErrorAtKey { key, .. } => {
+                            ("invalid_path", Some(key.clone()))
+                        }
+                        // One parameter, parsed whole: its name is the route's only `{…}`.
+                        axum::extract::path::ErrorKind::ParseError { .. } => {
+                            ("invalid_path", only_param(parts))
+                        }
+                        _ => ("invalid_path", None),
+                    },
+                    _ => ("invalid_path", None),
+                };
+                let message = rej.body_text();
+                if rej.status().is_server_error() {
+                    // A route whose pattern and extractor disagree: a bug, not the client's.
+                    return Err(ApiError::internal(anyhow::anyhow!(message)));
+                }
+                Err(ApiError::BadRequest {
+                    code,
+                    message,
+                    field,
+                })
+            }
+        }
+    }
+}
+
+/// The name of the matched route's path parameter when it has exactly one.
+fn only_param(parts: &Parts) -> Option<String> {
+    let route = parts
+        .extensions
+        .get::<axum::extract::MatchedPath>()?
+        .as_str();
+    let mut names = route
+        .split('/')
+        .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'));
+    let first = names.next()?;
+    names.next().is_none().then(|| first.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -463,6 +545,30 @@ mod tests {
             parse_json::<Payload>(br#"{"content":"a\u0000b","caller":{"phone":"1"}}"#).unwrap_err();
         assert_eq!(e.status(), StatusCode::BAD_REQUEST);
         assert!(e.to_string().contains("NUL"));
+    }
+
+    #[test]
+    fn json_bodies_are_utf8_or_refused() {
+        for ok in [
+            "application/json",
+            "Application/JSON; charset=utf-8",
+            "application/json; charset=\"UTF-8\"",
+            "application/json;charset=utf8",
+            "application/merge-patch+json",
+            "application/json; boundary=x",
+        ] {
+            assert!(is_utf8_json(ok), "{ok}");
+        }
+        for refused in [
+            "application/json; charset=latin1",
+            "application/json; charset=iso-8859-1",
+            "application/json; charset=utf-16",
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "",
+        ] {
+            assert!(!is_utf8_json(refused), "{refused}");
+        }
     }
 
     #[test]

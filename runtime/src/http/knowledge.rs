@@ -15,7 +15,7 @@ To close a consultation from an entry, `POST /api/v1/cases/{id}/actions` with
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::auth::{Access, RouteSpec};
-use super::error::{ApiError, ApiJson, ApiQuery, ApiResult};
+use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
 use crate::engine::knowledge::{
     self, KNOWLEDGE_EDITORS, KNOWLEDGE_READERS, KnowledgeInput, MAX_SUGGESTIONS, holds,
 };
@@ -104,8 +104,8 @@ pub fn schemas() -> Value {
         "KnowledgeInput": {
             "type": "object", "additionalProperties": false, "required": ["question", "answer"],
             "properties": {
-                "question": {"type": "string", "maxLength": knowledge::MAX_QUESTION_CHARS},
-                "answer": {"type": "string", "maxLength": knowledge::MAX_ANSWER_CHARS},
+                "question": {"type": "string", "minLength": 1, "maxLength": knowledge::MAX_QUESTION_CHARS},
+                "answer": {"type": "string", "minLength": 1, "maxLength": knowledge::MAX_ANSWER_CHARS},
                 "category": nullable_string,
                 "source_unit": {"type": "string", "nullable": true, "description": "the unit the answer comes from"},
                 "valid_until": {"type": "string", "format": "date", "nullable": true, "description": "the last day the answer holds (Asia/Shanghai)"},
@@ -179,19 +179,29 @@ async fn list(
             format!("{c} is not a category"),
         ));
     }
+    let limit = q.limit.unwrap_or(MAX_LIST);
+    if !(1..=MAX_LIST).contains(&limit) {
+        return Err(ApiError::invalid(
+            "limit",
+            format!("between 1 and {MAX_LIST}"),
+        ));
+    }
     let items = state
         .store
         .knowledge_entries(&KnowledgeFilter {
             include_retired: q.include_retired.unwrap_or(false),
             category,
             text: some(&q.q),
-            limit: q.limit.unwrap_or(200),
+            limit,
         })
         .await?;
     Ok(Json(
         json!({"items": items.iter().map(entry_json).collect::<Vec<_>>()}),
     ))
 }
+
+/// Most entries one list returns.
+const MAX_LIST: i64 = 200;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -211,20 +221,21 @@ async fn suggest(
     if text.chars().count() > crate::engine::intake::MAX_CONTENT_CHARS {
         return Err(ApiError::invalid("text", "longer than a request may be"));
     }
-    let items = knowledge::suggest(
-        &state.store,
-        &state.region,
-        &text,
-        q.limit.unwrap_or(MAX_SUGGESTIONS),
-    )
-    .await?;
+    let limit = q.limit.unwrap_or(MAX_SUGGESTIONS);
+    if !(1..=MAX_SUGGESTIONS).contains(&limit) {
+        return Err(ApiError::invalid(
+            "limit",
+            format!("between 1 and {MAX_SUGGESTIONS}"),
+        ));
+    }
+    let items = knowledge::suggest(&state.store, &state.region, &text, limit).await?;
     Ok(Json(json!({"items": items})))
 }
 
 async fn one(
     State(state): State<AppState>,
     _principal: Principal,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Value>> {
     let e = state
         .store
@@ -246,7 +257,7 @@ async fn create(
 async fn update(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<KnowledgeInput>,
 ) -> ApiResult<Json<Value>> {
     let e = knowledge::update(&state.store, &state.region, &principal, id, &input).await?;
@@ -262,7 +273,7 @@ struct RetireBody {
 async fn retire(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<RetireBody>,
 ) -> ApiResult<Json<Value>> {
     let e = knowledge::retire(&state.store, &principal, id, body.expected_version).await?;

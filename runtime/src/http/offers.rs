@@ -15,14 +15,14 @@ Nearest-resource dispatch over JSON (docs/matching.md):
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::{get, post, put};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
 use super::auth::{Access, RouteSpec};
-use super::error::{ApiError, ApiJson, ApiResult};
+use super::error::{ApiError, ApiJson, ApiPath, ApiResult};
 use crate::engine::matching::{Rules, standing};
 use crate::engine::offers::{
     AdmitInput, PriceInput, PutOutInput, accept, admit, decline, provider_of, put_out, set_price,
@@ -150,7 +150,7 @@ pub fn schemas() -> Value {
             "required": ["cases"],
             "additionalProperties": false,
             "properties": {
-                "cases": {"type": "array", "items": {"type": "string"}, "description": "case ids (1–500)"},
+                "cases": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1, "maxItems": 500, "description": "case ids (1–500)"},
                 "k": {"type": "integer", "minimum": 1, "maximum": 10, "description": "offers per case and round (default 3)"},
                 "timeout_seconds": {"type": "integer", "minimum": 1, "maximum": 86400, "description": "answer time (default 600)"}
             }
@@ -171,8 +171,8 @@ pub fn schemas() -> Value {
                 "qualification": {"type": "string"},
                 "valid_from": {"type": "integer", "description": "epoch ms"},
                 "valid_until": {"type": "integer", "description": "epoch ms, exclusive; absent: no expiry"},
-                "lat": {"type": "number"},
-                "lon": {"type": "number"}
+                "lat": {"type": "number", "minimum": -90, "maximum": 90},
+                "lon": {"type": "number", "minimum": -180, "maximum": 180}
             }
         }
     })
@@ -226,7 +226,7 @@ async fn mine(State(state): State<AppState>, principal: Principal) -> ApiResult<
 async fn accept_one(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Value>> {
     let o = accept(&state.store, &state.region, &principal, id).await?;
     Ok(Json(offer_json(&o)))
@@ -235,7 +235,7 @@ async fn accept_one(
 async fn decline_one(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<ReasonInput>,
 ) -> ApiResult<Json<Value>> {
     let reason = body.reason;
@@ -246,7 +246,7 @@ async fn decline_one(
 async fn of_case(
     State(state): State<AppState>,
     _principal: Principal,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Value>> {
     let row = state
         .store
@@ -287,7 +287,7 @@ async fn providers(State(state): State<AppState>, _principal: Principal) -> ApiR
 async fn admission(
     State(state): State<AppState>,
     principal: Principal,
-    Path(unit): Path<String>,
+    ApiPath(unit): ApiPath<String>,
     ApiJson(input): ApiJson<AdmitInput>,
 ) -> ApiResult<Json<Value>> {
     admit(&state.store, &state.region, &principal, &unit, input).await?;
@@ -297,7 +297,7 @@ async fn admission(
 async fn suspend_one(
     State(state): State<AppState>,
     principal: Principal,
-    Path(unit): Path<String>,
+    ApiPath(unit): ApiPath<String>,
     ApiJson(input): ApiJson<ReasonInput>,
 ) -> ApiResult<Json<Value>> {
     let Some(reason) = input.reason.filter(|r| !r.trim().is_empty()) else {
@@ -317,7 +317,7 @@ async fn suspend_one(
 async fn reinstate_one(
     State(state): State<AppState>,
     principal: Principal,
-    Path(unit): Path<String>,
+    ApiPath(unit): ApiPath<String>,
 ) -> ApiResult<Json<Value>> {
     suspend(&state.store, &state.region, &principal, &unit, None).await?;
     Ok(Json(json!({"unit": unit, "suspended": false})))
@@ -326,7 +326,7 @@ async fn reinstate_one(
 async fn price(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<PriceInput>,
 ) -> ApiResult<Json<Value>> {
     set_price(&state.store, &state.region, &principal, &id, input).await?;

@@ -60,55 +60,12 @@ pub fn build() -> Value {
         };
         op.insert("description".into(), json!(format!("Roles: {roles}.")));
         op.insert("x-roles".into(), json!(roles));
-        let mut params = Vec::new();
-        if r.path.contains("{system}") {
-            params.push(json!({
-                "name": "system", "in": "path", "required": true,
-                "schema": {"type": "string", "enum": ["government_services", "welfare_facilities",
-                    "social_organizations", "market_providers"]}
-            }));
-        }
-        if r.path.contains("{id}") {
-            let description = if r.path.starts_with("/api/v1/cases") {
-                "Public case id, e.g. MS350781-20261129-000123"
-            } else {
-                "Record id"
-            };
-            params.push(json!({
-                "name": "id", "in": "path", "required": true,
-                "description": description,
-                "schema": {"type": "string"}
-            }));
-        }
-        if r.method == "GET" && r.path == "/api/v1/cases" {
-            for (name, ty, desc) in [
-                ("status", "string", "Comma-separated statuses"),
-                ("unit", "string", "Assigned unit id"),
-                ("category", "string", "Category code"),
-                ("channel", "string", "phone, web, grid, sms or open311"),
-                ("overdue", "boolean", "Only (or no) overdue cases"),
-                ("q", "string", "Text in the content or the case id"),
-                ("mine", "boolean", "Only cases I am responsible for"),
-                (
-                    "page",
-                    "integer",
-                    "1-based page (deprecated: rows up to 10,000 only)",
-                ),
-                ("page_size", "integer", "1..200, default 20"),
-                (
-                    "cursor",
-                    "string",
-                    "next_cursor of the previous page (keyset paging)",
-                ),
-            ] {
-                params.push(json!({"name": name, "in": "query", "required": false,
-                    "description": desc, "schema": {"type": ty}}));
-            }
-        }
+        let mut params = path_params(r.path);
+        params.extend(query_params(r.method, r.path));
         if !params.is_empty() {
             op.insert("parameters".into(), Value::Array(params));
         }
-        if let Some(req) = r.request {
+        if let Some(req) = refined_request(r.method, r.path).or(r.request) {
             // File uploads (`…Upload` schemas) are multipart forms; every other body is JSON.
             let media = if req.ends_with("Upload") {
                 "multipart/form-data"
@@ -135,34 +92,6 @@ pub fn build() -> Value {
             code.to_string(),
             json!({"description": "Success", "content": content}),
         );
-        if r.request.is_some() {
-            responses.insert(
-                "400".into(),
-                error_response("Malformed body (JSON syntax, UTF-8)"),
-            );
-            responses.insert("413".into(), error_response("Body over the size limit"));
-            responses.insert("415".into(), error_response("Not application/json"));
-            responses.insert(
-                "422".into(),
-                error_response("A field is wrong; `field` names it"),
-            );
-        }
-        if r.access != Access::Public {
-            responses.insert("401".into(), error_response("Not authenticated"));
-            responses.insert(
-                "403".into(),
-                error_response("Role or scope does not allow it"),
-            );
-        }
-        if r.path.contains("{id}") {
-            responses.insert("404".into(), error_response("No such record"));
-        }
-        if r.path.ends_with("/actions") {
-            responses.insert(
-                "409".into(),
-                error_response("Illegal transition or stale version; detail lists allowed actions"),
-            );
-        }
         op.insert("responses".into(), Value::Object(responses));
         let path_item = paths
             .entry(r.path.to_string())
@@ -187,6 +116,15 @@ pub fn build() -> Value {
             }
         }
     }
+    // Every operation, generated or refined, documents every status the service may answer.
+    for r in ROUTES.iter() {
+        if let Some(op) = paths
+            .get_mut(r.path)
+            .and_then(|item| item.get_mut(r.method.to_ascii_lowercase()))
+        {
+            add_error_statuses(op, r.method, r.path, r.access);
+        }
+    }
     let mut all_schemas = schemas();
     if let Value::Object(shared) = &mut all_schemas {
         for area in AREA_SCHEMAS {
@@ -205,7 +143,8 @@ pub fn build() -> Value {
             "version": crate::VERSION,
             "description": "Intake, triage, routing and the case lifecycle of a provisioned region. \
                 Times are RFC 3339 in Asia/Shanghai (+08:00). Errors are \
-                {\"error\": {\"code\", \"message\", \"field\"}}."
+                {\"error\": {\"code\", \"message\", \"field\"}}. A method a path does \
+                not declare is a 405 (with `Allow`), before authorization."
         },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}, {"session": []}],
@@ -218,6 +157,279 @@ pub fn build() -> Value {
             "schemas": all_schemas,
         }
     })
+}
+
+/// The path parameters of `path`, one for each `{name}` segment.
+fn path_params(path: &str) -> Vec<Value> {
+    path.split('/')
+        .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
+        .map(|name| {
+            let (schema, description) = match name {
+                "system" => (
+                    json!({"type": "string", "enum": ["government_services", "welfare_facilities",
+                        "social_organizations", "market_providers"]}),
+                    "Directory system",
+                ),
+                "id" | "other" if path.starts_with("/api/v1/cases") => (
+                    json!({"type": "string", "minLength": 1}),
+                    "Public case id, e.g. MS350781-20261129-000123",
+                ),
+                // Numeric record ids: the handler parses the segment as a number (400 if not).
+                "id" if INTEGER_IDS.iter().any(|p| path.starts_with(p)) => {
+                    (json!({"type": "integer", "format": "int64"}), "Record id")
+                }
+                "unit" => (json!({"type": "string", "minLength": 1}), "Unit id"),
+                _ => (json!({"type": "string", "minLength": 1}), "Record id"),
+            };
+            json!({"name": name, "in": "path", "required": true,
+                "description": description, "schema": schema})
+        })
+        .collect()
+}
+
+/// Request bodies described more precisely here than by the route table's generic `Object`.
+fn refined_request(method: &str, path: &str) -> Option<&'static str> {
+    match (method, path) {
+        ("POST", "/api/v1/alerts/{id}/actions") => Some("AlertActionRequest"),
+        _ => None,
+    }
+}
+
+/// Routes whose `{id}` is a number.
+const INTEGER_IDS: &[&str] = &["/api/v1/alerts/", "/api/v1/knowledge/", "/api/v1/offers/"];
+
+fn q(name: &str, schema: Value, description: &str) -> Value {
+    json!({"name": name, "in": "query", "required": false, "description": description,
+        "schema": schema})
+}
+
+fn day() -> Value {
+    json!({"type": "string", "format": "date", "description": "YYYY-MM-DD (Asia/Shanghai)"})
+}
+
+/// The query parameters the handlers read (each struct is `deny_unknown_fields`-free: extra
+/// parameters are ignored, a malformed one is a 400, a wrong value a 422 naming it).
+fn query_params(method: &str, path: &str) -> Vec<Value> {
+    let text = || json!({"type": "string"});
+    let boolean = || json!({"type": "boolean"});
+    let limit = |max: i64| json!({"type": "integer", "minimum": 1, "maximum": max});
+    match (method, path) {
+        ("GET", "/api/v1/cases") => vec![
+            q("status", text(), "Comma-separated statuses"),
+            q("unit", text(), "Assigned unit id"),
+            q("category", text(), "Category code"),
+            q(
+                "channel",
+                json!({"type": "string", "enum": ["", "phone", "web", "grid", "sms", "open311"]}),
+                "Intake channel (empty: any, as for every filter here)",
+            ),
+            q("overdue", boolean(), "Only (or no) overdue cases"),
+            q("q", text(), "Text in the content or the case id"),
+            q("mine", boolean(), "Only cases I am responsible for"),
+            q("from", day(), "Created on or after this day"),
+            q("to", day(), "Created up to and including this day"),
+            q(
+                "page",
+                json!({"type": "integer", "minimum": 1, "maximum": crate::http::cases::MAX_OFFSET + 1}),
+                "1-based page (deprecated: rows up to 10,000 only; page × page_size beyond that is a 422 naming `page`)",
+            ),
+            q("page_size", limit(200), "1..200, default 20"),
+            q(
+                "cursor",
+                text(),
+                "next_cursor of the previous page (keyset paging); not with page",
+            ),
+        ],
+        ("GET", "/api/v1/analytics/summary")
+        | ("GET", "/api/v1/analytics/breakdown")
+        | ("GET", "/api/v1/analytics/heatmap") => {
+            let mut v = vec![
+                q(
+                    "month",
+                    json!({"type": "string", "pattern": "^([0-9]{4}-[0-9]{2})?$"}),
+                    "The whole month, YYYY-MM (instead of from/to; this month when all are absent)",
+                ),
+                q("from", day(), "First day"),
+                q("to", day(), "Last day"),
+                q("category", text(), "Category code"),
+                q(
+                    "area",
+                    text(),
+                    "Grid unit code (any tier, with everything under it)",
+                ),
+                q("unit", text(), "Handling unit id"),
+                q("channel", text(), "Intake channel"),
+            ];
+            if path.ends_with("/breakdown") {
+                v.push(json!({"name": "by", "in": "query", "required": true,
+                    "description": "The dimension of the rows",
+                    "schema": {"type": "string", "enum": ["category", "area", "unit", "channel",
+                        "gender", "age_band", "occupation", "hour", "weekday", "day", "week", "month"]}}));
+                v.push(q(
+                    "tier",
+                    json!({"type": "integer", "minimum": 1, "maximum": 255}),
+                    "Grid tier of an area breakdown (1 = townships)",
+                ));
+                v.push(q(
+                    "format",
+                    json!({"type": "string", "enum": ["json", "csv", "xlsx"]}),
+                    "json (default), or a csv / xlsx download",
+                ));
+            }
+            v
+        }
+        ("GET", "/api/v1/alerts") => vec![
+            q("from", day(), "First day"),
+            q("to", day(), "Last day"),
+            q("category", text(), "Category code"),
+            q("area", text(), "Grid unit code"),
+            q("state", text(), "Alert state"),
+            q("limit", limit(500), "1..500, default 100"),
+        ],
+        ("GET", "/api/v1/audit") => vec![
+            q("actor", json!({"type": "integer"}), "User id of the actor"),
+            q("action", text(), "Audit action, e.g. case.read_caller"),
+            q("target", text(), "Target, e.g. case:MS…"),
+            q("from", day(), "First day"),
+            q("to", day(), "Last day"),
+            q(
+                "before",
+                json!({"type": "integer"}),
+                "next_before of the previous page",
+            ),
+            q("limit", limit(1000), "1..1000, default 100"),
+            q(
+                "format",
+                json!({"type": "string", "enum": ["json", "csv"]}),
+                "json (default) or csv",
+            ),
+        ],
+        ("GET", "/api/v1/scorecards") => vec![
+            json!({"name": "from", "in": "query", "required": true, "schema": day(),
+                "description": "First day"}),
+            json!({"name": "to", "in": "query", "required": true, "schema": day(),
+                "description": "Last day"}),
+        ],
+        ("GET", "/api/v1/scorecards/trend") => vec![
+            q(
+                "to",
+                json!({"type": "string", "pattern": "^([0-9]{4}-[0-9]{2})?$"}),
+                "Last month, YYYY-MM (this month when absent)",
+            ),
+            q(
+                "months",
+                limit(24),
+                "How many months, 1..24 (6 when absent)",
+            ),
+        ],
+        ("GET", "/api/v1/knowledge") => vec![
+            q("q", text(), "Text in the question or answer"),
+            q("category", text(), "Category code"),
+            q("include_retired", boolean(), "Also retired entries"),
+            q("limit", limit(200), "1..200, default 200"),
+        ],
+        ("GET", "/api/v1/knowledge/suggest") => vec![
+            json!({"name": "text", "in": "query",
+            "required": true, "schema": {"type": "string", "minLength": 1, "maxLength": 4000},
+            "description": "The request text to find answers for"}),
+            q("limit", limit(5), "Most suggestions, 1..5 (5 when absent)"),
+        ],
+        _ => Vec::new(),
+    }
+}
+
+/// Adds the error statuses `method path` may answer (keeping any the operation already names):
+/// 400 for a malformed request (query string, path segment, encoding, NUL) and 503 (database
+/// busy or a server bound hit, with `Retry-After`) everywhere; the body statuses where there is
+/// a body; 401/403 where credentials are needed; 404 for a path naming a record; 409 for writes.
+fn add_error_statuses(op: &mut Value, method: &str, path: &str, access: Access) {
+    let has_body = op.get("requestBody").is_some();
+    let has_query = op["parameters"]
+        .as_array()
+        .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
+    let mut add: Vec<(&str, &str)> = vec![
+        (
+            "400",
+            "Malformed request (query string, path segment, body syntax, UTF-8, NUL)",
+        ),
+        (
+            "503",
+            "Database busy or a server bound reached; nothing was saved (Retry-After)",
+        ),
+    ];
+    if has_body {
+        add.push(("408", "The body arrived too slowly"));
+        add.push(("413", "Body over the size limit"));
+        add.push((
+            "415",
+            "Not application/json (or a charset other than UTF-8)",
+        ));
+    }
+    if has_body || has_query {
+        add.push(("422", "A field is wrong; `field` names it"));
+    }
+    if access != Access::Public {
+        add.push(("401", "Not authenticated"));
+        add.push(("403", "Role or scope does not allow it"));
+    }
+    if path.contains('{') {
+        add.push(("404", "No such record (or not visible to you)"));
+    }
+    let writes = matches!(method, "POST" | "PUT" | "DELETE")
+        && !matches!(
+            path,
+            "/api/v1/login" | "/api/v1/password" | "/api/v1/logout" | "/api/v1/triage"
+        );
+    if writes {
+        add.push((
+            "409",
+            "Illegal transition, stale version or duplicate; detail says which",
+        ));
+    }
+    if writes && access != Access::Public {
+        // A body names other records (a case, a unit, an entry) that may not exist.
+        add.push(("404", "A record the request names does not exist"));
+    }
+    if matches!(path, "/api/v1/login" | "/api/v1/password") {
+        add.push(("401", "Wrong name or password"));
+        add.push((
+            "403",
+            "The password is a one-time one: set your own first (login)",
+        ));
+        add.push(("429", "Too many failed attempts: wait Retry-After seconds"));
+    }
+    if !op["responses"].is_object() {
+        op["responses"] = json!({});
+    }
+    // Exports: the same route answers a download when `format` asks for one.
+    let downloads: &[&str] = match (method, path) {
+        ("GET", "/api/v1/audit") => &["text/csv"],
+        ("GET", "/api/v1/analytics/breakdown") => &[
+            "text/csv",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ],
+        _ => &[],
+    };
+    // (`get_mut`, not indexing: indexing a missing key would insert a null response.)
+    if let Some(content) = op
+        .get_mut("responses")
+        .and_then(|r| r.get_mut("200"))
+        .and_then(|r| r.get_mut("content"))
+        .and_then(Value::as_object_mut)
+    {
+        for media in downloads {
+            content.insert(
+                (*media).to_string(),
+                json!({"schema": {"type": "string", "format": "binary"}}),
+            );
+        }
+    }
+    let responses = op["responses"].as_object_mut().expect("an object");
+    for (code, description) in add {
+        responses
+            .entry(code.to_string())
+            .or_insert_with(|| error_response(description));
+    }
 }
 
 /// The component schemas each area keeps beside its handlers (one line an area).
@@ -293,26 +505,31 @@ fn schemas() -> Value {
         "NewCase": {
             "type": "object", "additionalProperties": false, "required": ["channel", "content"],
             "properties": {
-                "channel": {"type": "string", "enum": ["phone", "web", "grid", "sms", "open311"]},
+                "channel": {"type": "string", "enum": ["phone", "web", "grid", "sms"],
+                    "description": "grid: grid workers only; open311 is set by /open311/v2, never here"},
                 "caller": {"type": "object", "additionalProperties": false, "properties": {
-                    "phone": {"type": "string"}, "name": {"type": "string"},
+                    "phone": {"type": "string"}, "name": {"type": "string", "maxLength": 100},
                     "gender": {"type": "string", "enum": ["male", "female", "other"]},
-                    "age_band": {"type": "string"}, "occupation": {"type": "string"}}},
-                "content": {"type": "string", "maxLength": 4000},
+                    "age_band": {"type": "string", "maxLength": 100},
+                    "occupation": {"type": "string", "maxLength": 100}}},
+                "content": {"type": "string", "minLength": 1, "maxLength": 4000,
+                    "description": "the request text; blank (only spaces) is a 422"},
                 "category": {"type": "string", "description": "Operator override of the classifier"},
                 "location": {"$ref": "#/components/schemas/Location"},
                 "priority": {"type": "string", "enum": ["urgent", "high", "normal", "low"]},
-                "external_id": {"type": "string"},
+                "external_id": {"type": "string", "maxLength": 200},
                 "emergency": {"type": "object", "additionalProperties": false,
                     "description": "The operator's decision on the emergency stage: line null = not an emergency (reason required, audited); a line without integration needs the incident number of the phone transfer",
                     "properties": {
-                        "line": {"type": ["string", "null"], "enum": ["110", "119", "120", "122", null]},
-                        "reason": {"type": "string"}, "incident_number": {"type": "string"}}}
+                        "line": {"type": "string", "nullable": true, "enum": ["110", "119", "120", "122", null]},
+                        "reason": {"type": "string", "maxLength": 500},
+                        "incident_number": {"type": "string", "maxLength": 500}}}
             }
         },
         "TriageRequest": {
             "type": "object", "additionalProperties": false, "required": ["content"],
-            "properties": {"content": {"type": "string"}, "location": {"$ref": "#/components/schemas/Location"}}
+            "properties": {"content": {"type": "string", "minLength": 1, "maxLength": 4000},
+                "location": {"$ref": "#/components/schemas/Location"}}
         },
         "Triage": {"type": "object", "properties": {
             "classification": {"type": "object", "properties": {
@@ -321,7 +538,7 @@ fn schemas() -> Value {
                 "suggestions": {"type": "array", "items": {"type": "object", "properties": {
                     "category": {"type": "string"}, "probability": {"type": "number"},
                     "evidence": {"type": "array", "items": {"type": "string"}}}}},
-                "emergency": {"type": ["object", "null"], "properties": {
+                "emergency": {"type": "object", "nullable": true, "properties": {
                     "line": {"type": "string", "enum": ["110", "119", "120", "122"]},
                     "evidence": {"type": "array", "items": {"type": "string"}},
                     "confidence": {"type": "number"}}}}},
@@ -332,11 +549,16 @@ fn schemas() -> Value {
             "properties": {
                 "action": {"type": "string", "enum": ["dispatch", "sign", "start", "reply", "return",
                     "request_extension", "grant_extension", "deny_extension", "supervise",
-                    "follow_up", "close", "transfer_police", "police_ack", "police_return", "answer", "redispatch", "reopen", "urge"]},
-                "note": {"type": "string"}, "unit": {"type": "string"}, "category": {"type": "string"},
-                "reason": {"type": "string"},
-                "satisfaction": {"type": "string", "enum": ["satisfied", "mostly_satisfied", "unsatisfied"]},
-                "hours": {"type": "integer", "minimum": 1, "maximum": 720},
+                    "follow_up", "close", "transfer_police", "police_ack", "police_return", "answer", "redispatch", "reopen", "urge",
+                    "grid_assign", "grid_reply"],
+                    "description": "A field only some actions read (unit, category, satisfaction, hours, reference, line, assignee, knowledge) given with another action is a 422 naming it"},
+                "note": {"type": "string", "maxLength": 2000, "description": "reply, answer, grid_reply: required"},
+                "unit": {"type": "string", "description": "dispatch, redispatch: the handling unit (required)"},
+                "category": {"type": "string", "description": "dispatch: category override"},
+                "reason": {"type": "string", "maxLength": 2000, "description": "return, request_extension, police_return, redispatch, reopen: required"},
+                "satisfaction": {"type": "string", "enum": ["satisfied", "mostly_satisfied", "unsatisfied"], "description": "follow_up: required"},
+                "hours": {"type": "integer", "minimum": 1, "maximum": 720, "description": "request_extension: required"},
+                "knowledge": {"type": "integer", "description": "answer: the knowledge-base entry given"},
                 "reference": {"type": "string", "description": "police_ack: the line's incident number (警情编号)"},
                 "assignee": {"type": "string", "maxLength": 2000, "description": "sign: the unit's person responsible (责任人); the signer when absent. Recorded in the signed event's detail."},
                 "line": {"type": "string", "enum": ["110", "119", "120", "122"], "description": "transfer_police: the line (default 110)"},
@@ -348,13 +570,13 @@ fn schemas() -> Value {
             "properties": {
                 "id": {"type": "string"}, "status": {"type": "string", "enum": ["received", "dispatched",
                     "signed", "in_progress", "replied", "followed_up", "closed", "returned", "transferred_police"]},
-                "emergency_line": {"type": ["string", "null"], "enum": ["110", "119", "120", "122", null]},
-                "handoff": {"type": ["object", "null"], "description": "a hand-off to an emergency line: awaiting, acknowledged (with the incident number) or returned",
+                "emergency_line": {"type": "string", "nullable": true, "enum": ["110", "119", "120", "122", null]},
+                "handoff": {"type": "object", "nullable": true, "description": "a hand-off to an emergency line: awaiting, acknowledged (with the incident number) or returned",
                     "properties": {"state": {"type": "string", "enum": ["awaiting", "acknowledged", "returned"]},
-                        "reference": {"type": ["string", "null"]}, "at": {"type": ["string", "null"]}}},
-                "forward": {"type": ["object", "null"], "description": "the case's unit is reached through another platform (12345): the platform and the id it gave the case once it took it",
-                    "properties": {"platform": {"type": "string"}, "reference": {"type": ["string", "null"]},
-                        "at": {"type": ["string", "null"]}}},
+                        "reference": nullable_string, "at": nullable_string}},
+                "forward": {"type": "object", "nullable": true, "description": "the case's unit is reached through another platform (12345): the platform and the id it gave the case once it took it",
+                    "properties": {"platform": {"type": "string"}, "reference": nullable_string,
+                        "at": nullable_string}},
                 "channel": {"type": "string"}, "content": {"type": "string"},
                 "category": {"type": "object", "nullable": true}, "priority": {"type": "string"},
                 "grid": {"type": "object", "nullable": true}, "unit": {"type": "object", "nullable": true},
@@ -365,7 +587,7 @@ fn schemas() -> Value {
                 "version": {"type": "integer"},
                 "events": {"type": "array", "items": {"type": "object"}},
                 "allowed_actions": {"type": "array", "items": {"type": "string"}},
-                "merged_into": {"type": ["string", "null"], "description": "一事多诉: the case this one was merged into (detail only)"},
+                "merged_into": {"type": "string", "nullable": true, "description": "一事多诉: the case this one was merged into (detail only)"},
                 "merged": {"type": "array", "items": {"type": "string"}, "description": "一事多诉: the cases merged into this one (detail only)"},
                 "classification": {"type": "object"}, "location": {"type": "object"}
             }
@@ -374,8 +596,12 @@ fn schemas() -> Value {
             "items": {"type": "array", "items": {"$ref": "#/components/schemas/Case"}},
             "total": {"type": "integer", "description": "matching cases, counted up to 10,000"},
             "total_exact": {"type": "boolean", "description": "false: more than 10,000 match"},
-            "next_cursor": {"type": ["string", "null"], "description": "pass as cursor for the next (older) page"},
+            "next_cursor": {"type": "string", "nullable": true, "description": "pass as cursor for the next (older) page"},
             "page": {"type": "integer"}, "page_size": {"type": "integer"}}},
+        "AlertActionRequest": {"type": "object", "additionalProperties": false, "required": ["action"],
+            "properties": {
+                "action": {"type": "string", "enum": ["acknowledge", "dispatch", "resolve", "dismiss"]},
+                "reason": {"type": "string", "maxLength": 500, "description": "dismiss: required"}}},
         "SmsInbound": {"type": "object", "additionalProperties": false, "required": ["from", "text"],
             "properties": {"from": {"type": "string", "minLength": 3},
                 "text": {"type": "string", "minLength": 1, "maxLength": 1000},
@@ -389,7 +615,9 @@ fn schemas() -> Value {
             "known": {"type": "boolean"}, "phone": {"type": "string"},
             "caller": {"type": "object", "nullable": true},
             "history": {"type": "array", "items": {"$ref": "#/components/schemas/Case"}},
-            "open_cases": {"type": "array", "items": {"$ref": "#/components/schemas/Case"}}}}
+            "open_cases": {"type": "array", "items": {"$ref": "#/components/schemas/Case"}},
+            "vulnerable": {"type": "array", "description": "Vulnerable-household flags on this number (kind, grid cell), for the roles that may see the registry; each hit is audited", "items": {"type": "object", "properties": {
+                "kind": {"type": "string"}, "grid": {"type": "string", "nullable": true}}}}}}
     })
 }
 
@@ -414,6 +642,63 @@ mod tests {
             let name: String = piece.chars().take_while(|c| c.is_alphanumeric()).collect();
             assert!(schemas.contains_key(&name), "dangling $ref {name}");
         }
+    }
+
+    #[test]
+    fn every_operation_documents_the_statuses_it_may_answer() {
+        let doc = build();
+        for r in ROUTES.iter() {
+            let op = &doc["paths"][r.path][r.method.to_ascii_lowercase()];
+            let responses = op["responses"].as_object().expect("responses");
+            let mut want = vec!["400", "503"];
+            if op.get("requestBody").is_some() {
+                want.extend(["413", "415", "422"]);
+            }
+            if r.access != Access::Public {
+                want.extend(["401", "403"]);
+            }
+            if r.path.contains('{') {
+                want.push("404");
+            }
+            for code in want {
+                let error = &responses
+                    .get(code)
+                    .unwrap_or_else(|| panic!("{} {}: no {code}", r.method, r.path));
+                assert_eq!(
+                    error["content"]["application/json"]["schema"]["$ref"],
+                    "#/components/schemas/Error",
+                    "{} {} {code}: the JSON error format",
+                    r.method,
+                    r.path
+                );
+            }
+            // Every `{name}` of the path is a declared parameter.
+            for seg in r.path.split('/').filter(|s| s.starts_with('{')) {
+                let name = seg.trim_matches(['{', '}']);
+                let declared = op["parameters"]
+                    .as_array()
+                    .is_some_and(|ps| ps.iter().any(|p| p["name"] == name && p["in"] == "path"));
+                assert!(declared, "{} {}: path parameter {name}", r.method, r.path);
+            }
+            // No null left where a response object belongs.
+            assert!(
+                responses.values().all(Value::is_object),
+                "{} {}",
+                r.method,
+                r.path
+            );
+        }
+        assert!(doc["paths"]["/api/v1/login"]["post"]["responses"]["429"].is_object());
+        let paging = &doc["paths"]["/api/v1/cases"]["get"]["parameters"];
+        let page_size = paging
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "page_size")
+            .unwrap();
+        assert_eq!(page_size["schema"]["maximum"], 200);
+        // OpenAPI 3.0 has no type arrays: `nullable` instead.
+        assert!(!doc.to_string().contains(r#""type":["#), "a 3.1 type array");
     }
 
     #[test]

@@ -103,8 +103,10 @@ async fn scorecard_trend(
     _principal: Principal,
     ApiQuery(q): ApiQuery<TrendQuery>,
 ) -> ApiResult<Json<Value>> {
+    // Empty is absent, as for every filter (a form's untouched field).
     let last =
-        q.to.unwrap_or_else(|| shanghai(now_ms()).format("%Y-%m").to_string());
+        q.to.filter(|t| !t.trim().is_empty())
+            .unwrap_or_else(|| shanghai(now_ms()).format("%Y-%m").to_string());
     let months = q.months.unwrap_or(6);
     if !(1..=MAX_TREND_MONTHS).contains(&months) {
         return Err(ApiError::invalid(

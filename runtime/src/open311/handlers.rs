@@ -146,26 +146,20 @@ fn busy(message: &str) -> Open311Error {
 async fn top_get(
     State(state): State<AppState>,
     Path(file): Path<String>,
-    headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    finish(top_get_inner(&state, &file, &headers, raw).await)
+    finish(top_get_inner(&state, &file, raw).await)
 }
 
-async fn top_get_inner(
-    state: &AppState,
-    file: &str,
-    headers: &HeaderMap,
-    raw: Option<String>,
-) -> Reply {
+async fn top_get_inner(state: &AppState, file: &str, raw: Option<String>) -> Reply {
     let (stem, format) = split(file)?;
     let fail = |e: Open311Error| (format, e);
     let params = query_params(raw).map_err(fail)?;
     check_jurisdiction(state, params.text("jurisdiction_id").map_err(fail)?).map_err(fail)?;
     match stem {
-        "discovery" => Ok(get_discovery(state, headers, format).await.map_err(fail)?),
+        "discovery" => Ok(get_discovery(state, format).await.map_err(fail)?),
         "services" => Ok(get_services(state, format)),
-        "requests" => Ok(get_requests(state, &params, format, &base_url(headers))
+        "requests" => Ok(get_requests(state, &params, format, &base_url(state))
             .await
             .map_err(fail)?),
         "servicerequestupdates" => Ok(get_updates(state, &params, format).await.map_err(fail)?),
@@ -175,22 +169,18 @@ async fn top_get_inner(
     }
 }
 
-/// The URL clients reached us by; behind a proxy that rewrites Host, the proxy sets it.
-fn base_url(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_graphic()))
-        .unwrap_or("127.0.0.1:8110");
-    format!("http://{host}/open311/v2")
+/// The Open311 base URL: from the configured `public_url`, never from the request's `Host`
+/// header (which any client sets, and which would then be published as the service's address);
+/// without one, the listen address.
+fn base_url(state: &AppState) -> String {
+    match &state.config.public_url {
+        Some(url) => format!("{url}/open311/v2"),
+        None => format!("http://{}/open311/v2", state.config.listen),
+    }
 }
 
-async fn get_discovery(
-    state: &AppState,
-    headers: &HeaderMap,
-    format: Format,
-) -> Result<Response, Open311Error> {
-    let base = base_url(headers);
+async fn get_discovery(state: &AppState, format: Format) -> Result<Response, Open311Error> {
+    let base = base_url(state);
     let info = state.store.open311_region_info().await.map_err(store_err)?;
     let contact = format!(
         "{}民生服务中心，电话 {} / {} Minsheng service center, call {}",
@@ -279,10 +269,9 @@ async fn get_requests(
 async fn request_get(
     State(state): State<AppState>,
     Path(file): Path<String>,
-    headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    finish(request_get_inner(&state, &file, &base_url(&headers), raw).await)
+    finish(request_get_inner(&state, &file, &base_url(&state), raw).await)
 }
 
 async fn request_get_inner(state: &AppState, file: &str, base: &str, raw: Option<String>) -> Reply {
@@ -510,10 +499,18 @@ async fn top_post_inner(
         ))));
     }
     let body = body.map_err(|rej| {
-        fail(Open311Error::bad_request(format!(
-            "请求体无法读取 / unreadable request body: {}",
-            rej.body_text()
-        )))
+        // Over the body limit is 413 (as on the JSON API), not a malformed request.
+        if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            fail(Open311Error::new(
+                413,
+                "请求体超过大小限制 / the request body exceeds the size limit",
+            ))
+        } else {
+            fail(Open311Error::bad_request(format!(
+                "请求体无法读取 / unreadable request body: {}",
+                rej.body_text()
+            )))
+        }
     })?;
     let form = headers
         .get(header::CONTENT_TYPE)

@@ -19,6 +19,8 @@ pub const MAX_DESCRIPTION: usize = 4000;
 pub const MAX_WINDOW_MS: i64 = 90 * 24 * 3600 * 1000;
 /// Most rows one `GET requests` returns.
 pub const MAX_ROWS: u32 = 1000;
+/// The deepest row a `page` may start at.
+pub const MAX_OFFSET: i64 = 10_000;
 
 /// Decoded parameters in arrival order (query string first, then the body).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -440,6 +442,14 @@ impl RequestQuery {
         };
         let page = positive(p, "page", 1, u32::MAX)?;
         let page_size = positive(p, "page_size", MAX_ROWS, MAX_ROWS)?;
+        // An offset makes the database walk every row before it: pages reach so far (the 90-day
+        // window narrows deeper lists), as the JSON API's do.
+        if i64::from(page - 1) * i64::from(page_size) > MAX_OFFSET {
+            return Err(Open311Error::bad_request(format!(
+                "page 太深：最多到第 {MAX_OFFSET} 条，请缩小时间范围 / page reaches past row \
+                 {MAX_OFFSET}: narrow start_date/end_date instead"
+            )));
+        }
         Ok(RequestQuery {
             jurisdiction_id,
             selection: Selection::Filter(RequestFilter {
@@ -623,6 +633,21 @@ mod tests {
         assert_eq!((f.start_ms, f.end_ms), (NOW - 90 * DAY, NOW));
         assert_eq!((f.page, f.page_size, f.closed), (1, 1000, None));
         assert!(f.service_codes.is_empty());
+    }
+
+    #[test]
+    fn pages_are_bounded() {
+        let now = 1_764_000_000_000;
+        assert!(RequestQuery::from_params(&params("page=11&page_size=1000"), now).is_ok());
+        for q in [
+            "page=12&page_size=1000",
+            "page=4294967295",
+            "page=10002&page_size=1",
+        ] {
+            let e = RequestQuery::from_params(&params(q), now).unwrap_err();
+            assert_eq!(e.code, 400, "{q}");
+            assert!(e.description.contains("page"), "{q}: {}", e.description);
+        }
     }
 
     #[test]
