@@ -79,6 +79,23 @@ pub struct FileConfig {
     pub warning_seconds: Option<u64>,
     /// Photos and documents on cases: size limit and where the bytes go.
     pub attachments: Option<AttachmentsFile>,
+    // Edge: public URL, metrics token, bounds (H1's block, issue 14).
+    /// The URL clients reach this service by (`https://m110.example.gov.cn`, no trailing
+    /// slash): Open311 discovery and media links are built from it, never from a request's
+    /// `Host` header (default `http://<listen>`).
+    pub public_url: Option<String>,
+    /// When set, `/metrics` answers only `Authorization: Bearer <this>` (`M110_METRICS_TOKEN`
+    /// overrides it, so the secret can stay out of this file).
+    pub metrics_token: Option<String>,
+    /// Bounds on connections, request reading and live-update streams (`docs/operations.md`).
+    pub limits: Option<LimitsFile>,
+    // Sessions (lead's block).
+    /// Mark the session cookie `Secure` (sent over HTTPS only). Default: on when `public_url`
+    /// is https; set it when TLS ends at a proxy in front of m110d.
+    pub secure_cookies: Option<bool>,
+    /// Minutes without a request after which a console/API session ends (default 60; the
+    /// absolute limit stays one 12-hour shift).
+    pub session_idle_minutes: Option<u32>,
 }
 
 /// `attachments:` in `m110d.yaml`.
@@ -189,6 +206,15 @@ pub struct Config {
     pub status_pull: Duration,
     pub warning_interval: Duration,
     pub attachments: AttachmentsConfig,
+    // Edge: public URL, metrics token, bounds (H1's block, issue 14).
+    /// `public_url` without a trailing slash (`None`: not configured).
+    pub public_url: Option<String>,
+    pub metrics_token: Option<String>,
+    pub limits: Limits,
+    // Sessions (lead's block).
+    /// `secure_cookies` as given (`None`: follow `public_url`; see [`Config::cookie_secure`]).
+    pub secure_cookies: Option<bool>,
+    pub session_idle: Duration,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8110";
@@ -262,6 +288,13 @@ impl Config {
             attachments_config(file.attachments.unwrap_or_default(), install_dir, env)?;
         Ok(Config {
             attachments,
+            // Edge (H1's block).
+            public_url: public_url(file.public_url)?,
+            metrics_token: env_get("M110_METRICS_TOKEN")
+                .or(file.metrics_token)
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty()),
+            limits: Limits::from_file(file.limits.unwrap_or_default())?,
             install_dir: install_dir.to_path_buf(),
             region: file.region,
             listen,
@@ -304,7 +337,152 @@ impl Config {
                     .unwrap_or(900_000)
                     .max(100),
             ),
+            secure_cookies: file.secure_cookies,
+            session_idle: Duration::from_secs(
+                u64::from(file.session_idle_minutes.unwrap_or(60).clamp(5, 720)) * 60,
+            ),
         })
+    }
+}
+
+impl Config {
+    /// Whether the session cookie carries `Secure` (lead's block): `secure_cookies` when given,
+    /// else whether the configured public URL is https.
+    pub fn cookie_secure(&self) -> bool {
+        self.secure_cookies.unwrap_or_else(|| {
+            self.public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://"))
+        })
+    }
+}
+
+/// `limits:` in `m110d.yaml` (H1's block): every key optional, defaults in [`Limits`].
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsFile {
+    /// Seconds a client may take to send a request's line and headers, and the longest a
+    /// kept-alive connection may sit idle (default 10).
+    pub header_read_timeout_seconds: Option<u64>,
+    /// Seconds a request body may take beyond what its size earns at `body_min_rate_bytes`
+    /// (default 30).
+    pub body_read_timeout_seconds: Option<u64>,
+    /// Bytes per second a slow upload must keep up to earn more time (default 1024).
+    pub body_min_rate_bytes: Option<u64>,
+    /// Seconds a request may take from its last body byte to its answer (default 60); live
+    /// update streams are not cut (only their answer's start counts).
+    pub request_timeout_seconds: Option<u64>,
+    /// Client connections served at once (default 1024, and never more than the open-file
+    /// limit allows).
+    pub max_connections: Option<usize>,
+    /// Live-update streams (`/console/events`) open at once, in total (default 512).
+    pub max_streams: Option<usize>,
+    /// Live-update streams one user may hold open (default 32: tabs and wall screens of one
+    /// account, bounded so that one account cannot take them all).
+    pub max_streams_per_user: Option<usize>,
+}
+
+/// The bounds `serve` applies (H1's block).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    pub header_read_timeout: Duration,
+    pub body_read_timeout: Duration,
+    pub body_min_rate_bytes: u64,
+    pub request_timeout: Duration,
+    pub max_connections: usize,
+    pub max_streams: usize,
+    pub max_streams_per_user: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            body_min_rate_bytes: 1024,
+            request_timeout: Duration::from_secs(60),
+            max_connections: 1024,
+            max_streams: 512,
+            max_streams_per_user: 32,
+        }
+    }
+}
+
+impl Limits {
+    fn from_file(f: LimitsFile) -> Result<Limits, ConfigError> {
+        let d = Limits::default();
+        let secs = |v: Option<u64>, field: &'static str, default: Duration| match v {
+            None => Ok(default),
+            Some(s) if (1..=3600).contains(&s) => Ok(Duration::from_secs(s)),
+            Some(_) => Err(ConfigError::Invalid {
+                field,
+                message: "give seconds between 1 and 3600".into(),
+            }),
+        };
+        let count = |v: Option<usize>, field: &'static str, default: usize| match v {
+            None => Ok(default),
+            Some(n) if n >= 1 => Ok(n),
+            Some(_) => Err(ConfigError::Invalid {
+                field,
+                message: "must be at least 1".into(),
+            }),
+        };
+        Ok(Limits {
+            header_read_timeout: secs(
+                f.header_read_timeout_seconds,
+                "limits.header_read_timeout_seconds",
+                d.header_read_timeout,
+            )?,
+            body_read_timeout: secs(
+                f.body_read_timeout_seconds,
+                "limits.body_read_timeout_seconds",
+                d.body_read_timeout,
+            )?,
+            body_min_rate_bytes: f
+                .body_min_rate_bytes
+                .unwrap_or(d.body_min_rate_bytes)
+                .max(1),
+            request_timeout: secs(
+                f.request_timeout_seconds,
+                "limits.request_timeout_seconds",
+                d.request_timeout,
+            )?,
+            max_connections: count(
+                f.max_connections,
+                "limits.max_connections",
+                d.max_connections,
+            )?,
+            max_streams: count(f.max_streams, "limits.max_streams", d.max_streams)?,
+            max_streams_per_user: count(
+                f.max_streams_per_user,
+                "limits.max_streams_per_user",
+                d.max_streams_per_user,
+            )?,
+        })
+    }
+}
+
+/// `public_url` checked: http(s), a host, no query; the trailing slash dropped.
+fn public_url(v: Option<String>) -> Result<Option<String>, ConfigError> {
+    let Some(v) = v.map(|v| v.trim().trim_end_matches('/').to_string()) else {
+        return Ok(None);
+    };
+    let rest = v
+        .strip_prefix("https://")
+        .or_else(|| v.strip_prefix("http://"));
+    match rest {
+        Some(r)
+            if !r.is_empty()
+                && !r.starts_with('/')
+                && !r.contains(['?', '#', ' '])
+                && r.chars().all(|c| c.is_ascii_graphic()) =>
+        {
+            Ok(Some(v))
+        }
+        _ => Err(ConfigError::Invalid {
+            field: "public_url",
+            message: format!("{v:?} is not an http(s) URL such as https://m110.example.gov.cn"),
+        }),
     }
 }
 
@@ -513,6 +691,44 @@ mod tests {
             ("us-east-1", "sk-secret")
         );
         assert!(!format!("{s3:?}").contains("sk-secret"));
+    }
+
+    #[test]
+    fn limits_public_url_and_metrics_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Config::load_with_env(dir.path(), Overrides::default(), &env(&[])).unwrap();
+        assert_eq!(c.limits, Limits::default());
+        assert_eq!((c.public_url, c.metrics_token), (None, None));
+        std::fs::write(
+            dir.path().join(CONFIG_FILE),
+            "public_url: https://m110.example.gov.cn/\nmetrics_token: from-file\nlimits:\n  header_read_timeout_seconds: 2\n  max_streams_per_user: 1\n",
+        )
+        .unwrap();
+        let c = Config::load_with_env(
+            dir.path(),
+            Overrides::default(),
+            &env(&[("M110_METRICS_TOKEN", "from-env")]),
+        )
+        .unwrap();
+        assert_eq!(c.public_url.as_deref(), Some("https://m110.example.gov.cn"));
+        assert_eq!(c.metrics_token.as_deref(), Some("from-env"));
+        assert_eq!(c.limits.header_read_timeout, Duration::from_secs(2));
+        assert_eq!(c.limits.max_streams_per_user, 1);
+        assert_eq!(c.limits.max_connections, 1024);
+        for (yaml, field) in [
+            ("public_url: ftp://x\n", "public_url"),
+            ("limits:\n  max_streams: 0\n", "limits.max_streams"),
+            (
+                "limits:\n  request_timeout_seconds: 0\n",
+                "limits.request_timeout_seconds",
+            ),
+        ] {
+            std::fs::write(dir.path().join(CONFIG_FILE), yaml).unwrap();
+            let e = Config::load_with_env(dir.path(), Overrides::default(), &env(&[]))
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with(field), "{yaml}: {e}");
+        }
     }
 
     #[test]

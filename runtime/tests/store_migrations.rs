@@ -9,6 +9,9 @@ use m110_runtime::store::testdb::TestDb;
 use m110_runtime::store::users::NewUser;
 use m110_runtime::store::{Engine, StoreError};
 
+/// The idle timeout the session reads use (an hour, as the server's default).
+const IDLE_MS: i64 = 3_600_000;
+
 const TABLES: &[&str] = &[
     "region",
     "settings",
@@ -264,19 +267,24 @@ async fn users_sessions_and_tokens(engine: Engine) {
     ));
 
     let sess = s.create_session(id, 60_000).await.unwrap();
-    let found = s.session(&sess.id).await.unwrap();
+    let found = s.session(&sess.id, IDLE_MS).await.unwrap();
     assert_eq!(found.principal, p);
     assert_eq!(found.csrf_token, sess.csrf_token);
     assert!(matches!(
-        s.session("forged").await,
+        s.session("forged", IDLE_MS).await,
         Err(StoreError::NotFound)
     ));
     let expired = s.create_session(id, -1).await.unwrap();
     assert!(matches!(
-        s.session(&expired.id).await,
+        s.session(&expired.id, IDLE_MS).await,
         Err(StoreError::NotFound)
     ));
-    assert_eq!(s.purge_expired_sessions().await.unwrap(), 1);
+    assert_eq!(
+        s.purge_expired_sessions(m110_runtime::model::time::now_ms(), IDLE_MS)
+            .await
+            .unwrap(),
+        1
+    );
 
     // Tokens: a new service user, then its principal; the secret is never stored.
     let (token, tid) = s
@@ -334,7 +342,10 @@ async fn users_sessions_and_tokens(engine: Engine) {
     s.set_password_hash(id, &auth::hash_password("another-password").unwrap())
         .await
         .unwrap();
-    assert!(matches!(s.session(&s2.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        s.session(&s2.id, IDLE_MS).await,
+        Err(StoreError::NotFound)
+    ));
     assert!(
         s.authenticate_password("wang", "s3cret-password")
             .await
@@ -348,7 +359,7 @@ async fn users_sessions_and_tokens(engine: Engine) {
     // Disabling ends sessions and logins.
     s.set_user_disabled(id, true).await.unwrap();
     assert!(matches!(
-        s.session(&sess.id).await,
+        s.session(&sess.id, IDLE_MS).await,
         Err(StoreError::NotFound)
     ));
     assert!(

@@ -1535,7 +1535,7 @@ async fn read_back(engine: Engine, store: &Store, ids: &Seeded) {
     assert!(zhao.disabled);
     let p = store.authenticate_password("wang", PASSWORD).await.unwrap();
     assert_eq!(p.user_id, ids.wang);
-    let session = store.session(COOKIE).await.unwrap();
+    let session = store.session(COOKIE, i64::MAX / 4).await.unwrap();
     assert_eq!(session.principal, p);
     assert_eq!(session.csrf_token, "c5rf0000111122223333");
     let tp = store.principal_for_token(TOKEN).await.unwrap();

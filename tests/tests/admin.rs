@@ -430,3 +430,34 @@ async fn a_grid_worker_and_an_analyst_land_on_their_pages(engine: Engine) {
     login(&b, &base, "an1", PASSWORD).await;
     expect_path(&b, "/console/dashboard").await;
 }
+
+per_engine!(a_locked_out_user_is_let_back_in_by_the_admin);
+/// Five wrong passwords in the sign-in form lock the account (the right one is refused with the
+/// lockout message); the admin lifts it on the user's page; the user signs in.
+async fn a_locked_out_user_is_let_back_in_by_the_admin(engine: Engine) {
+    let install = Install::provision(engine, "shaowu").await;
+    install.user("admin1", "admin", &[], PASSWORD);
+    install.user("op7", "operator", &[], PASSWORD);
+    let server = install.serve(&[]);
+    let base = server.base.clone();
+    let b = Browser::start().await;
+    for _ in 0..5 {
+        login(&b, &base, "op7", "not-my-password").await;
+        expect_text(&b, "#login-error", "用户名或密码错误").await;
+    }
+    login(&b, &base, "op7", PASSWORD).await;
+    expect_text(&b, "#login-error", "密码错误次数过多").await;
+    shot(&b, engine, "06-locked-out").await;
+
+    login(&b, &base, "admin1", PASSWORD).await;
+    b.goto(&format!("{base}/console/admin/users")).await;
+    b.click("#user-op7 a").await;
+    b.find("#user-unlock").await;
+    expect_text(&b, "#user-locked", "登录已锁定").await;
+    shot(&b, engine, "07-unlock-button").await;
+    b.click("#user-unlock").await;
+    expect_text(&b, "main", "已解除登录锁定").await;
+
+    login(&b, &base, "op7", PASSWORD).await;
+    expect_path(&b, "/console/call").await;
+}

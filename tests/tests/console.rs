@@ -727,12 +727,19 @@ async fn pages_work_without_a_browser(engine: Engine) {
     let (_, html) = get("/console/call?phone=13900000000").await;
     assert!(html.contains("id=\"new-caller\"") && !html.contains("vulnerable-flag"));
     // The registry tab: an operator sees records masked.
-    let (status, html) = get("/console/directories?kind=households&q=%E6%9D%8E").await;
+    let (status, html) = get("/console/directories?kind=households").await;
     assert_eq!(status, 200, "{engine:?}");
     assert!(
-        html.contains("李**") && html.contains("139****0077"),
+        html.contains("李**") && html.contains("1******0077"),
         "{engine:?}: masked"
     );
+    assert!(
+        !html.contains("id=\"d-q\""),
+        "{engine:?}: no search box in a masked view"
+    );
+    // …and no search by what the masked view hides (the refusal is audited).
+    let (status, _) = get("/console/directories?kind=households&q=%E6%9D%8E").await;
+    assert_eq!(status, 403, "{engine:?}: a masked search is refused");
     assert!(
         !html.contains("13905990077</td>"),
         "{engine:?}: no full number"
@@ -810,6 +817,7 @@ async fn fingerprint(store: &Store) -> Vec<i64> {
         "knowledge_entries",
         "report_keys",
         "household_visits",
+        "login_throttle",
     ] {
         let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
             .fetch_one(store.pool())
@@ -1020,6 +1028,7 @@ async fn every_console_post_refuses_a_forged_csrf_token(engine: Engine) {
         "/console/admin/users/import",
         "/console/admin/users/{id}",
         "/console/admin/users/{id}/reset",
+        "/console/admin/users/{id}/unlock",
         "/console/admin/units/{id}",
         "/console/admin/routing",
         "/console/admin/routing/{id}/delete",
@@ -1141,6 +1150,11 @@ async fn every_console_post_refuses_a_forged_csrf_token(engine: Engine) {
             vec![("role", "auditor".into()), ("real_name", "伪造".into())],
         ),
         (&adm, format!("/console/admin/users/{op1_id}/reset"), vec![]),
+        (
+            &adm,
+            format!("/console/admin/users/{op1_id}/unlock"),
+            vec![],
+        ),
         (
             &adm,
             "/console/admin/units/justice".into(),

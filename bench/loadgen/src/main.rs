@@ -12,6 +12,8 @@ average) with its figures.
 - `loadgen timing`: times dashboard, queue, case list, search and analytics requests; saves
   them and prints the ratio to an earlier run.
 - `loadgen streams`: opens N console live-update streams and reads `m110d`'s CPU over a window.
+- `loadgen logins`: intake latency alone and under a login flood; known vs unknown names'
+  login time (issue 14).
 
 ```text
 loadgen intake --url http://127.0.0.1:8110 --token m110_… --clients 16 --raw-sqlite
@@ -23,6 +25,7 @@ makes the exit code 1.
 
 mod generate;
 mod intake;
+mod logins;
 mod raw;
 mod streams;
 mod sys;
@@ -52,6 +55,8 @@ enum Command {
     Timing(timing::Args),
     /// Hold N console live-update streams open and measure m110d's CPU.
     Streams(streams::Args),
+    /// A login flood's effect on intake latency, and known vs unknown names' login time.
+    Logins(logins::Args),
 }
 
 #[derive(clap::Args)]
@@ -105,6 +110,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Generate(a) => generate::run(a).await.map(|()| true)?,
         Command::Timing(a) => timing::run(a).await?,
         Command::Streams(a) => streams::run(a).await?,
+        Command::Logins(a) => logins::run(a).await?,
     };
     println!("{}", sys::machine());
     if !ok {

@@ -32,6 +32,8 @@ pub enum UserCommand {
     Enable(NameArgs),
     /// Set a user's password from stdin (e.g. a lost bootstrap password); ends their sessions.
     Password(PasswordArgs),
+    /// Lift a login lockout (too many wrong passwords) before its wait is over.
+    Unlock(NameArgs),
 }
 
 #[derive(clap::Args)]
@@ -94,6 +96,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             UserCommand::Disable(a) => set_disabled(a, true).await,
             UserCommand::Enable(a) => set_disabled(a, false).await,
             UserCommand::Password(a) => set_password(a).await,
+            UserCommand::Unlock(a) => unlock(a).await,
         }
     })
 }
@@ -218,6 +221,33 @@ async fn set_disabled(a: NameArgs, disabled: bool) -> anyhow::Result<ExitCode> {
                 if disabled { "已停用" } else { "已启用" },
                 if disabled { "disabled" } else { "enabled" },
                 a.name
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => report(e),
+    }
+}
+
+async fn unlock(a: NameArgs) -> anyhow::Result<ExitCode> {
+    let store = open_install(&a.install.install, a.install.database.as_deref()).await?;
+    let result = async {
+        let user = store.user_by_name(&a.name).await?;
+        store
+            .unlock_user(user.id, &NewAudit::system("m110 user", "user.unlock", None))
+            .await
+    }
+    .await;
+    store.close().await;
+    match result {
+        Ok(had) => {
+            println!(
+                "已解除锁定 / unlocked: {}{}",
+                a.name,
+                if had {
+                    ""
+                } else {
+                    " (没有失败记录 / had no failed logins)"
+                }
             );
             Ok(ExitCode::SUCCESS)
         }

@@ -148,6 +148,10 @@ pub fn router() -> Router<AppState> {
             "/console/admin/users/{id}/reset",
             post(pages::admin_user_reset),
         )
+        .route(
+            "/console/admin/users/{id}/unlock",
+            post(pages::admin_user_unlock),
+        )
         .route("/console/admin/units", get(pages::admin_units))
         .route(
             "/console/admin/routing",

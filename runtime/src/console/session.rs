@@ -119,7 +119,11 @@ impl FromRequestParts<AppState> for ConsoleUser {
         let Some(cookie) = cookie_value(&parts.headers, SESSION_COOKIE) else {
             return Err(to_login());
         };
-        match state.store.session(&cookie).await {
+        match state
+            .store
+            .session(&cookie, state.config.session_idle.as_millis() as i64)
+            .await
+        {
             // A one-time password: nothing but setting a new one (or leaving) until it is set.
             Ok(s)
                 if s.must_change_password

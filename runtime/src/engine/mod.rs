@@ -46,6 +46,7 @@ pub mod import;
 pub mod intake;
 pub mod knowledge;
 pub mod lifecycle;
+pub mod login;
 pub mod matching;
 pub mod merge;
 pub mod offers;

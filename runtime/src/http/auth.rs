@@ -35,6 +35,7 @@ use serde_json::json;
 
 use super::AppState;
 use super::error::{ApiError, ApiJson, ApiResult};
+use crate::engine::login::LoginError;
 use crate::model::{Principal, Role};
 use crate::store::StoreError;
 use crate::store::audit::NewAudit;
@@ -43,9 +44,9 @@ use crate::store::audit::NewAudit;
 pub const SESSION_COOKIE: &str = "m110_session";
 /// Session lifetime: one long shift.
 pub const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
-/// How long a verified Bearer token is trusted without asking the database again (a revoked
-/// token stops working within this time).
-pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(15);
+/// How long a verified Bearer token stays in the cache. Not what makes revocation work (the
+/// credentials epoch does, on every request): only how long an unused entry takes memory.
+pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(300);
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -500,11 +501,38 @@ pub fn self_authorized(path: &str) -> bool {
     path.starts_with("/open311/") || path.starts_with("/console") || path == "/"
 }
 
-/// The declared route for a method and matched path.
+/// The declared route for a method and matched path (`HEAD` is `GET` without the body).
 pub fn spec(method: &Method, path: &str) -> Option<&'static RouteSpec> {
-    ROUTES
+    let method = if method == Method::HEAD {
+        "GET"
+    } else {
+        method.as_str()
+    };
+    ROUTES.iter().find(|r| r.path == path && r.method == method)
+}
+
+/// The methods declared for a matched path (empty when the path is not declared).
+pub fn allowed_methods(path: &str) -> Vec<&'static str> {
+    let mut methods: Vec<&'static str> = ROUTES
         .iter()
-        .find(|r| r.path == path && r.method == method.as_str())
+        .filter(|r| r.path == path)
+        .map(|r| r.method)
+        .collect();
+    if methods.contains(&"GET") {
+        methods.push("HEAD");
+    }
+    methods
+}
+
+/// 405 in the JSON error format, with `Allow`.
+pub fn method_not_allowed(allowed: &[&str]) -> Response {
+    let mut resp = ApiError::bad_request("method_not_allowed", "method not allowed on this route")
+        .into_response();
+    *resp.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    if let Ok(v) = HeaderValue::from_str(&allowed.join(", ")) {
+        resp.headers_mut().insert(header::ALLOW, v);
+    }
+    resp
 }
 
 /// Middleware: authenticate and check the role of every declared route; refuse undeclared ones.
@@ -517,6 +545,12 @@ pub async fn authorize(State(state): State<AppState>, mut req: Request, next: Ne
     let Some(spec) = spec(req.method(), &path) else {
         if self_authorized(&path) {
             return next.run(req).await;
+        }
+        // A declared path with an undeclared method: 405 with the methods it has, before any
+        // authentication — a client error, not worth a log line.
+        let allowed = allowed_methods(&path);
+        if !allowed.is_empty() {
+            return method_not_allowed(&allowed);
         }
         tracing::error!(%path, method = %req.method(), "route missing from the access table");
         return ApiError::forbidden("route has no declared access rule").into_response();
@@ -545,26 +579,29 @@ pub async fn authorize(State(state): State<AppState>, mut req: Request, next: Ne
     next.run(req).await
 }
 
-/// Verified Bearer tokens, by SHA-256, for [`TOKEN_CACHE_TTL`].
+/// Verified Bearer tokens, by SHA-256, each with the credentials epoch it was verified at.
+/// An entry is used only while the epoch is unchanged: revoking a token, disabling its user or
+/// changing the user's rights moves the epoch (in any process, `m110 token revoke` included), so
+/// the next request verifies again.
 #[derive(Default)]
 pub struct TokenCache {
-    map: Mutex<HashMap<String, (Principal, Instant)>>,
+    map: Mutex<HashMap<String, (Principal, i64, Instant)>>,
 }
 
 impl TokenCache {
-    fn get(&self, key: &str) -> Option<Principal> {
+    fn get(&self, key: &str, epoch: i64) -> Option<Principal> {
         let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
         map.get(key)
-            .filter(|(_, at)| at.elapsed() < TOKEN_CACHE_TTL)
-            .map(|(p, _)| p.clone())
+            .filter(|(_, at_epoch, at)| *at_epoch == epoch && at.elapsed() < TOKEN_CACHE_TTL)
+            .map(|(p, _, _)| p.clone())
     }
 
-    fn put(&self, key: String, p: Principal) {
+    fn put(&self, key: String, p: Principal, epoch: i64) {
         let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() > 10_000 {
-            map.retain(|_, (_, at)| at.elapsed() < TOKEN_CACHE_TTL);
+            map.retain(|_, (_, at_epoch, at)| *at_epoch == epoch && at.elapsed() < TOKEN_CACHE_TTL);
         }
-        map.insert(key, (p, Instant::now()));
+        map.insert(key, (p, epoch, Instant::now()));
     }
 }
 
@@ -583,7 +620,11 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> ApiResult<Op
     let Some(cookie) = cookie_value(headers, SESSION_COOKIE) else {
         return Ok(None);
     };
-    match state.store.session(&cookie).await {
+    match state
+        .store
+        .session(&cookie, state.config.session_idle.as_millis() as i64)
+        .await
+    {
         // A one-time password opens the console's password page only, not the API.
         Ok(s) if s.must_change_password => Err(ApiError::forbidden(PASSWORD_CHANGE_REQUIRED)),
         Ok(s) => Ok(Some(s.principal)),
@@ -612,12 +653,14 @@ fn scope_check(p: &Principal, method: &str, path: &str) -> ApiResult<()> {
 /// The principal behind an API token (also Open311's `api_key`); `Err(401)` when unknown.
 pub async fn bearer_principal(state: &AppState, token: &str) -> ApiResult<Principal> {
     let key = crate::policy::credentials::sha256_hex(token);
-    if let Some(p) = state.tokens.get(&key) {
+    // One primary-key read per request instead of the token, user and grid lookups.
+    let epoch = state.store.auth_epoch().await?;
+    if let Some(p) = state.tokens.get(&key, epoch) {
         return Ok(p);
     }
     match state.store.principal_for_token(token).await {
         Ok(p) => {
-            state.tokens.put(key, p.clone());
+            state.tokens.put(key, p.clone(), epoch);
             Ok(p)
         }
         Err(StoreError::NotFound) => Err(ApiError::Unauthenticated),
@@ -671,14 +714,81 @@ pub struct PasswordRequest {
     pub new: String,
 }
 
+/// The client's address: the peer of the TCP connection (`ConnectInfo`), `None` when the
+/// server was started without it. Behind a reverse proxy this is the proxy.
+#[derive(Debug, Clone)]
+pub struct ClientAddr(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip().to_string()),
+        ))
+    }
+}
+
+/// A refused login as the JSON front-end answers it: 401, 429 with `Retry-After`, or 503.
+pub fn login_error_response(e: LoginError) -> Response {
+    match e {
+        LoginError::Refused => ApiError::Unauthenticated.into_response(),
+        LoginError::Locked { retry_after_secs } => {
+            let body = json!({"error": {
+                "code": "login_throttled",
+                "message": format!(
+                    "too many failed logins for this account or address; try again in \
+                     {retry_after_secs} s, or ask an administrator to unlock the account"
+                ),
+            }});
+            let mut resp = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            resp
+        }
+        LoginError::Busy => ApiError::Busy(e.to_string()).into_response(),
+        LoginError::Store(e) => ApiError::from(e).into_response(),
+        LoginError::Hash(_) => ApiError::internal(e).into_response(),
+    }
+}
+
+/// The `Set-Cookie` value of a new session (`Secure` when configured).
+pub fn session_cookie(config: &crate::config::Config, id: &str) -> String {
+    format!(
+        "{SESSION_COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}",
+        SESSION_TTL.as_secs(),
+        if config.cookie_secure() {
+            "; Secure"
+        } else {
+            ""
+        }
+    )
+}
+
+/// The `Set-Cookie` value that clears the session cookie.
+pub fn cleared_session_cookie(config: &crate::config::Config) -> String {
+    format!(
+        "{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{}",
+        if config.cookie_secure() {
+            "; Secure"
+        } else {
+            ""
+        }
+    )
+}
+
 /// `POST /api/v1/password`: a user sets their own password (the one-time one included) by
 /// name and current password; every session of theirs ends. Audited as
-/// `user.password_change`.
+/// `user.password_change`. The current password is checked like a login (throttled).
 async fn change_password(
     State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
     ApiJson(body): ApiJson<PasswordRequest>,
-) -> ApiResult<Json<serde_json::Value>> {
-    use crate::policy::credentials::{MIN_PASSWORD_LEN, hash_password};
+) -> ApiResult<Response> {
+    use crate::policy::credentials::MIN_PASSWORD_LEN;
     if body.new.chars().count() < MIN_PASSWORD_LEN {
         return Err(ApiError::invalid(
             "new",
@@ -692,19 +802,17 @@ async fn change_password(
         ));
     }
     let principal = match state
-        .store
-        .authenticate_password(body.name.trim(), &body.current)
+        .login
+        .check(&state.store, &body.name, &body.current, addr.as_deref())
         .await
     {
         Ok(p) => p,
-        Err(StoreError::NotFound) => return Err(ApiError::Unauthenticated),
-        Err(e) => return Err(e.into()),
+        Err(e) => return Ok(login_error_response(e)),
     };
-    let new = body.new.clone();
-    let phc = tokio::task::spawn_blocking(move || hash_password(&new))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+    let phc = match state.login.hash(&body.new).await {
+        Ok(phc) => phc,
+        Err(e) => return Ok(login_error_response(e)),
+    };
     state
         .store
         .change_own_password(
@@ -713,7 +821,7 @@ async fn change_password(
             &NewAudit::by(&principal, "user.password_change", None),
         )
         .await?;
-    Ok(Json(json!({"ok": true})))
+    Ok(Json(json!({"ok": true})).into_response())
 }
 
 #[derive(Deserialize)]
@@ -736,6 +844,7 @@ fn me_json(p: &Principal) -> serde_json::Value {
 
 async fn login(
     State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
     if body.name.trim().is_empty() {
@@ -745,16 +854,12 @@ async fn login(
         return Err(ApiError::invalid("password", "password is empty"));
     }
     let principal = match state
-        .store
-        .authenticate_password(body.name.trim(), &body.password)
+        .login
+        .check(&state.store, &body.name, &body.password, addr.as_deref())
         .await
     {
         Ok(p) => p,
-        Err(StoreError::NotFound) => {
-            tracing::info!(name = %body.name, "login refused");
-            return Err(ApiError::Unauthenticated);
-        }
-        Err(e) => return Err(e.into()),
+        Err(e) => return Ok(login_error_response(e)),
     };
     if state
         .store
@@ -772,11 +877,7 @@ async fn login(
         .store
         .audit(&NewAudit::by(&principal, "login", None))
         .await?;
-    let cookie = format!(
-        "{SESSION_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
-        session.id,
-        SESSION_TTL.as_secs()
-    );
+    let cookie = session_cookie(&state.config, &session.id);
     let mut body = me_json(&principal);
     body["csrf_token"] = json!(session.csrf_token);
     body["expires_at"] = json!(crate::model::time::render_time(session.expires_at));
@@ -795,7 +896,8 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<
     let mut resp = Json(json!({"ok": true})).into_response();
     resp.headers_mut().insert(
         header::SET_COOKIE,
-        HeaderValue::from_static("m110_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+        HeaderValue::from_str(&cleared_session_cookie(&state.config))
+            .map_err(ApiError::internal)?,
     );
     Ok(resp)
 }

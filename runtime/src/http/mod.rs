@@ -25,6 +25,7 @@ pub mod calls;
 pub mod cases;
 pub mod directories;
 pub mod error;
+pub mod guard;
 pub mod health;
 pub mod households;
 pub mod knowledge;
@@ -54,6 +55,8 @@ pub struct AppState {
     /// Where attachment bytes go (the install's `attachments/` or an S3-compatible bucket) and
     /// how big they may be (`attachments:` in `m110d.yaml`).
     pub attachments: Arc<crate::engine::attachments::Attachments>,
+    /// Password checks: throttling, the hashing semaphore, the clock (`engine::login`).
+    pub login: crate::engine::login::LoginGate,
 }
 
 impl AppState {
@@ -66,6 +69,7 @@ impl AppState {
             metrics: Arc::new(metrics::Metrics::default()),
             config: Arc::new(config),
             tokens: Arc::new(auth::TokenCache::default()),
+            login: crate::engine::login::LoginGate::default(),
         }
     }
 }

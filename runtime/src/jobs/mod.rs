@@ -16,6 +16,7 @@ pub mod forward;
 pub mod margins;
 pub mod offers;
 pub mod routing;
+pub mod sessions;
 pub mod triage;
 pub mod warning;
 

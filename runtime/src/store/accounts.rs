@@ -167,6 +167,7 @@ impl Store {
             || edit.disabled != before.disabled;
         if rights_changed {
             end_sessions(&mut tx, id).await?;
+            super::throttle::bump_auth_epoch(&mut tx).await?;
         }
         let mut changed = serde_json::Map::new();
         let mut note = |k: &str, was: serde_json::Value, now: serde_json::Value| {

@@ -62,6 +62,7 @@ pub mod scorecards;
 pub mod sms;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testdb;
+pub mod throttle;
 pub mod triage;
 pub mod unit_edits;
 pub mod upgrade;

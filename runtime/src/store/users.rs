@@ -230,6 +230,9 @@ fn parse_role(s: &str) -> Result<Role, StoreError> {
 /// needs minutes, not every request.
 pub const TOKEN_USE_RESOLUTION_MS: i64 = 60_000;
 
+/// How precisely a session's `last_seen_at` is kept: the idle timeout counts in minutes.
+pub const SESSION_SEEN_RESOLUTION_MS: i64 = 60_000;
+
 /// When this process last recorded each token's use.
 #[derive(Debug, Default, Clone)]
 pub(super) struct TokenUses(std::sync::Arc<std::sync::Mutex<std::collections::HashMap<i64, i64>>>);
@@ -366,6 +369,8 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        // Cached Bearer tokens of the user stop working in every process.
+        super::throttle::bump_auth_epoch(&mut tx).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -390,6 +395,21 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// What a login checks a password against: the user's id and PHC string, when the name
+    /// belongs to an enabled user with a password (`None` otherwise — the caller then checks
+    /// against a dummy hash, so every answer takes as long).
+    pub async fn login_record(&self, name: &str) -> Result<Option<(i64, String)>, StoreError> {
+        let row: Option<(i64, Option<String>, i64)> =
+            sqlx::query_as("SELECT id, password_hash, disabled FROM users WHERE name = $1")
+                .bind(name)
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(match row {
+            Some((id, Some(phc), 0)) => Some((id, phc)),
+            _ => None,
+        })
     }
 
     /// Checks a login. `NotFound` for an unknown or disabled user, a user without password, or
@@ -450,22 +470,66 @@ impl Store {
         })
     }
 
-    /// The live session behind a cookie value; `NotFound` when unknown, expired or the user is
-    /// disabled.
-    pub async fn session(&self, cookie_value: &str) -> Result<Session, StoreError> {
+    /// The live session behind a cookie value; `NotFound` when unknown, expired, idle for
+    /// longer than `idle_ms`, or the user is disabled. Records the use (to the minute, off the
+    /// request path, like a token's) so the idle clock restarts.
+    pub async fn session(&self, cookie_value: &str, idle_ms: i64) -> Result<Session, StoreError> {
+        self.session_with(cookie_value, idle_ms, true).await
+    }
+
+    /// [`Store::session`] without recording a use: for checks that are not the user's doing
+    /// (a live-update stream asking whether its session still stands), which must not keep an
+    /// idle session alive.
+    pub async fn session_peek(
+        &self,
+        cookie_value: &str,
+        idle_ms: i64,
+    ) -> Result<Session, StoreError> {
+        self.session_with(cookie_value, idle_ms, false).await
+    }
+
+    async fn session_with(
+        &self,
+        cookie_value: &str,
+        idle_ms: i64,
+        touch: bool,
+    ) -> Result<Session, StoreError> {
         let id_hash = auth::sha256_hex(cookie_value);
         let now = now_ms();
-        let (user_id, csrf_token, expires_at): (i64, String, i64) = sqlx::query_as(
-            "SELECT user_id, csrf_token, expires_at FROM sessions \
-             WHERE id_hash = $1 AND expires_at > $2",
-        )
-        .bind(&id_hash)
-        .bind(now)
-        .fetch_one(self.pool())
-        .await?;
+        let (user_id, csrf_token, expires_at, last_seen_at): (i64, String, i64, i64) =
+            sqlx::query_as(
+                "SELECT user_id, csrf_token, expires_at, last_seen_at FROM sessions \
+                 WHERE id_hash = $1 AND expires_at > $2 AND last_seen_at > $3",
+            )
+            .bind(&id_hash)
+            .bind(now)
+            .bind(now - idle_ms)
+            .fetch_one(self.pool())
+            .await?;
         let user = self.user(user_id).await?;
         if user.disabled {
             return Err(StoreError::NotFound);
+        }
+        if touch && now - last_seen_at >= SESSION_SEEN_RESOLUTION_MS {
+            // Off the request path: one write per session and minute, not per page view.
+            let store = self.clone();
+            tokio::spawn(async move {
+                let touched = async {
+                    let mut tx = store.write().await?;
+                    sqlx::query(
+                        "UPDATE sessions SET last_seen_at = $1 \
+                         WHERE id_hash = $2 AND last_seen_at < $1",
+                    )
+                    .bind(now)
+                    .bind(&id_hash)
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await
+                };
+                if let Err(e) = touched.await {
+                    tracing::warn!(error = %e, "recording a session's use failed");
+                }
+            });
         }
         Ok(Session {
             must_change_password: user.must_change_password,
@@ -486,11 +550,13 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes expired sessions; returns how many.
-    pub async fn purge_expired_sessions(&self) -> Result<u64, StoreError> {
+    /// Deletes sessions that expired or were idle longer than `idle_ms` at `now`; returns how
+    /// many (the session job runs it).
+    pub async fn purge_expired_sessions(&self, now: i64, idle_ms: i64) -> Result<u64, StoreError> {
         let mut tx = self.write().await?;
-        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-            .bind(now_ms())
+        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
+            .bind(now)
+            .bind(now - idle_ms)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -644,6 +710,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        super::throttle::bump_auth_epoch(&mut tx).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -134,7 +134,13 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
         "此处修改直接生效并记入审计；m110 doctor 会将其列为现场修改，m110 pull 可写回配置文件。",
         "Edits here take effect at once and are audited; m110 doctor lists them as live edits and m110 pull writes them back into the profile.",
     ),
+    (
+        "admin.locked",
+        "登录已锁定（连续输错密码），约",
+        "Sign-in locked (repeated wrong passwords):",
+    ),
     ("admin.login", "登录名", "Login"),
+    ("admin.minutes", "分钟后自动解除", "minutes left"),
     ("admin.must_change", "待改密码", "Must change password"),
     ("admin.new_user", "新建账号", "New account"),
     (
@@ -194,6 +200,17 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
         "admin.unit_saved",
         "已保存（现场修改，m110 doctor 可见）",
         "Saved (a live edit; m110 doctor shows it)",
+    ),
+    ("admin.unlock", "解除登录锁定", "Lift the login lockout"),
+    (
+        "admin.unlock_hint",
+        "连续输错密码会暂时锁定账号；确认是本人后可立即解除。",
+        "Repeated wrong passwords lock an account for a while; lift it once you know it is the user.",
+    ),
+    (
+        "admin.unlocked",
+        "已解除登录锁定。",
+        "The login lockout is lifted.",
     ),
     ("admin.whole_region", "全域", "Whole region"),
     ("alert.act", "处置", "Act"),
@@ -439,6 +456,11 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
     ("dir.head_name", "户主", "Head of household"),
     ("dir.household_kind", "类型", "Type"),
     ("dir.households", "困难群体", "Vulnerable households"),
+    (
+        "dir.households_search_denied",
+        "脱敏视图不能按姓名、地址或电话查询困难群体（已记入审计日志）。",
+        "A masked view cannot search the registry by name, address or phone (this was audited).",
+    ),
     ("dir.id_number", "身份证号", "ID number"),
     ("dir.name", "名称", "Name"),
     ("dir.providers", "市场化服务队伍", "Market providers"),

@@ -191,9 +191,19 @@ pub(super) static ENTRIES: &[(&str, &str, &str)] = &[
     ("label.urge", "催办内容", "Reminder"),
     ("lang.switch", "English", "中文"),
     (
+        "login.busy",
+        "登录人数过多，请几秒后再试。",
+        "Too many sign-ins at once: try again in a few seconds.",
+    ),
+    (
         "login.failed",
         "用户名或密码错误",
         "Wrong user name or password",
+    ),
+    (
+        "login.locked",
+        "密码错误次数过多，请稍后再试，或请管理员解除锁定。",
+        "Too many wrong passwords: try again later, or ask an administrator to lift the lockout.",
     ),
     ("login.password", "密码", "Password"),
     ("login.submit", "登录", "Sign in"),

@@ -9,7 +9,7 @@ password that leaked stops working everywhere at once.
 */
 
 use super::*;
-use crate::policy::credentials::{self as auth, MIN_PASSWORD_LEN};
+use crate::policy::credentials::MIN_PASSWORD_LEN;
 
 #[derive(Deserialize, Default)]
 pub struct PasswordForm {
@@ -96,10 +96,9 @@ async fn fresh_session(state: &AppState, user_id: i64, target: &str) -> Response
     {
         Ok(session) => {
             let mut resp = Redirect::to(target).into_response();
-            if let Ok(v) = HeaderValue::from_str(&format!(
-                "{SESSION_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
-                session.id,
-                SESSION_TTL.as_secs()
+            if let Ok(v) = HeaderValue::from_str(&crate::http::auth::session_cookie(
+                &state.config,
+                &session.id,
             )) {
                 resp.headers_mut().append(header::SET_COOKIE, v);
             }
@@ -116,6 +115,7 @@ async fn fresh_session(state: &AppState, user_id: i64, target: &str) -> Response
 /// session and goes home (with a confirmation).
 pub async fn password_submit(
     State(state): State<AppState>,
+    crate::http::auth::ClientAddr(addr): crate::http::auth::ClientAddr,
     user: ConsoleUser,
     Form(form): Form<PasswordForm>,
 ) -> Response {
@@ -124,13 +124,14 @@ pub async fn password_submit(
     }
     let lang = user.lang;
     let p = &user.principal;
+    // Checked like a login: a stolen session must not become a password-guessing oracle.
     match state
-        .store
-        .authenticate_password(&p.name, &form.current)
+        .login
+        .check(&state.store, &p.name, &form.current, addr.as_deref())
         .await
     {
         Ok(_) => {}
-        Err(StoreError::NotFound) => {
+        Err(crate::engine::login::LoginError::Refused) => {
             return password_page(
                 &state,
                 &user,
@@ -138,7 +139,23 @@ pub async fn password_submit(
                 Some(lang.t("password.wrong_current")),
             );
         }
-        Err(e) => return store_error_page(&user, e),
+        Err(crate::engine::login::LoginError::Locked { .. }) => {
+            return password_page(
+                &state,
+                &user,
+                StatusCode::TOO_MANY_REQUESTS,
+                Some(lang.t("login.locked")),
+            );
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "password check failed");
+            return error_page(
+                lang,
+                Some(&user),
+                StatusCode::SERVICE_UNAVAILABLE,
+                lang.t("error.title"),
+            );
+        }
     }
     if let Err(key) = check_new_password(&form.new, &form.repeat) {
         return password_page(
@@ -156,9 +173,8 @@ pub async fn password_submit(
             Some(lang.t("password.same")),
         );
     }
-    let new = form.new.clone();
-    let phc = match tokio::task::spawn_blocking(move || auth::hash_password(&new)).await {
-        Ok(Ok(h)) => h,
+    let phc = match state.login.hash(&form.new).await {
+        Ok(h) => h,
         _ => {
             return error_page(
                 lang,
@@ -279,8 +295,7 @@ pub async fn reset_submit(
             Some(lang.t(key)),
         );
     }
-    let new = form.new.clone();
-    let Ok(Ok(phc)) = tokio::task::spawn_blocking(move || auth::hash_password(&new)).await else {
+    let Ok(phc) = state.login.hash(&form.new).await else {
         return error_page(
             lang,
             None,

@@ -53,6 +53,8 @@ pub struct UsersQuery {
     #[serde(default)]
     saved: Option<String>,
     #[serde(default)]
+    unlocked: Option<String>,
+    #[serde(default)]
     q: Option<String>,
 }
 
@@ -79,10 +81,11 @@ pub async fn admin_users(
         })
         .map(|u| user_json(&state, u))
         .collect();
-    let flash = q
-        .saved
-        .as_ref()
-        .map(|_| json!({"kind": "ok", "text": user.lang.t("common.saved")}));
+    let flash = match (&q.saved, &q.unlocked) {
+        (_, Some(_)) => Some(json!({"kind": "ok", "text": user.lang.t("admin.unlocked")})),
+        (Some(_), None) => Some(json!({"kind": "ok", "text": user.lang.t("common.saved")})),
+        (None, None) => None,
+    };
     page_response(
         &state,
         &user,
@@ -287,13 +290,19 @@ pub async fn admin_user_edit(
         return r;
     }
     match state.store.user(id).await {
-        Ok(u) => user_form(
-            &state,
-            &user,
-            StatusCode::OK,
-            Some(user_json(&state, &u)),
-            None,
-        ),
+        Ok(u) => {
+            let mut target = user_json(&state, &u);
+            // Whether the account waits out a login lockout, so the admin knows why a user
+            // cannot sign in (minutes left, rounded up).
+            let key = crate::store::throttle::account_key(&u.name);
+            let now = crate::model::time::now_ms();
+            if let Ok(entries) = state.store.login_throttle(&[key.as_str()]).await
+                && let Some(ms) = entries.first().and_then(|(_, e)| e.locked_for(now))
+            {
+                target["locked_minutes"] = json!((ms + 59_999) / 60_000);
+            }
+            user_form(&state, &user, StatusCode::OK, Some(target), None)
+        }
         Err(e) => store_error_page(&user, e),
     }
 }
@@ -393,6 +402,29 @@ pub async fn admin_user_reset(
             Some(user_json(&state, &target)),
             Some(m),
         ),
+        Err(e) => store_error_page(&user, e),
+    }
+}
+
+/// `POST /console/admin/users/{id}/unlock`: lifts a login lockout (audited `user.unlock`).
+pub async fn admin_user_unlock(
+    State(state): State<AppState>,
+    user: ConsoleUser,
+    Path(id): Path<i64>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    if let Some(r) = admin_only(&user) {
+        return r;
+    }
+    if !user.csrf_ok(field(&form, "csrf")) {
+        return csrf_rejected(user.lang);
+    }
+    match state
+        .store
+        .unlock_user(id, &NewAudit::by(&user.principal, "user.unlock", None))
+        .await
+    {
+        Ok(_) => Redirect::to("/console/admin/users?unlocked=1").into_response(),
         Err(e) => store_error_page(&user, e),
     }
 }

@@ -3,6 +3,7 @@ Login, logout, the language switch and each role's home page.
 */
 
 use super::*;
+use crate::engine::login::LoginError;
 
 #[derive(Deserialize, Default)]
 pub struct LoginQuery {
@@ -87,6 +88,7 @@ pub struct LoginForm {
 /// and session as the JSON login), and redirects to `next`.
 pub async fn login_submit(
     State(state): State<AppState>,
+    crate::http::auth::ClientAddr(addr): crate::http::auth::ClientAddr,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
@@ -116,31 +118,44 @@ pub async fn login_submit(
         );
     }
     let principal = match state
-        .store
-        .authenticate_password(name, &form.password)
+        .login
+        .check(&state.store, name, &form.password, addr.as_deref())
         .await
     {
         Ok(p) => p,
-        Err(StoreError::NotFound) => {
-            tracing::info!(name, "console login refused");
-            return login_page(
+        Err(e) => {
+            let (key, status, retry) = match &e {
+                LoginError::Refused => ("login.failed", StatusCode::UNAUTHORIZED, None),
+                LoginError::Locked { retry_after_secs } => (
+                    "login.locked",
+                    StatusCode::TOO_MANY_REQUESTS,
+                    Some(*retry_after_secs),
+                ),
+                LoginError::Busy => ("login.busy", StatusCode::SERVICE_UNAVAILABLE, Some(1)),
+                LoginError::Store(_) | LoginError::Hash(_) => {
+                    tracing::error!(error = %e, "console login failed");
+                    return error_page(
+                        lang,
+                        None,
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        lang.t("error.title"),
+                    );
+                }
+            };
+            let mut resp = login_page(
                 &state,
                 &headers,
                 lang,
                 false,
                 Some(&form.next),
-                Some(lang.t("login.failed")),
-                StatusCode::UNAUTHORIZED,
+                Some(lang.t(key)),
+                status,
             );
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "console login failed");
-            return error_page(
-                lang,
-                None,
-                StatusCode::SERVICE_UNAVAILABLE,
-                lang.t("error.title"),
-            );
+            if let Some(secs) = retry {
+                resp.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            }
+            return resp;
         }
     };
     let session = match state
@@ -173,10 +188,9 @@ pub async fn login_submit(
     };
     let mut resp = Redirect::to(&target).into_response();
     let h = resp.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
-        session.id,
-        SESSION_TTL.as_secs()
+    if let Ok(v) = HeaderValue::from_str(&crate::http::auth::session_cookie(
+        &state.config,
+        &session.id,
     )) {
         h.append(header::SET_COOKIE, v);
     }
@@ -211,10 +225,10 @@ pub async fn logout(
         return store_error_page(&user, e);
     }
     let mut resp = Redirect::to("/console/login").into_response();
-    resp.headers_mut().append(
-        header::SET_COOKIE,
-        HeaderValue::from_static("m110_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
-    );
+    if let Ok(v) = HeaderValue::from_str(&crate::http::auth::cleared_session_cookie(&state.config))
+    {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
     resp
 }
 
