@@ -16,6 +16,14 @@ fn bare_client() -> reqwest::Client {
         .unwrap()
 }
 
+/// The `Retry-After` header in seconds, if any.
+fn retry_after(resp: &reqwest::Response) -> Option<u64> {
+    resp.headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+}
+
 /// `POST /api/v1/login`: (status, Retry-After, body).
 async fn api_login(app: &App, name: &str, password: &str) -> (u16, Option<u64>, Value) {
     let resp = bare_client()
@@ -24,12 +32,7 @@ async fn api_login(app: &App, name: &str, password: &str) -> (u16, Option<u64>, 
         .send()
         .await
         .unwrap();
-    let status = resp.status().as_u16();
-    let retry = resp
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok());
+    let (status, retry) = (resp.status().as_u16(), retry_after(&resp));
     (status, retry, resp.json().await.unwrap_or(Value::Null))
 }
 
@@ -59,12 +62,7 @@ async fn console_login(app: &App, name: &str, password: &str) -> (u16, Option<u6
         .send()
         .await
         .unwrap();
-    let status = resp.status().as_u16();
-    let retry = resp
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok());
+    let (status, retry) = (resp.status().as_u16(), retry_after(&resp));
     (status, retry, resp.text().await.unwrap())
 }
 
