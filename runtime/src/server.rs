@@ -496,6 +496,10 @@ impl HttpBody for TimedBody {
                     this.deadline.as_mut().reset(at);
                 }
                 this.progress.frame();
+                // A reader may stop at the last byte it was promised without asking again.
+                if this.inner.is_end_stream() {
+                    this.progress.complete();
+                }
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Ready(Some(Err(e))) => {
@@ -505,7 +509,7 @@ impl HttpBody for TimedBody {
             }
             Poll::Ready(None) => {
                 this.over = true;
-                this.progress.finish();
+                this.progress.complete();
                 Poll::Ready(None)
             }
             Poll::Pending => {
@@ -688,12 +692,23 @@ async fn serve_connection(
                         Body::new(TimedBody::new(b, &limits, Arc::clone(&progress)))
                     }
                 });
-                req.extensions_mut().insert(progress);
+                let http1 = req.version() <= hyper::Version::HTTP_11;
+                req.extensions_mut().insert(Arc::clone(&progress));
                 req.extensions_mut().insert(ConnectInfo(peer));
-                let resp = match app.oneshot(req).await {
+                let mut resp = match app.oneshot(req).await {
                     Ok(r) => r,
                     Err(never) => match never {},
                 };
+                // Answered before the body was read (a 401/403 before the handler, a 413, a
+                // body timeout): the rest of the body is still on the connection, so hyper
+                // closes it after this answer. Say so, or a client sends its next request on
+                // a connection about to close and gets no answer.
+                if http1 && !progress.is_complete() {
+                    resp.headers_mut().insert(
+                        axum::http::header::CONNECTION,
+                        axum::http::HeaderValue::from_static("close"),
+                    );
+                }
                 Ok::<_, Infallible>(resp.map(|inner| Answer {
                     inner,
                     _in_flight: in_flight,

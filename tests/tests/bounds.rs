@@ -226,3 +226,63 @@ async fn slow_clients_and_streams_are_bounded(engine: Engine) {
         "{d}"
     );
 }
+
+per_engine!(an_answer_before_the_body_is_read_closes_the_connection_and_says_so);
+/// A request refused before its body is read (401 on a JSON route without credentials, for a
+/// body over the limit, which the input guard does not buffer) is
+/// answered with `Connection: close` — the unread body is still on the connection, which the
+/// server then closes — so a client does not send its next request into a closing connection.
+/// A request whose body was read keeps the connection open.
+async fn an_answer_before_the_body_is_read_closes_the_connection_and_says_so(engine: Engine) {
+    let install = Install::provision(engine, "shaowu").await;
+    let server = install.serve(&[]);
+    let addr = server.base.trim_start_matches("http://").to_string();
+    // One raw HTTP/1.1 exchange on a fresh connection: the response head.
+    let exchange = |request: Vec<u8>| {
+        let addr = addr.clone();
+        async move {
+            let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+            s.write_all(&request).await.unwrap();
+            let mut head = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = tokio::time::timeout(Duration::from_secs(10), s.read(&mut buf))
+                    .await
+                    .expect("an answer within 10 s")
+                    .unwrap();
+                assert!(n > 0, "closed without an answer");
+                head.extend_from_slice(&buf[..n]);
+            }
+            String::from_utf8_lossy(&head).to_ascii_lowercase()
+        }
+    };
+    // Over the body limit (64 KiB), so the input guard passes it on unread and authorization
+    // answers first; a smaller JSON body is read whole by the guard.
+    let body = format!(
+        "{{\"channel\":\"web\",\"content\":\"{}\"}}",
+        "路".repeat(40_000)
+    );
+    let unread = exchange(
+        format!(
+            "POST /api/v1/cases HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes(),
+    )
+    .await;
+    assert!(unread.starts_with("http/1.1 401"), "{unread}");
+    assert!(unread.contains("connection: close"), "{engine:?}: {unread}");
+    let login = r#"{"name":"nobody","password":"x"}"#;
+    let read = exchange(
+        format!(
+            "POST /api/v1/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\n\r\n{login}",
+            login.len()
+        )
+        .into_bytes(),
+    )
+    .await;
+    assert!(read.starts_with("http/1.1 401"), "{read}");
+    assert!(!read.contains("connection: close"), "{engine:?}: {read}");
+}

@@ -159,6 +159,9 @@ pub struct BodyReadTimeout;
 pub struct BodyProgress {
     start: Instant,
     done: AtomicBool,
+    /// The body was read to its end (not cut short by an error, a timeout or a handler that
+    /// answered without reading it).
+    complete: AtomicBool,
     /// Milliseconds after `start` of the last frame received.
     last_ms: AtomicU64,
 }
@@ -168,6 +171,7 @@ impl BodyProgress {
         Arc::new(BodyProgress {
             start: Instant::now(),
             done: AtomicBool::new(done),
+            complete: AtomicBool::new(done),
             last_ms: AtomicU64::new(0),
         })
     }
@@ -181,6 +185,18 @@ impl BodyProgress {
     /// The body ended (or failed: either way nothing more arrives).
     pub fn finish(&self) {
         self.done.store(true, Ordering::Relaxed);
+    }
+
+    /// The body was read to its end.
+    pub fn complete(&self) {
+        self.complete.store(true, Ordering::Relaxed);
+        self.finish();
+    }
+
+    /// Whether the body was read to its end: if not when the answer goes out, the rest of it
+    /// is still on the connection, which therefore cannot carry another request.
+    pub fn is_complete(&self) -> bool {
+        self.complete.load(Ordering::Relaxed)
     }
 
     /// True while the body is unfinished and a frame arrived within `window`.
