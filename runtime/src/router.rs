@@ -26,7 +26,7 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::{Extension, Router};
 
 use crate::console::i18n::Lang;
@@ -95,11 +95,8 @@ async fn not_found() -> ApiError {
     ApiError::not_found("route")
 }
 
-async fn method_not_allowed() -> impl IntoResponse {
-    let mut resp = ApiError::bad_request("method_not_allowed", "method not allowed on this route")
-        .into_response();
-    *resp.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-    resp
+async fn method_not_allowed() -> Response {
+    crate::http::auth::method_not_allowed(&[])
 }
 
 /// A refusal in its front-end's format: the JSON error, Open311's error document (JSON or XML

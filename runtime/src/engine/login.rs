@@ -139,17 +139,16 @@ impl LoginGate {
                 retry_after_secs: retry_after_secs(wait),
             });
         }
-        let record = store.login_record(name).await?;
-        let (user_id, phc) = match &record {
-            Some((id, phc)) => (Some(*id), phc.clone()),
+        let (user_id, phc) = match store.login_record(name).await? {
+            Some((id, phc)) => (Some(id), phc),
             None => (None, DUMMY_PHC.clone()),
         };
-        let ok = self.verify(password, phc).await? && user_id.is_some();
-        if ok {
+        let verified = self.verify(password, phc).await?;
+        if let Some(id) = user_id.filter(|_| verified) {
             if entries.iter().any(|(k, _)| *k == account) {
                 store.clear_login_failures(&account).await?;
             }
-            return Ok(store.principal(user_id.unwrap_or_default()).await?);
+            return Ok(store.principal(id).await?);
         }
         self.fail(store, name, user_id, address, account, addr_key, now)
             .await

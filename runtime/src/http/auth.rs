@@ -524,12 +524,15 @@ pub fn allowed_methods(path: &str) -> Vec<&'static str> {
     methods
 }
 
-/// 405 in the JSON error format, with `Allow`.
+/// 405 in the JSON error format, with `Allow` when the methods are known (the router's
+/// fallback for routes outside the table does not know them).
 pub fn method_not_allowed(allowed: &[&str]) -> Response {
     let mut resp = ApiError::bad_request("method_not_allowed", "method not allowed on this route")
         .into_response();
     *resp.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-    if let Ok(v) = HeaderValue::from_str(&allowed.join(", ")) {
+    if !allowed.is_empty()
+        && let Ok(v) = HeaderValue::from_str(&allowed.join(", "))
+    {
         resp.headers_mut().insert(header::ALLOW, v);
     }
     resp

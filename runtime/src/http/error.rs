@@ -430,14 +430,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        // PostgreSQL TEXT cannot hold NUL: refuse it here, as in bodies and query strings.
-        if parts.uri.path().to_ascii_lowercase().contains("%00") {
-            return Err(ApiError::BadRequest {
-                code: "nul_character",
-                message: "the path contains a NUL character (%00), which is not accepted".into(),
-                field: None,
-            });
-        }
+        // A NUL in the path never gets here: the input guard (`http::guard`) refuses it first.
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(p) => Ok(ApiPath(p.0)),
             Err(rej) => {

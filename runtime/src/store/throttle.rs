@@ -23,6 +23,16 @@ pub fn address_key(address: &str) -> String {
     format!("address:{address}")
 }
 
+/// An entry from its row (failures, first_at, last_at, locked_until).
+fn entry((failures, first_at, last_at, locked_until): (i64, i64, i64, i64)) -> Entry {
+    Entry {
+        failures,
+        first_at,
+        last_at,
+        locked_until,
+    }
+}
+
 /// A key and the failure limit that applies to it.
 #[derive(Debug, Clone)]
 pub struct Counted {
@@ -42,16 +52,8 @@ impl Store {
             .bind(*key)
             .fetch_optional(self.pool())
             .await?;
-            if let Some((failures, first_at, last_at, locked_until)) = row {
-                out.push((
-                    key.to_string(),
-                    Entry {
-                        failures,
-                        first_at,
-                        last_at,
-                        locked_until,
-                    },
-                ));
+            if let Some(row) = row {
+                out.push((key.to_string(), entry(row)));
             }
         }
         Ok(out)
@@ -76,12 +78,7 @@ impl Store {
             .bind(&c.key)
             .fetch_optional(&mut *tx)
             .await?;
-            let old = row.map(|(failures, first_at, last_at, locked_until)| Entry {
-                failures,
-                first_at,
-                last_at,
-                locked_until,
-            });
+            let old = row.map(entry);
             let e = rules.after_failure(old, now, c.limit);
             sqlx::query(
                 "INSERT INTO login_throttle (key, failures, first_at, last_at, locked_until) \

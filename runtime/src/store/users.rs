@@ -419,12 +419,7 @@ impl Store {
         name: &str,
         password: &str,
     ) -> Result<Principal, StoreError> {
-        let row: Option<(i64, Option<String>, i64)> =
-            sqlx::query_as("SELECT id, password_hash, disabled FROM users WHERE name = $1")
-                .bind(name)
-                .fetch_optional(self.pool())
-                .await?;
-        let Some((id, Some(phc), 0)) = row else {
+        let Some((id, phc)) = self.login_record(name).await? else {
             return Err(StoreError::NotFound);
         };
         let password = password.to_string();
